@@ -1,0 +1,89 @@
+package dialect
+
+import (
+	"context"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// Dialect is everything Strata knows about one kind of database: how to
+// write SQL for it, what it can do, how to create and read back a schema,
+// how to connect and how to read its errors. The implementations are
+// [github.com/strata-go/strata/dialect/postgres],
+// [github.com/strata-go/strata/dialect/mysql] and
+// [github.com/strata-go/strata/dialect/sqlite]. A Dialect is stateless and
+// safe for concurrent use.
+type Dialect interface {
+	// Name is "postgres", "mysql" or "sqlite".
+	Name() string
+	// Features are the capability flags.
+	Features() Feature
+	// MaxParams is the most bind parameters one statement may carry.
+	MaxParams() int
+
+	// AppendIdent appends name quoted as an identifier, whatever it holds.
+	AppendIdent(b []byte, name string) []byte
+	// AppendPlaceholder appends the n-th (1-based) bind parameter marker.
+	AppendPlaceholder(b []byte, n int) []byte
+	// AppendString appends s as a string literal. Only DDL uses literals
+	// (defaults, enum values, comments); statements bind every value.
+	AppendString(b []byte, s string) []byte
+	// TypeSQL renders a column type.
+	TypeSQL(t schema.Type) (string, error)
+
+	// Normalize returns a copy of t as this database would report it back
+	// through Inspect after creating it: types it does not distinguish
+	// merged, features it does not keep dropped. Comparing Normalize(t)
+	// with the introspected table tells real differences from noise.
+	Normalize(t *schema.Table) *schema.Table
+
+	// CreateEnum and DropEnum manage a named enum type; they return no
+	// statements where enums are not named types.
+	CreateEnum(e schema.Type) ([]string, error)
+	DropEnum(e schema.Type) []string
+	// CreateTable creates t with its primary key, unique and check
+	// constraints, and those foreign keys for which inline returns true.
+	// Indexes are created separately.
+	CreateTable(t *schema.Table, inline func(*schema.ForeignKey) bool) ([]string, error)
+	DropTable(t *schema.Table) []string
+	AddForeignKey(t *schema.Table, fk *schema.ForeignKey) ([]string, error)
+	DropForeignKey(t *schema.Table, fk *schema.ForeignKey) ([]string, error)
+	CreateIndex(t *schema.Table, x *schema.Index) ([]string, error)
+	DropIndex(t *schema.Table, x *schema.Index) []string
+
+	// Open connects to the database named by dsn and returns a pool.
+	Open(ctx context.Context, dsn string) (Pool, error)
+	// Inspect reads the tables of the connection's current schema (or
+	// database) into metadata.
+	Inspect(ctx context.Context, q Querier, opts InspectOptions) (*schema.MetaData, error)
+	// TranslateError turns a driver error into Strata's typed errors
+	// (package sqlerr), keeping the driver error in the chain. Errors it
+	// does not recognise are returned unchanged.
+	TranslateError(err error) error
+}
+
+// InspectOptions narrows what Inspect reads.
+type InspectOptions struct {
+	// Tables, if not empty, lists the only tables to read.
+	Tables []string
+	// Exclude lists tables to skip (the migration version table, say).
+	Exclude []string
+}
+
+// Wants reports whether the options select the named table.
+func (o InspectOptions) Wants(name string) bool {
+	for _, x := range o.Exclude {
+		if x == name {
+			return false
+		}
+	}
+	if len(o.Tables) == 0 {
+		return true
+	}
+	for _, x := range o.Tables {
+		if x == name {
+			return true
+		}
+	}
+	return false
+}

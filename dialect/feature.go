@@ -1,0 +1,52 @@
+package dialect
+
+import "strings"
+
+// Feature is a set of capability flags. Higher layers ask
+// d.Features().Has(dialect.UpdateReturning) instead of comparing dialect
+// names, so a new dialect (CockroachDB, MySQL 8) is a new set of flags.
+type Feature uint64
+
+// The capability flags.
+const (
+	InsertReturning       Feature = 1 << iota // INSERT ... RETURNING
+	UpdateReturning                           // UPDATE ... RETURNING
+	DeleteReturning                           // DELETE ... RETURNING
+	TransactionalDDL                          // DDL inside a transaction is rolled back with it
+	AlterConstraints                          // ALTER TABLE can add and drop foreign key, unique and check constraints
+	DeferrableConstraints                     // DEFERRABLE INITIALLY DEFERRED foreign keys
+	PartialIndexes                            // CREATE INDEX ... WHERE
+	NamedEnums                                // CREATE TYPE name AS ENUM (PostgreSQL)
+	InlineEnums                               // ENUM('a', 'b') as a column type (MariaDB)
+	Comments                                  // table and column comments
+	ArrayParams                               // a Go slice binds as one array parameter: col = ANY($1)
+	OnConflict                                // INSERT ... ON CONFLICT (cols) DO ...
+	OnDuplicateKey                            // INSERT ... ON DUPLICATE KEY UPDATE
+	ForwardReferences                         // a foreign key may name a table created later
+	SetDefaultAction                          // ON DELETE/UPDATE SET DEFAULT is enforced
+	NamedPrimaryKeys                          // the primary key keeps the name it was created with
+	LastInsertID                              // the driver reports the last generated key
+	DeleteUsing                               // bulk statements may join (UPDATE ... FROM / DELETE ... USING)
+)
+
+var featureNames = []string{
+	"InsertReturning", "UpdateReturning", "DeleteReturning", "TransactionalDDL",
+	"AlterConstraints", "DeferrableConstraints", "PartialIndexes", "NamedEnums",
+	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
+	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
+	"DeleteUsing",
+}
+
+// Has reports whether every flag in x is set.
+func (f Feature) Has(x Feature) bool { return f&x == x }
+
+// String lists the set flags, joined by "|".
+func (f Feature) String() string {
+	var parts []string
+	for i, n := range featureNames {
+		if f&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, "|")
+}

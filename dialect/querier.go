@@ -1,0 +1,60 @@
+package dialect
+
+import (
+	"context"
+	"database/sql"
+)
+
+// Querier runs SQL. Pools, single connections and transactions of every
+// driver implement it; introspection needs nothing more.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (Result, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+}
+
+// Result is what an Exec reports.
+type Result struct {
+	RowsAffected int64
+	LastInsertID int64 // only where Features has LastInsertID
+}
+
+// Rows is a result set. Close is safe to call more than once.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Columns() []string
+	Err() error
+	Close() error
+}
+
+// TxOptions are the options of a transaction.
+type TxOptions struct {
+	Isolation sql.IsolationLevel
+	ReadOnly  bool
+}
+
+// Tx is a driver transaction.
+type Tx interface {
+	Querier
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Conn is one connection taken from a pool; Close returns it.
+type Conn interface {
+	Querier
+	Begin(ctx context.Context, opts TxOptions) (Tx, error)
+	Close() error
+}
+
+// Pool is a connection pool, the root of all execution.
+type Pool interface {
+	Querier
+	Begin(ctx context.Context, opts TxOptions) (Tx, error)
+	Conn(ctx context.Context) (Conn, error)
+	Ping(ctx context.Context) error
+	Close() error
+	// Driver returns the driver-level handle (*pgxpool.Pool or *sql.DB) for
+	// fast paths that need it (COPY, batches).
+	Driver() any
+}
