@@ -27,6 +27,8 @@ const (
 	NamedPrimaryKeys                          // the primary key keeps the name it was created with
 	LastInsertID                              // the driver reports the last generated key
 	DeleteUsing                               // bulk statements may join (UPDATE ... FROM / DELETE ... USING)
+	RowLocking                                // SELECT ... FOR UPDATE locks rows
+	DefaultValues                             // INSERT INTO t DEFAULT VALUES (else VALUES ())
 )
 
 var featureNames = []string{
@@ -34,7 +36,7 @@ var featureNames = []string{
 	"AlterConstraints", "DeferrableConstraints", "PartialIndexes", "NamedEnums",
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
-	"DeleteUsing",
+	"DeleteUsing", "RowLocking", "DefaultValues",
 }
 
 // Has reports whether every flag in x is set.

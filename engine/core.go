@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// core is the executor shared by DB, Conn and Tx: statement building, error
+// translation and logging over one dialect.Querier.
+type core struct {
+	d   dialect.Dialect
+	q   dialect.Querier
+	log *logger
+}
+
+type logger struct {
+	l     *slog.Logger
+	level slog.Level
+}
+
+// Dialect returns the dialect.
+func (c *core) Dialect() dialect.Dialect { return c.d }
+
+func (c *core) logf(ctx context.Context, query string, args []any, start time.Time, err error) {
+	if c.log == nil || !c.log.l.Enabled(ctx, c.log.level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("sql", query),
+		slog.Any("args", args),
+		slog.Duration("duration", time.Since(start)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.log.l.LogAttrs(ctx, c.log.level, "strata: query", attrs...)
+}
+
+// constraintResolver is implemented by dialects whose errors do not name
+// the violated constraint (SQLite), to look the name up afterwards.
+type constraintResolver interface {
+	ResolveConstraint(ctx context.Context, q dialect.Querier, e *sqlerr.IntegrityError) error
+}
+
+func (c *core) translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	return c.d.TranslateError(err)
+}
+
+func (c *core) translateAt(ctx context.Context, err error) error {
+	err = c.translate(err)
+	var ie *sqlerr.IntegrityError
+	if r, ok := c.d.(constraintResolver); ok && errors.As(err, &ie) {
+		// best effort: the original error stands if the lookup fails
+		_ = r.ResolveConstraint(ctx, c.q, ie)
+	}
+	return err
+}
+
+// Exec runs a statement that returns no rows.
+func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Result, error) {
+	start := time.Now()
+	res, err := c.q.Exec(ctx, query, args...)
+	c.logf(ctx, query, args, start, err)
+	if err != nil {
+		return res, c.translateAt(ctx, err)
+	}
+	return res, nil
+}
+
+// Query runs a statement that returns rows. Close the rows when done.
+func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	start := time.Now()
+	rows, err := c.q.Query(ctx, query, args...)
+	c.logf(ctx, query, args, start, err)
+	if err != nil {
+		return nil, c.translateAt(ctx, err)
+	}
+	return &Rows{rows: rows, c: c, ctx: ctx}, nil
+}
+
+// QueryRow runs a query expected to return one row; its error, including
+// [sqlerr.ErrNotFound] when there is no row, comes from Row.Scan.
+func (c *core) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	rows, err := c.Query(ctx, query, args...)
+	return &Row{rows: rows, err: err}
+}
+
+// ExecStmt builds s for the dialect and runs it.
+func (c *core) ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error) {
+	q, args, err := expr.Build(c.d, s)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	return c.Exec(ctx, q, args...)
+}
+
+// QueryStmt builds s for the dialect and runs it as a query.
+func (c *core) QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error) {
+	q, args, err := expr.Build(c.d, s)
+	if err != nil {
+		return nil, err
+	}
+	return c.Query(ctx, q, args...)
+}
+
+// QueryRowStmt is QueryRow for a built statement.
+func (c *core) QueryRowStmt(ctx context.Context, s expr.Statement) *Row {
+	q, args, err := expr.Build(c.d, s)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return c.QueryRow(ctx, q, args...)
+}
+
+// Rows is a query's result. Iterate with Next, read with Scan, and always
+// Close (deferred) — or read to the end, which closes it.
+type Rows struct {
+	rows dialect.Rows
+	c    *core
+	ctx  context.Context
+}
+
+// Next advances to the next row.
+func (r *Rows) Next() bool { return r.rows.Next() }
+
+// Scan copies the current row's columns into dest.
+func (r *Rows) Scan(dest ...any) error {
+	if err := r.rows.Scan(dest...); err != nil {
+		return r.c.translate(err)
+	}
+	return nil
+}
+
+// Columns returns the result's column names.
+func (r *Rows) Columns() []string { return r.rows.Columns() }
+
+// Err returns the error met while iterating, if any.
+func (r *Rows) Err() error { return r.c.translateAt(r.ctx, r.rows.Err()) }
+
+// Close releases the result. It is safe to call more than once.
+func (r *Rows) Close() error { return r.rows.Close() }
+
+// Row is the result of QueryRow.
+type Row struct {
+	rows *Rows
+	err  error
+}
+
+// Scan reads the single row into dest, or returns [sqlerr.ErrNotFound]
+// (which matches sql.ErrNoRows) if there is none.
+func (r *Row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sqlerr.ErrNotFound
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}

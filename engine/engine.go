@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// Executor runs SQL on a [DB], a [Conn] or a [Tx]: code that takes an
+// Executor works the same inside and outside a transaction.
+type Executor interface {
+	Dialect() dialect.Dialect
+	Exec(ctx context.Context, query string, args ...any) (dialect.Result, error)
+	Query(ctx context.Context, query string, args ...any) (*Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *Row
+	ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error)
+	QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error)
+}
+
+var (
+	_ Executor = (*DB)(nil)
+	_ Executor = (*Conn)(nil)
+	_ Executor = (*Tx)(nil)
+)
+
+// Option configures a DB.
+type Option func(*DB)
+
+// WithLogger logs every statement to l with its arguments, duration and
+// error, at level (slog.LevelDebug if you pass that, say). Logging is off
+// unless this option is given.
+func WithLogger(l *slog.Logger, level slog.Level) Option {
+	return func(db *DB) { db.log = &logger{l: l, level: level} }
+}
+
+// DB is a database handle: a dialect and a connection pool. It is safe for
+// concurrent use; open one per database and share it.
+type DB struct {
+	core
+	pool dialect.Pool
+}
+
+// Open connects to dsn with dialect d.
+func Open(ctx context.Context, d dialect.Dialect, dsn string, opts ...Option) (*DB, error) {
+	pool, err := d.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, pool, opts...), nil
+}
+
+// New wraps an already open pool.
+func New(d dialect.Dialect, pool dialect.Pool, opts ...Option) *DB {
+	db := &DB{core: core{d: d, q: pool}, pool: pool}
+	for _, o := range opts {
+		o(db)
+	}
+	db.core.log = db.log
+	return db
+}
+
+// Pool returns the dialect-level pool (for its Driver() fast paths).
+func (db *DB) Pool() dialect.Pool { return db.pool }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// Ping checks the connection.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Conn takes one connection from the pool; Close gives it back. Session
+// state (SQLite pragmas, MariaDB variables) set on it stays on it.
+func (db *DB) Conn(ctx context.Context) (*Conn, error) {
+	c, err := db.pool.Conn(ctx)
+	if err != nil {
+		return nil, db.translate(err)
+	}
+	return &Conn{core: core{d: db.d, q: c, log: db.log}, c: c}, nil
+}
+
+// Begin starts a transaction.
+func (db *DB) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+	return begin(ctx, &db.core, db.pool, opts)
+}
+
+// Conn is a single connection from the pool.
+type Conn struct {
+	core
+	c dialect.Conn
+}
+
+// Begin starts a transaction on this connection.
+func (c *Conn) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+	return begin(ctx, &c.core, c.c, opts)
+}
+
+// Close returns the connection to the pool.
+func (c *Conn) Close() error { return c.c.Close() }
+
+type beginner interface {
+	Begin(ctx context.Context, opts dialect.TxOptions) (dialect.Tx, error)
+}
+
+func begin(ctx context.Context, c *core, b beginner, opts []dialect.TxOptions) (*Tx, error) {
+	var o dialect.TxOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	start := time.Now()
+	tx, err := b.Begin(ctx, o)
+	c.logf(ctx, "BEGIN", nil, start, err)
+	if err != nil {
+		return nil, c.translate(err)
+	}
+	return &Tx{core: core{d: c.d, q: tx, log: c.log}, tx: tx, savepoints: new(atomic.Int64)}, nil
+}
+
+// ErrTxDone is returned by Commit or Rollback of a transaction (or
+// savepoint) that has already ended.
+var ErrTxDone = errors.New("engine: transaction already committed or rolled back")
+
+// Tx is a transaction, or a savepoint inside one (from [Tx.Begin]).
+type Tx struct {
+	core
+	tx         dialect.Tx
+	savepoint  string // "" for the outer transaction
+	parent     *Tx
+	done       bool
+	savepoints *atomic.Int64 // shared counter naming nested savepoints
+}
+
+// Begin starts a nested transaction: a SAVEPOINT. Committing it releases
+// the savepoint; rolling it back undoes only what was done since.
+func (tx *Tx) Begin(ctx context.Context) (*Tx, error) {
+	if tx.done {
+		return nil, ErrTxDone
+	}
+	name := fmt.Sprintf("strata_sp_%d", tx.savepoints.Add(1))
+	if _, err := tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
+		return nil, err
+	}
+	return &Tx{core: tx.core, tx: tx.tx, savepoint: name, parent: tx, savepoints: tx.savepoints}, nil
+}
+
+// Commit commits the transaction, or releases the savepoint.
+func (tx *Tx) Commit(ctx context.Context) error {
+	if tx.done {
+		return ErrTxDone
+	}
+	tx.done = true
+	if tx.savepoint != "" {
+		_, err := tx.Exec(ctx, "RELEASE SAVEPOINT "+tx.savepoint)
+		return err
+	}
+	start := time.Now()
+	err := tx.tx.Commit(ctx)
+	tx.logf(ctx, "COMMIT", nil, start, err)
+	return tx.translate(err)
+}
+
+// Rollback rolls the transaction back, or back to the savepoint.
+func (tx *Tx) Rollback(ctx context.Context) error {
+	if tx.done {
+		return ErrTxDone
+	}
+	tx.done = true
+	if tx.savepoint != "" {
+		_, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+tx.savepoint)
+		return err
+	}
+	start := time.Now()
+	err := tx.tx.Rollback(ctx)
+	tx.logf(ctx, "ROLLBACK", nil, start, err)
+	return tx.translate(err)
+}
+
+// Done reports whether Commit or Rollback was called.
+func (tx *Tx) Done() bool { return tx.done }
+
+// TxFunc is the body of a transaction run by [DB.RunInTx].
+type TxFunc func(ctx context.Context, tx *Tx) error
+
+// RunInTx runs fn in a transaction: committed if fn returns nil, rolled
+// back if it returns an error or panics. If the transaction fails with a
+// serialization failure or deadlock ([sqlerr.IsRetryable]) the whole of fn
+// runs again in a new transaction, up to attempts times in all (at least
+// once), with a short growing pause between attempts; fn must therefore be
+// safe to repeat.
+func (db *DB) RunInTx(ctx context.Context, attempts int, opts dialect.TxOptions, fn TxFunc) error {
+	attempts = max(attempts, 1)
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return errors.Join(err, ctx.Err())
+			case <-t.C:
+			}
+		}
+		err = db.runOnce(ctx, opts, fn)
+		if err == nil || !sqlerr.IsRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (db *DB) runOnce(ctx context.Context, opts dialect.TxOptions, fn TxFunc) (err error) {
+	tx, err := db.Begin(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if err != nil && !tx.done {
+			err = errors.Join(err, ignoreDone(tx.Rollback(context.WithoutCancel(ctx))))
+		}
+	}()
+	if err = fn(ctx, tx); err != nil {
+		return err
+	}
+	if !tx.done {
+		return tx.Commit(ctx)
+	}
+	return nil
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, ErrTxDone) {
+		return nil
+	}
+	return err
+}
