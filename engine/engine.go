@@ -22,6 +22,7 @@ type Executor interface {
 	QueryRow(ctx context.Context, query string, args ...any) *Row
 	ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error)
 	QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error)
+	QueryRowStmt(ctx context.Context, s expr.Statement) *Row
 }
 
 var (

@@ -67,7 +67,10 @@ func (s *SelectStmt) Where(conds ...Expr) *SelectStmt { s.where = append(s.where
 func (s *SelectStmt) GroupBy(e ...Expr) *SelectStmt { s.groupBy = append(s.groupBy, e...); return s }
 
 // Having adds HAVING conditions, joined with AND.
-func (s *SelectStmt) Having(conds ...Expr) *SelectStmt { s.having = append(s.having, conds...); return s }
+func (s *SelectStmt) Having(conds ...Expr) *SelectStmt {
+	s.having = append(s.having, conds...)
+	return s
+}
 
 // OrderBy adds ORDER BY terms.
 func (s *SelectStmt) OrderBy(o ...Order) *SelectStmt { s.orderBy = append(s.orderBy, o...); return s }

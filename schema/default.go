@@ -27,12 +27,16 @@ type Default struct {
 }
 
 // Server default constructors.
-func DefaultStr(s string) *Default   { return &Default{Kind: DefaultString, Value: s} }
-func DefaultInt(n int64) *Default    { return &Default{Kind: DefaultNumber, Value: strconv.FormatInt(n, 10)} }
+func DefaultStr(s string) *Default { return &Default{Kind: DefaultString, Value: s} }
+func DefaultInt(n int64) *Default {
+	return &Default{Kind: DefaultNumber, Value: strconv.FormatInt(n, 10)}
+}
 func DefaultFloat(f float64) *Default {
 	return &Default{Kind: DefaultNumber, Value: strconv.FormatFloat(f, 'g', -1, 64)}
 }
-func DefaultBoolean(b bool) *Default  { return &Default{Kind: DefaultBool, Value: strconv.FormatBool(b)} }
+func DefaultBoolean(b bool) *Default {
+	return &Default{Kind: DefaultBool, Value: strconv.FormatBool(b)}
+}
 func DefaultNow() *Default            { return &Default{Kind: DefaultCurrentTimestamp} }
 func DefaultToday() *Default          { return &Default{Kind: DefaultCurrentDate} }
 func DefaultSQL(expr string) *Default { return &Default{Kind: DefaultExpr, Value: expr} }

@@ -81,22 +81,22 @@ type Type struct {
 }
 
 // Type constructors.
-func SmallInt() Type       { return Type{Kind: KindSmallInt} }
-func Integer() Type        { return Type{Kind: KindInteger} }
-func BigInt() Type         { return Type{Kind: KindBigInt} }
-func Boolean() Type        { return Type{Kind: KindBoolean} }
-func Text() Type           { return Type{Kind: KindText} }
-func Varchar(n int) Type   { return Type{Kind: KindVarchar, Length: n} }
-func Char(n int) Type      { return Type{Kind: KindChar, Length: n} }
-func Float() Type          { return Type{Kind: KindFloat} }
-func Double() Type         { return Type{Kind: KindDouble} }
-func Date() Type           { return Type{Kind: KindDate} }
-func Time() Type           { return Type{Kind: KindTime} }
-func Timestamp() Type      { return Type{Kind: KindTimestamp} }
-func TimestampTZ() Type    { return Type{Kind: KindTimestampTZ} }
-func UUID() Type           { return Type{Kind: KindUUID} }
-func JSON() Type           { return Type{Kind: KindJSON} }
-func Bytes() Type          { return Type{Kind: KindBytes} }
+func SmallInt() Type         { return Type{Kind: KindSmallInt} }
+func Integer() Type          { return Type{Kind: KindInteger} }
+func BigInt() Type           { return Type{Kind: KindBigInt} }
+func Boolean() Type          { return Type{Kind: KindBoolean} }
+func Text() Type             { return Type{Kind: KindText} }
+func Varchar(n int) Type     { return Type{Kind: KindVarchar, Length: n} }
+func Char(n int) Type        { return Type{Kind: KindChar, Length: n} }
+func Float() Type            { return Type{Kind: KindFloat} }
+func Double() Type           { return Type{Kind: KindDouble} }
+func Date() Type             { return Type{Kind: KindDate} }
+func Time() Type             { return Type{Kind: KindTime} }
+func Timestamp() Type        { return Type{Kind: KindTimestamp} }
+func TimestampTZ() Type      { return Type{Kind: KindTimestampTZ} }
+func UUID() Type             { return Type{Kind: KindUUID} }
+func JSON() Type             { return Type{Kind: KindJSON} }
+func Bytes() Type            { return Type{Kind: KindBytes} }
 func Custom(sql string) Type { return Type{Kind: KindCustom, Custom: sql} }
 
 // Numeric is an exact decimal type with the given precision and scale.

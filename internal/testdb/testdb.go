@@ -21,8 +21,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/strata-go/strata/dialect"
-	pgd "github.com/strata-go/strata/dialect/postgres"
 	myd "github.com/strata-go/strata/dialect/mysql"
+	pgd "github.com/strata-go/strata/dialect/postgres"
 	sqd "github.com/strata-go/strata/dialect/sqlite"
 )
 

@@ -1,0 +1,34 @@
+// Package engine executes SQL on PostgreSQL, MariaDB and SQLite through one
+// abstraction: a [DB] (a pool), a [Conn] (one connection) and a [Tx] (a
+// transaction or a savepoint) are all [Executor]s.
+//
+//	db, err := engine.Open(ctx, sqlite.New(), "file:app.db")
+//	err = engine.CreateAll(ctx, db, md)
+//	_, err = db.ExecStmt(ctx, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
+//	err = db.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
+//
+// # Errors
+//
+// Errors are translated by the dialect into the types of
+// [github.com/strata-go/strata/sqlerr]: [sqlerr.ErrNotFound] (which matches
+// sql.ErrNoRows) from Row.Scan when there is no row, [*sqlerr.IntegrityError]
+// naming the violated constraint and its kind, and errors for which
+// [sqlerr.IsRetryable] is true after a serialization failure or deadlock.
+//
+// # Transactions
+//
+// [DB.Begin] starts a transaction; [Tx.Begin] inside it makes a savepoint.
+// [DB.RunInTx] commits or rolls back around a function and re-runs it on
+// retryable failures, a bounded number of times.
+//
+// # Logging
+//
+// [WithLogger] logs every statement through log/slog with its arguments,
+// duration and error. It is off by default.
+//
+// # Schema
+//
+// [CreateAll] and [DropAll] create and drop a whole
+// [github.com/strata-go/strata/schema.MetaData] in dependency order,
+// foreign-key cycles included; [Inspect] reads a live database back.
+package engine

@@ -1,0 +1,30 @@
+// Package expr is Strata's SQL expression layer ("core" in SQLAlchemy's
+// terms): SELECT, INSERT, UPDATE and DELETE built as values and rendered for
+// a dialect.
+//
+//	users := expr.T("users")
+//	q := expr.Select(users.C("id"), users.C("name")).From(users).
+//		Where(expr.Eq(users.C("team_id"), teamID), expr.In(users.C("role"), roles)).
+//		OrderBy(expr.Asc(users.C("name"))).Limit(20)
+//	sql, args, err := expr.Build(d, q)
+//
+// # Safety
+//
+// Every value is a bind parameter; identifiers are always quoted by the
+// dialect, whatever they contain. Text enters the SQL only through [Raw],
+// [Func] and check expressions, which are the program's own.
+// UPDATE and DELETE without WHERE fail with [ErrNoWhere] unless All() says
+// so. Upserts exist only when asked for by name ([InsertStmt.OnConflict]).
+// RETURNING on a dialect without it is an error, never silently dropped.
+//
+// # IN lists
+//
+// [In] binds a typed slice as one array parameter on PostgreSQL
+// (col = ANY($1)), so one prepared statement serves every list length; on
+// the other dialects each value is a placeholder, and lists beyond the
+// dialect's parameter limit fail with [ErrTooManyParams]: split them with
+// [Chunk].
+//
+// Builders keep the first error and return it from [Build]; executing
+// statements is [github.com/strata-go/strata/engine]'s job.
+package expr
