@@ -96,7 +96,7 @@ func (m *MetaData) Enums() []Type {
 	seen := map[string]Type{}
 	for _, t := range m.tables {
 		for _, c := range t.Columns {
-			if c.Type.Kind == KindEnum {
+			if c.Type.Kind == KindEnum && c.Type.EnumName != "" {
 				if _, ok := seen[c.Type.EnumName]; !ok {
 					seen[c.Type.EnumName] = c.Type
 				}
@@ -136,7 +136,7 @@ func (m *MetaData) Validate() error {
 			names[n] = t.Name
 		}
 		for _, c := range t.Columns {
-			if c.Type.Kind != KindEnum {
+			if c.Type.Kind != KindEnum || c.Type.EnumName == "" {
 				continue
 			}
 			if prev, ok := enums[c.Type.EnumName]; ok && !prev.Equal(c.Type) {
@@ -239,7 +239,7 @@ func validateTable(t *Table) error {
 		if err := c.Type.validate(); err != nil {
 			return bad(field, "%v", err)
 		}
-		if c.Type.Kind == KindEnum {
+		if c.Type.Kind == KindEnum && c.Type.EnumName != "" {
 			if msg := validIdent(c.Type.EnumName); msg != "" {
 				return bad(field, "enum type: %s", msg)
 			}

@@ -190,6 +190,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{&schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: schema.Integer()}}, ForeignKeys: []*schema.ForeignKey{{Columns: []string{"a"}, RefTable: "u", RefColumns: []string{"id"}, OnDelete: schema.SetNull}}}, `SET NULL on NOT NULL column "a"`},
 		{&schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: schema.Integer(), Default: &schema.Default{Kind: schema.DefaultNumber, Value: "1; DROP TABLE x"}}}}, `is not a number`},
 		{&schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: schema.Enum("e")}}}, `enum e has no values`},
+		{&schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: schema.Enum("e", "x", "x")}}}, `lists "x" twice`},
 		{&schema.Table{Name: strings.Repeat("t", 64), Columns: []*schema.Column{{Name: "a", Type: schema.Integer()}}}, `longer than 63`},
 		{&schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a ", Type: schema.Integer()}}}, `ends with a space`},
 	}
