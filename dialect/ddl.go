@@ -232,7 +232,7 @@ func AppendPlaceholderDollar(b []byte, n int) []byte {
 
 // AppendQuoted appends s between q characters, doubling any q inside it:
 // the identifier quoting of all three databases (with '"' or '`') and the
-// string literal quoting of PostgreSQL and SQLite (with '\”).
+// string literal quoting of PostgreSQL and SQLite (with the single quote).
 func AppendQuoted(b []byte, s string, q byte) []byte {
 	b = append(b, q)
 	for i := 0; i < len(s); i++ {

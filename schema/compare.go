@@ -163,6 +163,22 @@ func NormalizeExpr(s string) string {
 			}
 			b.WriteString(s[i : j+1])
 			i = j
+		case c == '"' || c == '`':
+			// a quoted identifier: its text verbatim, without the quotes
+			j := i + 1
+			for j < len(s) {
+				if s[j] == c {
+					if j+1 < len(s) && s[j+1] == c {
+						b.WriteByte(c)
+						j += 2
+						continue
+					}
+					break
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			i = j
 		case c == ':' && i+1 < len(s) && s[i+1] == ':':
 			// skip the cast and its type name (letters, digits, spaces inside "character varying", [])
 			i += 2
@@ -171,7 +187,7 @@ func NormalizeExpr(s string) string {
 				i++
 			}
 			i--
-		case c == '"' || c == '`' || c == '(' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == '(' || c == ')' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
 		case 'A' <= c && c <= 'Z':
 			b.WriteByte(c + 'a' - 'A')
 		default:

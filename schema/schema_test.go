@@ -232,6 +232,7 @@ func TestNormalizeExpr(t *testing.T) {
 		{`"weight" > 10`, "(weight > (10)::double precision)"},
 		{"status = 'A b'", "((status)::text = 'A b'::text)"},
 		{"`qty` > 0", "qty>0"},
+		{`"it's" > 'a'`, `("it's" > 'a'::text)`},
 	} {
 		if a, b := schema.NormalizeExpr(c[0]), schema.NormalizeExpr(c[1]); a != b {
 			t.Errorf("NormalizeExpr(%q) = %q, NormalizeExpr(%q) = %q", c[0], a, c[1], b)

@@ -99,7 +99,7 @@ func RichSchema(f dialect.Feature) *schema.MetaData {
 		lines.Indexes = append(lines.Indexes, &schema.Index{Name: "ix_order_lines_heavy", Columns: []string{"weight"}, Where: "weight > 10"})
 	}
 	if f.Has(dialect.SetDefaultAction) {
-		lines.Columns = append(lines.Columns, &schema.Column{Name: "packer_id", Type: schema.BigInt(), Nullable: true, Default: schema.DefaultInt(1)})
+		lines.Columns = append(lines.Columns, &schema.Column{Name: "packer_id", Type: schema.BigInt(), Nullable: true})
 		lines.ForeignKeys = append(lines.ForeignKeys, &schema.ForeignKey{Columns: []string{"packer_id"}, RefTable: "employees", RefColumns: []string{"id"}, OnDelete: schema.SetDefault})
 	}
 	if f.Has(dialect.DeferrableConstraints) {
