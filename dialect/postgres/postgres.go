@@ -25,7 +25,8 @@ const maxParams = 65535
 const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.DeleteReturning |
 	dialect.TransactionalDDL | dialect.AlterConstraints | dialect.DeferrableConstraints |
 	dialect.PartialIndexes | dialect.NamedEnums | dialect.Comments | dialect.ArrayParams |
-	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing
+	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing |
+	dialect.RowLocking | dialect.DefaultValues
 
 // Name returns "postgres".
 func (*Dialect) Name() string { return "postgres" }
