@@ -179,11 +179,13 @@ func compatibleKeyTypes(a, b Type) bool {
 	return a.Equal(b)
 }
 
+// constraintNames lists the names that must be unique across a schema:
+// foreign keys (per database on MariaDB), unique constraints and indexes
+// (per schema on PostgreSQL) and checks (per schema on MySQL 8). Primary
+// keys are left out: MariaDB calls every one PRIMARY, and the naming
+// convention already gives each a distinct name elsewhere.
 func constraintNames(t *Table) []string {
 	var out []string
-	if t.PrimaryKey != nil {
-		out = append(out, t.PrimaryKey.Name)
-	}
 	for _, f := range t.ForeignKeys {
 		out = append(out, f.Name)
 	}

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/strata-go/strata/dialect"
@@ -19,7 +20,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 func New() *Dialect { return &Dialect{} }
 
 const features = dialect.InsertReturning | dialect.DeleteReturning | dialect.AlterConstraints |
-	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID
+	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking
 
 // The limits of MariaDB and MySQL that TypeSQL enforces.
 const (
@@ -36,8 +37,10 @@ const tableSuffix = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 func (*Dialect) Name() string { return "mysql" }
 
 // Features are INSERT/DELETE ... RETURNING (MariaDB 10.5+), ALTER TABLE for
-// constraints, inline ENUM types, comments, ON DUPLICATE KEY UPDATE and
-// LAST_INSERT_ID().
+// constraints, inline ENUM types, comments, ON DUPLICATE KEY UPDATE,
+// LAST_INSERT_ID() and SELECT ... FOR UPDATE. Not DeleteUsing (MariaDB
+// joins with UPDATE t JOIN u, never UPDATE ... FROM) nor DefaultValues (it
+// writes INSERT INTO t VALUES ()).
 func (*Dialect) Features() dialect.Feature { return features }
 
 // MaxParams is the protocol's limit of 65535 placeholders per statement.
@@ -238,15 +241,33 @@ func (d *Dialect) AddForeignKey(t *schema.Table, fk *schema.ForeignKey) ([]strin
 	return []string{s}, nil
 }
 
-// DropForeignKey renders ALTER TABLE ... DROP FOREIGN KEY. The index
-// MariaDB created for the foreign key, if it did, stays (see the package
-// documentation).
+// DropForeignKey renders ALTER TABLE ... DROP FOREIGN KEY, and in the same
+// statement drops the index MariaDB created for the foreign key if it did
+// (DROP INDEX IF EXISTS, named like the foreign key): dropping the foreign
+// key alone leaves that index behind, and Inspect would then report it as
+// a declared index. The index is kept when another foreign key of t could
+// be using it (its columns are a prefix of fk's).
 func (d *Dialect) DropForeignKey(t *schema.Table, fk *schema.ForeignKey) ([]string, error) {
 	b := []byte("ALTER TABLE ")
 	b = d.AppendIdent(b, t.Name)
 	b = append(b, " DROP FOREIGN KEY "...)
 	b = d.AppendIdent(b, fk.Name)
+	if !indexShared(t, fk) {
+		b = append(b, ", DROP INDEX IF EXISTS "...)
+		b = d.AppendIdent(b, fk.Name)
+	}
 	return []string{string(b)}, nil
+}
+
+// indexShared reports whether another foreign key of t could rely on an
+// index over fk's columns.
+func indexShared(t *schema.Table, fk *schema.ForeignKey) bool {
+	for _, g := range t.ForeignKeys {
+		if g != fk && g.Name != fk.Name && len(g.Columns) <= len(fk.Columns) && slices.Equal(g.Columns, fk.Columns[:len(g.Columns)]) {
+			return true
+		}
+	}
+	return false
 }
 
 // CreateIndex renders CREATE [UNIQUE] INDEX; a partial index gives an
