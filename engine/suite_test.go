@@ -343,11 +343,17 @@ func TestStatementsRunEverywhere(t *testing.T) {
 		if _, err := db.ExecStmt(ctx, expr.Insert(items).Columns("name", "qty").Values("n2", 77).OnConflict("name").DoNothing()); err != nil {
 			t.Fatal(err)
 		}
-		var q1, q2 int
+		add := expr.Insert(items).Columns("name", "qty").Values("n4", 5).
+			OnConflict("name").DoUpdate(expr.Set("qty", expr.Add(items.C("qty"), expr.Excluded("qty"))))
+		if _, err := db.ExecStmt(ctx, add); err != nil {
+			t.Fatal(err)
+		}
+		var q1, q2, q4 int
 		db.QueryRow(ctx, "SELECT qty FROM items WHERE name = 'n1'").Scan(&q1)
 		db.QueryRow(ctx, "SELECT qty FROM items WHERE name = 'n2'").Scan(&q2)
-		if q1 != 99 || q2 != 20 {
-			t.Fatalf("upserts: n1=%d (want 99) n2=%d (want 20)", q1, q2)
+		db.QueryRow(ctx, "SELECT qty FROM items WHERE name = 'n4'").Scan(&q4)
+		if q1 != 99 || q2 != 20 || q4 != 45 {
+			t.Fatalf("upserts: n1=%d (want 99) n2=%d (want 20) n4=%d (want 45)", q1, q2, q4)
 		}
 		// Group/having, subquery, exists.
 		var n int

@@ -70,7 +70,7 @@ func cases() []struct {
 		{"upsert do update", expr.Insert(expr.T("users")).Columns("id", "name", "age").Values(1, "ann", 3).
 			OnConflict("id").DoUpdateColumns("name", "age")},
 		{"upsert do update expr", expr.Insert(expr.T("counters")).Columns("k", "n").Values("a", 1).
-			OnConflict("k").DoUpdate(expr.Set("n", expr.Add(expr.C("n"), expr.Excluded("n"))))},
+			OnConflict("k").DoUpdate(expr.Set("n", expr.Add(expr.T("counters").C("n"), expr.Excluded("n"))))},
 		{"update", expr.Update(expr.T("users")).Set("name", "bo").Set("age", expr.Add(expr.C("age"), 1)).Where(expr.Eq(expr.C("id"), 7))},
 		{"update all", expr.Update(expr.T("users")).Set("age", nil).All()},
 		{"delete", expr.Delete(expr.T("users")).Where(expr.In(expr.C("id"), []int32{1, 2}))},

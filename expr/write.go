@@ -58,7 +58,9 @@ type Conflict struct {
 func (c *Conflict) DoNothing() *InsertStmt { c.nothing = true; return c.stmt }
 
 // DoUpdate updates the conflicting row with the assignments; use
-// [Excluded] to refer to the value that was being inserted.
+// [Excluded] to refer to the value that was being inserted, and qualify
+// columns of the existing row with the table (T("t").C("n")): PostgreSQL
+// rejects an unqualified column there as ambiguous.
 func (c *Conflict) DoUpdate(set ...Assignment) *InsertStmt {
 	for _, a := range set {
 		c.set = append(c.set, assignment(a))
