@@ -58,3 +58,23 @@ type Pool interface {
 	// fast paths that need it (COPY, batches).
 	Driver() any
 }
+
+// QueryEach runs a query and calls scan for each row, reading every row and
+// closing the result before it returns, so the connection is free for the
+// next query. The dialects' introspection is written with it.
+func QueryEach(ctx context.Context, q Querier, query string, args []any, scan func(Rows) error) error {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}

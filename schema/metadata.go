@@ -366,7 +366,7 @@ func validateDefault(c *Column) error {
 	switch d.Kind {
 	case DefaultString, DefaultCurrentTimestamp, DefaultCurrentDate:
 	case DefaultNumber:
-		if !isNumberLiteral(d.Value) {
+		if !IsNumberLiteral(d.Value) {
 			return fmt.Errorf("numeric default %q is not a number", d.Value)
 		}
 	case DefaultBool:
@@ -383,9 +383,9 @@ func validateDefault(c *Column) error {
 	return nil
 }
 
-// isNumberLiteral accepts an optional sign, digits, an optional fraction and
+// IsNumberLiteral accepts an optional sign, digits, an optional fraction and
 // exponent: exactly what may be written into DDL without quoting.
-func isNumberLiteral(s string) bool {
+func IsNumberLiteral(s string) bool {
 	i := 0
 	if i < len(s) && (s[i] == '-' || s[i] == '+') {
 		i++

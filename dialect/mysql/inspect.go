@@ -13,24 +13,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-// query runs a statement and calls scan for each row, closing the rows.
-func query(ctx context.Context, q dialect.Querier, stmt string, args []any, scan func(dialect.Rows) error) error {
-	rows, err := q.Query(ctx, stmt, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
-}
-
 type inspectedColumn struct {
 	pos     int64
 	col     *schema.Column
@@ -115,7 +97,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 	}
 	var db sql.NullString
 	var version string
-	if err := query(ctx, q, "SELECT DATABASE(), VERSION()", nil, func(r dialect.Rows) error {
+	if err := dialect.QueryEach(ctx, q, "SELECT DATABASE(), VERSION()", nil, func(r dialect.Rows) error {
 		return r.Scan(&db, &version)
 	}); err != nil {
 		return nil, wrap("database", err)
@@ -127,7 +109,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 	args := []any{db.String}
 
 	tables := map[string]*schema.Table{}
-	err := query(ctx, q, "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", args,
+	err := dialect.QueryEach(ctx, q, "SELECT TABLE_NAME, TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", args,
 		func(r dialect.Rows) error {
 			var name string
 			var comment sql.NullString
@@ -144,7 +126,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 	}
 
 	cols := map[string][]*inspectedColumn{}
-	err = query(ctx, q, "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?", args,
+	err = dialect.QueryEach(ctx, q, "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ?", args,
 		func(r dialect.Rows) error {
 			var table, name, colType, nullable, extra, comment string
 			var pos int64
@@ -190,7 +172,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 			"JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME " +
 			"WHERE tc.TABLE_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK'"
 	}
-	err = query(ctx, q, checkSQL, args, func(r dialect.Rows) error {
+	err = dialect.QueryEach(ctx, q, checkSQL, args, func(r dialect.Rows) error {
 		var table, name, clause, level string
 		if err := r.Scan(&table, &name, &clause, &level); err != nil {
 			return err
@@ -214,7 +196,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 	// Foreign keys, joined with their rules here rather than in SQL so that
 	// names are matched exactly.
 	var fks keyMap
-	err = query(ctx, q, "SELECT TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "+
+	err = dialect.QueryEach(ctx, q, "SELECT TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME "+
 		"FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL", args,
 		func(r dialect.Rows) error {
 			var table, name, col, refTable, refCol string
@@ -235,7 +217,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 	}
 	type rules struct{ update, delete string }
 	fkRules := map[[2]string]rules{}
-	err = query(ctx, q, "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?", args,
+	err = dialect.QueryEach(ctx, q, "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ?", args,
 		func(r dialect.Rows) error {
 			var table, name string
 			var rl rules
@@ -264,7 +246,7 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 
 	// Primary keys, unique and plain indexes.
 	var idx keyMap
-	err = query(ctx, q, "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?", args,
+	err = dialect.QueryEach(ctx, q, "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?", args,
 		func(r dialect.Rows) error {
 			var table, name string
 			var nonUnique, seq int64
@@ -354,7 +336,7 @@ func parseDefault(mariadb bool, t schema.Type, raw sql.NullString, extra string)
 			if s, ok := unquote(v); ok {
 				return canonDefault(t, schema.DefaultStr(s))
 			}
-		case isNumber(v):
+		case schema.IsNumberLiteral(v):
 			return canonDefault(t, &schema.Default{Kind: schema.DefaultNumber, Value: v})
 		}
 		return exprDefault(v)
@@ -362,7 +344,7 @@ func parseDefault(mariadb bool, t schema.Type, raw sql.NullString, extra string)
 	if strings.Contains(strings.ToUpper(extra), "DEFAULT_GENERATED") {
 		return exprDefault(v)
 	}
-	if isNumericKind(t.Kind) && isNumber(v) {
+	if isNumericKind(t.Kind) && schema.IsNumberLiteral(v) {
 		return canonDefault(t, &schema.Default{Kind: schema.DefaultNumber, Value: v})
 	}
 	return canonDefault(t, schema.DefaultStr(v))

@@ -135,42 +135,6 @@ func canonCustom(s string) string {
 	return s
 }
 
-// isNumber accepts an optional sign, digits with an optional fraction, and
-// an optional exponent.
-func isNumber(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '-' || s[i] == '+') {
-		i++
-	}
-	digits := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i, digits = i+1, digits+1
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i, digits = i+1, digits+1
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '-' || s[i] == '+') {
-			i++
-		}
-		exp := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i, exp = i+1, exp+1
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
-}
-
 func isNumericKind(k schema.Kind) bool {
 	switch k {
 	case schema.KindSmallInt, schema.KindInteger, schema.KindBigInt, schema.KindNumeric,
@@ -271,7 +235,7 @@ func canonDefault(t schema.Type, d *schema.Default) *schema.Default {
 		}
 	case schema.DefaultString:
 		switch {
-		case isNumericKind(t.Kind) && isNumber(strings.TrimSpace(d.Value)):
+		case isNumericKind(t.Kind) && schema.IsNumberLiteral(strings.TrimSpace(d.Value)):
 			return canonDefault(t, &schema.Default{Kind: schema.DefaultNumber, Value: strings.TrimSpace(d.Value)})
 		default:
 			out.Value = canonTemporal(t.Kind, d.Value)

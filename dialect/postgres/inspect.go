@@ -278,20 +278,10 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 
 // each runs a catalog query and calls fn for every row.
 func each(ctx context.Context, q dialect.Querier, query string, args []any, fn func(dialect.Rows) error) error {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
+	if err := dialect.QueryEach(ctx, q, query, args, fn); err != nil {
 		return fmt.Errorf("postgres: inspect: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := fn(rows); err != nil {
-			return fmt.Errorf("postgres: inspect: %w", err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: inspect: %w", err)
-	}
-	return rows.Close()
+	return nil
 }
 
 // action maps pg_constraint.confdeltype / confupdtype to an action.

@@ -186,7 +186,7 @@ func (d *Dialect) ResolveConstraint(ctx context.Context, q dialect.Querier, e *s
 func tableDDL(ctx context.Context, q dialect.Querier, table string) (string, bool, error) {
 	var ddl string
 	found := false
-	err := queryAll(ctx, q, `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`, []any{table}, func(r dialect.Rows) error {
+	err := dialect.QueryEach(ctx, q, `SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?`, []any{table}, func(r dialect.Rows) error {
 		var s sql.NullString
 		found = true
 		err := r.Scan(&s)
@@ -257,7 +257,7 @@ func resolveUnique(ctx context.Context, q dialect.Querier, e *sqlerr.IntegrityEr
 	// An index on expressions is reported by name: "index 'ix_name'".
 	if name, ok := strings.CutPrefix(e.Constraint, "index '"); ok && strings.HasSuffix(name, "'") {
 		name = strings.TrimSuffix(name, "'")
-		return queryAll(ctx, q, `SELECT tbl_name FROM sqlite_schema WHERE type = 'index' AND name = ?`, []any{name}, func(r dialect.Rows) error {
+		return dialect.QueryEach(ctx, q, `SELECT tbl_name FROM sqlite_schema WHERE type = 'index' AND name = ?`, []any{name}, func(r dialect.Rows) error {
 			e.Constraint = name
 			return r.Scan(&e.Table)
 		})

@@ -48,7 +48,7 @@ type tableSQL struct {
 // tables.
 func listTables(ctx context.Context, q dialect.Querier) ([]tableSQL, error) {
 	var out []tableSQL
-	err := queryAll(ctx, q, `SELECT s.name, s.sql FROM sqlite_schema AS s
+	err := dialect.QueryEach(ctx, q, `SELECT s.name, s.sql FROM sqlite_schema AS s
 JOIN pragma_table_list AS l ON l.schema = 'main' AND l.name = s.name
 WHERE s.type = 'table' AND l.type = 'table' AND s.name NOT LIKE 'sqlite\_%' ESCAPE '\'
 ORDER BY s.name`, nil, func(r dialect.Rows) error {
@@ -67,25 +67,6 @@ ORDER BY s.name`, nil, func(r dialect.Rows) error {
 	return out, nil
 }
 
-// queryAll runs a query and calls scan for each row, reading every row
-// before returning so the connection is free for the next query.
-func queryAll(ctx context.Context, q dialect.Querier, query string, args []any, scan func(dialect.Rows) error) error {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
-}
-
 type pragmaColumn struct {
 	name    string
 	decl    string
@@ -96,7 +77,7 @@ type pragmaColumn struct {
 
 func tableColumns(ctx context.Context, q dialect.Querier, table string) ([]pragmaColumn, error) {
 	var cols []pragmaColumn
-	err := queryAll(ctx, q, `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?, 'main') ORDER BY cid`, []any{table}, func(r dialect.Rows) error {
+	err := dialect.QueryEach(ctx, q, `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?, 'main') ORDER BY cid`, []any{table}, func(r dialect.Rows) error {
 		var c pragmaColumn
 		var notNull int64
 		var pk int64
@@ -136,7 +117,7 @@ type pragmaIndex struct {
 
 func tableIndexes(ctx context.Context, q dialect.Querier, table string) ([]pragmaIndex, error) {
 	var xs []pragmaIndex
-	err := queryAll(ctx, q, `SELECT name, "unique", origin, partial FROM pragma_index_list(?, 'main') ORDER BY name`, []any{table}, func(r dialect.Rows) error {
+	err := dialect.QueryEach(ctx, q, `SELECT name, "unique", origin, partial FROM pragma_index_list(?, 'main') ORDER BY name`, []any{table}, func(r dialect.Rows) error {
 		var x pragmaIndex
 		var unique, partial int64
 		if err := r.Scan(&x.name, &unique, &x.origin, &partial); err != nil {
@@ -152,7 +133,7 @@ func tableIndexes(ctx context.Context, q dialect.Querier, table string) ([]pragm
 	for i := range xs {
 		var cols []string
 		expr := false
-		err := queryAll(ctx, q, `SELECT cid, name FROM pragma_index_info(?, 'main') ORDER BY seqno`, []any{xs[i].name}, func(r dialect.Rows) error {
+		err := dialect.QueryEach(ctx, q, `SELECT cid, name FROM pragma_index_info(?, 'main') ORDER BY seqno`, []any{xs[i].name}, func(r dialect.Rows) error {
 			var cid int64
 			var name sql.NullString
 			if err := r.Scan(&cid, &name); err != nil {
@@ -186,7 +167,7 @@ type pragmaFK struct {
 func tableForeignKeys(ctx context.Context, q dialect.Querier, table string) ([]*pragmaFK, error) {
 	var fks []*pragmaFK
 	byID := map[int64]*pragmaFK{}
-	err := queryAll(ctx, q, `SELECT id, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?, 'main') ORDER BY id, seq`, []any{table}, func(r dialect.Rows) error {
+	err := dialect.QueryEach(ctx, q, `SELECT id, "table", "from", "to", on_update, on_delete FROM pragma_foreign_key_list(?, 'main') ORDER BY id, seq`, []any{table}, func(r dialect.Rows) error {
 		var id int64
 		var ref, from, onUpdate, onDelete string
 		var to sql.NullString
@@ -404,7 +385,7 @@ func sameNames(a, b []string) bool {
 
 func indexPredicate(ctx context.Context, q dialect.Querier, index string) (string, error) {
 	var ddl string
-	err := queryAll(ctx, q, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, []any{index}, func(r dialect.Rows) error {
+	err := dialect.QueryEach(ctx, q, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, []any{index}, func(r dialect.Rows) error {
 		var s sql.NullString
 		err := r.Scan(&s)
 		ddl = s.String
