@@ -13,34 +13,9 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysql"
-	"github.com/strata-go/strata/internal/golden"
-	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
-
-func TestGoldenDDL(t *testing.T) {
-	d := mysql.New()
-	md := testdb.RichSchema(d.Features())
-	create, err := dialect.CreateAllSQL(d, md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	drop, err := dialect.DropAllSQL(d, md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("-- create\n")
-	for _, s := range create {
-		b.WriteString(s + ";\n\n")
-	}
-	b.WriteString("-- drop\n")
-	for _, s := range drop {
-		b.WriteString(s + ";\n")
-	}
-	golden.Check(t, "ddl.golden", b.String())
-}
 
 func TestIdentity(t *testing.T) {
 	d := mysql.New()

@@ -9,34 +9,9 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlite"
-	"github.com/strata-go/strata/internal/golden"
-	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
-
-func TestGoldenDDL(t *testing.T) {
-	d := sqlite.New()
-	md := testdb.RichSchema(d.Features())
-	create, err := dialect.CreateAllSQL(d, md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	drop, err := dialect.DropAllSQL(d, md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("-- CreateAllSQL(RichSchema)\n\n")
-	for _, s := range create {
-		b.WriteString(s + ";\n\n")
-	}
-	b.WriteString("-- DropAllSQL(RichSchema)\n\n")
-	for _, s := range drop {
-		b.WriteString(s + ";\n")
-	}
-	golden.Check(t, "ddl.golden", b.String())
-}
 
 func TestFeatures(t *testing.T) {
 	f := sqlite.New().Features()
