@@ -1,0 +1,32 @@
+// Package orm maps Go structs to tables and (being built) runs a unit of
+// work over them.
+//
+// # Mapping
+//
+// A model is a plain struct. [Register] reflects on it once, builds its
+// [schema.Table] (shared with migrations through [Registry.MetaData]) and
+// caches a [Mapper]: field offsets, the primary key, the version column, the
+// client defaults and onupdate rules. Struct tags say what a column is:
+//
+//	type User struct {
+//		ID        int64     `db:"id,pk"`                      // single integer pk: autoincrement
+//		Email     string    `db:"email,size:200,unique"`      // varchar(200), uq_user_email
+//		Name      *string   `db:"name"`                       // pointer: nullable
+//		Active    bool      `db:"active,default:true"`        // server default
+//		TeamID    int64     `db:"team_id,fk:team.id,ondelete:cascade"`
+//		UpdatedAt time.Time `db:"updated_at,server_onupdate"` // re-read after UPDATE
+//		Version   int32     `db:"version,version"`            // optimistic concurrency
+//	}
+//
+// Options to [Register] cover what tags express badly: [TableName],
+// [Default] and [OnUpdate] (Go functions), composite [Unique], [Index],
+// [ForeignKey] and [Check]. A field named ID is the primary key when no
+// field is tagged pk. Columns are NOT NULL unless the Go type can hold NULL
+// (pointers, sql.Null types, byte slices, json.RawMessage) or the tag says
+// null. Types come from the Go type (int64 -> bigint, string -> text,
+// time.Time -> timestamptz, [16]byte -> uuid, ...) unless type: or size:
+// says otherwise. An invalid model fails at registration with a
+// [*ModelError] naming the struct and the field.
+//
+// The [Registry] is safe for concurrent use.
+package orm

@@ -1,0 +1,453 @@
+package orm
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// ErrInvalidModel is matched by every *ModelError.
+var ErrInvalidModel = errors.New("orm: invalid model")
+
+// ModelError reports a struct that cannot be mapped, naming the struct and
+// the field at fault. [Register] returns it.
+type ModelError struct {
+	Struct string
+	Field  string // empty when the struct as a whole is at fault
+	Err    error
+}
+
+func (e *ModelError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("orm: model %s: %v", e.Struct, e.Err)
+	}
+	return fmt.Sprintf("orm: model %s, field %s: %v", e.Struct, e.Field, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ModelError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrInvalidModel) true.
+func (e *ModelError) Is(target error) bool { return target == ErrInvalidModel }
+
+// Field is one mapped struct field: a column.
+type Field struct {
+	Name   string         // Go field name (dotted through embedded structs)
+	Column *schema.Column // the column it maps to
+	Type   reflect.Type   // the field's Go type
+	offset uintptr        // from the start of the struct (embedding by value only)
+
+	PrimaryKey     bool
+	Version        bool
+	ServerOnUpdate bool       // re-read after UPDATE (trigger / ON UPDATE)
+	Default        func() any // client default, run at insert while the field holds its zero value
+	OnUpdate       func() any // client onupdate, run at every UPDATE of the row
+	noAuto         bool
+}
+
+// Ptr returns a pointer to the field inside the struct that obj points to,
+// as an interface (no allocation): what Scan needs.
+func (f *Field) Ptr(obj unsafe.Pointer) any {
+	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Interface()
+}
+
+// Value returns the field's value in the struct that obj points to.
+func (f *Field) Value(obj unsafe.Pointer) any {
+	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Elem().Interface()
+}
+
+// Mapper is the mapping of one struct type to one table, computed once by
+// [Register] and cached: field offsets, the schema table, the primary key.
+type Mapper struct {
+	Type    reflect.Type
+	Table   *schema.Table
+	Fields  []*Field // in column order
+	PK      []*Field
+	Version *Field // nil without a version column
+	byCol   map[string]*Field
+	byName  map[string]*Field
+}
+
+// FieldByColumn returns the field mapped to the column, or nil.
+func (m *Mapper) FieldByColumn(col string) *Field { return m.byCol[col] }
+
+// FieldByName returns the field with the Go name, or nil.
+func (m *Mapper) FieldByName(name string) *Field { return m.byName[name] }
+
+// Registry holds the mappings of an application's models and the schema
+// metadata they make, shared with migrations. It is safe for concurrent
+// use; register every model at start-up.
+type Registry struct {
+	mu     sync.RWMutex
+	byType map[reflect.Type]*Mapper
+	meta   *schema.MetaData
+}
+
+// NewRegistry returns an empty registry using schema.DefaultNaming.
+func NewRegistry() *Registry {
+	return &Registry{byType: map[reflect.Type]*Mapper{}, meta: schema.NewMetaData()}
+}
+
+// MetaData returns the schema of every registered model (a snapshot copy
+// safe to read while others register).
+func (r *Registry) MetaData() *schema.MetaData {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.meta.Clone()
+}
+
+// Mapper returns the mapping of t (a struct type or pointer to one), or
+// nil if it was never registered.
+func (r *Registry) Mapper(t reflect.Type) *Mapper {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.byType[t]
+}
+
+// Option adjusts a model's mapping where struct tags express it badly.
+type Option func(*modelConfig) error
+
+type modelConfig struct {
+	table     string
+	comment   string
+	defaults  map[string]func() any
+	onUpdates map[string]func() any
+	uniques   []*schema.Unique
+	indexes   []*schema.Index
+	checks    []*schema.Check
+	fks       []*schema.ForeignKey
+}
+
+// TableName sets the table name (default: the struct name in snake_case,
+// or what a TableName() string method returns).
+func TableName(name string) Option {
+	return func(c *modelConfig) error { c.table = name; return nil }
+}
+
+// TableComment sets the table's comment.
+func TableComment(text string) Option {
+	return func(c *modelConfig) error { c.comment = text; return nil }
+}
+
+// Default gives a field a client default: fn is called at insert for a
+// transient object whose field still holds its Go zero value.
+func Default(field string, fn func() any) Option {
+	return func(c *modelConfig) error { c.defaults[field] = fn; return nil }
+}
+
+// OnUpdate gives a field a client onupdate rule: fn is called at every
+// flushed UPDATE of the row and its result written with the other changes
+// (an updated_at timestamp, say).
+func OnUpdate(field string, fn func() any) Option {
+	return func(c *modelConfig) error { c.onUpdates[field] = fn; return nil }
+}
+
+// Unique adds a unique constraint over columns (column names).
+func Unique(name string, columns ...string) Option {
+	return func(c *modelConfig) error {
+		c.uniques = append(c.uniques, &schema.Unique{Name: name, Columns: columns})
+		return nil
+	}
+}
+
+// Index adds an index over columns; where makes it partial.
+func Index(name string, unique bool, where string, columns ...string) Option {
+	return func(c *modelConfig) error {
+		c.indexes = append(c.indexes, &schema.Index{Name: name, Columns: columns, Unique: unique, Where: where})
+		return nil
+	}
+}
+
+// Check adds a check constraint.
+func Check(name, expr string) Option {
+	return func(c *modelConfig) error {
+		c.checks = append(c.checks, &schema.Check{Name: name, Expr: expr})
+		return nil
+	}
+}
+
+// ForeignKey adds a (possibly composite) foreign key.
+func ForeignKey(fk schema.ForeignKey) Option {
+	return func(c *modelConfig) error { c.fks = append(c.fks, &fk); return nil }
+}
+
+// Register maps the struct type T to a table and adds it to the registry.
+// Reflection happens here, once; sessions use the cached [Mapper]. An
+// invalid model fails with a *ModelError naming the struct and field.
+func Register[T any](r *Registry, opts ...Option) (*Mapper, error) {
+	return r.Register(reflect.TypeFor[T](), opts...)
+}
+
+// MustRegister is Register for package-level declarations; it panics on
+// error.
+func MustRegister[T any](r *Registry, opts ...Option) *Mapper {
+	m, err := Register[T](r, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+type tableNamer interface{ TableName() string }
+
+var (
+	timeType    = reflect.TypeFor[time.Time]()
+	rawJSONType = reflect.TypeFor[json.RawMessage]()
+	scannerType = reflect.TypeFor[sql.Scanner]()
+	valuerType  = reflect.TypeFor[driver.Valuer]()
+)
+
+// Register is the non-generic form of [Register].
+func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
+	if t.Kind() != reflect.Struct {
+		return nil, &ModelError{Struct: t.String(), Err: errors.New("not a struct type")}
+	}
+	fail := func(field string, format string, args ...any) error {
+		return &ModelError{Struct: t.Name(), Field: field, Err: fmt.Errorf(format, args...)}
+	}
+	cfg := &modelConfig{defaults: map[string]func() any{}, onUpdates: map[string]func() any{}}
+	for _, o := range opts {
+		if err := o(cfg); err != nil {
+			return nil, &ModelError{Struct: t.Name(), Err: err}
+		}
+	}
+	if cfg.table == "" {
+		if tn, ok := reflect.New(t).Interface().(tableNamer); ok {
+			cfg.table = tn.TableName()
+		} else {
+			cfg.table = snake(t.Name())
+		}
+	}
+	m := &Mapper{Type: t, byCol: map[string]*Field{}, byName: map[string]*Field{}}
+	tbl := &schema.Table{Name: cfg.table, Comment: cfg.comment}
+	var pkCols []string
+	var walk func(st reflect.Type, base uintptr, prefix string) error
+	walk = func(st reflect.Type, base uintptr, prefix string) error {
+		for i := 0; i < st.NumField(); i++ {
+			sf := st.Field(i)
+			name := prefix + sf.Name
+			tag, hasTag := sf.Tag.Lookup("db")
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && !hasTag && !isValueType(sf.Type) {
+				if err := walk(sf.Type, base+sf.Offset, name+"."); err != nil {
+					return err
+				}
+				continue
+			}
+			if !sf.IsExported() {
+				if hasTag && tag != "-" {
+					return fail(name, "unexported field has a db tag")
+				}
+				continue
+			}
+			ft, err := parseTag(tag)
+			if err != nil {
+				return fail(name, "%v", err)
+			}
+			if ft.skip {
+				continue
+			}
+			col := &schema.Column{Name: ft.name, Comment: ft.comment, Default: ft.def}
+			if col.Name == "" {
+				col.Name = snake(sf.Name)
+			}
+			typ, nullable, err := columnType(sf.Type)
+			if ft.typ != nil {
+				typ, err = *ft.typ, nil
+			}
+			if err != nil {
+				return fail(name, "%v; give the column type with a tag (type:...)", err)
+			}
+			col.Type, col.Nullable = typ, nullable
+			if typ.Kind == schema.KindEnum && !stringLike(sf.Type) {
+				return fail(name, "enum column needs a string field (or a Scanner), not %s", sf.Type)
+			}
+			if ft.nullable != nil {
+				col.Nullable = *ft.nullable
+			}
+			if ft.nullable != nil && *ft.nullable && !canHoldNull(sf.Type) {
+				return fail(name, "nullable column needs a pointer, sql.Null type or scanner; %s cannot hold NULL", sf.Type)
+			}
+			if prev := m.byCol[col.Name]; prev != nil {
+				return fail(name, "column %q is also mapped by field %s", col.Name, prev.Name)
+			}
+			f := &Field{Name: name, Column: col, Type: sf.Type, offset: base + sf.Offset,
+				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate}
+			if ft.pk {
+				pkCols = append(pkCols, col.Name)
+				m.PK = append(m.PK, f)
+			}
+			if ft.version {
+				if m.Version != nil {
+					return fail(name, "second version column (first is %s)", m.Version.Name)
+				}
+				if !typ.Kind.IsInteger() {
+					return fail(name, "version column must be an integer, not %s", typ)
+				}
+				m.Version = f
+			}
+			if ft.autoIncrement != nil && *ft.autoIncrement {
+				col.AutoIncrement = true
+			}
+			if ft.unique {
+				tbl.Uniques = append(tbl.Uniques, &schema.Unique{Columns: []string{col.Name}})
+			}
+			if ft.index {
+				tbl.Indexes = append(tbl.Indexes, &schema.Index{Columns: []string{col.Name}})
+			}
+			if ft.fkTable != "" {
+				tbl.ForeignKeys = append(tbl.ForeignKeys, &schema.ForeignKey{
+					Columns: []string{col.Name}, RefTable: ft.fkTable, RefColumns: []string{ft.fkColumn},
+					OnDelete: ft.onDelete, OnUpdate: ft.onUpdate,
+				})
+			}
+			if fn, ok := cfg.defaults[name]; ok {
+				f.Default = fn
+				delete(cfg.defaults, name)
+			}
+			if fn, ok := cfg.onUpdates[name]; ok {
+				f.OnUpdate = fn
+				delete(cfg.onUpdates, name)
+			}
+			col.ClientDefault = f.Default
+			m.Fields = append(m.Fields, f)
+			m.byCol[col.Name] = f
+			m.byName[name] = f
+			tbl.Columns = append(tbl.Columns, col)
+			// keep the autoincrement decision for after the pk is known
+			if ft.autoIncrement != nil && !*ft.autoIncrement {
+				f.noAuto = true
+			}
+		}
+		return nil
+	}
+	if err := walk(t, 0, ""); err != nil {
+		return nil, err
+	}
+	for name := range cfg.defaults {
+		return nil, fail(name, "Default option names no mapped field")
+	}
+	for name := range cfg.onUpdates {
+		return nil, fail(name, "OnUpdate option names no mapped field")
+	}
+	if len(m.Fields) == 0 {
+		return nil, fail("", "no mapped fields")
+	}
+	if len(pkCols) == 0 {
+		if f := m.byName["ID"]; f != nil {
+			f.PrimaryKey = true
+			pkCols = []string{f.Column.Name}
+			m.PK = []*Field{f}
+		} else {
+			return nil, fail("", "no primary key: tag a field `db:\",pk\"` or name it ID")
+		}
+	}
+	for _, f := range m.PK {
+		if f.Column.Nullable {
+			return nil, fail(f.Name, "primary key field cannot be nullable")
+		}
+	}
+	if len(m.PK) == 1 && m.PK[0].Column.Type.Kind.IsInteger() && !m.PK[0].noAuto && m.PK[0].Column.Default == nil {
+		m.PK[0].Column.AutoIncrement = true
+	}
+	tbl.PrimaryKey = &schema.PrimaryKey{Columns: pkCols}
+	tbl.Uniques = append(tbl.Uniques, cfg.uniques...)
+	tbl.Indexes = append(tbl.Indexes, cfg.indexes...)
+	tbl.Checks = append(tbl.Checks, cfg.checks...)
+	tbl.ForeignKeys = append(tbl.ForeignKeys, cfg.fks...)
+	m.Table = tbl
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.byType[t]; dup {
+		return nil, fail("", "registered twice")
+	}
+	if err := r.meta.Add(tbl); err != nil {
+		var ve *schema.ValidationError
+		if errors.As(err, &ve) {
+			return nil, &ModelError{Struct: t.Name(), Field: fieldForColumn(m, ve.Field), Err: err}
+		}
+		return nil, &ModelError{Struct: t.Name(), Err: err}
+	}
+	r.byType[t] = m
+	return m, nil
+}
+
+// fieldForColumn turns a schema validation's "column x" into the Go field.
+func fieldForColumn(m *Mapper, field string) string {
+	const p = "column "
+	if len(field) > len(p) && field[:len(p)] == p {
+		if f := m.byCol[field[len(p):]]; f != nil {
+			return f.Name
+		}
+	}
+	return field
+}
+
+// isValueType reports whether an embedded struct is a value (time.Time,
+// a Scanner) rather than a group of fields to flatten.
+func isValueType(t reflect.Type) bool {
+	return t == timeType || reflect.PointerTo(t).Implements(scannerType) || t.Implements(valuerType)
+}
+
+func stringLike(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.String || reflect.PointerTo(t).Implements(scannerType)
+}
+
+func canHoldNull(t reflect.Type) bool {
+	return t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map ||
+		t.Kind() == reflect.Interface || reflect.PointerTo(t).Implements(scannerType)
+}
+
+// columnType derives the column type and nullability from a Go type.
+func columnType(t reflect.Type) (schema.Type, bool, error) {
+	nullable := false
+	if t.Kind() == reflect.Pointer {
+		t, nullable = t.Elem(), true
+	}
+	if t.Kind() == reflect.Struct && t.PkgPath() == "database/sql" && t.NumField() == 2 && t.Field(1).Name == "Valid" {
+		// sql.NullString, sql.NullInt64, ..., sql.Null[T]
+		inner, _, err := columnType(t.Field(0).Type)
+		return inner, true, err
+	}
+	switch {
+	case t == timeType:
+		return schema.TimestampTZ(), nullable, nil
+	case t == rawJSONType:
+		return schema.JSON(), true, nil
+	case t.Kind() == reflect.Array && t.Len() == 16 && t.Elem().Kind() == reflect.Uint8:
+		return schema.UUID(), nullable, nil // github.com/google/uuid.UUID and friends
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		return schema.Bytes(), true, nil
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return schema.Boolean(), nullable, nil
+	case reflect.Int8, reflect.Int16, reflect.Uint8:
+		return schema.SmallInt(), nullable, nil
+	case reflect.Int32, reflect.Uint16:
+		return schema.Integer(), nullable, nil
+	case reflect.Int, reflect.Int64, reflect.Uint32:
+		return schema.BigInt(), nullable, nil
+	case reflect.Float32:
+		return schema.Float(), nullable, nil
+	case reflect.Float64:
+		return schema.Double(), nullable, nil
+	case reflect.String:
+		return schema.Text(), nullable, nil
+	}
+	return schema.Type{}, false, fmt.Errorf("no column type for Go type %s", t)
+}
