@@ -380,6 +380,12 @@ func TestStatementsRunEverywhere(t *testing.T) {
 		} else if res, err := db.ExecStmt(ctx, del); err != nil || res.RowsAffected != 1 {
 			t.Fatalf("DELETE: %+v %v", res, err)
 		}
+		// Rows affected counts matched rows, also when nothing changes
+		// (MariaDB needs clientFoundRows for that): the ORM relies on it.
+		same := expr.Update(items).Set("name", "n1").Where(expr.Eq(expr.C("name"), "n1"))
+		if res, err := db.ExecStmt(ctx, same); err != nil || res.RowsAffected != 1 {
+			t.Fatalf("UPDATE to the same value: %+v %v", res, err)
+		}
 		if _, err := db.ExecStmt(ctx, expr.Delete(items)); !errors.Is(err, expr.ErrNoWhere) {
 			t.Fatalf("DELETE without WHERE: %v", err)
 		}

@@ -33,6 +33,10 @@ func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 	cfg.ParseTime = true
 	cfg.MultiStatements = false
 	cfg.InterpolateParams = false
+	// Rows affected must count matched rows, not changed ones: an UPDATE
+	// that writes the values a row already holds still found it, and the
+	// ORM takes 0 rows affected as "the row is gone" (stale data).
+	cfg.ClientFoundRows = true
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
