@@ -8,22 +8,22 @@ import (
 )
 
 var (
-	opFlush = &op{"Flush"}
-	opQuery = &op{"Query"}
+	opA = &op{"Flush"}
+	opB = &op{"Query"}
 )
 
 func TestGuardNamesBothOperations(t *testing.T) {
 	var g guard
-	if err := g.enter(opFlush); err != nil {
+	if err := g.enter(opA); err != nil {
 		t.Fatal(err)
 	}
-	err := g.enter(opQuery)
+	err := g.enter(opB)
 	var ce *ConcurrentUseError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrConcurrentUse) || ce.Op != "Query" || ce.Running != "Flush" {
 		t.Fatalf("got %v", err)
 	}
 	g.exit()
-	if err := g.enter(opQuery); err != nil {
+	if err := g.enter(opB); err != nil {
 		t.Fatalf("after exit: %v", err)
 	}
 	g.exit()
@@ -38,7 +38,7 @@ func TestGuardUnderContention(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 1000 {
-				if err := g.enter(opFlush); err != nil {
+				if err := g.enter(opA); err != nil {
 					refused.Add(1)
 					continue
 				}
@@ -65,7 +65,7 @@ func BenchmarkGuardEnterExit(b *testing.B) {
 	var g guard
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := g.enter(opFlush); err != nil {
+		if err := g.enter(opA); err != nil {
 			b.Fatal(err)
 		}
 		g.exit()
