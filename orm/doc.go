@@ -29,4 +29,30 @@
 // [*ModelError] naming the struct and the field.
 //
 // The [Registry] is safe for concurrent use.
+//
+// # Sessions
+//
+// A [Factory] (SQLAlchemy's sessionmaker) is shared; a [Session] is a unit
+// of work for one goroutine, opened per request or job:
+//
+//	s := factory.New()
+//	defer s.Close(ctx)
+//	n := &Note{Title: "hello"}
+//	s.Add(n)                       // pending
+//	err := s.Commit(ctx)           // INSERT ... RETURNING: n.ID and server defaults filled
+//	same, _ := orm.Get[Note](ctx, s, n.ID) // same == n: the identity map
+//	n.Pinned = false               // zero values are values
+//	err = s.Commit(ctx)            // UPDATE only pinned (and the version)
+//
+// An UPDATE or DELETE that matches no row, or whose version moved, fails
+// with a [*StaleDataError]; it never becomes an INSERT. A flush that fails
+// part-way is rolled back to a savepoint and every object is restored, so
+// the session stays usable. A column with a server default (or an
+// autoincrement key) is left out of the INSERT while its field holds the Go
+// zero value and is read back; use a pointer field to write an explicit
+// zero there. Two goroutines using one session get a [*ConcurrentUseError]
+// naming both operations.
+//
+// After Commit every object holds what was written and read back; nothing
+// is expired, and nothing is ever loaded behind the caller's back.
 package orm
