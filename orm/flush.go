@@ -447,7 +447,11 @@ func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *
 		old := reflect.NewAt(v.Type, unsafe.Add(st.ptr, v.offset)).Elem()
 		up.Where(expr.Eq(tr.C(v.Column.Name), old.Interface()))
 		next := reflect.New(v.Type).Elem()
-		next.SetInt(old.Int() + 1)
+		if old.CanInt() {
+			next.SetInt(old.Int() + 1)
+		} else {
+			next.SetUint(old.Uint() + 1)
+		}
 		u.set(v, st.ptr, next)
 		changed = append(changed, v)
 	}
