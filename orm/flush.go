@@ -282,13 +282,8 @@ func (s *Session) insertChunk(ctx context.Context, ex engine.Executor, m *Mapper
 	defer rs.Close()
 	var got [][]reflect.Value
 	for rs.Next() {
-		vals := make([]reflect.Value, len(ret))
-		dest := make([]any, len(ret))
-		for i, f := range ret {
-			vals[i] = reflect.New(f.Type)
-			dest[i] = vals[i].Interface()
-		}
-		if err := rs.Scan(dest...); err != nil {
+		vals, err := scanFields(rs, ret)
+		if err != nil {
 			return err
 		}
 		got = append(got, vals)
@@ -329,6 +324,18 @@ func (s *Session) insertChunk(ctx context.Context, ex engine.Executor, m *Mapper
 		}
 	}
 	return nil
+}
+
+// scanFields reads the current row into fresh values of the fields' types
+// (pointers: call Elem), for columns read back into objects after a write.
+func scanFields(rs *engine.Rows, fields []*Field) ([]reflect.Value, error) {
+	vals := make([]reflect.Value, len(fields))
+	dest := make([]any, len(fields))
+	for i, f := range fields {
+		vals[i] = reflect.New(f.Type)
+		dest[i] = vals[i].Interface()
+	}
+	return vals, rs.Scan(dest...)
 }
 
 func autoField(m *Mapper, fetch []*Field) *Field {
@@ -385,13 +392,8 @@ func (s *Session) selectBack(ctx context.Context, ex engine.Executor, m *Mapper,
 	}
 	n := 0
 	for rs.Next() {
-		vals := make([]reflect.Value, len(cols))
-		dest := make([]any, len(cols))
-		for i, f := range cols {
-			vals[i] = reflect.New(f.Type)
-			dest[i] = vals[i].Interface()
-		}
-		if err := rs.Scan(dest...); err != nil {
+		vals, err := scanFields(rs, cols)
+		if err != nil {
 			return err
 		}
 		var k []any
@@ -477,13 +479,8 @@ func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *
 			}
 			return false, stale
 		}
-		vals := make([]reflect.Value, len(ret))
-		dest := make([]any, len(ret))
-		for i, f := range ret {
-			vals[i] = reflect.New(f.Type)
-			dest[i] = vals[i].Interface()
-		}
-		if err := rs.Scan(dest...); err != nil {
+		vals, err := scanFields(rs, ret)
+		if err != nil {
 			return false, err
 		}
 		for i, f := range ret {
