@@ -29,6 +29,7 @@ const (
 	DeleteUsing                               // bulk statements may join (UPDATE ... FROM / DELETE ... USING)
 	RowLocking                                // SELECT ... FOR UPDATE locks rows
 	DefaultValues                             // INSERT INTO t DEFAULT VALUES (else VALUES ())
+	ReturningSeesTriggers                     // RETURNING reports values triggers set on the row (PostgreSQL's BEFORE triggers; SQLite's triggers run after and are missed)
 )
 
 var featureNames = []string{
@@ -36,7 +37,7 @@ var featureNames = []string{
 	"AlterConstraints", "DeferrableConstraints", "PartialIndexes", "NamedEnums",
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
-	"DeleteUsing", "RowLocking", "DefaultValues",
+	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
 }
 
 // Has reports whether every flag in x is set.

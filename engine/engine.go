@@ -173,7 +173,12 @@ func (tx *Tx) Rollback(ctx context.Context) error {
 	}
 	tx.done = true
 	if tx.savepoint != "" {
-		_, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+tx.savepoint)
+		// ROLLBACK TO keeps the savepoint; release it too, so savepoints do
+		// not pile up in a long transaction.
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+tx.savepoint); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "RELEASE SAVEPOINT "+tx.savepoint)
 		return err
 	}
 	start := time.Now()

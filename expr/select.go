@@ -178,3 +178,40 @@ func writeWhere(w *Writer, conds []Expr) {
 		c.WriteSQL(w)
 	}
 }
+
+// Clone returns a copy that can be changed without changing s (the
+// expressions inside are shared; they are immutable).
+func (s *SelectStmt) Clone() *SelectStmt {
+	c := *s
+	c.cols = append([]Expr(nil), s.cols...)
+	c.from = append([]*TableRef(nil), s.from...)
+	c.joins = append([]join(nil), s.joins...)
+	c.where = append([]Expr(nil), s.where...)
+	c.groupBy = append([]Expr(nil), s.groupBy...)
+	c.having = append([]Expr(nil), s.having...)
+	c.orderBy = append([]Order(nil), s.orderBy...)
+	return &c
+}
+
+// HasLimit reports whether LIMIT was set.
+func (s *SelectStmt) HasLimit() bool { return s.limit != nil }
+
+// IsForUpdate reports whether FOR UPDATE was asked for.
+func (s *SelectStmt) IsForUpdate() bool { return s.forUpdate }
+
+// CountStmt returns a SELECT COUNT(*) of the rows s would return. A plain
+// query is counted in place (its select list and ORDER BY dropped); one
+// with DISTINCT, GROUP BY, LIMIT or OFFSET is counted as a subquery, so the
+// count is what s would return.
+func (s *SelectStmt) CountStmt() *SelectStmt {
+	if !s.distinct && len(s.groupBy) == 0 && s.limit == nil && s.offset == nil {
+		c := s.Clone()
+		c.cols = []Expr{CountAll()}
+		c.orderBy = nil
+		c.forUpdate = false
+		return c
+	}
+	inner := s.Clone()
+	inner.forUpdate = false
+	return Select(CountAll()).From(Subquery(inner, "counted"))
+}

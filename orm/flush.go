@@ -113,7 +113,7 @@ func (s *Session) flush(ctx context.Context) error {
 			// the savepoint is gone with the transaction: nothing of it survives
 			s.tx.Rollback(context.WithoutCancel(ctx))
 			s.tx = nil
-			s.discard()
+			s.discard(true)
 			return errors.Join(err, fmt.Errorf("orm: flush failed and its transaction was lost; the session was reset: %w", rerr))
 		}
 		return fmt.Errorf("orm: flush rolled back, session unchanged: %w", err)
@@ -150,10 +150,12 @@ func (s *Session) flush(ctx context.Context) error {
 	}
 	s.order = s.order[:0]
 	for _, st := range updated {
-		st.snap = snapshot(st.m, st.ptr)
+		st.snap = st.m.snapshot(st.ptr)
 	}
 	for _, st := range p.deletes {
 		s.forget(st)
+		st.snap = nil // the row is gone (unless the transaction rolls back)
+		s.detach(st)
 	}
 	return nil
 }
@@ -423,8 +425,8 @@ func (s *Session) selectBack(ctx context.Context, ex engine.Executor, m *Mapper,
 func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *undo) (bool, error) {
 	m := st.m
 	var changed []*Field
-	for i, f := range m.Fields {
-		if !valuesEqual(f.Value(st.ptr), st.snap[i]) {
+	for _, f := range m.Fields {
+		if f != m.Version && f.changed(st.ptr, st.snap) {
 			if f.PrimaryKey {
 				return false, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
 			}
@@ -445,8 +447,10 @@ func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *
 	for _, f := range m.PK {
 		up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
 	}
-	if v := m.Version; v != nil && !slices.Contains(changed, v) {
-		old := reflect.NewAt(v.Type, unsafe.Add(st.ptr, v.offset)).Elem()
+	if v := m.Version; v != nil {
+		// The version is Strata's: the row must still hold the version
+		// loaded, and gets the next one, whatever the field was set to.
+		old := v.rv(st.snap)
 		up.Where(expr.Eq(tr.C(v.Column.Name), old.Interface()))
 		next := reflect.New(v.Type).Elem()
 		if old.CanInt() {
@@ -467,7 +471,7 @@ func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *
 		}
 	}
 	stale := &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)}
-	if len(ret) > 0 && ex.Dialect().Features().Has(dialect.UpdateReturning) {
+	if len(ret) > 0 && ex.Dialect().Features().Has(returnsOnUpdate) {
 		rs, err := ex.QueryStmt(ctx, up.Returning(columnsOf(nil, ret)...))
 		if err != nil {
 			return false, err
@@ -498,10 +502,15 @@ func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *
 	return true, nil
 }
 
+// returnsOnUpdate is what a dialect needs for server-onupdate values to
+// come back from the UPDATE itself: SQLite has UPDATE ... RETURNING, but
+// the values its (AFTER) triggers write are not in it.
+const returnsOnUpdate = dialect.UpdateReturning | dialect.ReturningSeesTriggers
+
 // refetchServerOnUpdate reads server-onupdate columns back after UPDATEs
 // on dialects without UPDATE ... RETURNING: one SELECT per table.
 func (s *Session) refetchServerOnUpdate(ctx context.Context, ex engine.Executor, updated []*state) error {
-	if ex.Dialect().Features().Has(dialect.UpdateReturning) {
+	if ex.Dialect().Features().Has(returnsOnUpdate) {
 		return nil
 	}
 	for _, group := range groupByMapper(updated) {

@@ -51,6 +51,9 @@ type Field struct {
 	Default        func() any // client default, run at insert while the field holds its zero value
 	OnUpdate       func() any // client onupdate, run at every UPDATE of the row
 	noAuto         bool
+
+	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
+	deepCopy bool                           // a copy shares memory: snapshot deeply
 }
 
 // Ptr returns a pointer to the field inside the struct that obj points to,
@@ -72,6 +75,8 @@ type Mapper struct {
 	Fields  []*Field // in column order
 	PK      []*Field
 	Version *Field // nil without a version column
+	deep    []*Field
+	cache   sqlCache
 	byCol   map[string]*Field
 	byName  map[string]*Field
 }
@@ -282,7 +287,11 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 				return fail(name, "column %q is also mapped by field %s", col.Name, prev.Name)
 			}
 			f := &Field{Name: name, Column: col, Type: sf.Type, offset: base + sf.Offset,
-				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate}
+				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate,
+				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type)}
+			if f.deepCopy {
+				m.deep = append(m.deep, f)
+			}
 			if ft.pk {
 				pkCols = append(pkCols, col.Name)
 				m.PK = append(m.PK, f)

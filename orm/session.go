@@ -1,15 +1,16 @@
 package orm
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"sync"
+	"time"
 	"unsafe"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/schema"
@@ -58,13 +59,56 @@ var ErrNotMapped = errors.New("orm: type not registered")
 type Factory struct {
 	db   *engine.DB
 	reg  *Registry
+	cfg  factoryConfig
 	once sync.Once
 	rank map[string]int // table -> position in dependency order
 	err  error
 }
 
+type factoryConfig struct {
+	noAutoflush bool
+	txOpts      dialect.TxOptions
+	eagerTx     bool
+	attempts    int
+}
+
+// FactoryOption configures a [Factory].
+type FactoryOption func(*factoryConfig)
+
+// NoAutoflush stops queries from flushing pending changes first. By
+// default a query flushes, so it sees what the session holds (SQLAlchemy's
+// autoflush).
+func NoAutoflush() FactoryOption { return func(c *factoryConfig) { c.noAutoflush = true } }
+
+// WithTxOptions sets the isolation level and read-only flag of every
+// session's transaction. A session with options other than the defaults
+// begins its transaction at its first statement, reads included, so that
+// the whole session sees one snapshot.
+func WithTxOptions(o dialect.TxOptions) FactoryOption {
+	return func(c *factoryConfig) { c.txOpts = o; c.eagerTx = o != (dialect.TxOptions{}) }
+}
+
+// WithRetries sets how many times [Factory.Transact] runs its function in
+// all when the transaction fails with a serialization failure or deadlock
+// (default 3).
+func WithRetries(attempts int) FactoryOption {
+	return func(c *factoryConfig) { c.attempts = max(attempts, 1) }
+}
+
 // NewFactory returns a session factory over db for the registry's models.
-func NewFactory(db *engine.DB, reg *Registry) *Factory { return &Factory{db: db, reg: reg} }
+func NewFactory(db *engine.DB, reg *Registry, opts ...FactoryOption) *Factory {
+	f := &Factory{db: db, reg: reg, cfg: factoryConfig{attempts: 3}}
+	for _, o := range opts {
+		o(&f.cfg)
+	}
+	return f
+}
+
+// DB returns the database the factory's sessions use.
+func (f *Factory) DB() *engine.DB { return f.db }
+
+// Registry returns the models the factory's sessions map.
+func (f *Factory) Registry() *Registry { return f.reg }
 
 // New opens a session. It is cheap: no connection is taken until the
 // session first needs one.
@@ -87,27 +131,81 @@ func (f *Factory) order() (map[string]int, error) {
 	return f.rank, f.err
 }
 
+// Transact runs fn in a new session inside one transaction and commits it.
+// If fn returns an error or panics, the transaction is rolled back. If the
+// commit (or any statement) fails with a serialization failure or a
+// deadlock ([sqlerr.IsRetryable]), the whole of fn runs again in a fresh
+// session, up to the factory's retry bound ([WithRetries], 3 by default),
+// with a short growing pause between attempts. fn must therefore be safe
+// to repeat, and must not keep objects from a failed attempt.
+func (f *Factory) Transact(ctx context.Context, fn func(ctx context.Context, s *Session) error) error {
+	var err error
+	for i := 0; i < f.cfg.attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return errors.Join(err, ctx.Err())
+			case <-t.C:
+			}
+		}
+		err = f.transactOnce(ctx, fn)
+		if err == nil || !sqlerr.IsRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (f *Factory) transactOnce(ctx context.Context, fn func(ctx context.Context, s *Session) error) (err error) {
+	s := f.New()
+	defer func() {
+		if p := recover(); p != nil {
+			_ = s.Close(context.WithoutCancel(ctx))
+			panic(p)
+		}
+		if cerr := s.Close(context.WithoutCancel(ctx)); err == nil {
+			err = cerr
+		}
+	}()
+	if err := s.Begin(ctx); err != nil {
+		return err
+	}
+	if err := fn(ctx, s); err != nil {
+		return err
+	}
+	return s.Commit(ctx)
+}
+
 // state is what a session knows of one object.
 type state struct {
 	m      *Mapper
 	ptr    unsafe.Pointer // the struct
 	obj    any            // the pointer as the user gave it
 	status Status
-	snap   []any // column values at load or last flush, in m.Fields order
+	snap   unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
 	key    any
 }
 
 // Session is a unit of work for one goroutine: an identity map, change
 // tracking and a transaction. Calls from two goroutines at once fail with
 // a *ConcurrentUseError instead of corrupting it.
+//
+// The transaction begins at the first flush (or at [Session.Begin], or at
+// the first statement when the factory has [WithTxOptions]); reads before
+// it run as single statements on the pool, so a session that only reads
+// never holds a connection idle in a transaction.
 type Session struct {
-	g      guard
-	f      *Factory
-	tx     *engine.Tx
-	ident  map[*Mapper]map[any]*state
-	states map[unsafe.Pointer]*state
-	order  []*state // pending objects in Add order
-	closed bool
+	g        guard
+	f        *Factory
+	tx       *engine.Tx
+	ident    map[*Mapper]map[any]*state
+	states   map[unsafe.Pointer]*state
+	order    []*state // pending objects in Add order
+	detached map[unsafe.Pointer]*state
+	nested   []*Nested // open savepoints, innermost last
+	closed   bool
 }
 
 var (
@@ -120,6 +218,12 @@ var (
 	opClose    = &op{"Close"}
 	opExpunge  = &op{"Expunge"}
 	opStatus   = &op{"Status"}
+	opBegin    = &op{"Begin"}
+	opNested   = &op{"BeginNested"}
+	opQuery    = &op{"Query"}
+	opMerge    = &op{"Merge"}
+	opRefresh  = &op{"Refresh"}
+	opRaw      = &op{"RawQuery"}
 )
 
 // ErrClosed is returned by a closed session.
@@ -150,7 +254,11 @@ func (s *Session) stateOf(obj any) (*state, *Mapper, error) {
 
 // Add makes a transient object pending: it is inserted at the next flush.
 // Adding a persistent object of this session is a no-op; adding a deleted
-// one undoes the delete.
+// one undoes the delete; adding an object this session detached with
+// [Session.Expunge] makes it persistent again, its changes since then
+// tracked. An object detached by a rollback, or loaded by another session,
+// must come back through [Merge]: this session cannot know what its row
+// holds.
 func (s *Session) Add(obj any) error {
 	if err := s.enter(opAdd); err != nil {
 		return err
@@ -162,7 +270,20 @@ func (s *Session) Add(obj any) error {
 	}
 	switch {
 	case st == nil:
-		st = &state{m: m, ptr: reflect.ValueOf(obj).UnsafePointer(), obj: obj, status: Pending}
+		ptr := reflect.ValueOf(obj).UnsafePointer()
+		if d := s.detached[ptr]; d != nil {
+			if d.snap == nil {
+				return fmt.Errorf("orm: Add of a %s detached by a rollback or a committed delete: use Merge", m.Type)
+			}
+			if other := s.ident[m][d.key]; other != nil {
+				return fmt.Errorf("orm: Add of a detached %s %v: the session already holds another object with that key", m.Type, d.key)
+			}
+			delete(s.detached, ptr)
+			d.status = Persistent
+			s.track(d)
+			return nil
+		}
+		st = &state{m: m, ptr: ptr, obj: obj, status: Pending}
 		s.states[st.ptr] = st
 		s.order = append(s.order, st)
 	case st.status == Deleted:
@@ -194,7 +315,8 @@ func (s *Session) Delete(obj any) error {
 }
 
 // Expunge removes an object from the session: it becomes detached (or
-// transient, if it was pending). Nothing is written for it.
+// transient, if it was pending). Nothing is written for it. [Session.Add]
+// takes it back with its changes tracked.
 func (s *Session) Expunge(obj any) error {
 	if err := s.enter(opExpunge); err != nil {
 		return err
@@ -204,40 +326,99 @@ func (s *Session) Expunge(obj any) error {
 	if err != nil || st == nil {
 		return err
 	}
+	pending := st.status == Pending
 	s.forget(st)
+	if !pending {
+		st.status = Detached
+		s.detach(st)
+	}
 	return nil
 }
 
-// Status reports an object's state in this session.
+// Status reports an object's state in this session: Transient for objects
+// it never held, Detached for those it held and let go (expunged, deleted
+// and committed, or in the session when it rolled back or closed).
 func (s *Session) Status(obj any) Status {
-	if s.enter(opStatus) != nil {
+	if s.g.enter(opStatus) != nil {
 		return Transient
 	}
 	defer s.g.exit()
 	st, _, err := s.stateOf(obj)
-	if err != nil || st == nil {
+	if err != nil {
 		return Transient
 	}
-	return st.status
+	if st != nil {
+		return st.status
+	}
+	if s.detached[reflect.ValueOf(obj).UnsafePointer()] != nil {
+		return Detached
+	}
+	return Transient
 }
 
 func (s *Session) forget(st *state) {
 	delete(s.states, st.ptr)
-	if st.key != nil {
+	if st.key != nil && s.ident[st.m][st.key] == st {
 		delete(s.ident[st.m], st.key)
 	}
-	s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == st })
+	if st.status == Pending {
+		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == st })
+	}
+}
+
+func (s *Session) detach(st *state) {
+	st.status = Detached
+	if s.detached == nil {
+		s.detached = map[unsafe.Pointer]*state{}
+	}
+	s.detached[st.ptr] = st
+}
+
+// track puts a persistent state (key and snapshot set) in the maps.
+func (s *Session) track(st *state) {
+	s.states[st.ptr] = st
+	idm := s.ident[st.m]
+	if idm == nil {
+		idm = map[any]*state{}
+		s.ident[st.m] = idm
+	}
+	idm[st.key] = st
+}
+
+// Begin starts the session's transaction now rather than at the first
+// flush, so that every later read sees the same transaction (under
+// REPEATABLE READ or SERIALIZABLE, one snapshot). It does nothing if the
+// transaction has begun.
+func (s *Session) Begin(ctx context.Context) error {
+	if err := s.enter(opBegin); err != nil {
+		return err
+	}
+	defer s.g.exit()
+	_, err := s.begin(ctx)
+	return err
 }
 
 func (s *Session) begin(ctx context.Context) (*engine.Tx, error) {
 	if s.tx == nil {
-		tx, err := s.f.db.Begin(ctx)
+		tx, err := s.f.db.Begin(ctx, s.f.cfg.txOpts)
 		if err != nil {
 			return nil, err
 		}
 		s.tx = tx
 	}
 	return s.tx, nil
+}
+
+// reader is where a read goes: the transaction once it has begun,
+// otherwise the pool.
+func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
+	if s.tx != nil {
+		return s.tx, nil
+	}
+	if s.f.cfg.eagerTx {
+		return s.begin(ctx)
+	}
+	return s.f.db, nil
 }
 
 func keyOf(m *Mapper, ptr unsafe.Pointer) any {
@@ -259,43 +440,12 @@ func keyValues(m *Mapper, ptr unsafe.Pointer) []any {
 	return k
 }
 
+// remember makes st persistent under its current key, with a fresh
+// snapshot.
 func (s *Session) remember(st *state) {
 	st.key = keyOf(st.m, st.ptr)
-	idm := s.ident[st.m]
-	if idm == nil {
-		idm = map[any]*state{}
-		s.ident[st.m] = idm
-	}
-	idm[st.key] = st
-	st.snap = snapshot(st.m, st.ptr)
-}
-
-func snapshot(m *Mapper, ptr unsafe.Pointer) []any {
-	out := make([]any, len(m.Fields))
-	for i, f := range m.Fields {
-		v := f.Value(ptr)
-		if b, ok := v.([]byte); ok { // RawMessage too, after conversion below
-			v = bytes.Clone(b)
-		} else if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
-			c := reflect.MakeSlice(rv.Type(), rv.Len(), rv.Len())
-			reflect.Copy(c, rv)
-			v = c.Interface()
-		}
-		out[i] = v
-	}
-	return out
-}
-
-func valuesEqual(a, b any) bool {
-	ra, rb := reflect.ValueOf(a), reflect.ValueOf(b)
-	if ra.IsValid() && ra.Kind() == reflect.Slice && rb.IsValid() && rb.Kind() == reflect.Slice &&
-		ra.Type().Elem().Kind() == reflect.Uint8 {
-		return (ra.IsNil() == rb.IsNil()) && bytes.Equal(ra.Bytes(), rb.Bytes())
-	}
-	if ra.IsValid() && ra.Type().Comparable() && rb.IsValid() && rb.Type().Comparable() {
-		return a == b
-	}
-	return reflect.DeepEqual(a, b)
+	st.snap = st.m.snapshot(st.ptr)
+	s.track(st)
 }
 
 // Get returns the object of type T with the given primary key: from the
@@ -319,6 +469,12 @@ func (s *Session) get(ctx context.Context, t reflect.Type, key []any) (any, erro
 	if m == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotMapped, t)
 	}
+	return s.getLocked(ctx, m, key)
+}
+
+// getLocked is Get for a caller inside the guard.
+func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, error) {
+	t := m.Type
 	if len(key) != len(m.PK) {
 		return nil, fmt.Errorf("orm: %s has a %d-column primary key, got %d values", t, len(m.PK), len(key))
 	}
@@ -338,25 +494,28 @@ func (s *Session) get(ctx context.Context, t reflect.Type, key []any) (any, erro
 		}
 		return st.obj, nil
 	}
-	tx, err := s.begin(ctx)
+	ex, err := s.reader(ctx)
 	if err != nil {
 		return nil, err
 	}
-	tr := expr.T(m.Table.Name)
-	q := expr.Select(columnsOf(tr, m.Fields)...).From(tr)
+	query, err := m.selectByKey(ex.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, len(m.PK))
 	for i, f := range m.PK {
-		q.Where(expr.Eq(tr.C(f.Column.Name), key[i]))
+		args[i] = f.Value(probe.UnsafePointer())
 	}
 	dest := make([]any, len(m.Fields))
 	for i, f := range m.Fields {
 		dest[i] = f.Ptr(probe.UnsafePointer())
 	}
-	if err := tx.QueryRowStmt(ctx, q).Scan(dest...); err != nil {
+	if err := ex.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
-	st := &state{m: m, ptr: probe.UnsafePointer(), obj: probe.Interface(), status: Persistent}
-	s.states[st.ptr] = st
-	s.remember(st)
+	st := &state{m: m, ptr: probe.UnsafePointer(), obj: probe.Interface(), status: Persistent, key: k}
+	st.snap = m.snapshot(st.ptr)
+	s.track(st)
 	return st.obj, nil
 }
 
@@ -376,6 +535,8 @@ func columnsOf(tr *expr.TableRef, fields []*Field) []expr.Expr {
 // object still in the session is persistent and holds exactly what was
 // written and read back (server defaults, generated keys, server onupdate
 // values); nothing is expired and nothing will be loaded behind your back.
+// Objects deleted by the transaction become detached. If the commit itself
+// fails, the outcome is unknown to the session: every object is detached.
 func (s *Session) Commit(ctx context.Context) error {
 	if err := s.enter(opCommit); err != nil {
 		return err
@@ -389,15 +550,19 @@ func (s *Session) Commit(ctx context.Context) error {
 	}
 	tx := s.tx
 	s.tx = nil
+	s.nested = nil
 	if err := tx.Commit(ctx); err != nil {
-		s.discard()
+		s.discard(true)
 		return err
 	}
 	return nil
 }
 
 // Rollback rolls the transaction back and detaches every object: the
-// session no longer knows what the database holds for them.
+// session no longer knows what the database holds for them (objects that
+// were pending become transient). Use [Merge] or a new load to go on with
+// them. To undo part of a transaction and keep the objects, use
+// [Session.BeginNested].
 func (s *Session) Rollback(ctx context.Context) error {
 	if err := s.enter(opRollback); err != nil {
 		return err
@@ -408,17 +573,31 @@ func (s *Session) Rollback(ctx context.Context) error {
 		err = s.tx.Rollback(ctx)
 		s.tx = nil
 	}
-	s.discard()
+	s.discard(true)
 	return err
 }
 
-func (s *Session) discard() {
+// discard detaches every object; lost says the database may no longer
+// hold what their snapshots say.
+func (s *Session) discard(lost bool) {
+	for _, st := range s.states {
+		if st.status == Pending {
+			continue
+		}
+		if lost {
+			st.snap = nil
+		}
+		s.detach(st)
+	}
 	s.ident = map[*Mapper]map[any]*state{}
 	s.states = map[unsafe.Pointer]*state{}
 	s.order = nil
+	s.nested = nil
 }
 
-// Close rolls back anything uncommitted and releases the connection.
+// Close rolls back anything uncommitted and releases the connection. The
+// session's objects become detached; they keep their values. After Close
+// every method but Status returns ErrClosed.
 func (s *Session) Close(ctx context.Context) error {
 	if err := s.g.enter(opClose); err != nil {
 		return err
@@ -429,11 +608,12 @@ func (s *Session) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	var err error
+	lost := s.tx != nil
 	if s.tx != nil {
 		err = s.tx.Rollback(ctx)
 		s.tx = nil
 	}
-	s.discard()
+	s.discard(lost)
 	return err
 }
 

@@ -58,7 +58,8 @@
 // AlterConstraints, DeferrableConstraints, PartialIndexes, NamedEnums,
 // Comments (COMMENT ON TABLE / COLUMN, issued by CreateTable after CREATE
 // TABLE), ArrayParams, OnConflict, SetDefaultAction, NamedPrimaryKeys,
-// DeleteUsing, RowLocking (SELECT ... FOR UPDATE) and DefaultValues. A
+// DeleteUsing, RowLocking (SELECT ... FOR UPDATE), DefaultValues and
+// ReturningSeesTriggers (values set by BEFORE triggers come back in RETURNING). A
 // statement may carry at most 65535 bind parameters.
 //
 // # Quoting

@@ -1,0 +1,372 @@
+package orm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"reflect"
+	"unsafe"
+
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// ErrMultipleRows is returned by [Query.One] when more than one row
+// matches.
+var ErrMultipleRows = errors.New("orm: query returned more than one row")
+
+// Query is a typed SELECT of T's rows through a session, built on the
+// expression layer. Rows come back through the identity map: an object the
+// session already holds is returned as is (the same pointer, its unflushed
+// changes kept), never overwritten by the row. Unless the factory has
+// [NoAutoflush], running a query flushes the session first, so the query
+// sees what the session holds.
+//
+// A Query is built by one goroutine and run once or many times; building
+// errors (an unknown field) are kept and returned by the call that runs it.
+type Query[T any] struct {
+	s   *Session
+	m   *Mapper
+	t   *expr.TableRef
+	sel *expr.SelectStmt
+	err error
+}
+
+// Select starts a query for T, which must be registered:
+//
+//	notes, err := orm.Select[Note](s).
+//		Where(expr.Eq(expr.C("pinned"), true)).
+//		OrderBy(expr.Desc(expr.C("created"))).
+//		Limit(20).
+//		All(ctx)
+func Select[T any](s *Session) *Query[T] {
+	q := &Query[T]{s: s}
+	m := s.f.reg.Mapper(reflect.TypeFor[T]())
+	if m == nil {
+		q.err = fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
+		return q
+	}
+	q.m = m
+	q.t = expr.T(m.Table.Name)
+	q.sel = expr.Select(columnsOf(q.t, m.Fields)...).From(q.t)
+	return q
+}
+
+// Table is T's table, to qualify columns when the query joins others.
+func (q *Query[T]) Table() *expr.TableRef { return q.t }
+
+// C returns T's column for a Go field name ("CreatedAt") or a column name
+// ("created_at"), qualified by the table. An unknown name is an error
+// returned when the query runs.
+func (q *Query[T]) C(name string) expr.Column {
+	if q.m == nil {
+		return expr.C(name)
+	}
+	f := q.m.FieldByName(name)
+	if f == nil {
+		f = q.m.FieldByColumn(name)
+	}
+	if f == nil {
+		if q.err == nil {
+			q.err = fmt.Errorf("orm: %s has no field or column %q", q.m.Type, name)
+		}
+		return q.t.C(name)
+	}
+	return q.t.C(f.Column.Name)
+}
+
+// Where adds conditions, joined with AND.
+func (q *Query[T]) Where(conds ...expr.Expr) *Query[T] {
+	if q.sel != nil {
+		q.sel.Where(conds...)
+	}
+	return q
+}
+
+// FilterBy adds field = value for a Go field or column name (a nil value
+// means IS NULL).
+func (q *Query[T]) FilterBy(name string, value any) *Query[T] {
+	c := q.C(name)
+	if value == nil {
+		return q.Where(expr.IsNull(c))
+	}
+	return q.Where(expr.Eq(c, value))
+}
+
+// Join adds an INNER JOIN; the selected columns stay T's.
+func (q *Query[T]) Join(t *expr.TableRef, on expr.Expr) *Query[T] {
+	if q.sel != nil {
+		q.sel.Join(t, on)
+	}
+	return q
+}
+
+// LeftJoin adds a LEFT JOIN.
+func (q *Query[T]) LeftJoin(t *expr.TableRef, on expr.Expr) *Query[T] {
+	if q.sel != nil {
+		q.sel.LeftJoin(t, on)
+	}
+	return q
+}
+
+// Distinct makes it SELECT DISTINCT (useful with joins).
+func (q *Query[T]) Distinct() *Query[T] {
+	if q.sel != nil {
+		q.sel.Distinct()
+	}
+	return q
+}
+
+// OrderBy adds ORDER BY terms.
+func (q *Query[T]) OrderBy(o ...expr.Order) *Query[T] {
+	if q.sel != nil {
+		q.sel.OrderBy(o...)
+	}
+	return q
+}
+
+// Limit sets LIMIT.
+func (q *Query[T]) Limit(n int64) *Query[T] {
+	if q.sel != nil {
+		q.sel.Limit(n)
+	}
+	return q
+}
+
+// Offset sets OFFSET.
+func (q *Query[T]) Offset(n int64) *Query[T] {
+	if q.sel != nil {
+		q.sel.Offset(n)
+	}
+	return q
+}
+
+// ForUpdate locks the selected rows (SELECT ... FOR UPDATE where the
+// database has row locks). It begins the session's transaction, since a
+// lock outside one would be released at once.
+func (q *Query[T]) ForUpdate() *Query[T] {
+	if q.sel != nil {
+		q.sel.ForUpdate()
+	}
+	return q
+}
+
+// Statement returns the SELECT as built so far, to use as a subquery.
+func (q *Query[T]) Statement() (*expr.SelectStmt, error) { return q.sel, q.err }
+
+// run checks the query, autoflushes and returns where to read.
+func (q *Query[T]) prepare(ctx context.Context) (engine.Executor, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	s := q.s
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if q.sel.IsForUpdate() {
+		return s.begin(ctx)
+	}
+	return s.reader(ctx)
+}
+
+// All returns every matching object.
+func (q *Query[T]) All(ctx context.Context) ([]*T, error) {
+	var out []*T
+	err := q.each(ctx, q.sel, func(v *T) error {
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+// First returns the first matching object (LIMIT 1 unless the query has a
+// limit), or sqlerr.ErrNotFound.
+func (q *Query[T]) First(ctx context.Context) (*T, error) {
+	return q.single(ctx, 1)
+}
+
+// One returns the only matching object: sqlerr.ErrNotFound if there is
+// none, [ErrMultipleRows] if there are more.
+func (q *Query[T]) One(ctx context.Context) (*T, error) {
+	return q.single(ctx, 2)
+}
+
+func (q *Query[T]) single(ctx context.Context, limit int64) (*T, error) {
+	if q.err != nil {
+		return nil, q.err
+	}
+	sel := q.sel
+	if !sel.HasLimit() {
+		sel = sel.Clone().Limit(limit)
+	}
+	var got *T
+	n := 0
+	err := q.each(ctx, sel, func(v *T) error {
+		n++
+		if n == 1 {
+			got = v
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, err
+	case n == 0:
+		return nil, sqlerr.ErrNotFound
+	case n > 1 && limit == 2:
+		return nil, ErrMultipleRows
+	}
+	return got, nil
+}
+
+// Count returns the number of matching rows (honouring limit, offset and
+// DISTINCT).
+func (q *Query[T]) Count(ctx context.Context) (int64, error) {
+	if q.err != nil {
+		return 0, q.err
+	}
+	if err := q.s.enter(opQuery); err != nil {
+		return 0, err
+	}
+	defer q.s.g.exit()
+	ex, err := q.prepare(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = ex.QueryRowStmt(ctx, q.sel.CountStmt()).Scan(&n)
+	return n, err
+}
+
+// Exists reports whether any row matches.
+func (q *Query[T]) Exists(ctx context.Context) (bool, error) {
+	if q.err != nil {
+		return false, q.err
+	}
+	if err := q.s.enter(opQuery); err != nil {
+		return false, err
+	}
+	defer q.s.g.exit()
+	ex, err := q.prepare(ctx)
+	if err != nil {
+		return false, err
+	}
+	var ok bool
+	err = ex.QueryRowStmt(ctx, expr.Select(expr.Exists(q.sel.Clone().Limit(1)))).Scan(&ok)
+	return ok, err
+}
+
+// Each calls fn with each matching object as the rows arrive, without
+// holding the whole result: memory stays flat apart from the identity map
+// (which keeps every object, so that a second load returns the same
+// pointer; [Session.Expunge] objects you are done with in very long
+// scans). The session is busy until Each returns: fn must not use it
+// (doing so fails with a *ConcurrentUseError). An error from fn stops the
+// scan and is returned.
+func (q *Query[T]) Each(ctx context.Context, fn func(*T) error) error {
+	if q.err != nil {
+		return q.err
+	}
+	return q.each(ctx, q.sel, fn)
+}
+
+// Iter is Each as a range-over-func iterator:
+//
+//	for n, err := range orm.Select[Note](s).Iter(ctx) { ... }
+//
+// Breaking out of the loop closes the rows.
+func (q *Query[T]) Iter(ctx context.Context) iter.Seq2[*T, error] {
+	return func(yield func(*T, error) bool) {
+		stop := errors.New("stop")
+		err := q.Each(ctx, func(v *T) error {
+			if !yield(v, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(nil, err)
+		}
+	}
+}
+
+func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) error) error {
+	if q.err != nil {
+		return q.err
+	}
+	s := q.s
+	if err := s.enter(opQuery); err != nil {
+		return err
+	}
+	defer s.g.exit()
+	ex, err := q.prepare(ctx)
+	if err != nil {
+		return err
+	}
+	rs, err := ex.QueryStmt(ctx, sel)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	ld := newLoader(s, q.m, nil)
+	for rs.Next() {
+		obj, err := ld.load(rs)
+		if err != nil {
+			return err
+		}
+		if obj == nil {
+			continue
+		}
+		if err := fn((*T)(obj)); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	return rs.Close()
+}
+
+// loader turns rows into objects through the identity map.
+type loader struct {
+	s    *Session
+	m    *Mapper
+	cols []*Field // the result's columns, in order
+	dest []any
+}
+
+func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
+	if cols == nil {
+		cols = m.Fields
+	}
+	return &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols))}
+}
+
+// load scans the current row into a new object and returns it, or the
+// object the identity map already holds for its key (the row is then
+// ignored: unflushed changes win). A row of an object deleted in the
+// session gives nil.
+func (l *loader) load(rs *engine.Rows) (unsafe.Pointer, error) {
+	obj := reflect.New(l.m.Type).UnsafePointer()
+	for i, f := range l.cols {
+		l.dest[i] = f.Ptr(obj)
+	}
+	if err := rs.Scan(l.dest...); err != nil {
+		return nil, err
+	}
+	key := keyOf(l.m, obj)
+	if st := l.s.ident[l.m][key]; st != nil {
+		if st.status == Deleted {
+			return nil, nil
+		}
+		return st.ptr, nil
+	}
+	st := &state{m: l.m, ptr: obj, obj: reflect.NewAt(l.m.Type, obj).Interface(), status: Persistent, key: key}
+	st.snap = l.m.snapshot(obj)
+	l.s.track(st)
+	return obj, nil
+}
