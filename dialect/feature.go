@@ -30,6 +30,8 @@ const (
 	RowLocking                                // SELECT ... FOR UPDATE locks rows
 	DefaultValues                             // INSERT INTO t DEFAULT VALUES (else VALUES ())
 	ReturningSeesTriggers                     // RETURNING reports values triggers set on the row (PostgreSQL's BEFORE triggers; SQLite's triggers run after and are missed)
+	UpdateFrom                                // WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v (else UPDATE t JOIN (SELECT ...) v ON ... SET ...)
+	CastParams                                // a parameter in a VALUES list needs CAST(? AS type) to have a type
 )
 
 var featureNames = []string{
@@ -38,6 +40,7 @@ var featureNames = []string{
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
+	"UpdateFrom", "CastParams",
 }
 
 // Has reports whether every flag in x is set.

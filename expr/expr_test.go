@@ -77,6 +77,13 @@ func cases() []struct {
 		{"insert returning", expr.Insert(expr.T("users")).Columns("name").Values("ann").Returning(expr.C("id"))},
 		{"update returning", expr.Update(expr.T("users")).Set("age", 1).Where(expr.Eq(expr.C("id"), 1)).Returning(expr.C("age"))},
 		{"delete returning", expr.Delete(expr.T("users")).Where(expr.Eq(expr.C("id"), 1)).Returning(expr.C("id"))},
+		{"count plain", expr.Select(u.C("id")).From(u).Where(expr.Gt(u.C("age"), 1)).OrderBy(expr.Asc(u.C("id"))).CountStmt()},
+		{"count limited", expr.Select(u.C("id")).From(u).Limit(5).Offset(2).CountStmt()},
+		{"update rows", expr.UpdateRows(expr.T("users"), []string{"id"}, []string{"name", "age"}, []string{"version"},
+			[]schema.Type{schema.BigInt(), schema.Varchar(20), schema.Integer(), schema.Integer()}).
+			Row(1, "ann", 30, 4).Row(2, "bob", nil, 1)},
+		{"update rows returning", expr.UpdateRows(expr.T("users"), []string{"id"}, []string{"age"}, nil,
+			[]schema.Type{schema.BigInt(), schema.Integer()}).Row(1, 2).Row(3, 4).Returning(expr.T("users").C("id"))},
 		{"hostile identifiers", expr.Select(expr.T(`we"ird`).C("a`b")).From(expr.T(`we"ird`)).
 			Where(expr.Eq(expr.C("x; DROP TABLE users; --"), "'; DROP TABLE users; --"))},
 	}

@@ -26,7 +26,8 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.TransactionalDDL | dialect.AlterConstraints | dialect.DeferrableConstraints |
 	dialect.PartialIndexes | dialect.NamedEnums | dialect.Comments | dialect.ArrayParams |
 	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing |
-	dialect.RowLocking | dialect.DefaultValues | dialect.ReturningSeesTriggers
+	dialect.RowLocking | dialect.DefaultValues | dialect.ReturningSeesTriggers |
+	dialect.UpdateFrom | dialect.CastParams
 
 // Name returns "postgres".
 func (*Dialect) Name() string { return "postgres" }
