@@ -1,7 +1,14 @@
-// Command quickstart is Strata's foundation in one page, on an embedded
-// SQLite database: declare a schema, create it in dependency order, write
-// and read rows with the expression layer, see typed errors, read the schema
-// back, and drop it.
+// Command quickstart is Strata in one page, on an embedded SQLite database.
+//
+// First the foundation: declare a schema, create it in dependency order,
+// write and read rows with the expression layer, see typed errors, read the
+// schema back, and drop it.
+//
+// Then the ORM (session.go): two models registered from struct tags, tables
+// created from the registry's metadata, and a session adding, loading,
+// changing, querying and deleting objects, meeting stale data, rolling back
+// to a savepoint, and a Factory.Transact, with every SQL statement it sends
+// printed.
 //
 //	go run ./examples/quickstart
 package main
@@ -66,7 +73,17 @@ func Schema() *schema.MetaData {
 	return md
 }
 
+// run is the foundation tour followed by the session tour, on the same
+// database file.
 func run(ctx context.Context, w io.Writer, path string) error {
+	if err := foundation(ctx, w, path); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n== the ORM: a session at work, with the SQL it sends ==")
+	return sessionTour(ctx, w, path)
+}
+
+func foundation(ctx context.Context, w io.Writer, path string) error {
 	db, err := engine.Open(ctx, sqlite.New(), "file:"+path)
 	if err != nil {
 		return err
