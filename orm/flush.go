@@ -13,10 +13,29 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/schema"
 )
 
-// maxBatchRows caps the rows of one multi-row INSERT or one DELETE ... IN
-// list, below every dialect's parameter limit for reasonable widths.
+// The write path of the unit of work. A flush
+//
+//  1. collects what changed: pending objects, persistent objects whose
+//     fields differ from their snapshot, objects marked deleted;
+//  2. runs the flush hooks around the rest ([WithFlushHook]), and inside
+//     them the per-object hooks, client defaults, onupdate rules and
+//     version bumps;
+//  3. plans statements: inserts table by table in dependency order (rows
+//     of a self-referential table level by level), updates grouped by the
+//     set of columns they write, deletes in reverse dependency order, each
+//     batched so the number of statements does not grow with the number of
+//     objects beyond the batch size;
+//  4. runs them in the session's transaction, under a savepoint if the
+//     transaction was already open, or as one autocommitted statement when
+//     a Commit with no open transaction needs exactly one;
+//  5. on failure rolls the database back and restores every object field
+//     the flush touched; on success moves objects to their new states.
+
+// maxBatchRows caps the rows of one multi-row statement, below every
+// dialect's parameter limit for reasonable widths.
 const maxBatchRows = 1000
 
 // undo restores what a failed flush changed in the objects.
@@ -28,6 +47,14 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	old.Set(fv)
 	*u = append(*u, func() { fv.Set(old) })
 	fv.Set(v)
+}
+
+// saveObject records the whole object, for code (hooks) that may change
+// any of it.
+func (u *undo) saveObject(st *state) {
+	pre := st.m.snapshot(st.ptr)
+	m, ptr := st.m, st.ptr
+	*u = append(*u, func() { reflect.NewAt(m.Type, ptr).Elem().Set(reflect.NewAt(m.Type, pre).Elem()) })
 }
 
 func (u undo) run() {
@@ -42,6 +69,22 @@ func isZero(f *Field, ptr unsafe.Pointer) bool {
 
 type flushPlan struct {
 	inserts, updates, deletes []*state
+}
+
+func (p *flushPlan) empty() bool { return len(p.inserts)+len(p.updates)+len(p.deletes) == 0 }
+
+// dirty reports whether any mapped field of a persistent object differs
+// from its snapshot.
+func dirty(st *state) bool {
+	if st.snap == nil {
+		return false
+	}
+	for _, f := range st.m.Fields {
+		if f.changed(st.ptr, st.snap) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Session) plan() (*flushPlan, error) {
@@ -59,7 +102,9 @@ func (s *Session) plan() (*flushPlan, error) {
 		for _, st := range idm {
 			switch st.status {
 			case Persistent:
-				p.updates = append(p.updates, st)
+				if dirty(st) {
+					p.updates = append(p.updates, st)
+				}
 			case Deleted:
 				p.deletes = append(p.deletes, st)
 			}
@@ -68,20 +113,18 @@ func (s *Session) plan() (*flushPlan, error) {
 	byRank := func(list []*state, desc bool) {
 		sort.SliceStable(list, func(i, j int) bool {
 			ri, rj := rank[list[i].m.Table.Name], rank[list[j].m.Table.Name]
-			if ri != rj {
-				return (ri < rj) != desc
-			}
-			return false
+			return ri != rj && (ri < rj) != desc
 		})
 	}
 	byRank(p.inserts, false)
-	// updates and deletes come from a map: order them by table, then key
+	// Updates and deletes come from a map: order them by table, then key,
+	// so that concurrent flushes lock rows in the same order.
 	for _, l := range [][]*state{p.updates, p.deletes} {
 		sort.Slice(l, func(i, j int) bool {
 			if l[i].m != l[j].m {
 				return l[i].m.Table.Name < l[j].m.Table.Name
 			}
-			return fmt.Sprint(l[i].key) < fmt.Sprint(l[j].key)
+			return keyLess(l[i].key, l[j].key)
 		})
 	}
 	byRank(p.updates, false)
@@ -89,59 +132,149 @@ func (s *Session) plan() (*flushPlan, error) {
 	return p, nil
 }
 
-func (s *Session) flush(ctx context.Context) error {
+func keyLess(a, b any) bool {
+	switch x := a.(type) {
+	case int64:
+		if y, ok := b.(int64); ok {
+			return x < y
+		}
+	case int:
+		if y, ok := b.(int); ok {
+			return x < y
+		}
+	case int32:
+		if y, ok := b.(int32); ok {
+			return x < y
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return x < y
+		}
+	}
+	return fmt.Sprint(a) < fmt.Sprint(b)
+}
+
+// flush writes pending changes; see flushTx.
+func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false) }
+
+// flushTx writes pending changes. With commit set (the flush of a Commit)
+// and no transaction open, a flush that needs a single statement sends it
+// alone, in autocommit: one round trip, and atomic all the same.
+func (s *Session) flushTx(ctx context.Context, commit bool) error {
 	p, err := s.plan()
 	if err != nil {
 		return err
 	}
-	if len(p.inserts)+len(p.updates)+len(p.deletes) == 0 {
+	if p.empty() {
 		return nil
 	}
-	tx, err := s.begin(ctx)
-	if err != nil {
-		return err
+	run := func(ctx context.Context, _ *ChangeSet) error { return s.write(ctx, p, commit) }
+	if len(s.f.cfg.flushHooks) == 0 {
+		return run(ctx, nil)
 	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return err
+	f := FlushFunc(run)
+	for i := len(s.f.cfg.flushHooks) - 1; i >= 0; i-- {
+		f = s.f.cfg.flushHooks[i](f)
 	}
+	return f(ctx, newChangeSet(p))
+}
+
+// updateRow is one object's UPDATE: the fields it writes (the version,
+// if any, last, with its new value) and the version the row must hold.
+type updateRow struct {
+	st  *state
+	set []*Field
+	old any // the version loaded; nil without a version column
+}
+
+// step is a unit of the flush's work: one or a few statements.
+type step struct {
+	stmts int // statements it sends
+	run   func(ctx context.Context, ex engine.Executor, u *undo) error
+}
+
+func (s *Session) write(ctx context.Context, p *flushPlan, commit bool) error {
 	var u undo
-	var updated []*state
+	if err := s.runObjectHooks(ctx, p, &u); err != nil {
+		u.run()
+		return err
+	}
+	for _, st := range p.inserts {
+		for _, f := range st.m.Fields {
+			if f.Default != nil && isZero(f, st.ptr) {
+				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
+			}
+		}
+	}
+	ups, err := prepareUpdates(p.updates, &u)
+	if err != nil {
+		u.run()
+		return err
+	}
+	d := s.f.db.Dialect()
+	steps, err := s.steps(d, p, ups)
+	if err != nil {
+		u.run()
+		return err
+	}
+	n := 0
+	for _, st := range steps {
+		n += st.stmts
+	}
+
+	var ex engine.Executor
+	var sp *engine.Tx
+	ownTx := false
+	switch {
+	case s.tx != nil:
+		if sp, err = s.tx.Begin(ctx); err != nil {
+			u.run()
+			return err
+		}
+		ex = sp
+	case commit && n == 1 && !s.f.cfg.eagerTx:
+		ex = s.f.db
+	default:
+		tx, err := s.begin(ctx)
+		if err != nil {
+			u.run()
+			return err
+		}
+		ex, ownTx = tx, true
+	}
 	fail := func(err error) error {
 		u.run()
-		if rerr := sp.Rollback(ctx); rerr != nil {
-			// the savepoint is gone with the transaction: nothing of it survives
-			s.tx.Rollback(context.WithoutCancel(ctx))
+		after := engine.Executor(s.f.db)
+		switch {
+		case sp != nil:
+			if rerr := sp.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+				// the savepoint is gone with the transaction: nothing of it survives
+				_ = s.tx.Rollback(context.WithoutCancel(ctx))
+				s.tx = nil
+				s.discard(true)
+				return errors.Join(err, fmt.Errorf("orm: flush failed and its transaction was lost; the session was reset: %w", rerr))
+			}
+			after = s.tx
+		case ownTx:
+			// The transaction held nothing but this flush.
+			_ = s.tx.Rollback(context.WithoutCancel(ctx))
 			s.tx = nil
-			s.discard(true)
-			return errors.Join(err, fmt.Errorf("orm: flush failed and its transaction was lost; the session was reset: %w", rerr))
+		}
+		var sb *staleBatch
+		if errors.As(err, &sb) {
+			err = s.resolveStale(context.WithoutCancel(ctx), after, sb)
 		}
 		return fmt.Errorf("orm: flush rolled back, session unchanged: %w", err)
 	}
-	for _, group := range groupByMapper(p.inserts) {
-		if err := s.insert(ctx, sp, group, &u); err != nil {
+	for _, st := range steps {
+		if err := st.run(ctx, ex, &u); err != nil {
 			return fail(err)
 		}
 	}
-	for _, st := range p.updates {
-		changed, err := s.update(ctx, sp, st, &u)
-		if err != nil {
+	if sp != nil {
+		if err := sp.Commit(ctx); err != nil {
 			return fail(err)
 		}
-		if changed {
-			updated = append(updated, st)
-		}
-	}
-	if err := s.refetchServerOnUpdate(ctx, sp, updated); err != nil {
-		return fail(err)
-	}
-	for _, group := range groupByMapper(p.deletes) {
-		if err := s.delete(ctx, sp, group); err != nil {
-			return fail(err)
-		}
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return fail(err)
 	}
 	// Only now, with every statement through, do the states move on.
 	for _, st := range p.inserts {
@@ -149,8 +282,8 @@ func (s *Session) flush(ctx context.Context) error {
 		s.remember(st)
 	}
 	s.order = s.order[:0]
-	for _, st := range updated {
-		st.snap = st.m.snapshot(st.ptr)
+	for _, r := range ups {
+		r.st.snap = r.st.m.snapshot(r.st.ptr)
 	}
 	for _, st := range p.deletes {
 		s.forget(st)
@@ -158,6 +291,82 @@ func (s *Session) flush(ctx context.Context) error {
 		s.detach(st)
 	}
 	return nil
+}
+
+// prepareUpdates applies onupdate rules and version bumps to the objects
+// that changed and lists what each UPDATE writes.
+func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
+	var out []updateRow
+	for _, st := range list {
+		m := st.m
+		var set []*Field
+		for _, f := range m.Fields {
+			if f != m.Version && f.changed(st.ptr, st.snap) {
+				if f.PrimaryKey {
+					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
+				}
+				set = append(set, f)
+			}
+		}
+		if len(set) == 0 {
+			continue // a hook put it back as it was
+		}
+		for _, f := range m.Fields {
+			if f.OnUpdate != nil && !slices.Contains(set, f) {
+				u.set(f, st.ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+				set = append(set, f)
+			}
+		}
+		r := updateRow{st: st, set: set}
+		if v := m.Version; v != nil {
+			// The version is Strata's: the row must still hold the version
+			// loaded, and gets the next one, whatever the field was set to.
+			old := v.rv(st.snap)
+			r.old = old.Interface()
+			next := reflect.New(v.Type).Elem()
+			if old.CanInt() {
+				next.SetInt(old.Int() + 1)
+			} else {
+				next.SetUint(old.Uint() + 1)
+			}
+			u.set(v, st.ptr, next)
+			r.set = append(r.set, v)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// steps plans the flush's statements.
+func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]step, error) {
+	var out []step
+	for _, group := range groupByMapper(p.inserts) {
+		levels, err := selfLevels(group[0].m, group)
+		if err != nil {
+			return nil, err
+		}
+		for _, level := range levels {
+			out = append(out, insertSteps(d, level)...)
+		}
+	}
+	for i := 0; i < len(ups); {
+		j := i
+		for j < len(ups) && ups[j].st.m == ups[i].st.m {
+			j++
+		}
+		out = append(out, updateSteps(d, ups[i:j])...)
+		i = j
+	}
+	for _, group := range groupByMapper(p.deletes) {
+		levels, err := selfLevels(group[0].m, group)
+		if err != nil {
+			return nil, err
+		}
+		for i := len(levels) - 1; i >= 0; i-- { // children first
+			out = append(out, deleteSteps(d, levels[i])...)
+		}
+	}
+	return out, nil
 }
 
 func groupByMapper(list []*state) [][]*state {
@@ -173,68 +382,155 @@ func groupByMapper(list []*state) [][]*state {
 	return out
 }
 
-// insert writes pending objects of one mapper. Columns whose field holds
-// its zero value and that the database fills (autoincrement keys, server
-// defaults) are left out and read back: with RETURNING in the same
-// statement, otherwise by LastInsertID and one SELECT per table.
-func (s *Session) insert(ctx context.Context, ex engine.Executor, group []*state, u *undo) error {
-	m := group[0].m
-	d := ex.Dialect()
-	// Client defaults first: they decide which columns are zero.
-	for _, st := range group {
-		for _, f := range m.Fields {
-			if f.Default != nil && isZero(f, st.ptr) {
-				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
+// selfLevels splits rows of one table by the references between them
+// through the table's self-referential foreign keys: level 0 references
+// no row in the list, level 1 only rows of level 0, and so on. Rows are
+// inserted level by level and deleted in reverse, which is what databases
+// that check foreign keys row by row (MariaDB) need. Rows referencing each
+// other in a cycle are an error.
+func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
+	type ref struct{ child, parent []*Field }
+	var refs []ref
+	for _, fk := range m.Table.ForeignKeys {
+		if fk.RefTable != m.Table.Name {
+			continue
+		}
+		var r ref
+		for i, c := range fk.Columns {
+			cf, pf := m.FieldByColumn(c), m.FieldByColumn(fk.RefColumns[i])
+			if cf == nil || pf == nil {
+				return nil, fmt.Errorf("orm: %s: foreign key %s names a column no field maps", m.Type, fk.Name)
+			}
+			r.child, r.parent = append(r.child, cf), append(r.parent, pf)
+		}
+		refs = append(refs, r)
+	}
+	if len(refs) == 0 || len(rows) < 2 {
+		return [][]*state{rows}, nil
+	}
+	keyString := func(fields []*Field, ptr unsafe.Pointer) (string, bool) {
+		var b strings.Builder
+		for _, f := range fields {
+			v := f.rv(ptr)
+			for v.Kind() == reflect.Pointer {
+				if v.IsNil() {
+					return "", false // NULL references nothing
+				}
+				v = v.Elem()
+			}
+			fmt.Fprintf(&b, "%v\x00", v.Interface())
+		}
+		return b.String(), true
+	}
+	parents := make(map[*state][]*state) // child -> parents in rows
+	for _, r := range refs {
+		byKey := map[string]*state{}
+		for _, st := range rows {
+			if k, ok := keyString(r.parent, st.ptr); ok {
+				byKey[k] = st
+			}
+		}
+		for _, st := range rows {
+			if k, ok := keyString(r.child, st.ptr); ok {
+				if p := byKey[k]; p != nil && p != st {
+					parents[st] = append(parents[st], p)
+				}
 			}
 		}
 	}
+	if len(parents) == 0 {
+		return [][]*state{rows}, nil
+	}
+	level := make(map[*state]int, len(rows))
+	var out [][]*state
+	left := rows
+	for len(left) > 0 {
+		var now, later []*state
+		for _, st := range left {
+			ready := true
+			for _, p := range parents[st] {
+				if _, done := level[p]; !done {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				now = append(now, st)
+			} else {
+				later = append(later, st)
+			}
+		}
+		if len(now) == 0 {
+			return nil, fmt.Errorf("orm: %d rows of %s reference each other in a cycle; flush them in two steps (insert, then set the reference)", len(later), m.Table.Name)
+		}
+		for _, st := range now {
+			level[st] = len(out)
+		}
+		out = append(out, now)
+		left = later
+	}
+	return out, nil
+}
+
+// insertSteps plans the INSERTs of one mapper's rows. Columns whose field
+// holds its zero value and that the database fills (autoincrement keys,
+// server defaults) are left out and read back: with RETURNING in the same
+// statement, otherwise by LastInsertID and one SELECT per chunk.
+func insertSteps(d dialect.Dialect, group []*state) []step {
+	m := group[0].m
 	// Rows leaving out the same columns share statements.
 	type shape struct {
 		cols, fetch []*Field
 		rows        []*state
 	}
-	shapes := map[string]*shape{}
-	var keys []string
+	var shapes []*shape
 	for _, st := range group {
-		var sig strings.Builder
 		var cols, fetch []*Field
 		for _, f := range m.Fields {
 			if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
 				fetch = append(fetch, f)
-				sig.WriteByte('0')
 			} else {
 				cols = append(cols, f)
-				sig.WriteByte('1')
 			}
 		}
-		sh := shapes[sig.String()]
+		var sh *shape
+		for _, x := range shapes {
+			if slices.Equal(x.fetch, fetch) {
+				sh = x
+				break
+			}
+		}
 		if sh == nil {
 			sh = &shape{cols: cols, fetch: fetch}
-			shapes[sig.String()] = sh
-			keys = append(keys, sig.String())
+			shapes = append(shapes, sh)
 		}
 		sh.rows = append(sh.rows, st)
 	}
-	for _, k := range keys {
-		sh := shapes[k]
+	canReturn := d.Features().Has(dialect.InsertReturning)
+	var out []step
+	for _, sh := range shapes {
 		per := maxBatchRows
 		if n := len(sh.cols); n > 0 && d.MaxParams()/n < per {
 			per = d.MaxParams() / n
 		}
-		canReturn := d.Features().Has(dialect.InsertReturning)
+		stmts := 1
 		if !canReturn && len(sh.fetch) > 0 {
 			per = 1 // LastInsertID is per statement
-		}
-		for _, chunk := range expr.Chunk(sh.rows, per) {
-			if err := s.insertChunk(ctx, ex, m, sh.cols, sh.fetch, chunk, canReturn, u); err != nil {
-				return err
+			if len(sh.fetch) > 1 || autoField(m, sh.fetch) == nil {
+				stmts = 2 // and the server defaults need a SELECT
 			}
 		}
+		for _, chunk := range expr.Chunk(sh.rows, per) {
+			cols, fetch := sh.cols, sh.fetch
+			out = append(out, step{stmts: stmts, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+				return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, u)
+			}})
+		}
 	}
-	return nil
+	return out
 }
 
-func (s *Session) insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn bool, u *undo) error {
+func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn bool, u *undo) error {
 	tr := expr.T(m.Table.Name)
 	ins := expr.Insert(tr)
 	for _, f := range cols {
@@ -266,7 +562,7 @@ func (s *Session) insertChunk(ctx context.Context, ex engine.Executor, m *Mapper
 		if auto != nil {
 			u.set(auto, rows[0].ptr, reflect.ValueOf(res.LastInsertID).Convert(auto.Type))
 		}
-		return s.selectBack(ctx, ex, m, fetch, rows, u)
+		return selectBack(ctx, ex, m, fetch, rows, u)
 	}
 	// RETURNING: the fetched columns plus the key to match rows with.
 	ret := slices.Clone(fetch)
@@ -360,9 +656,38 @@ func lessValue(a, b reflect.Value) bool {
 	return fmt.Sprint(a.Interface()) < fmt.Sprint(b.Interface())
 }
 
+// keyWhere is the condition matching the rows' keys (and, with versions,
+// their loaded versions): pk IN (...) for a single key column, else an OR
+// of ANDs.
+func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.Expr {
+	if len(m.PK) == 1 && versions == nil {
+		pk := m.PK[0]
+		keys := reflect.MakeSlice(reflect.SliceOf(pk.Type), len(rows), len(rows))
+		for i, st := range rows {
+			keys.Index(i).Set(pk.rv(st.ptr))
+		}
+		return expr.In(tr.C(pk.Column.Name), keys.Interface())
+	}
+	ors := make([]expr.Expr, len(rows))
+	for i, st := range rows {
+		var ands []expr.Expr
+		for _, f := range m.PK {
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+		}
+		if versions != nil {
+			ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
+		}
+		ors[i] = expr.And(ands...)
+	}
+	if len(ors) == 1 {
+		return ors[0]
+	}
+	return expr.Or(ors...)
+}
+
 // selectBack reads columns the database filled into objects whose keys are
 // known: one SELECT per call.
-func (s *Session) selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Field, rows []*state, u *undo) error {
+func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Field, rows []*state, u *undo) error {
 	var rest []*Field
 	for _, f := range fields {
 		if !f.Column.AutoIncrement {
@@ -374,16 +699,7 @@ func (s *Session) selectBack(ctx context.Context, ex engine.Executor, m *Mapper,
 	}
 	tr := expr.T(m.Table.Name)
 	cols := append(slices.Clone(m.PK), rest...)
-	q := expr.Select(columnsOf(tr, cols)...).From(tr)
-	var ors []expr.Expr
-	for _, st := range rows {
-		var ands []expr.Expr
-		for _, f := range m.PK {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
-		}
-		ors = append(ors, expr.And(ands...))
-	}
-	rs, err := ex.QueryStmt(ctx, q.Where(expr.Or(ors...)))
+	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
 	if err != nil {
 		return err
 	}
@@ -420,161 +736,336 @@ func (s *Session) selectBack(ctx context.Context, ex engine.Executor, m *Mapper,
 	return nil
 }
 
-// update writes the columns of st that changed since its snapshot, plus
-// onupdate rules and the version; it reports whether anything was written.
-func (s *Session) update(ctx context.Context, ex engine.Executor, st *state, u *undo) (bool, error) {
-	m := st.m
-	var changed []*Field
-	for _, f := range m.Fields {
-		if f != m.Version && f.changed(st.ptr, st.snap) {
-			if f.PrimaryKey {
-				return false, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
-			}
-			changed = append(changed, f)
-		}
-	}
-	if len(changed) == 0 {
-		return false, nil
-	}
-	for _, f := range m.Fields {
-		if f.OnUpdate != nil && !slices.Contains(changed, f) {
-			u.set(f, st.ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
-			changed = append(changed, f)
-		}
-	}
-	tr := expr.T(m.Table.Name)
-	up := expr.Update(tr)
-	for _, f := range m.PK {
-		up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
-	}
-	if v := m.Version; v != nil {
-		// The version is Strata's: the row must still hold the version
-		// loaded, and gets the next one, whatever the field was set to.
-		old := v.rv(st.snap)
-		up.Where(expr.Eq(tr.C(v.Column.Name), old.Interface()))
-		next := reflect.New(v.Type).Elem()
-		if old.CanInt() {
-			next.SetInt(old.Int() + 1)
-		} else {
-			next.SetUint(old.Uint() + 1)
-		}
-		u.set(v, st.ptr, next)
-		changed = append(changed, v)
-	}
-	for _, f := range changed {
-		up.Set(f.Column.Name, f.Value(st.ptr))
-	}
-	var ret []*Field
-	for _, f := range m.Fields {
-		if f.ServerOnUpdate {
-			ret = append(ret, f)
-		}
-	}
-	stale := &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)}
-	if len(ret) > 0 && ex.Dialect().Features().Has(returnsOnUpdate) {
-		rs, err := ex.QueryStmt(ctx, up.Returning(columnsOf(nil, ret)...))
-		if err != nil {
-			return false, err
-		}
-		defer rs.Close()
-		if !rs.Next() {
-			if err := rs.Err(); err != nil {
-				return false, err
-			}
-			return false, stale
-		}
-		vals, err := scanFields(rs, ret)
-		if err != nil {
-			return false, err
-		}
-		for i, f := range ret {
-			u.set(f, st.ptr, vals[i].Elem())
-		}
-		return true, rs.Close()
-	}
-	res, err := ex.ExecStmt(ctx, up)
-	if err != nil {
-		return false, err
-	}
-	if res.RowsAffected != 1 {
-		return false, stale
-	}
-	return true, nil
-}
-
 // returnsOnUpdate is what a dialect needs for server-onupdate values to
 // come back from the UPDATE itself: SQLite has UPDATE ... RETURNING, but
 // the values its (AFTER) triggers write are not in it.
 const returnsOnUpdate = dialect.UpdateReturning | dialect.ReturningSeesTriggers
 
-// refetchServerOnUpdate reads server-onupdate columns back after UPDATEs
-// on dialects without UPDATE ... RETURNING: one SELECT per table.
-func (s *Session) refetchServerOnUpdate(ctx context.Context, ex engine.Executor, updated []*state) error {
-	if ex.Dialect().Features().Has(returnsOnUpdate) {
-		return nil
-	}
-	for _, group := range groupByMapper(updated) {
-		m := group[0].m
-		var fields []*Field
-		for _, f := range m.Fields {
-			if f.ServerOnUpdate {
-				fields = append(fields, f)
-			}
-		}
-		if len(fields) == 0 {
-			continue
-		}
-		var u undo // values read back are the database's: nothing to restore
-		if err := s.selectBack(ctx, ex, m, fields, group, &u); err != nil {
-			return err
+func serverOnUpdateFields(m *Mapper) []*Field {
+	var out []*Field
+	for _, f := range m.Fields {
+		if f.ServerOnUpdate {
+			out = append(out, f)
 		}
 	}
-	return nil
+	return out
 }
 
-// delete removes the rows of one mapper's deleted objects: one
-// DELETE ... WHERE pk IN (...) per chunk, or one per row when a version
-// must be checked or the key is composite. Fewer rows deleted than asked
-// is stale data.
-func (s *Session) delete(ctx context.Context, ex engine.Executor, group []*state) error {
-	m := group[0].m
-	tr := expr.T(m.Table.Name)
-	if m.Version == nil && len(m.PK) == 1 {
-		pk := m.PK[0]
-		for _, chunk := range expr.Chunk(group, maxBatchRows) {
-			keys := reflect.MakeSlice(reflect.SliceOf(pk.Type), len(chunk), len(chunk))
-			for i, st := range chunk {
-				keys.Index(i).Set(reflect.NewAt(pk.Type, unsafe.Add(st.ptr, pk.offset)).Elem())
-			}
-			res, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(expr.In(tr.C(pk.Column.Name), keys.Interface())))
-			if err != nil {
-				return err
-			}
-			if res.RowsAffected != int64(len(chunk)) {
-				var ks []any
-				for _, st := range chunk {
-					ks = append(ks, keyValues(m, st.ptr)...)
-				}
-				return &StaleDataError{Op: "DELETE", Table: m.Table.Name, Key: ks}
+// updateSteps plans the UPDATEs of one mapper's changed objects: rows
+// writing the same columns share one keyed multi-row UPDATE per chunk (a
+// single row gets a plain UPDATE), and where the dialect cannot return
+// server-onupdate values, one SELECT reads them back for the whole table.
+func updateSteps(d dialect.Dialect, rows []updateRow) []step {
+	m := rows[0].st.m
+	ret := serverOnUpdateFields(m)
+	var groups [][]updateRow
+	for _, r := range rows {
+		found := false
+		for i, g := range groups {
+			if slices.Equal(g[0].set, r.set) {
+				groups[i] = append(g, r)
+				found = true
+				break
 			}
 		}
-		return nil
+		if !found {
+			groups = append(groups, []updateRow{r})
+		}
 	}
-	for _, st := range group {
-		del := expr.Delete(tr)
-		for _, f := range m.PK {
-			del.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+	returning := len(ret) > 0 && d.Features().Has(returnsOnUpdate)
+	var out []step
+	for _, g := range groups {
+		if len(g) == 1 {
+			r := g[0]
+			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+				return updateOne(ctx, ex, r, ret, returning, u)
+			}})
+			continue
 		}
-		if v := m.Version; v != nil {
-			del.Where(expr.Eq(tr.C(v.Column.Name), v.Value(st.ptr)))
+		width := len(m.PK) + len(g[0].set)
+		if m.Version != nil {
+			width++
 		}
-		res, err := ex.ExecStmt(ctx, del)
+		per := min(maxBatchRows, d.MaxParams()/width)
+		for _, chunk := range expr.Chunk(g, per) {
+			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+				return updateMany(ctx, ex, chunk, ret, returning, u)
+			}})
+		}
+	}
+	if len(ret) > 0 && !returning {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		for _, chunk := range expr.Chunk(states, maxBatchRows) {
+			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+				var u undo // values read back are the database's: nothing to restore
+				return selectBack(ctx, ex, m, ret, chunk, &u)
+			}})
+		}
+	}
+	return out
+}
+
+func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Field, returning bool, u *undo) error {
+	st, m := r.st, r.st.m
+	tr := expr.T(m.Table.Name)
+	up := expr.Update(tr)
+	for _, f := range r.set {
+		up.Set(f.Column.Name, f.Value(st.ptr))
+	}
+	for _, f := range m.PK {
+		up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+	}
+	if m.Version != nil {
+		up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
+	}
+	stale := &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)}
+	if !returning {
+		res, err := ex.ExecStmt(ctx, up)
 		if err != nil {
 			return err
 		}
 		if res.RowsAffected != 1 {
-			return &StaleDataError{Op: "DELETE", Table: m.Table.Name, Key: keyValues(m, st.ptr)}
+			return stale
+		}
+		return nil
+	}
+	rs, err := ex.QueryStmt(ctx, up.Returning(columnsOf(nil, ret)...))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		return stale
+	}
+	vals, err := scanFields(rs, ret)
+	if err != nil {
+		return err
+	}
+	for i, f := range ret {
+		u.set(f, st.ptr, vals[i].Elem())
+	}
+	return rs.Close()
+}
+
+// updateMany sends one keyed multi-row UPDATE ([expr.UpdateRows]) for rows
+// writing the same columns. Where the dialect has UPDATE ... RETURNING the
+// keys come back (with server-onupdate values), naming exactly the rows
+// that matched nothing; elsewhere the count of matched rows is checked and
+// a shortfall resolved after the rollback.
+func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {
+	m := rows[0].st.m
+	set := rows[0].set
+	tr := expr.T(m.Table.Name)
+	var key, cols, match []string
+	var types []schema.Type
+	for _, f := range m.PK {
+		key = append(key, f.Column.Name)
+		types = append(types, f.Column.Type)
+	}
+	for _, f := range set {
+		cols = append(cols, f.Column.Name)
+		types = append(types, f.Column.Type)
+	}
+	if v := m.Version; v != nil {
+		match = append(match, v.Column.Name)
+		types = append(types, v.Column.Type)
+	}
+	stmt := expr.UpdateRows(tr, key, cols, match, types)
+	for _, r := range rows {
+		vals := make([]any, 0, len(types))
+		for _, f := range m.PK {
+			vals = append(vals, f.Value(r.st.ptr))
+		}
+		for _, f := range set {
+			vals = append(vals, f.Value(r.st.ptr))
+		}
+		if m.Version != nil {
+			vals = append(vals, r.old)
+		}
+		stmt.Row(vals...)
+	}
+	if !ex.Dialect().Features().Has(dialect.UpdateReturning) {
+		res, err := ex.ExecStmt(ctx, stmt)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return newStaleBatch("UPDATE", m, rows)
+		}
+		return nil
+	}
+	back := slices.Clone(m.PK)
+	if returning {
+		back = append(back, ret...)
+	}
+	rs, err := ex.QueryStmt(ctx, stmt.Returning(columnsOf(tr, back)...))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	byKey := make(map[any]*state, len(rows))
+	for _, r := range rows {
+		byKey[r.st.key] = r.st
+	}
+	seen := make(map[*state]bool, len(rows))
+	probe := reflect.New(m.Type).UnsafePointer()
+	for rs.Next() {
+		vals, err := scanFields(rs, back)
+		if err != nil {
+			return err
+		}
+		for i, f := range m.PK {
+			f.rv(probe).Set(vals[i].Elem())
+		}
+		st := byKey[keyOf(m, probe)]
+		if st == nil {
+			continue
+		}
+		seen[st] = true
+		for i, f := range back[len(m.PK):] {
+			u.set(f, st.ptr, vals[len(m.PK)+i].Elem())
 		}
 	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if !seen[r.st] {
+			return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+		}
+	}
+	return rs.Close()
+}
+
+// deleteSteps plans the DELETEs of one mapper's rows: one
+// DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL) per chunk, or an OR
+// of key-and-version matches when a version must be checked or the key is
+// composite. Fewer rows deleted than asked is stale data.
+func deleteSteps(d dialect.Dialect, group []*state) []step {
+	m := group[0].m
+	per := maxBatchRows
+	if !(len(m.PK) == 1 && m.Version == nil) {
+		width := len(m.PK)
+		if m.Version != nil {
+			width++
+		}
+		per = min(per, d.MaxParams()/width)
+	}
+	var out []step
+	for _, chunk := range expr.Chunk(group, per) {
+		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+			return deleteChunk(ctx, ex, m, chunk)
+		}})
+	}
+	return out
+}
+
+func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+	tr := expr.T(m.Table.Name)
+	var versions []any
+	if v := m.Version; v != nil {
+		versions = make([]any, len(rows))
+		for i, st := range rows {
+			src := st.snap // the version loaded, whatever the field holds now
+			if src == nil {
+				src = st.ptr
+			}
+			versions[i] = v.Value(src)
+		}
+	}
+	res, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		urs := make([]updateRow, len(rows))
+		for i, st := range rows {
+			urs[i] = updateRow{st: st}
+			if versions != nil {
+				urs[i].old = versions[i]
+			}
+		}
+		return newStaleBatch("DELETE", m, urs)
+	}
 	return nil
+}
+
+// staleBatch is a multi-row UPDATE or DELETE that matched fewer rows than
+// it named. Which row is stale is found after the flush is rolled back
+// (the batch's own writes would hide it), and reported as a
+// *StaleDataError.
+type staleBatch struct {
+	op   string
+	m    *Mapper
+	rows []updateRow
+}
+
+func newStaleBatch(op string, m *Mapper, rows []updateRow) error {
+	if len(rows) == 1 {
+		return &StaleDataError{Op: op, Table: m.Table.Name, Key: keyValues(m, rows[0].st.ptr)}
+	}
+	return &staleBatch{op: op, m: m, rows: rows}
+}
+
+func (e *staleBatch) Error() string {
+	return fmt.Sprintf("orm: stale data: %s of %d rows of %s matched fewer rows", e.op, len(e.rows), e.m.Table.Name)
+}
+
+func (e *staleBatch) Is(target error) bool { return target == ErrStaleData }
+
+// resolveStale names the first row of the batch that is gone or whose
+// version moved; if the rows look fine again (a concurrent change), it
+// names them all.
+func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *staleBatch) error {
+	m := e.m
+	all := &StaleDataError{Op: e.op, Table: m.Table.Name}
+	for _, r := range e.rows {
+		all.Key = append(all.Key, keyValues(m, r.st.ptr)...)
+	}
+	tr := expr.T(m.Table.Name)
+	cols := slices.Clone(m.PK)
+	if m.Version != nil {
+		cols = append(cols, m.Version)
+	}
+	states := make([]*state, len(e.rows))
+	for i, r := range e.rows {
+		states[i] = r.st
+	}
+	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, states, nil)))
+	if err != nil {
+		return errors.Join(all, err)
+	}
+	defer rs.Close()
+	found := map[string]any{}
+	for rs.Next() {
+		vals, err := scanFields(rs, cols)
+		if err != nil {
+			return errors.Join(all, err)
+		}
+		var k []any
+		for i := range m.PK {
+			k = append(k, vals[i].Elem().Interface())
+		}
+		var ver any
+		if m.Version != nil {
+			ver = vals[len(m.PK)].Elem().Interface()
+		}
+		found[fmt.Sprint(k...)] = ver
+	}
+	if err := rs.Err(); err != nil {
+		return errors.Join(all, err)
+	}
+	for _, r := range e.rows {
+		ver, ok := found[fmt.Sprint(keyValues(m, r.st.ptr)...)]
+		if !ok || (m.Version != nil && fmt.Sprint(ver) != fmt.Sprint(r.old)) {
+			return &StaleDataError{Op: e.op, Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+		}
+	}
+	return all
 }

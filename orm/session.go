@@ -70,6 +70,8 @@ type factoryConfig struct {
 	txOpts      dialect.TxOptions
 	eagerTx     bool
 	attempts    int
+	flushHooks  []FlushHook
+	objHooks    map[reflect.Type]*objectHooks
 }
 
 // FactoryOption configures a [Factory].
@@ -542,7 +544,7 @@ func (s *Session) Commit(ctx context.Context) error {
 		return err
 	}
 	defer s.g.exit()
-	if err := s.flush(ctx); err != nil {
+	if err := s.flushTx(ctx, true); err != nil {
 		return err
 	}
 	if s.tx == nil {

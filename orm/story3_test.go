@@ -220,8 +220,16 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		}
 		_, all = rec.take("")
 		t.Logf("update flush of %d rows: %q", k, all)
-		if c := story3Count(all, "UPDATE"); c != k {
-			t.Errorf("%d UPDATEs for %d changed rows", c, k)
+		// The k rows wrote the same columns: one keyed multi-row UPDATE
+		// (WITH ... UPDATE ... FROM, or MariaDB's UPDATE ... JOIN).
+		updates := 0
+		for _, q := range all {
+			if strings.Contains(q, "UPDATE") {
+				updates++
+			}
+		}
+		if updates != 1 {
+			t.Errorf("%d UPDATE statements for %d rows changing the same columns, want 1", updates, k)
 		}
 		// PostgreSQL: UPDATE ... RETURNING sees what BEFORE triggers set,
 		// nothing else runs. MariaDB has no UPDATE ... RETURNING, and
@@ -236,7 +244,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		}
 		if tg.Name == "postgres" {
 			for _, q := range all {
-				if strings.HasPrefix(q, "UPDATE") && !strings.Contains(q, "RETURNING") {
+				if strings.Contains(q, "UPDATE") && !strings.Contains(q, "RETURNING") {
 					t.Errorf("UPDATE without RETURNING: %s", q)
 				}
 			}

@@ -1,0 +1,160 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"unsafe"
+)
+
+// Hooks are middleware, as in ent, not callbacks named by strings.
+//
+// A [FlushHook] wraps the whole write of a flush: code before next runs
+// before any statement (and may change the objects in the change set:
+// what they hold when next runs is what is written), code after next sees
+// the outcome, with generated keys and server values filled in. The
+// per-object hooks [BeforeInsert], [BeforeUpdate] and [BeforeDelete] are
+// typed functions registered for one model. Hooks run inside the flush,
+// and the session refuses re-entry: calling the session from a hook fails
+// with a *ConcurrentUseError naming both operations. If the flush fails,
+// every object a hook changed is restored with the rest.
+//
+// Statements themselves are wrapped at the engine layer:
+// [github.com/strata-go/strata/engine.WithMiddleware].
+
+// FlushFunc writes a change set.
+type FlushFunc func(ctx context.Context, cs *ChangeSet) error
+
+// FlushHook wraps a FlushFunc:
+//
+//	audit := func(next orm.FlushFunc) orm.FlushFunc {
+//		return func(ctx context.Context, cs *orm.ChangeSet) error {
+//			err := next(ctx, cs)
+//			if err == nil {
+//				log.Printf("flushed %d inserts", len(cs.Inserts()))
+//			}
+//			return err
+//		}
+//	}
+type FlushHook func(next FlushFunc) FlushFunc
+
+// WithFlushHook adds flush middleware to every session of the factory; the
+// first given is the outermost.
+func WithFlushHook(hooks ...FlushHook) FactoryOption {
+	return func(c *factoryConfig) { c.flushHooks = append(c.flushHooks, hooks...) }
+}
+
+// ChangeSet is what a flush is about to write, as flush hooks see it: the
+// objects (pointers to structs) to insert, update and delete, each list in
+// the order the flush writes it.
+type ChangeSet struct {
+	inserts, updates, deletes []any
+}
+
+func newChangeSet(p *flushPlan) *ChangeSet {
+	objs := func(l []*state) []any {
+		out := make([]any, len(l))
+		for i, st := range l {
+			out[i] = st.obj
+		}
+		return out
+	}
+	return &ChangeSet{inserts: objs(p.inserts), updates: objs(p.updates), deletes: objs(p.deletes)}
+}
+
+// Inserts are the pending objects to insert.
+func (c *ChangeSet) Inserts() []any { return c.inserts }
+
+// Updates are the persistent objects whose fields changed.
+func (c *ChangeSet) Updates() []any { return c.updates }
+
+// Deletes are the objects to delete.
+func (c *ChangeSet) Deletes() []any { return c.deletes }
+
+type objectHooks struct {
+	insert, update, delete []func(ctx context.Context, obj unsafe.Pointer) error
+}
+
+func objectHook[T any](kind string, fn func(ctx context.Context, obj *T) error) FactoryOption {
+	t := reflect.TypeFor[T]()
+	h := func(ctx context.Context, p unsafe.Pointer) error { return fn(ctx, (*T)(p)) }
+	return func(c *factoryConfig) {
+		if c.objHooks == nil {
+			c.objHooks = map[reflect.Type]*objectHooks{}
+		}
+		oh := c.objHooks[t]
+		if oh == nil {
+			oh = &objectHooks{}
+			c.objHooks[t] = oh
+		}
+		switch kind {
+		case "insert":
+			oh.insert = append(oh.insert, h)
+		case "update":
+			oh.update = append(oh.update, h)
+		default:
+			oh.delete = append(oh.delete, h)
+		}
+	}
+}
+
+// BeforeInsert runs fn on every T about to be inserted, before client
+// defaults are applied; what fn sets is written. An error aborts the
+// flush, which then writes nothing.
+func BeforeInsert[T any](fn func(ctx context.Context, obj *T) error) FactoryOption {
+	return objectHook("insert", fn)
+}
+
+// BeforeUpdate runs fn on every T whose fields changed, before onupdate
+// rules and the version bump; the UPDATE writes what differs afterwards.
+func BeforeUpdate[T any](fn func(ctx context.Context, obj *T) error) FactoryOption {
+	return objectHook("update", fn)
+}
+
+// BeforeDelete runs fn on every T about to be deleted; an error keeps the
+// whole flush from running.
+func BeforeDelete[T any](fn func(ctx context.Context, obj *T) error) FactoryOption {
+	return objectHook("delete", fn)
+}
+
+// HookError wraps an error returned by a per-object hook, naming the hook
+// and the object.
+type HookError struct {
+	Hook   string // "BeforeInsert", "BeforeUpdate" or "BeforeDelete"
+	Object any
+	Err    error
+}
+
+func (e *HookError) Error() string {
+	return fmt.Sprintf("orm: %s hook of %T: %v", e.Hook, e.Object, e.Err)
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+func (s *Session) runObjectHooks(ctx context.Context, p *flushPlan, u *undo) error {
+	if len(s.f.cfg.objHooks) == 0 {
+		return nil
+	}
+	run := func(name string, list []*state, pick func(*objectHooks) []func(context.Context, unsafe.Pointer) error) error {
+		for _, st := range list {
+			oh := s.f.cfg.objHooks[st.m.Type]
+			if oh == nil || len(pick(oh)) == 0 {
+				continue
+			}
+			u.saveObject(st)
+			for _, h := range pick(oh) {
+				if err := h(ctx, st.ptr); err != nil {
+					return &HookError{Hook: name, Object: st.obj, Err: err}
+				}
+			}
+		}
+		return nil
+	}
+	if err := run("BeforeInsert", p.inserts, func(h *objectHooks) []func(context.Context, unsafe.Pointer) error { return h.insert }); err != nil {
+		return err
+	}
+	if err := run("BeforeUpdate", p.updates, func(h *objectHooks) []func(context.Context, unsafe.Pointer) error { return h.update }); err != nil {
+		return err
+	}
+	return run("BeforeDelete", p.deletes, func(h *objectHooks) []func(context.Context, unsafe.Pointer) error { return h.delete })
+}
