@@ -17,6 +17,29 @@ type core struct {
 	d   dialect.Dialect
 	q   dialect.Querier
 	log *logger
+	mw  []Middleware
+}
+
+// Middleware wraps the [dialect.Querier] that every statement of a DB goes
+// through: its connections, transactions and savepoints alike. It sees the
+// SQL and arguments of each Exec and Query, and may time, count, log,
+// annotate, refuse or retry them:
+//
+//	count := func(next dialect.Querier) dialect.Querier { return counting{next, &n} }
+//	db, err := engine.Open(ctx, d, dsn, engine.WithMiddleware(count))
+//
+// BEGIN, COMMIT and ROLLBACK go to the driver's transaction methods, not
+// through the middleware (SAVEPOINT statements do go through it), and
+// neither do driver fast paths reached through [dialect.Pool.Driver].
+// Errors a middleware returns are translated like driver errors.
+type Middleware func(next dialect.Querier) dialect.Querier
+
+// wrap applies the middleware to q, the first given outermost.
+func (c *core) wrap(q dialect.Querier) dialect.Querier {
+	for i := len(c.mw) - 1; i >= 0; i-- {
+		q = c.mw[i](q)
+	}
+	return q
 }
 
 type logger struct {

@@ -41,6 +41,11 @@ func WithLogger(l *slog.Logger, level slog.Level) Option {
 	return func(db *DB) { db.log = &logger{l: l, level: level} }
 }
 
+// WithMiddleware wraps every statement the DB runs; see [Middleware].
+func WithMiddleware(mw ...Middleware) Option {
+	return func(db *DB) { db.mw = append(db.mw, mw...) }
+}
+
 // DB is a database handle: a dialect and a connection pool. It is safe for
 // concurrent use; open one per database and share it.
 type DB struct {
@@ -63,7 +68,7 @@ func New(d dialect.Dialect, pool dialect.Pool, opts ...Option) *DB {
 	for _, o := range opts {
 		o(db)
 	}
-	db.core.log = db.log
+	db.core.q = db.wrap(pool)
 	return db
 }
 
@@ -83,7 +88,7 @@ func (db *DB) Conn(ctx context.Context) (*Conn, error) {
 	if err != nil {
 		return nil, db.translate(err)
 	}
-	return &Conn{core: core{d: db.d, q: c, log: db.log}, c: c}, nil
+	return &Conn{core: core{d: db.d, q: db.wrap(c), log: db.log, mw: db.mw}, c: c}, nil
 }
 
 // Begin starts a transaction.
@@ -120,7 +125,7 @@ func begin(ctx context.Context, c *core, b beginner, opts []dialect.TxOptions) (
 	if err != nil {
 		return nil, c.translate(err)
 	}
-	return &Tx{core: core{d: c.d, q: tx, log: c.log}, tx: tx, savepoints: new(atomic.Int64)}, nil
+	return &Tx{core: core{d: c.d, q: c.wrap(tx), log: c.log, mw: c.mw}, tx: tx, savepoints: new(atomic.Int64)}, nil
 }
 
 // ErrTxDone is returned by Commit or Rollback of a transaction (or
