@@ -52,6 +52,12 @@ type Column struct {
 	// row that leaves the column unset. It is not part of the DDL and is never
 	// compared by introspection.
 	ClientDefault any
+
+	// RenamedFrom is a hint for migrations: the column was called this
+	// before. Autogenerate renames the column instead of dropping it and
+	// adding a new one, but only while the old name is still in the
+	// previous schema; it never guesses a rename without this hint.
+	RenamedFrom string
 }
 
 // PrimaryKey is a table's primary key, possibly composite.
@@ -106,6 +112,10 @@ type Table struct {
 	Indexes     []*Index
 	Checks      []*Check
 	Comment     string
+
+	// RenamedFrom is a hint for migrations: the table was called this
+	// before (see [Column.RenamedFrom]).
+	RenamedFrom string
 }
 
 // Column returns the named column, or nil.

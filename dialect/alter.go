@@ -1,0 +1,112 @@
+package dialect
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// Alterer is implemented by dialects that change existing tables in place:
+// the migration tool renders its operations with it. Every method returns
+// the statements to run, in order; a change the database cannot make with
+// ALTER returns an error matching sqlerr.ErrUnsupported (SQLite's ALTER
+// TABLE cannot add or drop constraints, for example), and the caller then
+// rebuilds the table if the dialect is also a [Rebuilder]. A method never
+// returns no statements for a change the database would need: "nothing to
+// do" is only returned where the database keeps no trace of what changes
+// (comments on SQLite).
+//
+// The three dialects implement it; it is a separate interface so that a
+// dialect without migrations stays small.
+type Alterer interface {
+	// AddColumn adds c to table t (t as it is before the change).
+	AddColumn(t *schema.Table, c *schema.Column) ([]string, error)
+	// DropColumn drops c from t (t as it is before the change).
+	DropColumn(t *schema.Table, c *schema.Column) ([]string, error)
+	// AlterColumn changes the type, nullability, server default or comment
+	// of a column from its definition from to its definition to; both have
+	// the same name. t is the table before the change.
+	AlterColumn(t *schema.Table, from, to *schema.Column) ([]string, error)
+	// RenameTable renames a table; foreign keys that reference it follow.
+	RenameTable(from, to string) ([]string, error)
+	// RenameColumn renames a column of t (t before the change).
+	RenameColumn(t *schema.Table, from, to string) ([]string, error)
+	// AddUnique and DropUnique add and drop a unique constraint.
+	AddUnique(t *schema.Table, u *schema.Unique) ([]string, error)
+	DropUnique(t *schema.Table, u *schema.Unique) ([]string, error)
+	// AddCheck and DropCheck add and drop a check constraint.
+	AddCheck(t *schema.Table, c *schema.Check) ([]string, error)
+	DropCheck(t *schema.Table, c *schema.Check) ([]string, error)
+	// SetTableComment sets (or, with "", removes) a table's comment.
+	SetTableComment(t *schema.Table, comment string) ([]string, error)
+}
+
+// Rebuild is a table rebuild as a [Rebuilder] renders it: the way to make
+// a change that ALTER TABLE cannot make. The caller runs Before outside
+// any transaction, then, in one transaction, Copy, compares the row counts
+// of the old table and the copy (they must be equal), runs Swap, runs
+// Check (a query that must return no rows), and commits; then it runs
+// After outside the transaction, also when the transaction failed.
+type Rebuild struct {
+	Table  string   // the table rebuilt
+	Temp   string   // the name of the copy while it is built
+	Before []string // outside the transaction, first
+	Copy   []string // create the copy and fill it
+	Swap   []string // drop the old table, rename the copy, recreate indexes
+	Check  string   // a query returning the violations the rebuild left; must return no rows
+	After  []string // outside the transaction, last
+}
+
+// Rebuilder is implemented by dialects that rebuild a table to change what
+// their ALTER TABLE cannot (SQLite).
+type Rebuilder interface {
+	// RebuildTable renders the rebuild of table from into table to (same
+	// name), copying the columns the two share.
+	RebuildTable(from, to *schema.Table) (*Rebuild, error)
+}
+
+// ErrLockTimeout is returned by [Locker.Lock] when the lock was not
+// acquired within the wait.
+var ErrLockTimeout = errors.New("dialect: lock not acquired in time")
+
+// Locker is implemented by dialects that can take a named, session-level
+// lock: PostgreSQL advisory locks, MariaDB GET_LOCK, a lock row on SQLite.
+// The migration runner holds one while it upgrades, so two processes never
+// apply the same revision.
+type Locker interface {
+	// Lock takes the lock called name on q, which must be one connection
+	// (not a pool) kept for as long as the lock is held. It waits at most
+	// wait, then fails with an error matching ErrLockTimeout. The returned
+	// function releases the lock.
+	Lock(ctx context.Context, q Querier, name string, wait time.Duration) (unlock func(context.Context) error, err error)
+}
+
+// PollLock calls try every interval until it reports true, ctx ends or
+// wait has passed (then it returns ErrLockTimeout). Dialects without a
+// blocking lock call use it.
+func PollLock(ctx context.Context, wait time.Duration, try func() (bool, error)) error {
+	deadline := time.Now().Add(wait)
+	interval := 20 * time.Millisecond
+	for {
+		ok, err := try()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return ErrLockTimeout
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		interval = min(interval*2, 250*time.Millisecond)
+	}
+}

@@ -1,0 +1,534 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// Op is one schema change of a revision. The concrete types are the
+// operations below; each knows its exact inverse and how it changes a
+// [schema.MetaData], which is how the planner, the renderer and the
+// snapshot checks agree on what a list of operations does.
+//
+// Operations that remove something carry the whole definition of what they
+// remove (DropTable carries the table, DropColumn the column), so their
+// inverse recreates it exactly, constraint names included: no operation
+// ever needs to drop "a constraint whose name we do not know".
+type Op interface {
+	// Name is the operation's name in revision files ("create_table").
+	Name() string
+	// Inverse returns the operation that undoes this one, or an error
+	// matching ErrIrreversible.
+	Inverse() (Op, error)
+	// Apply makes the change in m, as the database will.
+	Apply(m *schema.MetaData) error
+	// String describes the operation on one line.
+	String() string
+}
+
+// ErrIrreversible is returned by Inverse of an operation that cannot be
+// undone mechanically: raw SQL and Go steps without a reverse.
+var ErrIrreversible = errors.New("migrate: operation has no inverse")
+
+// ErrSchemaMismatch is returned by Apply when an operation does not fit the
+// schema it is applied to (a column that is not there, a table that
+// already is).
+var ErrSchemaMismatch = errors.New("migrate: operation does not match the schema")
+
+func mismatch(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSchemaMismatch, fmt.Sprintf(format, args...))
+}
+
+func table(m *schema.MetaData, name string) (*schema.Table, error) {
+	t := m.Table(name)
+	if t == nil {
+		return nil, mismatch("no table %q", name)
+	}
+	return t, nil
+}
+
+// CreateEnum creates a named enum type (PostgreSQL; nothing elsewhere).
+type CreateEnum struct{ Type schema.Type }
+
+// DropEnum drops a named enum type.
+type DropEnum struct{ Type schema.Type }
+
+// CreateTable creates a table with its columns, primary key, unique and
+// check constraints, the foreign keys it lists and its indexes. Foreign
+// keys on a cycle between tables are left out and added by AddForeignKey.
+type CreateTable struct{ Table *schema.Table }
+
+// DropTable drops a table; Table is its whole definition as it is when
+// dropped (foreign keys dropped before it are not in it).
+type DropTable struct{ Table *schema.Table }
+
+// RenameTable renames a table.
+type RenameTable struct{ From, To string }
+
+// AddColumn adds a column.
+type AddColumn struct {
+	Table  string
+	Column *schema.Column
+}
+
+// DropColumn drops a column; Column is its whole definition.
+type DropColumn struct {
+	Table  string
+	Column *schema.Column
+}
+
+// AlterColumn changes a column's type, nullability, server default or
+// comment from Old to New (same name).
+type AlterColumn struct {
+	Table    string
+	Old, New *schema.Column
+}
+
+// RenameColumn renames a column.
+type RenameColumn struct {
+	Table    string
+	From, To string
+}
+
+// AddUnique adds a unique constraint.
+type AddUnique struct {
+	Table  string
+	Unique *schema.Unique
+}
+
+// DropUnique drops a unique constraint.
+type DropUnique struct {
+	Table  string
+	Unique *schema.Unique
+}
+
+// AddCheck adds a check constraint.
+type AddCheck struct {
+	Table string
+	Check *schema.Check
+}
+
+// DropCheck drops a check constraint.
+type DropCheck struct {
+	Table string
+	Check *schema.Check
+}
+
+// AddForeignKey adds a foreign key.
+type AddForeignKey struct {
+	Table      string
+	ForeignKey *schema.ForeignKey
+}
+
+// DropForeignKey drops a foreign key.
+type DropForeignKey struct {
+	Table      string
+	ForeignKey *schema.ForeignKey
+}
+
+// Actions are a foreign key's ON DELETE and ON UPDATE actions.
+type Actions struct{ OnDelete, OnUpdate schema.Action }
+
+// AlterForeignKeyActions changes the ON DELETE / ON UPDATE actions of a
+// foreign key from Old to those ForeignKey carries. It is its own operation
+// (not an anonymous drop and add) so that revisions say what changed;
+// databases render it as a drop and an add of the same constraint (a
+// table rebuild on SQLite).
+type AlterForeignKeyActions struct {
+	Table      string
+	ForeignKey *schema.ForeignKey // with the new actions
+	Old        Actions
+}
+
+// CreateIndex creates an index.
+type CreateIndex struct {
+	Table string
+	Index *schema.Index
+}
+
+// DropIndex drops an index.
+type DropIndex struct {
+	Table string
+	Index *schema.Index
+}
+
+// SetTableComment changes a table's comment from Old to New.
+type SetTableComment struct {
+	Table    string
+	Old, New string
+}
+
+// RawSQL runs hand-written statements: SQL on every database, or the
+// statements Dialects lists for a dialect by name ("postgres", "mysql",
+// "sqlite"), which replace SQL there. Reverse, if set, undoes it.
+type RawSQL struct {
+	SQL      []string
+	Dialects map[string][]string
+	Reverse  *RawSQL
+}
+
+// GoStep runs a Go function registered under Func with [Funcs] (a data
+// migration). Reverse, if set, names the function that undoes it.
+type GoStep struct {
+	Func    string
+	Reverse string
+}
+
+func (CreateEnum) Name() string             { return "create_enum" }
+func (DropEnum) Name() string               { return "drop_enum" }
+func (CreateTable) Name() string            { return "create_table" }
+func (DropTable) Name() string              { return "drop_table" }
+func (RenameTable) Name() string            { return "rename_table" }
+func (AddColumn) Name() string              { return "add_column" }
+func (DropColumn) Name() string             { return "drop_column" }
+func (AlterColumn) Name() string            { return "alter_column" }
+func (RenameColumn) Name() string           { return "rename_column" }
+func (AddUnique) Name() string              { return "add_unique" }
+func (DropUnique) Name() string             { return "drop_unique" }
+func (AddCheck) Name() string               { return "add_check" }
+func (DropCheck) Name() string              { return "drop_check" }
+func (AddForeignKey) Name() string          { return "add_foreign_key" }
+func (DropForeignKey) Name() string         { return "drop_foreign_key" }
+func (AlterForeignKeyActions) Name() string { return "alter_foreign_key_actions" }
+func (CreateIndex) Name() string            { return "create_index" }
+func (DropIndex) Name() string              { return "drop_index" }
+func (SetTableComment) Name() string        { return "set_table_comment" }
+func (RawSQL) Name() string                 { return "sql" }
+func (GoStep) Name() string                 { return "go" }
+
+func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
+func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
+func (o CreateTable) Inverse() (Op, error) { return DropTable(o), nil }
+func (o DropTable) Inverse() (Op, error)   { return CreateTable(o), nil }
+func (o RenameTable) Inverse() (Op, error) { return RenameTable{From: o.To, To: o.From}, nil }
+func (o AddColumn) Inverse() (Op, error)   { return DropColumn(o), nil }
+func (o DropColumn) Inverse() (Op, error)  { return AddColumn(o), nil }
+func (o AlterColumn) Inverse() (Op, error) {
+	return AlterColumn{Table: o.Table, Old: o.New, New: o.Old}, nil
+}
+func (o RenameColumn) Inverse() (Op, error) {
+	return RenameColumn{Table: o.Table, From: o.To, To: o.From}, nil
+}
+func (o AddUnique) Inverse() (Op, error)      { return DropUnique(o), nil }
+func (o DropUnique) Inverse() (Op, error)     { return AddUnique(o), nil }
+func (o AddCheck) Inverse() (Op, error)       { return DropCheck(o), nil }
+func (o DropCheck) Inverse() (Op, error)      { return AddCheck(o), nil }
+func (o AddForeignKey) Inverse() (Op, error)  { return DropForeignKey(o), nil }
+func (o DropForeignKey) Inverse() (Op, error) { return AddForeignKey(o), nil }
+func (o AlterForeignKeyActions) Inverse() (Op, error) {
+	fk := *o.ForeignKey
+	fk.OnDelete, fk.OnUpdate = o.Old.OnDelete, o.Old.OnUpdate
+	return AlterForeignKeyActions{Table: o.Table, ForeignKey: &fk, Old: Actions{o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate}}, nil
+}
+func (o CreateIndex) Inverse() (Op, error) { return DropIndex(o), nil }
+func (o DropIndex) Inverse() (Op, error)   { return CreateIndex(o), nil }
+func (o SetTableComment) Inverse() (Op, error) {
+	return SetTableComment{Table: o.Table, Old: o.New, New: o.Old}, nil
+}
+func (o RawSQL) Inverse() (Op, error) {
+	if o.Reverse == nil {
+		return nil, fmt.Errorf("%w: raw SQL without a reverse", ErrIrreversible)
+	}
+	r := *o.Reverse
+	fwd := o
+	fwd.Reverse = nil
+	r.Reverse = &fwd
+	return r, nil
+}
+func (o GoStep) Inverse() (Op, error) {
+	if o.Reverse == "" {
+		return nil, fmt.Errorf("%w: Go step %s without a reverse", ErrIrreversible, o.Func)
+	}
+	return GoStep{Func: o.Reverse, Reverse: o.Func}, nil
+}
+
+func (o CreateEnum) String() string  { return "create enum " + o.Type.EnumName }
+func (o DropEnum) String() string    { return "drop enum " + o.Type.EnumName }
+func (o CreateTable) String() string { return "create table " + o.Table.Name }
+func (o DropTable) String() string   { return "drop table " + o.Table.Name }
+func (o RenameTable) String() string { return "rename table " + o.From + " to " + o.To }
+func (o AddColumn) String() string   { return "add column " + o.Table + "." + o.Column.Name }
+func (o DropColumn) String() string  { return "drop column " + o.Table + "." + o.Column.Name }
+func (o AlterColumn) String() string {
+	var what []string
+	if !o.Old.Type.Equal(o.New.Type) {
+		what = append(what, fmt.Sprintf("type %s -> %s", o.Old.Type, o.New.Type))
+	}
+	if o.Old.Nullable != o.New.Nullable {
+		what = append(what, fmt.Sprintf("nullable %v -> %v", o.Old.Nullable, o.New.Nullable))
+	}
+	if !o.Old.Default.Equal(o.New.Default) {
+		what = append(what, fmt.Sprintf("default %s -> %s", o.Old.Default, o.New.Default))
+	}
+	if o.Old.Comment != o.New.Comment {
+		what = append(what, fmt.Sprintf("comment %q -> %q", o.Old.Comment, o.New.Comment))
+	}
+	return "alter column " + o.Table + "." + o.New.Name + ": " + strings.Join(what, ", ")
+}
+func (o RenameColumn) String() string {
+	return "rename column " + o.Table + "." + o.From + " to " + o.To
+}
+func (o AddUnique) String() string  { return "add unique " + o.Unique.Name + " on " + o.Table }
+func (o DropUnique) String() string { return "drop unique " + o.Unique.Name + " on " + o.Table }
+func (o AddCheck) String() string   { return "add check " + o.Check.Name + " on " + o.Table }
+func (o DropCheck) String() string  { return "drop check " + o.Check.Name + " on " + o.Table }
+func (o AddForeignKey) String() string {
+	return "add foreign key " + o.ForeignKey.Name + " on " + o.Table
+}
+func (o DropForeignKey) String() string {
+	return "drop foreign key " + o.ForeignKey.Name + " on " + o.Table
+}
+func (o AlterForeignKeyActions) String() string {
+	return fmt.Sprintf("alter foreign key %s on %s: on delete %s -> %s, on update %s -> %s", o.ForeignKey.Name, o.Table,
+		o.Old.OnDelete, o.ForeignKey.OnDelete, o.Old.OnUpdate, o.ForeignKey.OnUpdate)
+}
+func (o CreateIndex) String() string { return "create index " + o.Index.Name + " on " + o.Table }
+func (o DropIndex) String() string   { return "drop index " + o.Index.Name + " on " + o.Table }
+func (o SetTableComment) String() string {
+	return fmt.Sprintf("set comment of %s to %q", o.Table, o.New)
+}
+func (o RawSQL) String() string { return fmt.Sprintf("raw SQL (%d statements)", len(o.SQL)) }
+func (o GoStep) String() string { return "Go step " + o.Func }
+
+func (CreateEnum) Apply(*schema.MetaData) error { return nil } // enums live in column types
+func (DropEnum) Apply(*schema.MetaData) error   { return nil }
+func (RawSQL) Apply(*schema.MetaData) error     { return nil } // opaque to the snapshot
+func (GoStep) Apply(*schema.MetaData) error     { return nil }
+
+func (o CreateTable) Apply(m *schema.MetaData) error {
+	if m.Table(o.Table.Name) != nil {
+		return mismatch("table %q exists already", o.Table.Name)
+	}
+	return m.Add(o.Table.Clone())
+}
+
+func (o DropTable) Apply(m *schema.MetaData) error {
+	if _, err := table(m, o.Table.Name); err != nil {
+		return err
+	}
+	m.Remove(o.Table.Name)
+	return nil
+}
+
+func (o RenameTable) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.From)
+	if err != nil {
+		return err
+	}
+	if m.Table(o.To) != nil {
+		return mismatch("table %q exists already", o.To)
+	}
+	m.Remove(o.From)
+	t.Name = o.To
+	for _, other := range m.Tables() {
+		for _, f := range other.ForeignKeys {
+			if f.RefTable == o.From {
+				f.RefTable = o.To
+			}
+		}
+	}
+	for _, f := range t.ForeignKeys {
+		if f.RefTable == o.From {
+			f.RefTable = o.To
+		}
+	}
+	return m.Add(t)
+}
+
+func (o AddColumn) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	if t.Column(o.Column.Name) != nil {
+		return mismatch("column %s.%s exists already", o.Table, o.Column.Name)
+	}
+	c := *o.Column
+	t.Columns = append(t.Columns, &c)
+	return nil
+}
+
+func (o DropColumn) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(t.Columns, func(c *schema.Column) bool { return c.Name == o.Column.Name })
+	if i < 0 {
+		return mismatch("no column %s.%s", o.Table, o.Column.Name)
+	}
+	t.Columns = slices.Delete(t.Columns, i, i+1)
+	return nil
+}
+
+func (o AlterColumn) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(t.Columns, func(c *schema.Column) bool { return c.Name == o.New.Name })
+	if i < 0 {
+		return mismatch("no column %s.%s", o.Table, o.New.Name)
+	}
+	c := *o.New
+	c.ClientDefault = t.Columns[i].ClientDefault
+	t.Columns[i] = &c
+	return nil
+}
+
+func (o RenameColumn) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	c := t.Column(o.From)
+	if c == nil {
+		return mismatch("no column %s.%s", o.Table, o.From)
+	}
+	if t.Column(o.To) != nil {
+		return mismatch("column %s.%s exists already", o.Table, o.To)
+	}
+	c.Name = o.To
+	ren := func(cols []string) {
+		for i, n := range cols {
+			if n == o.From {
+				cols[i] = o.To
+			}
+		}
+	}
+	if t.PrimaryKey != nil {
+		ren(t.PrimaryKey.Columns)
+	}
+	for _, u := range t.Uniques {
+		ren(u.Columns)
+	}
+	for _, x := range t.Indexes {
+		ren(x.Columns)
+	}
+	for _, f := range t.ForeignKeys {
+		ren(f.Columns)
+	}
+	for _, other := range m.Tables() {
+		for _, f := range other.ForeignKeys {
+			if f.RefTable == o.Table {
+				ren(f.RefColumns)
+			}
+		}
+	}
+	return nil
+}
+
+// addNamed and dropNamed edit one of a table's constraint lists.
+func addNamed[T any](m *schema.MetaData, tname, kind string, list func(*schema.Table) *[]*T, name func(*T) string, v *T) error {
+	t, err := table(m, tname)
+	if err != nil {
+		return err
+	}
+	l := list(t)
+	for _, x := range *l {
+		if name(x) == name(v) {
+			return mismatch("%s %s exists already on %s", kind, name(v), tname)
+		}
+	}
+	c := *v
+	*l = append(*l, &c)
+	return nil
+}
+
+func dropNamed[T any](m *schema.MetaData, tname, kind string, list func(*schema.Table) *[]*T, name func(*T) string, n string) error {
+	t, err := table(m, tname)
+	if err != nil {
+		return err
+	}
+	l := list(t)
+	i := slices.IndexFunc(*l, func(x *T) bool { return name(x) == n })
+	if i < 0 {
+		return mismatch("no %s %s on %s", kind, n, tname)
+	}
+	*l = slices.Delete(*l, i, i+1)
+	return nil
+}
+
+func uniques(t *schema.Table) *[]*schema.Unique         { return &t.Uniques }
+func checks(t *schema.Table) *[]*schema.Check           { return &t.Checks }
+func foreignKeys(t *schema.Table) *[]*schema.ForeignKey { return &t.ForeignKeys }
+func indexes(t *schema.Table) *[]*schema.Index          { return &t.Indexes }
+func uniqueName(u *schema.Unique) string                { return u.Name }
+func checkName(c *schema.Check) string                  { return c.Name }
+func fkName(f *schema.ForeignKey) string                { return f.Name }
+func indexName(x *schema.Index) string                  { return x.Name }
+func (o AddUnique) Apply(m *schema.MetaData) error {
+	return addNamed(m, o.Table, "unique", uniques, uniqueName, o.Unique)
+}
+func (o DropUnique) Apply(m *schema.MetaData) error {
+	return dropNamed(m, o.Table, "unique", uniques, uniqueName, o.Unique.Name)
+}
+func (o AddCheck) Apply(m *schema.MetaData) error {
+	return addNamed(m, o.Table, "check", checks, checkName, o.Check)
+}
+func (o DropCheck) Apply(m *schema.MetaData) error {
+	return dropNamed(m, o.Table, "check", checks, checkName, o.Check.Name)
+}
+func (o CreateIndex) Apply(m *schema.MetaData) error {
+	return addNamed(m, o.Table, "index", indexes, indexName, o.Index)
+}
+func (o DropIndex) Apply(m *schema.MetaData) error {
+	return dropNamed(m, o.Table, "index", indexes, indexName, o.Index.Name)
+}
+func (o AddForeignKey) Apply(m *schema.MetaData) error {
+	return addNamed(m, o.Table, "foreign key", foreignKeys, fkName, o.ForeignKey)
+}
+func (o DropForeignKey) Apply(m *schema.MetaData) error {
+	return dropNamed(m, o.Table, "foreign key", foreignKeys, fkName, o.ForeignKey.Name)
+}
+
+func (o AlterForeignKeyActions) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	f := t.ForeignKey(o.ForeignKey.Name)
+	if f == nil {
+		return mismatch("no foreign key %s on %s", o.ForeignKey.Name, o.Table)
+	}
+	f.OnDelete, f.OnUpdate = o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate
+	return nil
+}
+
+func (o SetTableComment) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	t.Comment = o.New
+	return nil
+}
+
+// ApplyAll applies ops in order to a copy of m and returns the copy.
+func ApplyAll(m *schema.MetaData, ops []Op) (*schema.MetaData, error) {
+	out := m.Clone()
+	for i, op := range ops {
+		if err := op.Apply(out); err != nil {
+			return nil, fmt.Errorf("operation %d (%s): %w", i+1, op, err)
+		}
+	}
+	return out, nil
+}
+
+// InverseAll returns the inverse of a list of operations: each inverted,
+// in reverse order.
+func InverseAll(ops []Op) ([]Op, error) {
+	out := make([]Op, 0, len(ops))
+	for i := len(ops) - 1; i >= 0; i-- {
+		inv, err := ops[i].Inverse()
+		if err != nil {
+			return nil, fmt.Errorf("operation %d (%s): %w", i+1, ops[i], err)
+		}
+		out = append(out, inv)
+	}
+	return out, nil
+}

@@ -1,0 +1,726 @@
+package migrate
+
+import (
+	"cmp"
+	"container/heap"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// ErrUnsupportedChange is returned by [Plan] for a difference it cannot
+// migrate yet (a changed primary key, new values of a named enum type); the
+// message names the change.
+var ErrUnsupportedChange = errors.New("migrate: change not supported by autogenerate")
+
+// Rename is a rename declared on the model: table From became Table
+// (Column empty), or column From of Table became Column.
+type Rename struct {
+	Table  string
+	Column string
+	From   string
+}
+
+// RenameHints collects the renamed-from hints of m's tables and columns
+// ([schema.Table.RenamedFrom], [schema.Column.RenamedFrom]), sorted.
+func RenameHints(m *schema.MetaData) []Rename {
+	var out []Rename
+	for _, t := range m.Tables() {
+		if t.RenamedFrom != "" {
+			out = append(out, Rename{Table: t.Name, From: t.RenamedFrom})
+		}
+		for _, c := range t.Columns {
+			if c.RenamedFrom != "" {
+				out = append(out, Rename{Table: t.Name, Column: c.Name, From: c.RenamedFrom})
+			}
+		}
+	}
+	return out
+}
+
+// InvertRenames turns the renames of an upgrade into those of its
+// downgrade: table renames reversed, and column renames reversed and
+// placed on the table's old name.
+func InvertRenames(rs []Rename) []Rename {
+	oldName := map[string]string{}
+	for _, r := range rs {
+		if r.Column == "" {
+			oldName[r.Table] = r.From
+		}
+	}
+	out := make([]Rename, 0, len(rs))
+	for _, r := range rs {
+		if r.Column == "" {
+			out = append(out, Rename{Table: r.From, From: r.Table})
+			continue
+		}
+		t := r.Table
+		if o, ok := oldName[t]; ok {
+			t = o
+		}
+		out = append(out, Rename{Table: t, Column: r.From, From: r.Column})
+	}
+	return out
+}
+
+// PlanOptions tune [Plan].
+type PlanOptions struct {
+	// Normalize, if set, is applied to every table of both schemas before
+	// they are compared: pass a dialect's Normalize when one side was read
+	// from a live database, so that what the database cannot tell apart is
+	// not reported as a change.
+	Normalize func(*schema.Table) *schema.Table
+	// Renames are the renames to make instead of a drop and an add; see
+	// [RenameHints]. A rename whose old name is not in from, or whose new
+	// name already is, is ignored.
+	Renames []Rename
+}
+
+// Plan returns the operations that turn schema from into schema to, in an
+// order every database accepts:
+//
+//   - renames first, then every other change ordered through the
+//     constraint-level dependency graph of both schemas: an object is
+//     created after what it needs (a foreign key after the primary key or
+//     unique constraint it references, also when that key is created by
+//     the same plan; a constraint after its columns), and dropped before
+//     what it needs is dropped (a foreign key before the key it references
+//     and before its column; a table after the tables that reference it);
+//   - a table created with foreign keys to another table created in the
+//     same plan that references it back (a cycle) is created without the
+//     foreign keys on the cycle, which are added afterwards; tables of a
+//     cycle that are dropped lose those foreign keys first. Only foreign
+//     keys on a cycle are split off;
+//   - among operations free to go at the same time, drops come before
+//     creates and ties are broken by table and object name, so the same
+//     two schemas always give the same list.
+//
+// A changed foreign key action is one [AlterForeignKeyActions]; any other
+// change of a constraint or index is a drop and an add under the same name.
+// The result is exact: ApplyAll(from, Plan(from, to)) equals to (after
+// normalization). Plan(to, from) with inverted renames is the downgrade.
+func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
+	work, err := normalized(from, opts.Normalize)
+	if err != nil {
+		return nil, err
+	}
+	want, err := normalized(to, opts.Normalize)
+	if err != nil {
+		return nil, err
+	}
+	var prefix []Op
+	for _, r := range opts.Renames {
+		if r.Column != "" {
+			continue
+		}
+		if work.Table(r.From) != nil && work.Table(r.Table) == nil && want.Table(r.Table) != nil && want.Table(r.From) == nil {
+			op := RenameTable{From: r.From, To: r.Table}
+			if err := op.Apply(work); err != nil {
+				return nil, err
+			}
+			prefix = append(prefix, op)
+		}
+	}
+	for _, r := range opts.Renames {
+		if r.Column == "" {
+			continue
+		}
+		wt, tt := work.Table(r.Table), want.Table(r.Table)
+		if wt != nil && tt != nil && wt.Column(r.From) != nil && wt.Column(r.Column) == nil && tt.Column(r.Column) != nil && tt.Column(r.From) == nil {
+			op := RenameColumn{Table: r.Table, From: r.From, To: r.Column}
+			if err := op.Apply(work); err != nil {
+				return nil, err
+			}
+			prefix = append(prefix, op)
+		}
+	}
+	ops, err := diff(work, want)
+	if err != nil {
+		return nil, err
+	}
+	ordered, err := order(work, want, ops)
+	if err != nil {
+		return nil, err
+	}
+	return append(prefix, ordered...), nil
+}
+
+func normalized(m *schema.MetaData, norm func(*schema.Table) *schema.Table) (*schema.MetaData, error) {
+	out := schema.NewMetaData()
+	out.Naming = m.Naming
+	for _, t := range m.Tables() {
+		t = t.Clone()
+		if norm != nil {
+			t = norm(t)
+		}
+		t.RenamedFrom = ""
+		for _, c := range t.Columns {
+			c.RenamedFrom = ""
+		}
+		if err := out.Add(t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// diff lists the changes from work to want, unordered.
+func diff(work, want *schema.MetaData) ([]Op, error) {
+	var ops []Op
+	var errs []error
+	we, te := map[string]schema.Type{}, map[string]schema.Type{}
+	for _, e := range work.Enums() {
+		we[e.EnumName] = e
+	}
+	for _, e := range want.Enums() {
+		te[e.EnumName] = e
+		if old, ok := we[e.EnumName]; ok && !old.Equal(e) {
+			errs = append(errs, fmt.Errorf("%w: values of enum type %s changed from %q to %q", ErrUnsupportedChange, e.EnumName, old.Values, e.Values))
+		}
+		if _, ok := we[e.EnumName]; !ok {
+			ops = append(ops, CreateEnum{Type: e})
+		}
+	}
+	for _, e := range work.Enums() {
+		if _, ok := te[e.EnumName]; !ok {
+			ops = append(ops, DropEnum{Type: e})
+		}
+	}
+	for _, t := range want.Tables() {
+		if work.Table(t.Name) == nil {
+			ops = append(ops, CreateTable{Table: t.Clone()})
+		}
+	}
+	for _, w := range work.Tables() {
+		t := want.Table(w.Name)
+		if t == nil {
+			ops = append(ops, DropTable{Table: w.Clone()})
+			continue
+		}
+		tops, err := diffTable(w, t)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		ops = append(ops, tops...)
+	}
+	return ops, errors.Join(errs...)
+}
+
+func diffTable(w, t *schema.Table) ([]Op, error) {
+	var ops []Op
+	for _, c := range t.Columns {
+		wc := w.Column(c.Name)
+		if wc == nil {
+			col := *c
+			ops = append(ops, AddColumn{Table: t.Name, Column: &col})
+			continue
+		}
+		if wc.AutoIncrement != c.AutoIncrement {
+			return nil, fmt.Errorf("%w: autoincrement of %s.%s changed", ErrUnsupportedChange, t.Name, c.Name)
+		}
+		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
+			o, n := *wc, *c
+			o.ClientDefault, n.ClientDefault = nil, nil
+			ops = append(ops, AlterColumn{Table: t.Name, Old: &o, New: &n})
+		}
+	}
+	for _, wc := range w.Columns {
+		if t.Column(wc.Name) == nil {
+			col := *wc
+			ops = append(ops, DropColumn{Table: t.Name, Column: &col})
+		}
+	}
+	switch {
+	case (w.PrimaryKey == nil) != (t.PrimaryKey == nil),
+		w.PrimaryKey != nil && (w.PrimaryKey.Name != t.PrimaryKey.Name || !slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns)):
+		return nil, fmt.Errorf("%w: primary key of table %s changed", ErrUnsupportedChange, t.Name)
+	}
+	if w.Comment != t.Comment {
+		ops = append(ops, SetTableComment{Table: t.Name, Old: w.Comment, New: t.Comment})
+	}
+	diffNamed(w.Uniques, t.Uniques, uniqueName, func(a, b *schema.Unique) bool { return slices.Equal(a.Columns, b.Columns) },
+		func(u *schema.Unique) { ops = append(ops, DropUnique{Table: t.Name, Unique: u}) },
+		func(u *schema.Unique) { ops = append(ops, AddUnique{Table: t.Name, Unique: u}) }, nil)
+	diffNamed(w.Checks, t.Checks, checkName, func(a, b *schema.Check) bool { return schema.NormalizeExpr(a.Expr) == schema.NormalizeExpr(b.Expr) },
+		func(c *schema.Check) { ops = append(ops, DropCheck{Table: t.Name, Check: c}) },
+		func(c *schema.Check) { ops = append(ops, AddCheck{Table: t.Name, Check: c}) }, nil)
+	diffNamed(w.Indexes, t.Indexes, indexName, func(a, b *schema.Index) bool {
+		return slices.Equal(a.Columns, b.Columns) && a.Unique == b.Unique && schema.NormalizeExpr(a.Where) == schema.NormalizeExpr(b.Where)
+	},
+		func(x *schema.Index) { ops = append(ops, DropIndex{Table: t.Name, Index: x}) },
+		func(x *schema.Index) { ops = append(ops, CreateIndex{Table: t.Name, Index: x}) }, nil)
+	sameFK := func(a, b *schema.ForeignKey) bool {
+		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns) &&
+			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
+	}
+	diffNamed(w.ForeignKeys, t.ForeignKeys, fkName, func(a, b *schema.ForeignKey) bool {
+		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate
+	},
+		func(f *schema.ForeignKey) { ops = append(ops, DropForeignKey{Table: t.Name, ForeignKey: f}) },
+		func(f *schema.ForeignKey) { ops = append(ops, AddForeignKey{Table: t.Name, ForeignKey: f}) },
+		func(a, b *schema.ForeignKey) bool {
+			if !sameFK(a, b) {
+				return false
+			}
+			ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: b, Old: Actions{a.OnDelete, a.OnUpdate}})
+			return true
+		})
+	return ops, nil
+}
+
+// diffNamed compares two lists of named objects: removed ones are dropped,
+// new ones added, changed ones altered in place by alter (if it can) or
+// dropped and added again. Objects are copied.
+func diffNamed[T any](w, t []*T, name func(*T) string, equal func(a, b *T) bool, drop, add func(*T), alter func(a, b *T) bool) {
+	for _, x := range t {
+		i := slices.IndexFunc(w, func(y *T) bool { return name(y) == name(x) })
+		nx := *x
+		if i < 0 {
+			add(&nx)
+			continue
+		}
+		if equal(w[i], x) {
+			continue
+		}
+		ox := *w[i]
+		if alter != nil && alter(&ox, &nx) {
+			continue
+		}
+		drop(&ox)
+		add(&nx)
+	}
+	for _, y := range w {
+		if !slices.ContainsFunc(t, func(x *T) bool { return name(x) == name(y) }) {
+			oy := *y
+			drop(&oy)
+		}
+	}
+}
+
+// obj names a schema object in the planner's dependency graph.
+type obj string
+
+func tableObj(t string) obj    { return obj("table " + t) }
+func colObj(t, c string) obj   { return obj("column " + t + "." + c) }
+func keyObj(t, n string) obj   { return obj("key " + t + "." + n) }
+func fkObj(t, n string) obj    { return obj("fk " + t + "." + n) }
+func indexObj(t, n string) obj { return obj("index " + t + "." + n) }
+func checkObj(t, n string) obj { return obj("check " + t + "." + n) }
+func enumObj(n string) obj     { return obj("enum " + n) }
+func colObjs(t string, cs []string) []obj {
+	out := make([]obj, len(cs))
+	for i, c := range cs {
+		out[i] = colObj(t, c)
+	}
+	return out
+}
+
+// deps returns, for every object of m, what it needs: the constraint-level
+// graph of [schema.DependencyGraph] refined to columns.
+func deps(m *schema.MetaData) map[obj][]obj {
+	d := map[obj][]obj{}
+	for _, t := range m.Tables() {
+		var cols []obj
+		for _, c := range t.Columns {
+			co := colObj(t.Name, c.Name)
+			cols = append(cols, co)
+			d[co] = []obj{tableObj(t.Name)}
+			if c.Type.Kind == schema.KindEnum && c.Type.EnumName != "" {
+				d[co] = append(d[co], enumObj(c.Type.EnumName))
+			}
+		}
+		if t.PrimaryKey != nil {
+			d[keyObj(t.Name, t.PrimaryKey.Name)] = colObjs(t.Name, t.PrimaryKey.Columns)
+		}
+		for _, u := range t.Uniques {
+			d[keyObj(t.Name, u.Name)] = colObjs(t.Name, u.Columns)
+		}
+		for _, x := range t.Indexes {
+			d[indexObj(t.Name, x.Name)] = colObjs(t.Name, x.Columns)
+		}
+		for _, k := range t.Checks {
+			d[checkObj(t.Name, k.Name)] = slices.Clone(cols) // the expression may use any column
+		}
+		for _, f := range t.ForeignKeys {
+			fd := colObjs(t.Name, f.Columns)
+			if ref := m.Table(f.RefTable); ref != nil {
+				if k, ok := ref.KeyFor(f.RefColumns); ok {
+					fd = append(fd, keyObj(ref.Name, k))
+				}
+				fd = append(fd, colObjs(ref.Name, f.RefColumns)...)
+			}
+			d[fkObj(t.Name, f.Name)] = fd
+		}
+	}
+	return d
+}
+
+// owned lists the objects a table holds (the table itself first).
+func owned(t *schema.Table) []obj {
+	out := []obj{tableObj(t.Name)}
+	for _, c := range t.Columns {
+		out = append(out, colObj(t.Name, c.Name))
+	}
+	if t.PrimaryKey != nil {
+		out = append(out, keyObj(t.Name, t.PrimaryKey.Name))
+	}
+	for _, u := range t.Uniques {
+		out = append(out, keyObj(t.Name, u.Name))
+	}
+	for _, x := range t.Indexes {
+		out = append(out, indexObj(t.Name, x.Name))
+	}
+	for _, k := range t.Checks {
+		out = append(out, checkObj(t.Name, k.Name))
+	}
+	for _, f := range t.ForeignKeys {
+		out = append(out, fkObj(t.Name, f.Name))
+	}
+	return out
+}
+
+// node is an operation in the ordering graph.
+type node struct {
+	op                       Op
+	phase                    int
+	table, name              string
+	provides, removes, needs []obj
+}
+
+// The phases break ties: drops (most dependent first), then creates.
+const (
+	phDropFK = iota
+	phDropIndex
+	phDropCheck
+	phDropUnique
+	phDropColumn
+	phDropTable
+	phDropEnum
+	phCreateEnum
+	phCreateTable
+	phAddColumn
+	phAlterColumn
+	phComment
+	phAddUnique
+	phAddCheck
+	phCreateIndex
+	phAddFK
+	phAlterFK
+)
+
+func describe(op Op, want map[obj][]obj) node {
+	n := node{op: op}
+	needsOf := func(os ...obj) {
+		for _, o := range os {
+			n.needs = append(n.needs, want[o]...)
+		}
+	}
+	switch o := op.(type) {
+	case CreateEnum:
+		n.phase, n.name, n.provides = phCreateEnum, o.Type.EnumName, []obj{enumObj(o.Type.EnumName)}
+	case DropEnum:
+		n.phase, n.name, n.removes = phDropEnum, o.Type.EnumName, []obj{enumObj(o.Type.EnumName)}
+	case CreateTable:
+		n.phase, n.table, n.provides = phCreateTable, o.Table.Name, owned(o.Table)
+		needsOf(n.provides...)
+	case DropTable:
+		n.phase, n.table, n.removes = phDropTable, o.Table.Name, owned(o.Table)
+	case AddColumn:
+		n.phase, n.table, n.name = phAddColumn, o.Table, o.Column.Name
+		n.provides = []obj{colObj(o.Table, o.Column.Name)}
+		needsOf(n.provides...)
+	case DropColumn:
+		n.phase, n.table, n.name = phDropColumn, o.Table, o.Column.Name
+		n.removes = []obj{colObj(o.Table, o.Column.Name)}
+	case AlterColumn:
+		n.phase, n.table, n.name = phAlterColumn, o.Table, o.New.Name
+		n.provides = []obj{colObj(o.Table, o.New.Name)}
+		n.removes = n.provides
+		needsOf(n.provides...)
+	case SetTableComment:
+		n.phase, n.table = phComment, o.Table
+	case AddUnique:
+		n.phase, n.table, n.name, n.provides = phAddUnique, o.Table, o.Unique.Name, []obj{keyObj(o.Table, o.Unique.Name)}
+		needsOf(n.provides...)
+	case DropUnique:
+		n.phase, n.table, n.name, n.removes = phDropUnique, o.Table, o.Unique.Name, []obj{keyObj(o.Table, o.Unique.Name)}
+	case AddCheck:
+		n.phase, n.table, n.name, n.provides = phAddCheck, o.Table, o.Check.Name, []obj{checkObj(o.Table, o.Check.Name)}
+		needsOf(n.provides...)
+	case DropCheck:
+		n.phase, n.table, n.name, n.removes = phDropCheck, o.Table, o.Check.Name, []obj{checkObj(o.Table, o.Check.Name)}
+	case CreateIndex:
+		n.phase, n.table, n.name, n.provides = phCreateIndex, o.Table, o.Index.Name, []obj{indexObj(o.Table, o.Index.Name)}
+		needsOf(n.provides...)
+	case DropIndex:
+		n.phase, n.table, n.name, n.removes = phDropIndex, o.Table, o.Index.Name, []obj{indexObj(o.Table, o.Index.Name)}
+	case AddForeignKey:
+		n.phase, n.table, n.name, n.provides = phAddFK, o.Table, o.ForeignKey.Name, []obj{fkObj(o.Table, o.ForeignKey.Name)}
+		needsOf(n.provides...)
+	case DropForeignKey:
+		n.phase, n.table, n.name, n.removes = phDropFK, o.Table, o.ForeignKey.Name, []obj{fkObj(o.Table, o.ForeignKey.Name)}
+	case AlterForeignKeyActions:
+		n.phase, n.table, n.name = phAlterFK, o.Table, o.ForeignKey.Name
+		n.provides = []obj{fkObj(o.Table, o.ForeignKey.Name)}
+		n.removes = n.provides
+		needsOf(n.provides...)
+	}
+	return n
+}
+
+// graph builds the edges between nodes: after[i] lists the nodes i must
+// follow.
+func graph(nodes []node, have map[obj][]obj) [][]int {
+	provider, remover := map[obj]int{}, map[obj]int{}
+	for i, n := range nodes {
+		for _, o := range n.provides {
+			provider[o] = i
+		}
+		for _, o := range n.removes {
+			remover[o] = i
+		}
+	}
+	dependents := map[obj][]obj{}
+	for o, ds := range have {
+		for _, d := range ds {
+			dependents[d] = append(dependents[d], o)
+		}
+	}
+	after := make([][]int, len(nodes))
+	dep := func(i, j int) {
+		if i != j && !slices.Contains(after[i], j) {
+			after[i] = append(after[i], j)
+		}
+	}
+	for i, n := range nodes {
+		for _, o := range n.needs {
+			if p, ok := provider[o]; ok {
+				dep(i, p) // created after what it needs
+			}
+		}
+		for _, o := range n.removes {
+			for _, d := range dependents[o] {
+				if r, ok := remover[d]; ok {
+					dep(i, r) // dropped after what needs it
+				}
+			}
+		}
+		for _, o := range n.provides {
+			if r, ok := remover[o]; ok {
+				dep(i, r) // replaced: the old one goes first
+			}
+		}
+	}
+	for i := range after {
+		slices.Sort(after[i])
+	}
+	return after
+}
+
+func (n node) less(m node) int {
+	if c := cmp.Compare(n.phase, m.phase); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(n.table, m.table); c != 0 {
+		return c
+	}
+	return cmp.Compare(n.name, m.name)
+}
+
+// order sorts ops topologically, splitting off the foreign keys of cycles.
+func order(work, want *schema.MetaData, ops []Op) ([]Op, error) {
+	have, need := deps(work), deps(want)
+	for range 3 {
+		nodes := make([]node, len(ops))
+		for i, op := range ops {
+			nodes[i] = describe(op, need)
+		}
+		after := graph(nodes, have)
+		sccs := cycles(after)
+		if len(sccs) == 0 {
+			return topo(nodes, after), nil
+		}
+		var err error
+		if ops, err = breakCycles(ops, nodes, sccs, work, want); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("migrate: plan: operations depend on each other in a cycle that splitting foreign keys does not break")
+}
+
+// breakCycles splits the foreign keys whose referenced key is created (or
+// dropped) by another operation of the same cycle out of CreateTable (and
+// DropTable) operations.
+func breakCycles(ops []Op, nodes []node, sccs [][]int, work, want *schema.MetaData) ([]Op, error) {
+	in := map[int]int{} // node -> scc number + 1
+	for k, c := range sccs {
+		for _, i := range c {
+			in[i] = k + 1
+		}
+	}
+	provider, remover := map[obj]int{}, map[obj]int{}
+	for i, n := range nodes {
+		for _, o := range n.provides {
+			provider[o] = i
+		}
+		for _, o := range n.removes {
+			remover[o] = i
+		}
+	}
+	refKey := func(m *schema.MetaData, f *schema.ForeignKey) obj {
+		if ref := m.Table(f.RefTable); ref != nil {
+			if k, ok := ref.KeyFor(f.RefColumns); ok {
+				return keyObj(ref.Name, k)
+			}
+		}
+		return ""
+	}
+	out := slices.Clone(ops)
+	split := false
+	for i, op := range ops {
+		if in[i] == 0 {
+			continue
+		}
+		switch o := op.(type) {
+		case CreateTable:
+			t := o.Table.Clone()
+			var keep []*schema.ForeignKey
+			for _, f := range t.ForeignKeys {
+				if p, ok := provider[refKey(want, f)]; ok && p != i && in[p] == in[i] {
+					out = append(out, AddForeignKey{Table: t.Name, ForeignKey: f})
+					split = true
+					continue
+				}
+				keep = append(keep, f)
+			}
+			t.ForeignKeys = keep
+			out[i] = CreateTable{Table: t}
+		case DropTable:
+			t := o.Table.Clone()
+			var keep []*schema.ForeignKey
+			for _, f := range t.ForeignKeys {
+				if r, ok := remover[refKey(work, f)]; ok && r != i && in[r] == in[i] {
+					out = append(out, DropForeignKey{Table: t.Name, ForeignKey: f})
+					split = true
+					continue
+				}
+				keep = append(keep, f)
+			}
+			t.ForeignKeys = keep
+			out[i] = DropTable{Table: t}
+		}
+	}
+	if !split {
+		var names []string
+		for _, c := range sccs {
+			for _, i := range c {
+				names = append(names, nodes[i].op.String())
+			}
+		}
+		return nil, fmt.Errorf("migrate: plan: operations depend on each other in a cycle: %s", strings.Join(names, "; "))
+	}
+	return out, nil
+}
+
+// cycles returns the strongly connected components with a cycle (Tarjan).
+func cycles(after [][]int) [][]int {
+	index, low := make([]int, len(after)), make([]int, len(after))
+	for i := range index {
+		index[i] = -1
+	}
+	onStack := make([]bool, len(after))
+	var stack []int
+	var out [][]int
+	next := 0
+	var visit func(v int)
+	visit = func(v int) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		onStack[v] = true
+		for _, w := range after[v] {
+			if index[w] < 0 {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if onStack[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var comp []int
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				onStack[w] = false
+				comp = append(comp, w)
+				if w == v {
+					break
+				}
+			}
+			if len(comp) > 1 {
+				slices.Sort(comp)
+				out = append(out, comp)
+			}
+		}
+	}
+	for i := range after {
+		if index[i] < 0 {
+			visit(i)
+		}
+	}
+	return out
+}
+
+// topo is Kahn's algorithm taking, among the ready nodes, the least by
+// phase, table and name.
+func topo(nodes []node, after [][]int) []Op {
+	waiting := make([]int, len(nodes))
+	dependents := make([][]int, len(nodes))
+	for i, a := range after {
+		waiting[i] = len(a)
+		for _, j := range a {
+			dependents[j] = append(dependents[j], i)
+		}
+	}
+	h := &nodeHeap{nodes: nodes}
+	for i := range nodes {
+		if waiting[i] == 0 {
+			heap.Push(h, i)
+		}
+	}
+	var out []Op
+	for h.Len() > 0 {
+		i := heap.Pop(h).(int)
+		out = append(out, nodes[i].op)
+		for _, j := range dependents[i] {
+			if waiting[j]--; waiting[j] == 0 {
+				heap.Push(h, j)
+			}
+		}
+	}
+	return out
+}
+
+type nodeHeap struct {
+	nodes []node
+	idx   []int
+}
+
+func (h *nodeHeap) Len() int { return len(h.idx) }
+func (h *nodeHeap) Less(i, j int) bool {
+	a, b := h.idx[i], h.idx[j]
+	if c := h.nodes[a].less(h.nodes[b]); c != 0 {
+		return c < 0
+	}
+	return a < b
+}
+func (h *nodeHeap) Swap(i, j int) { h.idx[i], h.idx[j] = h.idx[j], h.idx[i] }
+func (h *nodeHeap) Push(x any)    { h.idx = append(h.idx, x.(int)) }
+func (h *nodeHeap) Pop() any {
+	n := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return n
+}

@@ -1,0 +1,222 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/schema"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// Step is one thing the runner does for a revision: run a statement, run
+// a registered Go function, or rebuild a table (SQLite), whose statements
+// are run as the [dialect.Rebuild] documents.
+type Step struct {
+	Op      int    // index of the operation this step renders
+	SQL     string // a statement, or
+	Func    string // a registered Go function's name, or
+	Rebuild *dialect.Rebuild
+}
+
+// String renders the step as SQL text (a comment for a Go step).
+func (s Step) String() string {
+	switch {
+	case s.Func != "":
+		return "-- Go step " + s.Func + " (runs only when migrating online)"
+	case s.Rebuild != nil:
+		r := s.Rebuild
+		var b strings.Builder
+		fmt.Fprintf(&b, "-- rebuild table %s (%s before the transaction, %s after it)\n", r.Table, strings.Join(r.Before, "; "), strings.Join(r.After, "; "))
+		for _, q := range r.Copy {
+			b.WriteString(q + ";\n")
+		}
+		fmt.Fprintf(&b, "-- the runner checks count(%s) = count(%s) here\n", r.Table, r.Temp)
+		for i, q := range r.Swap {
+			if i > 0 {
+				b.WriteString(";\n")
+			}
+			b.WriteString(q)
+		}
+		return b.String()
+	}
+	return s.SQL
+}
+
+// Render turns operations into the steps that run them on dialect d,
+// starting from the schema before (the snapshot of the revision's parent;
+// it is needed where a change is made by rebuilding a table, and by
+// MariaDB to know which index a foreign key uses).
+//
+// Changes that the dialect's ALTER TABLE cannot make are made by a table
+// rebuild where the dialect is a [dialect.Rebuilder] (SQLite); foreign
+// keys that a revision adds to a table it also creates are folded into
+// the CREATE TABLE where the dialect accepts forward references but cannot
+// add constraints (SQLite, for foreign keys on a cycle). Anything the
+// dialect cannot do returns an error matching sqlerr.ErrUnsupported:
+// never a silent no-op.
+func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error) {
+	ops = foldForeignKeys(d, ops)
+	cur := before.Clone()
+	var out []Step
+	for i, op := range ops {
+		next, err := ApplyAll(cur, []Op{op})
+		if err != nil {
+			return nil, fmt.Errorf("migrate: render: %w", err)
+		}
+		stmts, rb, err := renderOp(d, cur, next, op)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: render %s for %s: %w", op, d.Name(), err)
+		}
+		switch {
+		case rb != nil:
+			out = append(out, Step{Op: i, Rebuild: rb})
+		case op.Name() == "go":
+			out = append(out, Step{Op: i, Func: op.(GoStep).Func})
+		default:
+			for _, s := range stmts {
+				out = append(out, Step{Op: i, SQL: s})
+			}
+		}
+		cur = next
+	}
+	return out, nil
+}
+
+// foldForeignKeys moves AddForeignKey operations into the CreateTable of
+// the same list where the dialect cannot add a foreign key but accepts one
+// naming a table that does not exist yet.
+func foldForeignKeys(d dialect.Dialect, ops []Op) []Op {
+	f := d.Features()
+	if f.Has(dialect.AlterConstraints) || !f.Has(dialect.ForwardReferences) {
+		return ops
+	}
+	created := map[string]int{}
+	out := make([]Op, 0, len(ops))
+	for _, op := range ops {
+		switch o := op.(type) {
+		case CreateTable:
+			created[o.Table.Name] = len(out)
+		case AddForeignKey:
+			if j, ok := created[o.Table]; ok {
+				ct := out[j].(CreateTable)
+				t := ct.Table.Clone()
+				fk := *o.ForeignKey
+				t.ForeignKeys = append(t.ForeignKeys, &fk)
+				out[j] = CreateTable{Table: t}
+				continue
+			}
+		case DropTable, RenameTable:
+			// a later AddForeignKey is on another table of the same name
+			for n := range created {
+				delete(created, n)
+			}
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *dialect.Rebuild, error) {
+	alt, _ := d.(dialect.Alterer)
+	alter := func(tname string, f func(a dialect.Alterer, t *schema.Table) ([]string, error)) ([]string, *dialect.Rebuild, error) {
+		t := cur.Table(tname)
+		var err error = sqlerr.Unsupported(d.Name(), "alter tables (the dialect has no dialect.Alterer)")
+		if alt != nil {
+			var s []string
+			if s, err = f(alt, t); err == nil {
+				return s, nil, nil
+			}
+		}
+		rb, ok := d.(dialect.Rebuilder)
+		if !ok || !errors.Is(err, sqlerr.ErrUnsupported) {
+			return nil, nil, err
+		}
+		r, rerr := rb.RebuildTable(t, next.Table(tname))
+		if rerr != nil {
+			return nil, nil, rerr
+		}
+		return nil, r, nil
+	}
+	switch o := op.(type) {
+	case CreateEnum:
+		s, err := d.CreateEnum(o.Type)
+		return s, nil, err
+	case DropEnum:
+		return d.DropEnum(o.Type), nil, nil
+	case CreateTable:
+		s, err := d.CreateTable(o.Table, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range o.Table.Indexes {
+			xs, err := d.CreateIndex(o.Table, x)
+			if err != nil {
+				return nil, nil, err
+			}
+			s = append(s, xs...)
+		}
+		return s, nil, nil
+	case DropTable:
+		return d.DropTable(o.Table), nil, nil
+	case RenameTable:
+		if alt == nil {
+			return nil, nil, sqlerr.Unsupported(d.Name(), "rename tables")
+		}
+		s, err := alt.RenameTable(o.From, o.To)
+		return s, nil, err
+	case RenameColumn:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.RenameColumn(t, o.From, o.To) })
+	case AddColumn:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddColumn(t, o.Column) })
+	case DropColumn:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.DropColumn(t, o.Column) })
+	case AlterColumn:
+		if d.Features().Has(dialect.NamedEnums) && o.Old.Type.Kind == schema.KindEnum && o.New.Type.Kind == schema.KindEnum &&
+			o.Old.Type.EnumName == o.New.Type.EnumName && !o.Old.Type.Equal(o.New.Type) {
+			return nil, nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change the values of enum type %s in place (not supported yet)", o.New.Type.EnumName))
+		}
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AlterColumn(t, o.Old, o.New) })
+	case AddUnique:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddUnique(t, o.Unique) })
+	case DropUnique:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.DropUnique(t, o.Unique) })
+	case AddCheck:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddCheck(t, o.Check) })
+	case DropCheck:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.DropCheck(t, o.Check) })
+	case SetTableComment:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.SetTableComment(t, o.New) })
+	case AddForeignKey:
+		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) { return d.AddForeignKey(t, o.ForeignKey) })
+	case DropForeignKey:
+		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) { return d.DropForeignKey(t, o.ForeignKey) })
+	case AlterForeignKeyActions:
+		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) {
+			old := t.ForeignKey(o.ForeignKey.Name)
+			drop, err := d.DropForeignKey(t, old)
+			if err != nil {
+				return nil, err
+			}
+			add, err := d.AddForeignKey(t, o.ForeignKey)
+			if err != nil {
+				return nil, err
+			}
+			return append(drop, add...), nil
+		})
+	case CreateIndex:
+		s, err := d.CreateIndex(cur.Table(o.Table), o.Index)
+		return s, nil, err
+	case DropIndex:
+		return d.DropIndex(cur.Table(o.Table), o.Index), nil, nil
+	case RawSQL:
+		if s, ok := o.Dialects[d.Name()]; ok {
+			return s, nil, nil
+		}
+		return o.SQL, nil, nil
+	case GoStep:
+		return nil, nil, nil
+	}
+	return nil, nil, fmt.Errorf("migrate: unknown operation %T", op)
+}
