@@ -1,0 +1,209 @@
+package migrate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// FormatVersion is the version of the revision file format this package
+// writes and reads.
+const FormatVersion = 1
+
+// Revision is one migration: its place in the graph (ID, Parents,
+// DependsOn), the operations that upgrade to it and downgrade from it, and
+// Snapshot, the schema after the upgrade, so that autogenerate can compare
+// the models with the last revision without a database.
+//
+// # File format
+//
+// A revision is a JSON file, <id>_<slug>.json. JSON because a revision is
+// data that the CLI runs without compiling the user's program, and
+// encoding/json is in the standard library: no dependency for users, a
+// strict decoder (unknown fields are errors, so a mistyped key in a
+// hand-edited file is reported, not ignored), no implicit typing (YAML
+// reads an unquoted no as false and 1.10 as 1.1), and byte-deterministic
+// output: struct fields in a fixed order, map keys sorted, tables sorted by
+// name, so the same input gives the same bytes. Hand-written steps are
+// "sql" operations (per dialect where needed) and "go" operations naming a
+// function registered with [Funcs].
+//
+// An operation that can lose data carries a "destructive" reason, and the
+// revision then has "acknowledged": false; the runner refuses to apply it
+// until a person sets it to true.
+type Revision struct {
+	ID           string
+	Parents      []string
+	DependsOn    []string
+	Message      string
+	Upgrade      []Op
+	Downgrade    []Op
+	Snapshot     *schema.MetaData
+	Acknowledged bool
+
+	// File is the file name the revision was read from (set by OpenDir).
+	File string
+}
+
+// Destructive lists why the upgrade may lose data, one line per operation.
+func (r *Revision) Destructive() []string {
+	var out []string
+	for _, op := range r.Upgrade {
+		if d := Destructive(op); d != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+type revisionJSON struct {
+	Format       int           `json:"strata_revision"`
+	ID           string        `json:"id"`
+	Parents      []string      `json:"parents"`
+	DependsOn    []string      `json:"depends_on,omitempty"`
+	Message      string        `json:"message"`
+	Acknowledged *bool         `json:"acknowledged,omitempty"`
+	Upgrade      []*opJSON     `json:"upgrade"`
+	Downgrade    []*opJSON     `json:"downgrade"`
+	Snapshot     *snapshotJSON `json:"snapshot"`
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidID reports whether id can name a revision: letters, digits, "_" and
+// "-", starting with a letter or digit, at most 64 bytes.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Marshal writes the revision file: indented JSON ending in a newline.
+func (r *Revision) Marshal() ([]byte, error) {
+	if !ValidID(r.ID) {
+		return nil, fmt.Errorf("migrate: invalid revision id %q", r.ID)
+	}
+	j := revisionJSON{Format: FormatVersion, ID: r.ID, Parents: r.Parents, DependsOn: r.DependsOn, Message: r.Message,
+		Upgrade: []*opJSON{}, Downgrade: []*opJSON{}}
+	if j.Parents == nil {
+		j.Parents = []string{}
+	}
+	for _, op := range r.Upgrade {
+		o, err := encOp(op)
+		if err != nil {
+			return nil, err
+		}
+		j.Upgrade = append(j.Upgrade, o)
+	}
+	for _, op := range r.Downgrade {
+		o, err := encOp(op)
+		if err != nil {
+			return nil, err
+		}
+		o.Destructive = "" // a downgrade undoes; only upgrades are gated
+		j.Downgrade = append(j.Downgrade, o)
+	}
+	if len(r.Destructive()) > 0 || r.Acknowledged {
+		ack := r.Acknowledged
+		j.Acknowledged = &ack
+	}
+	snap := r.Snapshot
+	if snap == nil {
+		snap = schema.NewMetaData()
+	}
+	j.Snapshot = encSnapshot(snap)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(j); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// ParseRevision reads a revision file. Unknown fields, unknown operations
+// and invalid snapshots are errors that name the problem.
+func ParseRevision(data []byte) (*Revision, error) {
+	var j revisionJSON
+	if err := strictUnmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("migrate: revision: %w", err)
+	}
+	if j.Format != FormatVersion {
+		return nil, fmt.Errorf("migrate: revision %q: format %d, this version of Strata reads format %d", j.ID, j.Format, FormatVersion)
+	}
+	if !ValidID(j.ID) {
+		return nil, fmt.Errorf("migrate: invalid revision id %q", j.ID)
+	}
+	r := &Revision{ID: j.ID, Parents: j.Parents, DependsOn: j.DependsOn, Message: j.Message}
+	if j.Acknowledged != nil {
+		r.Acknowledged = *j.Acknowledged
+	}
+	for _, p := range append(append([]string(nil), j.Parents...), j.DependsOn...) {
+		if !ValidID(p) {
+			return nil, fmt.Errorf("migrate: revision %s: invalid parent or dependency %q", j.ID, p)
+		}
+	}
+	for i, oj := range j.Upgrade {
+		op, err := decOp(oj)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: revision %s: upgrade operation %d: %w", j.ID, i+1, err)
+		}
+		r.Upgrade = append(r.Upgrade, op)
+	}
+	for i, oj := range j.Downgrade {
+		op, err := decOp(oj)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: revision %s: downgrade operation %d: %w", j.ID, i+1, err)
+		}
+		r.Downgrade = append(r.Downgrade, op)
+	}
+	snap, err := decSnapshot(j.Snapshot)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: revision %s: snapshot: %w", j.ID, err)
+	}
+	r.Snapshot = snap
+	return r, nil
+}
+
+// Autogenerate builds the revision that takes the schema from prev (the
+// snapshot of the revision it follows; empty for the first) to models. The
+// upgrade is Plan(prev, models) honouring the models' renamed-from hints;
+// the downgrade is the same planner run the other way with the renames
+// inverted. Both are checked to be exact before the revision is returned.
+// It returns a revision with no operations when nothing changed.
+func Autogenerate(prev, models *schema.MetaData, id, message string, parents []string) (*Revision, error) {
+	if err := models.Validate(); err != nil {
+		return nil, err
+	}
+	renames := RenameHints(models)
+	up, err := Plan(prev, models, PlanOptions{Renames: renames})
+	if err != nil {
+		return nil, err
+	}
+	down, err := Plan(models, prev, PlanOptions{Renames: InvertRenames(renames)})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkExact(prev, up, models); err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: upgrade: %w", err)
+	}
+	if err := checkExact(models, down, prev); err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: downgrade: %w", err)
+	}
+	snap, err := normalized(models, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Revision{ID: id, Parents: parents, Message: message, Upgrade: up, Downgrade: down, Snapshot: snap}, nil
+}
+
+func checkExact(from *schema.MetaData, ops []Op, want *schema.MetaData) error {
+	got, err := ApplyAll(from, ops)
+	if err != nil {
+		return err
+	}
+	if d := Compare(want, got); len(d) > 0 {
+		return fmt.Errorf("planned operations do not reach the target schema: %v", d)
+	}
+	return nil
+}
