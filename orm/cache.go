@@ -1,6 +1,8 @@
 package orm
 
 import (
+	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/strata-go/strata/dialect"
@@ -16,6 +18,23 @@ import (
 type sqlCache struct {
 	mu          sync.RWMutex
 	selectByKey map[string]string // dialect name -> SQL
+	dests       sync.Pool         // *[]any of len(Fields), scan destinations
+	stmts       sync.Map          // stmtKey -> SQL of single-row writes
+}
+
+// getDest returns a scan destination slice of len(m.Fields); give it back
+// with putDest once Scan has returned.
+func (m *Mapper) getDest() *[]any {
+	if d, ok := m.cache.dests.Get().(*[]any); ok {
+		return d
+	}
+	d := make([]any, len(m.Fields))
+	return &d
+}
+
+func (m *Mapper) putDest(d *[]any) {
+	clear(*d) // keep no pointer into the object alive
+	m.cache.dests.Put(d)
 }
 
 // selectByKey returns SELECT <every column> FROM t WHERE <pk> = ? [AND ...],
@@ -42,5 +61,57 @@ func (m *Mapper) selectByKey(d dialect.Dialect) (string, error) {
 	}
 	m.cache.selectByKey[d.Name()] = q
 	m.cache.mu.Unlock()
+	return q, nil
+}
+
+// stmtKey names a cached single-row write: its kind, the fields it
+// writes or reads back (bit i is m.Fields[i]) and the dialect.
+type stmtKey struct {
+	dialect string
+	kind    uint8 // stmtInsert, stmtUpdate
+	cols    uint64
+	ret     uint64
+	version bool
+}
+
+const (
+	stmtInsert uint8 = iota + 1
+	stmtUpdate
+)
+
+// maskOf returns the bit set of fields, and false if a field's index is
+// beyond 64 (such statements are not cached).
+func (m *Mapper) maskOf(fields []*Field) (uint64, bool) {
+	var mask uint64
+	for _, f := range fields {
+		if f.index >= 64 {
+			return 0, false
+		}
+		mask |= 1 << f.index
+	}
+	return mask, true
+}
+
+// cachedSQL returns the SQL of the statement build makes, rendered once
+// per key. args are the caller's arguments for it, in the order the
+// builder binds them; the first rendering checks they agree, so a cached
+// statement can never be sent with misplaced arguments.
+func (m *Mapper) cachedSQL(d dialect.Dialect, k stmtKey, args []any, build func() expr.Statement) (string, error) {
+	if q, ok := m.cache.stmts.Load(k); ok {
+		return q.(string), nil
+	}
+	q, built, err := expr.Build(d, build())
+	if err != nil {
+		return "", err
+	}
+	if len(built) != len(args) {
+		return "", fmt.Errorf("orm: internal error: statement cache of %s: %d arguments built, %d given", m.Type, len(built), len(args))
+	}
+	for i := range built {
+		if !reflect.DeepEqual(built[i], args[i]) {
+			return "", fmt.Errorf("orm: internal error: statement cache of %s: argument %d is %v, built %v", m.Type, i+1, args[i], built[i])
+		}
+	}
+	m.cache.stmts.Store(k, q)
 	return q, nil
 }

@@ -49,6 +49,16 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	fv.Set(v)
 }
 
+// zero records that fields of the object at ptr, which hold their zero
+// values, are about to be written: undoing zeroes them again.
+func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
+	*u = append(*u, func() {
+		for _, f := range fields {
+			f.rv(ptr).SetZero()
+		}
+	})
+}
+
 // saveObject records the whole object, for code (hooks) that may change
 // any of it.
 func (u *undo) saveObject(st *state) {
@@ -98,19 +108,20 @@ func (s *Session) plan() (*flushPlan, error) {
 			p.inserts = append(p.inserts, st)
 		}
 	}
-	for _, idm := range s.ident {
-		for _, st := range idm {
-			switch st.status {
-			case Persistent:
-				if dirty(st) {
-					p.updates = append(p.updates, st)
-				}
-			case Deleted:
-				p.deletes = append(p.deletes, st)
+	for _, st := range s.ident.all() {
+		switch st.status {
+		case Persistent:
+			if dirty(st) {
+				p.updates = append(p.updates, st)
 			}
+		case Deleted:
+			p.deletes = append(p.deletes, st)
 		}
 	}
 	byRank := func(list []*state, desc bool) {
+		if len(list) < 2 {
+			return
+		}
 		sort.SliceStable(list, func(i, j int) bool {
 			ri, rj := rank[list[i].m.Table.Name], rank[list[j].m.Table.Name]
 			return ri != rj && (ri < rj) != desc
@@ -119,7 +130,10 @@ func (s *Session) plan() (*flushPlan, error) {
 	byRank(p.inserts, false)
 	// Updates and deletes come from a map: order them by table, then key,
 	// so that concurrent flushes lock rows in the same order.
-	for _, l := range [][]*state{p.updates, p.deletes} {
+	for _, l := range [2][]*state{p.updates, p.deletes} {
+		if len(l) < 2 {
+			continue
+		}
 		sort.Slice(l, func(i, j int) bool {
 			if l[i].m != l[j].m {
 				return l[i].m.Table.Name < l[j].m.Table.Name
@@ -339,11 +353,14 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 
 // steps plans the flush's statements.
 func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]step, error) {
-	var out []step
+	out := make([]step, 0, 4)
 	for _, group := range groupByMapper(p.inserts) {
 		levels, err := selfLevels(group[0].m, group)
 		if err != nil {
 			return nil, err
+		}
+		if levels == nil {
+			out = append(out, insertSteps(d, group)...)
 		}
 		for _, level := range levels {
 			out = append(out, insertSteps(d, level)...)
@@ -362,11 +379,22 @@ func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]ste
 		if err != nil {
 			return nil, err
 		}
+		if levels == nil {
+			out = append(out, deleteSteps(d, group)...)
+		}
 		for i := len(levels) - 1; i >= 0; i-- { // children first
 			out = append(out, deleteSteps(d, levels[i])...)
 		}
 	}
 	return out, nil
+}
+
+// chunks is expr.Chunk without an allocation for the common single chunk.
+func chunks[T any](list []T, size int) [][]T {
+	if len(list) <= size {
+		return [][]T{list}
+	}
+	return expr.Chunk(list, size)
 }
 
 func groupByMapper(list []*state) [][]*state {
@@ -387,7 +415,7 @@ func groupByMapper(list []*state) [][]*state {
 // no row in the list, level 1 only rows of level 0, and so on. Rows are
 // inserted level by level and deleted in reverse, which is what databases
 // that check foreign keys row by row (MariaDB) need. Rows referencing each
-// other in a cycle are an error.
+// other in a cycle are an error. Rows of one level only give nil.
 func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
 	type ref struct{ child, parent []*Field }
 	var refs []ref
@@ -406,7 +434,7 @@ func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
 		refs = append(refs, r)
 	}
 	if len(refs) == 0 || len(rows) < 2 {
-		return [][]*state{rows}, nil
+		return nil, nil // one level
 	}
 	keyString := func(fields []*Field, ptr unsafe.Pointer) (string, bool) {
 		var b strings.Builder
@@ -439,7 +467,7 @@ func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
 		}
 	}
 	if len(parents) == 0 {
-		return [][]*state{rows}, nil
+		return nil, nil // one level
 	}
 	level := make(map[*state]int, len(rows))
 	var out [][]*state
@@ -484,27 +512,52 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 		rows        []*state
 	}
 	var shapes []*shape
+	var last *shape
+	fetchSig := make([]bool, len(m.Fields)) // which fields this row leaves out
 	for _, st := range group {
-		var cols, fetch []*Field
-		for _, f := range m.Fields {
-			if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
-				fetch = append(fetch, f)
-			} else {
-				cols = append(cols, f)
-			}
+		for i, f := range m.Fields {
+			fetchSig[i] = (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr)
 		}
-		var sh *shape
-		for _, x := range shapes {
-			if slices.Equal(x.fetch, fetch) {
-				sh = x
-				break
+		same := func(sh *shape) bool {
+			j := 0
+			for i, f := range m.Fields {
+				in := j < len(sh.fetch) && sh.fetch[j] == f
+				if in {
+					j++
+				}
+				if in != fetchSig[i] {
+					return false
+				}
+			}
+			return true
+		}
+		sh := last
+		if sh == nil || !same(sh) {
+			sh = nil
+			for _, x := range shapes {
+				if same(x) {
+					sh = x
+					break
+				}
 			}
 		}
 		if sh == nil {
-			sh = &shape{cols: cols, fetch: fetch}
+			sh = &shape{}
+			for i, f := range m.Fields {
+				if fetchSig[i] {
+					sh.fetch = append(sh.fetch, f)
+				} else {
+					sh.cols = append(sh.cols, f)
+				}
+			}
 			shapes = append(shapes, sh)
 		}
-		sh.rows = append(sh.rows, st)
+		if len(group) == 1 {
+			sh.rows = group
+		} else {
+			sh.rows = append(sh.rows, st)
+		}
+		last = sh
 	}
 	canReturn := d.Features().Has(dialect.InsertReturning)
 	var out []step
@@ -520,7 +573,7 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 				stmts = 2 // and the server defaults need a SELECT
 			}
 		}
-		for _, chunk := range expr.Chunk(sh.rows, per) {
+		for _, chunk := range chunks(sh.rows, per) {
 			cols, fetch := sh.cols, sh.fetch
 			out = append(out, step{stmts: stmts, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
 				return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, u)
@@ -531,53 +584,100 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 }
 
 func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn bool, u *undo) error {
-	tr := expr.T(m.Table.Name)
-	ins := expr.Insert(tr)
-	for _, f := range cols {
-		ins.Columns(f.Column.Name)
-	}
-	for _, st := range rows {
-		vals := make([]any, len(cols))
-		for i, f := range cols {
-			vals[i] = f.Value(st.ptr)
+	d := ex.Dialect()
+	auto := autoField(m, fetch)
+	// RETURNING: the fetched columns plus the key to match rows with.
+	var ret []*Field
+	if canReturn && len(fetch) > 0 {
+		ret = fetch
+		if auto == nil {
+			ret = slices.Clone(fetch)
+			for _, f := range m.PK {
+				if !slices.Contains(ret, f) {
+					ret = append(ret, f)
+				}
+			}
 		}
-		ins.Values(vals...)
 	}
-	if len(fetch) == 0 {
-		res, err := ex.ExecStmt(ctx, ins)
+	build := func() expr.Statement {
+		ins := expr.Insert(expr.T(m.Table.Name))
+		for _, f := range cols {
+			ins.Columns(f.Column.Name)
+		}
+		for _, st := range rows {
+			vals := make([]any, len(cols))
+			for i, f := range cols {
+				vals[i] = f.Value(st.ptr)
+			}
+			ins.Values(vals...)
+		}
+		if len(ret) > 0 {
+			ins.Returning(columnsOf(nil, ret)...)
+		}
+		return ins
+	}
+	var q string
+	var args []any
+	var err error
+	colMask, ok1 := m.maskOf(cols)
+	retMask, ok2 := m.maskOf(ret)
+	if len(rows) == 1 && ok1 && ok2 {
+		// one row: the SQL is cached per column set, only arguments are made
+		args = make([]any, len(cols))
+		for i, f := range cols {
+			args[i] = f.Value(rows[0].ptr)
+		}
+		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
+	} else {
+		q, args, err = expr.Build(d, build())
+	}
+	if err != nil {
+		return err
+	}
+	if len(ret) == 0 {
+		res, err := ex.Exec(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		if res.RowsAffected != int64(len(rows)) {
 			return fmt.Errorf("orm: INSERT into %s wrote %d rows of %d", m.Table.Name, res.RowsAffected, len(rows))
 		}
-		return nil
-	}
-	auto := autoField(m, fetch)
-	if !canReturn {
-		res, err := ex.ExecStmt(ctx, ins)
-		if err != nil {
-			return err
+		if len(fetch) == 0 {
+			return nil
 		}
+		// no RETURNING: the generated key, then the server defaults
 		if auto != nil {
 			u.set(auto, rows[0].ptr, reflect.ValueOf(res.LastInsertID).Convert(auto.Type))
 		}
 		return selectBack(ctx, ex, m, fetch, rows, u)
 	}
-	// RETURNING: the fetched columns plus the key to match rows with.
-	ret := slices.Clone(fetch)
-	if auto == nil {
-		for _, f := range m.PK {
-			if !slices.Contains(ret, f) {
-				ret = append(ret, f)
-			}
-		}
-	}
-	rs, err := ex.QueryStmt(ctx, ins.Returning(columnsOf(nil, ret)...))
+	rs, err := ex.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
+	if len(rows) == 1 && auto != nil {
+		// Scan straight into the object: every returned field held its
+		// zero value (that is why it was left out), so undoing is zeroing.
+		st := rows[0]
+		if !rs.Next() {
+			if err := rs.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("orm: INSERT into %s returned no row", m.Table.Name)
+		}
+		dest := m.getDest()
+		for i, f := range ret {
+			(*dest)[i] = f.Ptr(st.ptr)
+		}
+		u.zero(st.ptr, ret)
+		err := rs.Scan((*dest)[:len(ret)]...)
+		m.putDest(dest)
+		if err != nil {
+			return err
+		}
+		return rs.Close()
+	}
 	var got [][]reflect.Value
 	for rs.Next() {
 		vals, err := scanFields(rs, ret)
@@ -810,29 +910,62 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 
 func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Field, returning bool, u *undo) error {
 	st, m := r.st, r.st.m
-	tr := expr.T(m.Table.Name)
-	up := expr.Update(tr)
-	for _, f := range r.set {
-		up.Set(f.Column.Name, f.Value(st.ptr))
-	}
-	for _, f := range m.PK {
-		up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
-	}
-	if m.Version != nil {
-		up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
-	}
-	stale := &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)}
+	d := ex.Dialect()
 	if !returning {
-		res, err := ex.ExecStmt(ctx, up)
+		ret = nil
+	}
+	build := func() expr.Statement {
+		tr := expr.T(m.Table.Name)
+		up := expr.Update(tr)
+		for _, f := range r.set {
+			up.Set(f.Column.Name, f.Value(st.ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
+		}
+		if len(ret) > 0 {
+			up.Returning(columnsOf(nil, ret)...)
+		}
+		return up
+	}
+	var q string
+	var args []any
+	var err error
+	setMask, ok1 := m.maskOf(r.set)
+	retMask, ok2 := m.maskOf(ret)
+	if ok1 && ok2 {
+		args = make([]any, 0, len(r.set)+len(m.PK)+1)
+		for _, f := range r.set {
+			args = append(args, f.Value(st.ptr))
+		}
+		for _, f := range m.PK {
+			args = append(args, f.Value(st.ptr))
+		}
+		if m.Version != nil {
+			args = append(args, r.old)
+		}
+		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtUpdate, cols: setMask, ret: retMask, version: m.Version != nil}, args, build)
+	} else {
+		q, args, err = expr.Build(d, build())
+	}
+	if err != nil {
+		return err
+	}
+	stale := func() error { return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)} }
+	if len(ret) == 0 {
+		res, err := ex.Exec(ctx, q, args...)
 		if err != nil {
 			return err
 		}
 		if res.RowsAffected != 1 {
-			return stale
+			return stale()
 		}
 		return nil
 	}
-	rs, err := ex.QueryStmt(ctx, up.Returning(columnsOf(nil, ret)...))
+	rs, err := ex.Query(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -841,7 +974,7 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		if err := rs.Err(); err != nil {
 			return err
 		}
-		return stale
+		return stale()
 	}
 	vals, err := scanFields(rs, ret)
 	if err != nil {

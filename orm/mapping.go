@@ -51,6 +51,7 @@ type Field struct {
 	Default        func() any // client default, run at insert while the field holds its zero value
 	OnUpdate       func() any // client onupdate, run at every UPDATE of the row
 	noAuto         bool
+	index          int // position in Mapper.Fields
 
 	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
 	deepCopy bool                           // a copy shares memory: snapshot deeply
@@ -329,6 +330,7 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 				delete(cfg.onUpdates, name)
 			}
 			col.ClientDefault = f.Default
+			f.index = len(m.Fields)
 			m.Fields = append(m.Fields, f)
 			m.byCol[col.Name] = f
 			m.byName[name] = f

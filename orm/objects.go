@@ -38,7 +38,7 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
 	}
 	src := unsafe.Pointer(obj)
-	if s.states[src] != nil {
+	if s.stateAt(src) != nil {
 		return obj, nil
 	}
 	keyed := true
@@ -52,7 +52,7 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 		switch {
 		case err == nil:
 			dst := reflect.ValueOf(got).UnsafePointer()
-			if st := s.states[dst]; st.status == Deleted {
+			if st := s.stateAt(dst); st.status == Deleted {
 				return nil, fmt.Errorf("orm: Merge of %s %v, which is deleted in this session", m.Type, st.key)
 			}
 			if v := m.Version; v != nil && v.changed(src, dst) {
@@ -68,7 +68,7 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 	dst := unsafe.Pointer(cp)
 	m.copyFields(dst, src)
 	st := &state{m: m, ptr: dst, obj: cp, status: Pending}
-	s.states[dst] = st
+	s.putState(st)
 	s.order = append(s.order, st)
 	return cp, nil
 }

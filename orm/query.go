@@ -359,7 +359,7 @@ func (l *loader) load(rs *engine.Rows) (unsafe.Pointer, error) {
 		return nil, err
 	}
 	key := keyOf(l.m, obj)
-	if st := l.s.ident[l.m][key]; st != nil {
+	if st := l.s.lookup(l.m, key); st != nil {
 		if st.status == Deleted {
 			return nil, nil
 		}

@@ -56,8 +56,8 @@ func (s *Session) BeginNested(ctx context.Context) (*Nested, error) {
 		return nil, err
 	}
 	n := &Nested{s: s, sp: sp, order: slices.Clone(s.order)}
-	n.saved = make([]savedState, 0, len(s.states))
-	for _, st := range s.states {
+	n.saved = make([]savedState, 0, s.states.len())
+	for _, st := range s.states.all() {
 		n.saved = append(n.saved, savedState{st: st, status: st.status, key: st.key, snap: st.snap,
 			fields: st.m.snapshot(st.ptr)})
 	}
@@ -140,7 +140,7 @@ func (n *Nested) Rollback(ctx context.Context) error {
 	for _, sv := range n.saved {
 		kept[sv.st] = true
 	}
-	for _, st := range s.states {
+	for _, st := range s.states.all() {
 		if !kept[st] {
 			pending := st.status == Pending
 			s.forget(st)
@@ -150,15 +150,15 @@ func (n *Nested) Rollback(ctx context.Context) error {
 			}
 		}
 	}
-	s.ident = map[*Mapper]map[any]*state{}
-	s.states = map[unsafe.Pointer]*state{}
+	s.ident.reset()
+	s.states.reset()
 	for _, sv := range n.saved {
 		st := sv.st
 		st.status, st.key, st.snap = sv.status, sv.key, sv.snap
 		st.m.copyFields(st.ptr, sv.fields)
 		delete(s.detached, st.ptr)
 		if st.status == Pending {
-			s.states[st.ptr] = st
+			s.putState(st)
 			continue
 		}
 		s.track(st)

@@ -115,7 +115,7 @@ func (f *Factory) Registry() *Registry { return f.reg }
 // New opens a session. It is cheap: no connection is taken until the
 // session first needs one.
 func (f *Factory) New() *Session {
-	return &Session{f: f, ident: map[*Mapper]map[any]*state{}, states: map[unsafe.Pointer]*state{}}
+	return &Session{f: f} // maps are made when first written
 }
 
 func (f *Factory) order() (map[string]int, error) {
@@ -202,8 +202,8 @@ type Session struct {
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
-	ident    map[*Mapper]map[any]*state
-	states   map[unsafe.Pointer]*state
+	ident    smallMap[identityKey, *state]     // the identity map
+	states   smallMap[unsafe.Pointer, *state] // every object by address
 	order    []*state // pending objects in Add order
 	detached map[unsafe.Pointer]*state
 	nested   []*Nested // open savepoints, innermost last
@@ -251,7 +251,7 @@ func (s *Session) stateOf(obj any) (*state, *Mapper, error) {
 	if m == nil {
 		return nil, nil, fmt.Errorf("%w: %s", ErrNotMapped, v.Type().Elem())
 	}
-	return s.states[v.UnsafePointer()], m, nil
+	return s.stateAt(v.UnsafePointer()), m, nil
 }
 
 // Add makes a transient object pending: it is inserted at the next flush.
@@ -277,7 +277,7 @@ func (s *Session) Add(obj any) error {
 			if d.snap == nil {
 				return fmt.Errorf("orm: Add of a %s detached by a rollback or a committed delete: use Merge", m.Type)
 			}
-			if other := s.ident[m][d.key]; other != nil {
+			if other := s.lookup(m, d.key); other != nil {
 				return fmt.Errorf("orm: Add of a detached %s %v: the session already holds another object with that key", m.Type, d.key)
 			}
 			delete(s.detached, ptr)
@@ -286,7 +286,7 @@ func (s *Session) Add(obj any) error {
 			return nil
 		}
 		st = &state{m: m, ptr: ptr, obj: obj, status: Pending}
-		s.states[st.ptr] = st
+		s.putState(st)
 		s.order = append(s.order, st)
 	case st.status == Deleted:
 		st.status = Persistent
@@ -359,9 +359,9 @@ func (s *Session) Status(obj any) Status {
 }
 
 func (s *Session) forget(st *state) {
-	delete(s.states, st.ptr)
-	if st.key != nil && s.ident[st.m][st.key] == st {
-		delete(s.ident[st.m], st.key)
+	s.states.delete(st.ptr)
+	if st.key != nil && s.lookup(st.m, st.key) == st {
+		s.ident.delete(identityKey{st.m, st.key})
 	}
 	if st.status == Pending {
 		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == st })
@@ -376,15 +376,32 @@ func (s *Session) detach(st *state) {
 	s.detached[st.ptr] = st
 }
 
+// identityKey is a row's identity: its mapper and primary key (the key
+// value itself for one column, a string of the values for several).
+type identityKey struct {
+	m   *Mapper
+	key any
+}
+
+// putState indexes st by its object's address.
+func (s *Session) putState(st *state) { s.states.set(st.ptr, st) }
+
+// stateAt returns the state of the object at p, or nil.
+func (s *Session) stateAt(p unsafe.Pointer) *state {
+	st, _ := s.states.get(p)
+	return st
+}
+
+// lookup returns the identity map's state for a key, or nil.
+func (s *Session) lookup(m *Mapper, key any) *state {
+	st, _ := s.ident.get(identityKey{m, key})
+	return st
+}
+
 // track puts a persistent state (key and snapshot set) in the maps.
 func (s *Session) track(st *state) {
-	s.states[st.ptr] = st
-	idm := s.ident[st.m]
-	if idm == nil {
-		idm = map[any]*state{}
-		s.ident[st.m] = idm
-	}
-	idm[st.key] = st
+	s.putState(st)
+	s.ident.set(identityKey{st.m, st.key}, st)
 }
 
 // Begin starts the session's transaction now rather than at the first
@@ -481,16 +498,27 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 		return nil, fmt.Errorf("orm: %s has a %d-column primary key, got %d values", t, len(m.PK), len(key))
 	}
 	probe := reflect.New(t)
+	exact := true // every key value has its field's type: use them as they are
 	for i, f := range m.PK {
 		pv := reflect.NewAt(f.Type, unsafe.Add(probe.UnsafePointer(), f.offset)).Elem()
 		kv := reflect.ValueOf(key[i])
 		if !kv.IsValid() || !kv.Type().ConvertibleTo(f.Type) {
 			return nil, fmt.Errorf("orm: key value %v (%T) does not fit field %s (%s)", key[i], key[i], f.Name, f.Type)
 		}
-		pv.Set(kv.Convert(f.Type))
+		if kv.Type() == f.Type {
+			pv.Set(kv)
+		} else {
+			exact = false
+			pv.Set(kv.Convert(f.Type))
+		}
 	}
-	k := keyOf(m, probe.UnsafePointer())
-	if st := s.ident[m][k]; st != nil {
+	var k any
+	if exact && len(key) == 1 {
+		k = key[0]
+	} else {
+		k = keyOf(m, probe.UnsafePointer())
+	}
+	if st := s.lookup(m, k); st != nil {
 		if st.status == Deleted {
 			return nil, sqlerr.ErrNotFound
 		}
@@ -504,15 +532,20 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		args[i] = f.Value(probe.UnsafePointer())
+	args := key
+	if !exact {
+		args = make([]any, len(m.PK))
+		for i, f := range m.PK {
+			args[i] = f.Value(probe.UnsafePointer())
+		}
 	}
-	dest := make([]any, len(m.Fields))
+	dest := m.getDest()
 	for i, f := range m.Fields {
-		dest[i] = f.Ptr(probe.UnsafePointer())
+		(*dest)[i] = f.Ptr(probe.UnsafePointer())
 	}
-	if err := ex.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
+	err = ex.QueryRow(ctx, query, args...).Scan(*dest...)
+	m.putDest(dest)
+	if err != nil {
 		return nil, err
 	}
 	st := &state{m: m, ptr: probe.UnsafePointer(), obj: probe.Interface(), status: Persistent, key: k}
@@ -582,7 +615,7 @@ func (s *Session) Rollback(ctx context.Context) error {
 // discard detaches every object; lost says the database may no longer
 // hold what their snapshots say.
 func (s *Session) discard(lost bool) {
-	for _, st := range s.states {
+	for _, st := range s.states.all() {
 		if st.status == Pending {
 			continue
 		}
@@ -591,8 +624,8 @@ func (s *Session) discard(lost bool) {
 		}
 		s.detach(st)
 	}
-	s.ident = map[*Mapper]map[any]*state{}
-	s.states = map[unsafe.Pointer]*state{}
+	s.ident.reset()
+	s.states.reset()
 	s.order = nil
 	s.nested = nil
 }
@@ -615,7 +648,21 @@ func (s *Session) Close(ctx context.Context) error {
 		err = s.tx.Rollback(ctx)
 		s.tx = nil
 	}
-	s.discard(lost)
+	// Detach in place: a closed session only answers Status, which finds
+	// the states where they are. Pending objects become transient.
+	for p, st := range s.states.all() {
+		if st.status == Pending {
+			s.states.delete(p)
+			continue
+		}
+		if lost {
+			st.snap = nil
+		}
+		st.status = Detached
+	}
+	s.ident.reset()
+	s.order = nil
+	s.nested = nil
 	return err
 }
 
