@@ -202,9 +202,9 @@ type Session struct {
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
-	ident    smallMap[identityKey, *state]     // the identity map
+	ident    smallMap[identityKey, *state]    // the identity map
 	states   smallMap[unsafe.Pointer, *state] // every object by address
-	order    []*state // pending objects in Add order
+	order    []*state                         // pending objects in Add order
 	detached map[unsafe.Pointer]*state
 	nested   []*Nested // open savepoints, innermost last
 	closed   bool
