@@ -1,0 +1,160 @@
+package migrate_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/internal/testdb"
+	"github.com/strata-go/strata/migrate"
+	"github.com/strata-go/strata/schema"
+)
+
+func runsModels() *schema.MetaData {
+	return md(&schema.Table{Name: "runs", Columns: []*schema.Column{id(), {Name: "note", Type: schema.Varchar(20)}}, PrimaryKey: pk()})
+}
+
+// TestConcurrentUpgrade runs two upgrades at once from two pools (two
+// processes, as far as the database can tell): the lock makes each
+// revision apply exactly once.
+func TestConcurrentUpgrade(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2 := &migrate.Revision{ID: "0002", Parents: []string{"0001"}, Message: "data", Snapshot: r1.Snapshot,
+			Upgrade: []migrate.Op{
+				migrate.RawSQL{SQL: []string{"INSERT INTO runs (note) VALUES ('sql')"}},
+				migrate.GoStep{Func: "note_go"},
+			},
+			Downgrade: []migrate.Op{migrate.RawSQL{SQL: []string{"DELETE FROM runs"}}},
+		}
+		g := writeDir(t, r1, r2)
+		var calls atomic.Int32
+		funcs := migrate.Funcs{"note_go": func(ctx context.Context, ex engine.Executor) error {
+			calls.Add(1)
+			_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
+			return err
+		}}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range 2 {
+			db := open(t, tg)
+			m := migrate.New(db, g, migrate.WithFuncs(funcs))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = m.Upgrade(ctx, "head")
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		db := open(t, tg)
+		if n := count(t, db, "runs"); n != 2 || calls.Load() != 1 {
+			t.Fatalf("%d rows and %d Go calls; want 2 and 1", n, calls.Load())
+		}
+	})
+}
+
+// TestFailedRevision checks what a failing statement leaves: nothing on
+// databases with transactional DDL; on MariaDB the statements before it,
+// recorded, so that the next run resumes at the failed statement.
+func TestFailedRevision(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		snap := md(&schema.Table{Name: "a", Columns: []*schema.Column{{Name: "x", Type: schema.Integer()}}})
+		r := &migrate.Revision{ID: "0001", Message: "fails", Snapshot: snap,
+			Upgrade: []migrate.Op{migrate.RawSQL{SQL: []string{
+				"CREATE TABLE a (x INTEGER NOT NULL)",
+				"INSERT INTO b VALUES (1)", // b does not exist yet
+				"INSERT INTO a VALUES (2)",
+			}}},
+			Downgrade: []migrate.Op{migrate.RawSQL{SQL: []string{"DROP TABLE a"}}},
+		}
+		g := writeDir(t, r)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		err := m.Upgrade(ctx, "head")
+		var pe *migrate.PartialError
+		if !errors.As(err, &pe) {
+			t.Fatalf("want a PartialError, got %v", err)
+		}
+		live, ierr := engine.Inspect(ctx, db, m.InspectOptions())
+		if ierr != nil {
+			t.Fatal(ierr)
+		}
+		transactional := tg.Dialect.Features().Has(dialect.TransactionalDDL)
+		if transactional {
+			if pe.Applied != 0 || live.Table("a") != nil {
+				t.Fatalf("a failed revision left something behind: applied %d, tables %v", pe.Applied, live.Tables())
+			}
+		} else if pe.Applied != 1 || live.Table("a") == nil || pe.Total != 3 {
+			t.Fatalf("MariaDB: applied %d of %d, tables %v", pe.Applied, pe.Total, live.Tables())
+		}
+		// Fix the cause and run again: MariaDB resumes at the failed
+		// statement (CREATE TABLE a would fail if it ran twice).
+		if _, err := db.Exec(ctx, "CREATE TABLE b (x INTEGER NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "a") != 1 || count(t, db, "b") != 1 {
+			t.Fatal("the resumed revision did not finish")
+		}
+		if cur, err := m.Current(ctx); err != nil || len(cur) != 1 {
+			t.Fatalf("current %v %v", cur, err)
+		}
+	})
+}
+
+func TestUpgradeRefusals(t *testing.T) {
+	tg := testdb.New(t, "sqlite")
+	ctx := context.Background()
+	r1, err := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := migrate.Autogenerate(r1.Snapshot, schema.NewMetaData(), "0002", "drop runs", []string{"0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := writeDir(t, r1, r2)
+	m := migrate.New(open(t, tg), g)
+	if err := m.Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnacknowledged) {
+		t.Fatalf("unacknowledged destructive revision: %v", err)
+	}
+	if cur, _ := m.Current(ctx); len(cur) != 1 || cur[0] != "0001" {
+		t.Fatalf("current %v", cur)
+	}
+	r3 := &migrate.Revision{ID: "0003", Parents: []string{"0001"}, Message: "go", Snapshot: r1.Snapshot, Upgrade: []migrate.Op{migrate.GoStep{Func: "missing"}}}
+	g2 := writeDir(t, r1, r3)
+	if err := migrate.New(open(t, tg), g2).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrMissingFunc) {
+		t.Fatalf("missing Go function: %v", err)
+	}
+}
+
+// TestRoundTripCatchesWrongDowngrade: a revision whose downgrade does not
+// undo its upgrade fails the round trip.
+func TestRoundTripCatchesWrongDowngrade(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2 := story4Models(schema.NoAction), story4Models(schema.Cascade)
+		r1, _ := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent and child", nil)
+		r2, _ := migrate.Autogenerate(v1, v2, "0002", "cascade", []string{"0001"})
+		r2.Downgrade = nil
+		m := migrate.New(open(t, tg), writeDir(t, r1, r2))
+		if err := m.RoundTrip(ctx); err == nil {
+			t.Fatal("round trip passed with a downgrade that does nothing")
+		}
+	})
+}
