@@ -160,7 +160,7 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	}
 	fmt.Fprintf(w, "same pointer: %v\n", got == notes[0])
 
-	step("unpin it and commit: the UPDATE writes pinned, the onupdate timestamp and the version")
+	step("unpin it and commit: one UPDATE (alone, so in autocommit) of pinned, the onupdate timestamp and the version")
 	got.Pinned = false
 	if err := s.Commit(ctx); err != nil {
 		return err
@@ -210,7 +210,7 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 		return fmt.Errorf("want a *orm.StaleDataError, got %v", err)
 	}
 	fmt.Fprintf(w, "stale data: %s of %s %v\nerror: %v\n", stale.Op, stale.Table, stale.Key, err)
-	fmt.Fprintf(w, "the failed flush was undone and the object put back as it was: %s\n", notes[1])
+	fmt.Fprintf(w, "the failed commit left the object as it was before it: %s\n", notes[1])
 	if err := s.Rollback(ctx); err != nil {
 		return err
 	}
