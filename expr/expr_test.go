@@ -84,6 +84,8 @@ func cases() []struct {
 			Row(1, "ann", 30, 4).Row(2, "bob", nil, 1)},
 		{"update rows returning", expr.UpdateRows(expr.T("users"), []string{"id"}, []string{"age"}, nil,
 			[]schema.Type{schema.BigInt(), schema.Integer()}).Row(1, 2).Row(3, 4).Returning(expr.T("users").C("id"))},
+		{"insert arrays", expr.InsertArrays(expr.T("users"), []string{"name", "age"}, []schema.Type{schema.Varchar(20), schema.Integer()},
+			[]any{[]string{"ann", "bob"}, []*int32{nil, nil}}).Returning(expr.C("id"))},
 		{"hostile identifiers", expr.Select(expr.T(`we"ird`).C("a`b")).From(expr.T(`we"ird`)).
 			Where(expr.Eq(expr.C("x; DROP TABLE users; --"), "'; DROP TABLE users; --"))},
 	}

@@ -562,6 +562,15 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 	canReturn := d.Features().Has(dialect.InsertReturning)
 	var out []step
 	for _, sh := range shapes {
+		if len(sh.rows) > 1 && len(sh.cols) > 0 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols) {
+			for _, chunk := range chunks(sh.rows, maxArrayRows) {
+				cols, fetch := sh.cols, sh.fetch
+				out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+					return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, true, u)
+				}})
+			}
+			continue
+		}
 		per := maxBatchRows
 		if n := len(sh.cols); n > 0 && d.MaxParams()/n < per {
 			per = d.MaxParams() / n
@@ -576,14 +585,46 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 		for _, chunk := range chunks(sh.rows, per) {
 			cols, fetch := sh.cols, sh.fetch
 			out = append(out, step{stmts: stmts, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-				return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, u)
+				return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, false, u)
 			}})
 		}
 	}
 	return out
 }
 
-func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn bool, u *undo) error {
+// maxArrayRows caps the rows of one array INSERT (PostgreSQL's unnest).
+const maxArrayRows = 10_000
+
+// arraySafe reports whether every field can travel as an array parameter
+// of its column's type: predeclared Go types (or pointers to them, NULL as
+// nil) for integer, boolean, float, string and time columns.
+func arraySafe(fields []*Field) bool {
+	for _, f := range fields {
+		t := f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t {
+		case reflect.TypeFor[bool](), reflect.TypeFor[string](), reflect.TypeFor[int](),
+			reflect.TypeFor[int16](), reflect.TypeFor[int32](), reflect.TypeFor[int64](),
+			reflect.TypeFor[float32](), reflect.TypeFor[float64](), timeType:
+		default:
+			return false
+		}
+		switch f.Column.Type.Kind {
+		case schema.KindSmallInt, schema.KindInteger, schema.KindBigInt, schema.KindBoolean,
+			schema.KindText, schema.KindVarchar, schema.KindChar, schema.KindFloat, schema.KindDouble,
+			schema.KindDate, schema.KindTimestamp, schema.KindTimestampTZ:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// insertChunk sends one INSERT of rows: a multi-row VALUES list, or with
+// arrays set one array parameter per column (see [expr.InsertArrays]).
+func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {
 	d := ex.Dialect()
 	auto := autoField(m, fetch)
 	// RETURNING: the fetched columns plus the key to match rows with.
@@ -600,6 +641,24 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 	}
 	build := func() expr.Statement {
+		if arrays {
+			names := make([]string, len(cols))
+			types := make([]schema.Type, len(cols))
+			vals := make([]any, len(cols))
+			for i, f := range cols {
+				names[i], types[i] = f.Column.Name, f.Column.Type
+				a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+				for j, st := range rows {
+					a.Index(j).Set(f.rv(st.ptr))
+				}
+				vals[i] = a.Interface()
+			}
+			ins := expr.InsertArrays(expr.T(m.Table.Name), names, types, vals)
+			if len(ret) > 0 {
+				ins.Returning(columnsOf(nil, ret)...)
+			}
+			return ins
+		}
 		ins := expr.Insert(expr.T(m.Table.Name))
 		for _, f := range cols {
 			ins.Columns(f.Column.Name)
