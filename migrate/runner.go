@@ -289,6 +289,8 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 		if err != nil {
 			return err
 		}
+		// Plan first: every pending revision is checked before any runs.
+		var pending []*Revision
 		for _, r := range m.g.Ordered() {
 			row, have := rows[r.ID]
 			if !need[r.ID] || (have && row.state == stateApplied) {
@@ -301,10 +303,19 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 				return fmt.Errorf("%w: %s (%s): %s; review them and set \"acknowledged\": true in the file",
 					ErrUnacknowledged, r.ID, r.File, strings.Join(r.Destructive(), "; "))
 			}
+			for _, op := range r.Upgrade {
+				if gs, ok := op.(GoStep); ok && m.funcs[gs.Func] == nil {
+					return fmt.Errorf("%w: revision %s needs %q; register it with migrate.WithFuncs (the standalone CLI cannot run Go steps)", ErrMissingFunc, r.ID, gs.Func)
+				}
+			}
+			pending = append(pending, r)
+		}
+		for _, r := range pending {
 			before, err := m.g.SchemaBefore(r)
 			if err != nil {
 				return err
 			}
+			row, have := rows[r.ID]
 			if err := s.run(ctx, r, Up, before, r.Upgrade, row, have); err != nil {
 				return err
 			}

@@ -1,0 +1,614 @@
+// Package cli is the strata command line: revisions, autogenerate,
+// upgrade and downgrade, offline SQL, drift and round-trip checks. It is a
+// package so that it can be tested in process as a function of its
+// arguments and writers ([Run]) and embedded in an application's own
+// binary, which can hand it the models (for revision --autogenerate) and
+// the Go data migrations its revisions name ([Config]).
+//
+// # Commands
+//
+//	strata init                                    create the revision directory
+//	strata revision -m MSG [--autogenerate]        write a new revision after the head
+//	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head)
+//	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -1)
+//	strata current | history | heads               show the state
+//	strata merge -m MSG [REV...]                   join heads (default: all heads)
+//	strata stamp TARGET                            record TARGET as applied, run nothing
+//	strata check [--roundtrip]                     drift: database vs snapshot (and models vs head)
+//	strata sql [--downgrade] [FROM:]TO             print the SQL without a database
+//	strata hash                                    rewrite strata.sum after a reviewed edit
+//
+// Global flags: --dir (default "migrations"), --db (default $STRATA_DB), a
+// DSN: postgres://... for PostgreSQL, file:... or a path ending in .db for
+// SQLite, user@tcp(host)/db for MariaDB; --dialect to say which when the
+// DSN does not; --models FILE, a schema in the snapshot format
+// (migrate.MarshalSnapshot), for autogenerate from the standalone binary.
+//
+// # Exit codes
+//
+// 0 success; 1 failure (including drift found by check); 2 bad usage.
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/mysql"
+	"github.com/strata-go/strata/dialect/postgres"
+	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/migrate"
+	"github.com/strata-go/strata/schema"
+)
+
+// Config is what an embedding application gives the command line.
+type Config struct {
+	// Models returns the application's schema for revision --autogenerate
+	// and check. When nil, --models FILE is read instead.
+	Models func() (*schema.MetaData, error)
+	// Funcs are the Go data migrations revisions may name.
+	Funcs migrate.Funcs
+	// Getenv reads the environment (STRATA_DB); nil reads nothing.
+	Getenv func(string) string
+	// NewID returns a new revision id; nil gives 12 random hex digits.
+	NewID func() string
+}
+
+type usageError struct{ error }
+
+// Run runs the command line with args (without the program name) and
+// returns the exit code. Output goes to stdout and stderr only.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Config) int {
+	root := NewCommand(cfg)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "strata:", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+type app struct {
+	cfg                       Config
+	dir, dsn, dialect, models string
+}
+
+// NewCommand builds the root command and its subcommands.
+func NewCommand(cfg Config) *cobra.Command {
+	a := &app{cfg: cfg}
+	root := &cobra.Command{
+		Use:           "strata",
+		Short:         "Schema migrations for PostgreSQL, MariaDB and SQLite",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dir, "dir", "migrations", "revision directory")
+	pf.StringVar(&a.dsn, "db", "", "database DSN (default $STRATA_DB)")
+	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
+	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
+	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
+		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd())
+	return root
+}
+
+func args(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if len(a) > n {
+			return usageError{fmt.Errorf("%s takes at most %d argument(s), got %d", cmd.Name(), n, len(a))}
+		}
+		return nil
+	}
+}
+
+func (a *app) graph() (*migrate.Graph, error) {
+	d, err := migrate.OpenDir(os.DirFS(a.dir))
+	if err != nil {
+		return nil, err
+	}
+	return migrate.NewGraph(d.Revisions())
+}
+
+func (a *app) getenv(k string) string {
+	if a.cfg.Getenv == nil {
+		return ""
+	}
+	return a.cfg.Getenv(k)
+}
+
+func (a *app) dialectFor(dsn string) (dialect.Dialect, error) {
+	name := a.dialect
+	if name == "" {
+		switch {
+		case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+			name = "postgres"
+		case strings.HasPrefix(dsn, "file:"), strings.HasSuffix(dsn, ".db"), strings.HasSuffix(dsn, ".sqlite"):
+			name = "sqlite"
+		case strings.Contains(dsn, "@tcp(") || strings.Contains(dsn, "@unix("):
+			name = "mysql"
+		default:
+			return nil, usageError{fmt.Errorf("cannot tell the database from the DSN; pass --dialect")}
+		}
+	}
+	switch name {
+	case "postgres":
+		return postgres.New(), nil
+	case "mysql", "mariadb":
+		return mysql.New(), nil
+	case "sqlite":
+		return sqlite.New(), nil
+	}
+	return nil, usageError{fmt.Errorf("unknown dialect %q (postgres, mysql or sqlite)", name)}
+}
+
+func (a *app) open(ctx context.Context) (*engine.DB, error) {
+	dsn := a.dsn
+	if dsn == "" {
+		dsn = a.getenv("STRATA_DB")
+	}
+	if dsn == "" {
+		return nil, usageError{errors.New("no database: pass --db or set STRATA_DB")}
+	}
+	d, err := a.dialectFor(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if d.Name() == "sqlite" && !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + dsn
+	}
+	return engine.Open(ctx, d, dsn)
+}
+
+func (a *app) migrator(ctx context.Context, cmd *cobra.Command) (*migrate.Migrator, func(), error) {
+	g, err := a.graph()
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := a.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := cmd.OutOrStdout()
+	m := migrate.New(db, g, migrate.WithFuncs(a.cfg.Funcs), migrate.WithProgress(func(e migrate.Event) {
+		switch e.Kind {
+		case migrate.RevisionStart:
+			fmt.Fprintf(out, "Running %s %s (%d steps): %s\n", e.Direction, e.Revision.ID, e.Total, e.Revision.Message)
+		case migrate.RevisionFailed:
+			fmt.Fprintf(out, "Failed %s %s\n", e.Direction, e.Revision.ID)
+		}
+	}))
+	return m, func() { db.Close() }, nil
+}
+
+func (a *app) loadModels() (*schema.MetaData, error) {
+	if a.cfg.Models != nil {
+		return a.cfg.Models()
+	}
+	if a.models == "" {
+		return nil, usageError{errors.New("no models: pass --models FILE (a schema in the snapshot format), or embed this command line with cli.Config.Models")}
+	}
+	data, err := os.ReadFile(a.models)
+	if err != nil {
+		return nil, err
+	}
+	return migrate.UnmarshalSnapshot(data)
+}
+
+func (a *app) newID() string {
+	if a.cfg.NewID != nil {
+		return a.cfg.NewID()
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (a *app) initCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init",
+		Short: "Create the revision directory",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := os.MkdirAll(a.dir, 0o755); err != nil {
+				return err
+			}
+			if _, err := os.Stat(filepath.Join(a.dir, migrate.SumFile)); err == nil {
+				return fmt.Errorf("%s is already initialized", a.dir)
+			}
+			if err := migrate.WriteSum(a.dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created %s\n", a.dir)
+			return nil
+		},
+	}
+}
+
+func (a *app) revisionCmd() *cobra.Command {
+	var msg, id string
+	var auto bool
+	c := &cobra.Command{
+		Use:   "revision",
+		Short: "Write a new revision after the head",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := a.graph()
+			if err != nil {
+				return err
+			}
+			prev, heads, err := g.HeadSchema()
+			if err != nil {
+				return err
+			}
+			if id == "" {
+				id = a.newID()
+			}
+			r := &migrate.Revision{ID: id, Parents: heads, Message: msg, Snapshot: prev}
+			if auto {
+				models, err := a.loadModels()
+				if err != nil {
+					return err
+				}
+				if r, err = migrate.Autogenerate(prev, models, id, msg, heads); err != nil {
+					return err
+				}
+				if len(r.Upgrade) == 0 {
+					fmt.Fprintln(cmd.OutOrStdout(), "No changes detected; no revision written.")
+					return nil
+				}
+			}
+			path, err := migrate.WriteRevision(a.dir, r)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Generated %s\n", path)
+			for _, op := range r.Upgrade {
+				fmt.Fprintf(out, "  %s\n", op)
+			}
+			if d := r.Destructive(); len(d) > 0 {
+				fmt.Fprintf(out, "Destructive operations; review them and set \"acknowledged\": true in the file, then run strata hash:\n")
+				for _, x := range d {
+					fmt.Fprintf(out, "  ! %s\n", x)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
+	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
+	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	return c
+}
+
+// splitRange reads "FROM:TO" (or "TO", from base).
+func splitRange(s string) (string, string) {
+	if from, to, ok := strings.Cut(s, ":"); ok {
+		return from, to
+	}
+	return "base", s
+}
+
+func (a *app) offline(cmd *cobra.Command, dir migrate.Direction, rng string) error {
+	g, err := a.graph()
+	if err != nil {
+		return err
+	}
+	dsn := a.dsn
+	if dsn == "" {
+		dsn = a.getenv("STRATA_DB")
+	}
+	d, err := a.dialectFor(dsn)
+	if err != nil {
+		return err
+	}
+	from, to := splitRange(rng)
+	if dir == migrate.Down && !strings.Contains(rng, ":") {
+		return usageError{errors.New("offline downgrade needs FROM:TO")}
+	}
+	return migrate.WriteSQL(cmd.OutOrStdout(), d, g, dir, from, to)
+}
+
+func (a *app) upgradeCmd() *cobra.Command {
+	var sqlOnly bool
+	c := &cobra.Command{
+		Use:   "upgrade [TARGET]",
+		Short: "Apply revisions up to TARGET (default head)",
+		Args:  args(1),
+		RunE: func(cmd *cobra.Command, as []string) error {
+			target := "head"
+			if len(as) == 1 {
+				target = as[0]
+			}
+			if sqlOnly {
+				return a.offline(cmd, migrate.Up, target)
+			}
+			m, done, err := a.migrator(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return m.Upgrade(cmd.Context(), target)
+		},
+	}
+	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL ([FROM:]TO) instead of running it")
+	return c
+}
+
+func (a *app) downgradeCmd() *cobra.Command {
+	var sqlOnly bool
+	c := &cobra.Command{
+		Use:   "downgrade TARGET",
+		Short: "Undo revisions down to TARGET (base, a revision, or -1)",
+		Args: func(cmd *cobra.Command, as []string) error {
+			if len(as) != 1 {
+				return usageError{errors.New("downgrade needs a target (base, a revision or -1)")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, as []string) error {
+			if sqlOnly {
+				return a.offline(cmd, migrate.Down, as[0])
+			}
+			m, done, err := a.migrator(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return m.Downgrade(cmd.Context(), as[0])
+		},
+	}
+	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL (FROM:TO) instead of running it")
+	return c
+}
+
+func (a *app) currentCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "current",
+		Short: "Show the revisions the database is at",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, done, err := a.migrator(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			cur, err := m.Current(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(cur) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "(base)")
+			}
+			for _, id := range cur {
+				r := m.Graph().Revision(id)
+				msg := ""
+				if r != nil {
+					msg = r.Message
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", id, msg)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) historyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "history",
+		Short: "List the revisions, newest first",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := a.graph()
+			if err != nil {
+				return err
+			}
+			for _, l := range g.History() {
+				fmt.Fprintln(cmd.OutOrStdout(), l)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) headsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "heads",
+		Short: "List the head revisions",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, err := a.graph()
+			if err != nil {
+				return err
+			}
+			for _, id := range g.Heads() {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", id, g.Revision(id).Message)
+			}
+			return nil
+		},
+	}
+}
+
+func (a *app) mergeCmd() *cobra.Command {
+	var msg, id string
+	c := &cobra.Command{
+		Use:   "merge [REV...]",
+		Short: "Write a revision joining heads (default: all heads)",
+		RunE: func(cmd *cobra.Command, revs []string) error {
+			g, err := a.graph()
+			if err != nil {
+				return err
+			}
+			if len(revs) == 0 {
+				revs = g.Heads()
+			}
+			var ids []string
+			for _, r := range revs {
+				got, err := g.Resolve(r)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, got...)
+			}
+			if id == "" {
+				id = a.newID()
+			}
+			r, err := g.Merge(id, msg, ids)
+			if err != nil {
+				return err
+			}
+			path, err := migrate.WriteRevision(a.dir, r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Generated %s\n", path)
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&msg, "message", "m", "merge", "what the merge joins")
+	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
+	return c
+}
+
+func (a *app) stampCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "stamp TARGET",
+		Short: "Record TARGET (and what it needs) as applied without running anything",
+		Args: func(cmd *cobra.Command, as []string) error {
+			if len(as) != 1 {
+				return usageError{errors.New("stamp needs a target")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, as []string) error {
+			m, done, err := a.migrator(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return m.Stamp(cmd.Context(), as[0])
+		},
+	}
+}
+
+func (a *app) checkCmd() *cobra.Command {
+	var roundtrip bool
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Check the revisions: database vs snapshot, models vs head, or a round trip",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			g, err := a.graph()
+			if err != nil {
+				return err
+			}
+			var problems int
+			if a.cfg.Models != nil || a.models != "" {
+				models, err := a.loadModels()
+				if err != nil {
+					return err
+				}
+				head, _, err := g.HeadSchema()
+				if err != nil {
+					return err
+				}
+				ops, err := migrate.Plan(head, models, migrate.PlanOptions{Renames: migrate.RenameHints(models)})
+				if err != nil {
+					return err
+				}
+				for _, op := range ops {
+					fmt.Fprintf(out, "models differ from the head revision: %s\n", op)
+					problems++
+				}
+			}
+			if a.dsn != "" || a.getenv("STRATA_DB") != "" {
+				m, done, err := a.migrator(cmd.Context(), cmd)
+				if err != nil {
+					return err
+				}
+				defer done()
+				if roundtrip {
+					if err := m.RoundTrip(cmd.Context()); err != nil {
+						return err
+					}
+					fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step.")
+				} else {
+					drift, err := m.Check(cmd.Context())
+					if err != nil {
+						return err
+					}
+					for _, d := range drift {
+						fmt.Fprintf(out, "database differs from the snapshot: %s\n", d)
+						problems++
+					}
+				}
+			} else if roundtrip {
+				return usageError{errors.New("check --roundtrip needs a scratch database (--db)")}
+			}
+			if problems > 0 {
+				return fmt.Errorf("check found %d difference(s)", problems)
+			}
+			fmt.Fprintln(out, "OK")
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&roundtrip, "roundtrip", false, "run upgrade head, downgrade base, upgrade head on a scratch database")
+	return c
+}
+
+func (a *app) sqlCmd() *cobra.Command {
+	var down bool
+	c := &cobra.Command{
+		Use:   "sql [FROM:]TO",
+		Short: "Print the SQL of an upgrade (or --downgrade FROM:TO) without a database",
+		Args: func(cmd *cobra.Command, as []string) error {
+			if len(as) != 1 {
+				return usageError{errors.New("sql needs a range: [FROM:]TO")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, as []string) error {
+			dir := migrate.Up
+			if down {
+				dir = migrate.Down
+			}
+			return a.offline(cmd, dir, as[0])
+		},
+	}
+	c.Flags().BoolVar(&down, "downgrade", false, "print a downgrade")
+	return c
+}
+
+func (a *app) hashCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "hash",
+		Short: "Rewrite strata.sum from the revision files (after a reviewed edit)",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := migrate.WriteSum(a.dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s\n", filepath.Join(a.dir, migrate.SumFile))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,107 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/cmd/strata/cli"
+	"github.com/strata-go/strata/internal/golden"
+	"github.com/strata-go/strata/migrate"
+	"github.com/strata-go/strata/schema"
+)
+
+func models(onDelete schema.Action, withChild bool) *schema.MetaData {
+	m := schema.NewMetaData()
+	m.MustAdd(&schema.Table{Name: "parent", Columns: []*schema.Column{
+		{Name: "id", Type: schema.BigInt(), AutoIncrement: true}, {Name: "name", Type: schema.Varchar(40)}},
+		PrimaryKey: &schema.PrimaryKey{Columns: []string{"id"}}})
+	if withChild {
+		m.MustAdd(&schema.Table{Name: "child", Columns: []*schema.Column{
+			{Name: "id", Type: schema.BigInt(), AutoIncrement: true}, {Name: "parent_id", Type: schema.BigInt()}},
+			PrimaryKey:  &schema.PrimaryKey{Columns: []string{"id"}},
+			ForeignKeys: []*schema.ForeignKey{{Columns: []string{"parent_id"}, RefTable: "parent", RefColumns: []string{"id"}, OnDelete: onDelete}}})
+	}
+	return m
+}
+
+// TestEndToEndSQLite drives the command line in process through a whole
+// life cycle on SQLite and keeps the transcript as a golden file.
+func TestEndToEndSQLite(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "migrations")
+	writeModels := func(name string, m *schema.MetaData) string {
+		data, err := migrate.MarshalSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	v1 := writeModels("v1.json", models(schema.NoAction, true))
+	v2 := writeModels("v2.json", models(schema.Cascade, true))
+	v3 := writeModels("v3.json", models(schema.Cascade, false))
+	db := "file:" + filepath.Join(tmp, "app.db")
+	scratch := "file:" + filepath.Join(tmp, "scratch.db")
+
+	var transcript strings.Builder
+	run := func(want int, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		code := cli.Run(context.Background(), append([]string{"--dir", dir}, args...), &out, &errb, cli.Config{})
+		clean := func(s string) string { return strings.ReplaceAll(s, tmp, "$TMP") }
+		fmt.Fprintf(&transcript, "$ strata %s\n%s", clean(strings.Join(args, " ")), clean(out.String()))
+		if errb.Len() > 0 {
+			fmt.Fprintf(&transcript, "[stderr] %s", clean(errb.String()))
+		}
+		fmt.Fprintf(&transcript, "[exit %d]\n\n", code)
+		if code != want {
+			t.Fatalf("strata %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+		}
+		return out.String()
+	}
+
+	run(0, "init")
+	run(0, "revision", "-m", "parent and child", "--autogenerate", "--models", v1, "--rev-id", "0001")
+	run(0, "revision", "-m", "cascade children", "--autogenerate", "--models", v2, "--rev-id", "0002")
+	run(0, "revision", "-m", "again", "--autogenerate", "--models", v2, "--rev-id", "0009")
+	run(0, "history")
+	run(0, "heads")
+	run(0, "sql", "0002", "--dialect", "sqlite")
+	run(0, "sql", "0001:0002", "--dialect", "postgres")
+	run(0, "sql", "--downgrade", "0002:0001", "--dialect", "mysql")
+	run(0, "current", "--db", db)
+	run(0, "upgrade", "--db", db)
+	run(0, "current", "--db", db)
+	run(0, "check", "--db", db, "--models", v2)
+	run(1, "check", "--models", v1)
+	run(0, "downgrade", "--db", db, "--", "-1")
+	run(0, "current", "--db", db)
+	run(2, "downgrade", "--db", db)
+	run(0, "check", "--roundtrip", "--db", scratch)
+
+	// A destructive revision must be acknowledged, and editing it needs a
+	// new checksum.
+	run(0, "revision", "-m", "drop child", "--autogenerate", "--models", v3, "--rev-id", "0003")
+	run(1, "upgrade", "--db", db)
+	matches, _ := filepath.Glob(filepath.Join(dir, "0003_*.json"))
+	data, _ := os.ReadFile(matches[0])
+	if err := os.WriteFile(matches[0], bytes.Replace(data, []byte(`"acknowledged": false`), []byte(`"acknowledged": true`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(1, "upgrade", "--db", db)
+	run(0, "hash")
+	run(0, "upgrade", "--db", db)
+	run(0, "current", "--db", db)
+	run(0, "stamp", "base", "--db", db)
+	run(0, "current", "--db", db)
+	run(2, "upgrade", "--db", db, "--bogus")
+	golden.Check(t, "end_to_end_sqlite.txt", transcript.String())
+}
