@@ -59,6 +59,17 @@ func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
 	})
 }
 
+// zeroRows is zero for the same fields of many objects.
+func (u *undo) zeroRows(rows []*state, fields []*Field) {
+	*u = append(*u, func() {
+		for _, st := range rows {
+			for _, f := range fields {
+				f.rv(st.ptr).SetZero()
+			}
+		}
+	})
+}
+
 // saveObject records the whole object, for code (hooks) that may change
 // any of it.
 func (u *undo) saveObject(st *state) {
@@ -737,6 +748,51 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 		return rs.Close()
 	}
+	if auto != nil {
+		// Generated keys of one statement ascend in VALUES order on all
+		// three databases; RETURNING's own row order is not promised. The
+		// returned columns are scanned into one slice per column (no
+		// allocation per row), then handed out in key order. Every
+		// returned field held its zero value, so undoing is zeroing.
+		cols := make([]reflect.Value, len(ret))
+		for i, f := range ret {
+			cols[i] = reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+		}
+		dest := make([]any, len(ret))
+		n := 0
+		for rs.Next() {
+			if n == len(rows) {
+				return fmt.Errorf("orm: INSERT into %s returned more than %d rows", m.Table.Name, len(rows))
+			}
+			for i := range ret {
+				dest[i] = cols[i].Index(n).Addr().Interface()
+			}
+			if err := rs.Scan(dest...); err != nil {
+				return err
+			}
+			n++
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		if n != len(rows) {
+			return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, n, len(rows))
+		}
+		ai := slices.Index(ret, auto)
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		keys := cols[ai]
+		sort.Slice(order, func(i, j int) bool { return lessValue(keys.Index(order[i]).Addr(), keys.Index(order[j]).Addr()) })
+		u.zeroRows(rows, ret)
+		for r, st := range rows {
+			for i, f := range ret {
+				f.rv(st.ptr).Set(cols[i].Index(order[r]))
+			}
+		}
+		return nil
+	}
 	var got [][]reflect.Value
 	for rs.Next() {
 		vals, err := scanFields(rs, ret)
@@ -750,18 +806,6 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 	}
 	if len(got) != len(rows) {
 		return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, len(got), len(rows))
-	}
-	if auto != nil {
-		// Generated keys of one statement ascend in VALUES order on all
-		// three databases; RETURNING's own row order is not promised.
-		ai := slices.Index(ret, auto)
-		sort.Slice(got, func(i, j int) bool { return lessValue(got[i][ai], got[j][ai]) })
-		for r, st := range rows {
-			for i, f := range ret {
-				u.set(f, st.ptr, got[r][i].Elem())
-			}
-		}
-		return nil
 	}
 	byKey := map[string][]reflect.Value{}
 	for _, vals := range got {
