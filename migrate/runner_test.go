@@ -133,8 +133,9 @@ func TestUpgradeRefusals(t *testing.T) {
 	if err := m.Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnacknowledged) {
 		t.Fatalf("unacknowledged destructive revision: %v", err)
 	}
-	if cur, _ := m.Current(ctx); len(cur) != 1 || cur[0] != "0001" {
-		t.Fatalf("current %v", cur)
+	// pending revisions are all checked before any runs
+	if cur, _ := m.Current(ctx); len(cur) != 0 {
+		t.Fatalf("current %v; nothing should have run", cur)
 	}
 	r3 := &migrate.Revision{ID: "0003", Parents: []string{"0001"}, Message: "go", Snapshot: r1.Snapshot, Upgrade: []migrate.Op{migrate.GoStep{Func: "missing"}}}
 	g2 := writeDir(t, r1, r3)
