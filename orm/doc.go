@@ -1,5 +1,6 @@
-// Package orm maps Go structs to tables and (being built) runs a unit of
-// work over them.
+// Package orm maps Go structs to tables and runs a unit of work over them:
+// an identity map, change tracking, and a flush that writes what changed in
+// dependency order, batched.
 //
 // # Mapping
 //
@@ -55,4 +56,43 @@
 //
 // After Commit every object holds what was written and read back; nothing
 // is expired, and nothing is ever loaded behind the caller's back.
+//
+// # Flush
+//
+// A flush writes inserts table by table in foreign-key order (rows of a
+// self-referential table parents first), then updates, then deletes in
+// reverse order, and batches each: rows of one table leaving out the same
+// columns share one multi-row INSERT ... RETURNING (on PostgreSQL one
+// INSERT ... SELECT FROM unnest of array parameters, up to 10,000 rows);
+// rows writing the same columns share one keyed multi-row UPDATE; deletes
+// go out as DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL), with
+// versions matched too. The number of statements does not grow with the
+// number of objects beyond the batch size. A flush inside an open
+// transaction runs under a savepoint; the flush that opens the transaction
+// needs none; and a Commit whose flush is one statement sends it alone, in
+// autocommit (one round trip, as atomic as a transaction). Single-row
+// INSERT, UPDATE and SELECT-by-key SQL is rendered once per mapper and
+// cached.
+//
+// Server-generated values come back in the statement that writes them
+// where the database allows (INSERT ... RETURNING on all three; UPDATE ...
+// RETURNING on PostgreSQL, whose BEFORE triggers it sees), and by one
+// SELECT per table otherwise (MariaDB UPDATE; SQLite, whose AFTER triggers
+// RETURNING misses).
+//
+// # Hooks
+//
+// Hooks are middleware: [WithFlushHook] wraps the whole write of a flush
+// and sees the [ChangeSet]; [BeforeInsert], [BeforeUpdate] and
+// [BeforeDelete] are typed per-model functions. Statements are wrapped one
+// layer down, by [github.com/strata-go/strata/engine.WithMiddleware].
+//
+// # Goroutines
+//
+// A Session is for one goroutine at a time; every method checks that with
+// one atomic operation and a second caller gets a [*ConcurrentUseError]
+// naming both operations. Open a session per HTTP request or background
+// job from the shared [Factory] (see examples/sessions), and use
+// [Factory.Transact] for a unit of work that must be retried on
+// serialization failures and deadlocks.
 package orm
