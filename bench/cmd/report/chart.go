@@ -103,6 +103,28 @@ func (logTicker) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// snap125 rounds v > 0 down (or up) to the nearest 1, 2 or 5 times a
+// power of ten, where logTicker puts its ticks.
+func snap125(v float64, up bool) float64 {
+	e := math.Floor(math.Log10(v))
+	var cands []float64
+	for d := e - 1; d <= e+1; d++ {
+		for _, m := range []float64{1, 2, 5} {
+			cands = append(cands, m*math.Pow(10, d))
+		}
+	}
+	best := math.NaN()
+	for _, c := range cands {
+		if up && c >= v*(1-1e-9) && !(c >= best) {
+			best = c
+		}
+		if !up && c <= v*(1+1e-9) && !(c <= best) {
+			best = c
+		}
+	}
+	return best
+}
+
 // ratioTicker labels a linear ratio axis like plot.DefaultTicks, with an x.
 type ratioTicker struct{}
 
@@ -204,8 +226,8 @@ func renderChart(s *summary, ext string) ([]byte, error) {
 	p.X.Min = -0.5
 	p.X.Max = float64(len(benches)) - 0.5 + legendSlots
 	if logScale {
-		p.Y.Min = math.Min(math.Floor(tr(lo)*10)/10, -0.05)
-		p.Y.Max = math.Ceil(tr(hi)*10) / 10
+		p.Y.Min = tr(math.Min(snap125(lo, false), 0.9))
+		p.Y.Max = tr(math.Max(snap125(hi, true), 1.1))
 	} else {
 		p.Y.Min = 0
 		p.Y.Max = hi * 1.05

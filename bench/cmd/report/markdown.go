@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -71,6 +72,16 @@ func renderMarkdown(w io.Writer, s *summary, p page) error {
 	if p.Chart != "" {
 		b.WriteString("\n## Time relative to pgx\n\n")
 		fmt.Fprintf(b, "![Median time per operation of each library divided by raw pgx's, per benchmark](%s)\n", p.Chart)
+		charted, _ := chartData(s)
+		var left []string
+		for _, t := range s.Tables {
+			if !slices.Contains(charted, t.Bench) {
+				left = append(left, t.Bench)
+			}
+		}
+		if len(left) > 0 {
+			fmt.Fprintf(b, "\nNot in the chart, for want of a pgx result to divide by: %s.\n", strings.Join(left, ", "))
+		}
 	}
 
 	b.WriteString("\n## Results\n\n")
@@ -200,7 +211,8 @@ func writeStandings(b *strings.Builder, s *summary) {
 		return
 	}
 	b.WriteString("\n## Strata against gorm, bun and sqlx\n\n")
-	b.WriteString("Each cell is the other library's median time over Strata's: above 1.00x Strata is ahead.\n\n")
+	b.WriteString("Each cell is the other library's median time over Strata's: above 1.00x Strata is ahead. " +
+		"*(noise)* marks a ratio whose interval, as in the targets, includes 1.00x.\n\n")
 	b.WriteString("| benchmark | Strata entry |")
 	for _, l := range st[0].Leads {
 		fmt.Fprintf(b, " vs %s |", l.Rival)
@@ -220,9 +232,9 @@ func writeStandings(b *strings.Builder, s *summary) {
 			case !l.Value.ok():
 				b.WriteString(" — |")
 			case l.Value.Mid > 1:
-				fmt.Fprintf(b, " %s ahead |", fmtRatio(l.Value.Mid))
+				fmt.Fprintf(b, " %s ahead%s |", fmtLead(l.Value.Mid), noise(l.Value))
 			default:
-				fmt.Fprintf(b, " %s **behind** |", fmtRatio(l.Value.Mid))
+				fmt.Fprintf(b, " %s **behind**%s |", fmtLead(l.Value.Mid), noise(l.Value))
 				lost = append(lost, l.Rival)
 			}
 		}
@@ -244,6 +256,23 @@ func writeStandings(b *strings.Builder, s *summary) {
 		b.WriteString(" It has no result on " + strings.Join(absent, ", ") + ".")
 	}
 	b.WriteString("\n")
+}
+
+// fmtLead formats a ratio like fmtRatio, with a third decimal when two
+// would round a lead or a lag to an even 1.00x.
+func fmtLead(v float64) string {
+	if s := fmtRatio(v); s != "1.00x" || v == 1 {
+		return s
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64) + "x"
+}
+
+// noise is " (noise)" when r's interval includes 1.
+func noise(r ratio) string {
+	if r.Lo <= 1 && r.Hi >= 1 {
+		return " (noise)"
+	}
+	return ""
 }
 
 // writeProblems lists the sub-benchmarks that failed or were skipped.

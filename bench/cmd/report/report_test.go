@@ -225,6 +225,21 @@ func TestChecks(t *testing.T) {
 	}
 }
 
+func TestSnap125(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		up   bool
+		want float64
+	}{
+		{0.26, false, 0.2}, {0.26, true, 0.5}, {2.7, true, 5}, {2.7, false, 2},
+		{1, false, 1}, {1, true, 1}, {12, true, 20}, {0.05, false, 0.05}, {99, true, 100},
+	} {
+		if got := snap125(tc.v, tc.up); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("snap125(%v, up=%v) = %v, want %v", tc.v, tc.up, got, tc.want)
+		}
+	}
+}
+
 func TestLibraryOrder(t *testing.T) {
 	libs := []string{"sqlx", "zeta", "pgx-unnest", "bun", "strata-expr", "pgx", "alpha", "gorm", "pgx-copy", "strata", "databasesql", "pgx-batch", "strata-raw"}
 	slices.SortFunc(libs, compareLibs)
