@@ -4,7 +4,7 @@
 //
 //	cd bench
 //	export STRATA_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
-//	go run ./cmd/report -count 5
+//	go run ./cmd/report            # -count 6, go test's default -benchtime
 //
 // It runs
 //
@@ -39,11 +39,11 @@ import (
 
 func main() {
 	var (
-		count     = flag.Int("count", 5, "run each benchmark `n` times")
+		count     = flag.Int("count", 6, "run each benchmark `n` times (6 or more gives confidence intervals)")
 		benchtime = flag.String("benchtime", "", "go test -benchtime, e.g. 1s or 50x (default: go test's)")
 		bench     = flag.String("bench", ".", "run the benchmarks matching `regexp`")
 		timeout   = flag.String("timeout", "0", "go test -timeout (0: none)")
-		in        = flag.String("in", "", "render this raw go test output instead of running the benchmarks")
+		in        = flag.String("in", "", "render the raw go test output in `file` instead of running the benchmarks")
 		out       = flag.String("out", "../docs/benchmarks.md", "write the markdown page to `file`")
 		raw       = flag.String("raw", "", "keep the raw go test output in `file` (default: -out with .txt)")
 		chart     = flag.String("chart", "", "write the chart to `file`, .png or .svg (default: -out with .png; \"none\" for no chart)")
@@ -203,7 +203,10 @@ func lacksFacts(run *rawRun, withPostgres bool) bool {
 	return false
 }
 
-// run runs the benchmarks into rawPath and returns what they wrote.
+// run runs the benchmarks and returns what they wrote. The output goes to
+// rawPath.partial while they run and replaces rawPath only if it holds
+// results, so a run that fails to build, matches nothing or is
+// interrupted leaves the previous raw output alone.
 func (c config) run(ctx context.Context, rawPath string) ([]byte, error) {
 	if c.dsn == "" {
 		return nil, errors.New("STRATA_TEST_POSTGRES is not set: the benchmarks would all skip")
@@ -219,7 +222,8 @@ func (c config) run(ctx context.Context, rawPath string) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(rawPath), 0o755); err != nil {
 		return nil, fmt.Errorf("creating raw output's directory: %w", err)
 	}
-	f, err := os.Create(rawPath)
+	partial := rawPath + ".partial"
+	f, err := os.Create(partial)
 	if err != nil {
 		return nil, fmt.Errorf("creating raw output: %w", err)
 	}
@@ -228,15 +232,25 @@ func (c config) run(ctx context.Context, rawPath string) ([]byte, error) {
 		return nil, fmt.Errorf("writing raw output: %w", err)
 	}
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("interrupted; the partial output is in %s: %w", rawPath, ctx.Err())
+		return nil, fmt.Errorf("interrupted; the partial output is in %s: %w", partial, ctx.Err())
 	}
 	if runErr != nil {
 		// Failed sub-benchmarks fail go test; the page shows them.
 		warn(runErr)
 	}
-	data, err := os.ReadFile(rawPath)
+	data, err := os.ReadFile(partial)
 	if err != nil {
 		return nil, fmt.Errorf("reading raw output back: %w", err)
+	}
+	run, err := parseRaw(data, partial)
+	if err != nil {
+		return nil, err
+	}
+	if run.numResults() == 0 {
+		return nil, fmt.Errorf("no benchmark results; the output is in %s", partial)
+	}
+	if err := os.Rename(partial, rawPath); err != nil {
+		return nil, fmt.Errorf("keeping raw output: %w", err)
 	}
 	return data, nil
 }

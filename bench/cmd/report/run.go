@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // benchOptions is the go test invocation the report makes.
@@ -43,6 +44,9 @@ func runBench(ctx context.Context, o benchOptions, header []configLine, raw, pro
 		}
 	}
 	cmd := exec.CommandContext(ctx, "go", o.goTestArgs()...)
+	// On interrupt, let go test stop its test binary and print what it has.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
 	cmd.Dir = o.Dir
 	cmd.Stdout = w
 	cmd.Stderr = w
