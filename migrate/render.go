@@ -60,6 +60,12 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 	ops = foldForeignKeys(d, ops)
 	cur := before.Clone()
 	var out []Step
+	// last is the rebuild the previous step made, so that consecutive
+	// changes to one table that each need a rebuild share one.
+	var last *struct {
+		from *schema.Table
+		step int
+	}
 	for i, op := range ops {
 		next, err := ApplyAll(cur, []Op{op})
 		if err != nil {
@@ -70,7 +76,17 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 			return nil, fmt.Errorf("migrate: render %s for %s: %w", op, d.Name(), err)
 		}
 		switch {
+		case rb != nil && last != nil && last.step == len(out)-1 && last.from.Name == rb.Table:
+			merged, err := d.(dialect.Rebuilder).RebuildTable(last.from, next.Table(rb.Table))
+			if err != nil {
+				return nil, fmt.Errorf("migrate: render %s for %s: %w", op, d.Name(), err)
+			}
+			out[len(out)-1].Rebuild = merged
 		case rb != nil:
+			last = &struct {
+				from *schema.Table
+				step int
+			}{cur.Table(rb.Table).Clone(), len(out)}
 			out = append(out, Step{Op: i, Rebuild: rb})
 		case op.Name() == "go":
 			out = append(out, Step{Op: i, Func: op.(GoStep).Func})
