@@ -16,7 +16,7 @@ const (
 	updateSQL = `UPDATE bench_models SET name = $1, title = $2, fax = $3, web = $4, age = $5, "right" = $6, counter = $7 WHERE id = $8`
 	selectSQL = `SELECT id, name, title, fax, web, age, "right", counter FROM bench_models`
 	readSQL   = selectSQL + ` WHERE id = $1`
-	sliceSQL  = selectSQL + ` WHERE id > $1 LIMIT 100`
+	sliceSQL  = selectSQL + ` WHERE id > $1 LIMIT $2`
 	sqlxIns   = `INSERT INTO bench_models (name, title, fax, web, age, "right", counter) VALUES (:name, :title, :fax, :web, :age, :right, :counter) RETURNING id`
 	sqlxUpd   = `UPDATE bench_models SET name = :name, title = :title, fax = :fax, web = :web, age = :age, "right" = :right, counter = :counter WHERE id = :id`
 )
@@ -300,7 +300,7 @@ func BenchmarkReadSlice100(b *testing.B) {
 		db := e.sqlxDB(b)
 		e.run(b, loop{warm: 3}, func(int) error {
 			var ms []Model
-			return db.SelectContext(e.ctx, &ms, sliceSQL, 0)
+			return db.SelectContext(e.ctx, &ms, sliceSQL, 0, 100)
 		})
 	})
 }
