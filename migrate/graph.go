@@ -190,20 +190,93 @@ func (g *Graph) Ancestors(ids ...string) map[string]bool {
 }
 
 // SchemaBefore returns the schema a revision's upgrade starts from: empty
-// for a base, the parent's snapshot, or for a merge the union of its
-// parents' snapshots (a table defined differently by two parents is an
-// error: merge revisions join branches that changed different tables).
+// for a base, the parent's snapshot, or for a merge the three-way merge of
+// its parents' snapshots over their nearest common ancestors: a table
+// changed (or dropped, or added) on one branch only takes that branch's
+// definition; a table changed differently on two branches is an error
+// (resolve it in a revision on one branch first).
 func (g *Graph) SchemaBefore(r *Revision) (*schema.MetaData, error) {
-	out := schema.NewMetaData()
-	for _, p := range r.Parents {
-		for _, t := range g.revs[p].Snapshot.Tables() {
-			if have := out.Table(t.Name); have != nil {
-				if d := schema.DiffTable(have, t); len(d) > 0 {
-					return nil, fmt.Errorf("migrate: revision %s merges parents that define table %s differently: %s", r.ID, t.Name, strings.Join(d, "; "))
-				}
-				continue
+	if len(r.Parents) == 0 {
+		return schema.NewMetaData(), nil
+	}
+	if len(r.Parents) == 1 {
+		return g.revs[r.Parents[0]].Snapshot.Clone(), nil
+	}
+	base, err := g.commonBase(r.Parents)
+	if err != nil {
+		return nil, err
+	}
+	out := g.revs[r.Parents[0]].Snapshot
+	for _, p := range r.Parents[1:] {
+		if out, err = merge3(base, out, g.revs[p].Snapshot); err != nil {
+			return nil, fmt.Errorf("migrate: revision %s merges %s: %w", r.ID, strings.Join(r.Parents, ", "), err)
+		}
+	}
+	return out.Clone(), nil
+}
+
+// commonBase is the schema at the nearest common ancestors of ids.
+func (g *Graph) commonBase(ids []string) (*schema.MetaData, error) {
+	common := g.Ancestors(ids[0])
+	for _, id := range ids[1:] {
+		anc := g.Ancestors(id)
+		for c := range common {
+			if !anc[c] {
+				delete(common, c)
 			}
-			if err := out.Add(t.Clone()); err != nil {
+		}
+	}
+	var nearest []string
+	for c := range common {
+		below := false
+		for o := range common {
+			if o != c && g.Ancestors(o)[c] {
+				below = true // c is an ancestor of another common ancestor
+			}
+		}
+		if !below {
+			nearest = append(nearest, c)
+		}
+	}
+	slices.Sort(nearest)
+	switch len(nearest) {
+	case 0:
+		return schema.NewMetaData(), nil
+	case 1:
+		return g.revs[nearest[0]].Snapshot, nil
+	}
+	return g.SchemaBefore(&Revision{ID: "(common)", Parents: nearest})
+}
+
+// merge3 merges the schemas a and b that both derive from base, table by
+// table.
+func merge3(base, a, b *schema.MetaData) (*schema.MetaData, error) {
+	same := func(x, y *schema.Table) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		return len(schema.DiffTable(x, y)) == 0 && len(schema.DiffTable(y, x)) == 0
+	}
+	names := map[string]bool{}
+	for _, m := range []*schema.MetaData{base, a, b} {
+		for _, t := range m.Tables() {
+			names[t.Name] = true
+		}
+	}
+	out := schema.NewMetaData()
+	for _, n := range sortedKeys(names) {
+		t0, ta, tb := base.Table(n), a.Table(n), b.Table(n)
+		var pick *schema.Table
+		switch {
+		case same(ta, t0):
+			pick = tb
+		case same(tb, t0), same(ta, tb):
+			pick = ta
+		default:
+			return nil, fmt.Errorf("table %s is changed on both branches", n)
+		}
+		if pick != nil {
+			if err := out.Add(pick.Clone()); err != nil {
 				return nil, err
 			}
 		}

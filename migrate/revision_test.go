@@ -176,3 +176,46 @@ func TestDirChecksum(t *testing.T) {
 		t.Fatalf("no sum file: %v", err)
 	}
 }
+
+// TestMergeSnapshot: a merge revision's schema takes each branch's
+// changes over their common ancestor.
+func TestMergeSnapshot(t *testing.T) {
+	base := dropParent(true)         // child (with parent_id) and parent
+	left := dropParent(false)        // parent and the FK column dropped
+	right := md(append(tables(base), // a new table on the other branch
+		&schema.Table{Name: "extra", Columns: []*schema.Column{id()}, PrimaryKey: pk()})...)
+	r0 := &migrate.Revision{ID: "r0", Snapshot: base}
+	rl := &migrate.Revision{ID: "rl", Parents: []string{"r0"}, Snapshot: left}
+	rr := &migrate.Revision{ID: "rr", Parents: []string{"r0"}, Snapshot: right}
+	g, err := migrate.NewGraph([]*migrate.Revision{r0, rl, rr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := g.Merge("rm", "merge", []string{"rl", "rr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tb := range m.Snapshot.Tables() {
+		names = append(names, tb.Name)
+	}
+	if !slices.Equal(names, []string{"child", "extra"}) || m.Snapshot.Table("child").Column("parent_id") != nil {
+		t.Fatalf("merged schema: %v", names)
+	}
+	// both branches change the same table: an error
+	conflict := dropParent(true).Clone()
+	conflict.Table("child").Comment = "changed"
+	rc := &migrate.Revision{ID: "rc", Parents: []string{"r0"}, Snapshot: conflict}
+	g2, _ := migrate.NewGraph([]*migrate.Revision{r0, rl, rc})
+	if _, err := g2.Merge("x", "m", []string{"rl", "rc"}); err == nil {
+		t.Fatal("conflicting branches merged")
+	}
+}
+
+func tables(m *schema.MetaData) []*schema.Table {
+	var out []*schema.Table
+	for _, t := range m.Tables() {
+		out = append(out, t.Clone())
+	}
+	return out
+}

@@ -9,6 +9,7 @@
 //
 //	strata init                                    create the revision directory
 //	strata revision -m MSG [--autogenerate]        write a new revision after the head
+//	                [--head REV] [--depends-on REV]  (or start a branch after REV)
 //	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head)
 //	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -1)
 //	strata current | history | heads               show the state
@@ -243,8 +244,9 @@ func (a *app) initCmd() *cobra.Command {
 }
 
 func (a *app) revisionCmd() *cobra.Command {
-	var msg, id string
+	var msg, id, head string
 	var auto bool
+	var dependsOn []string
 	c := &cobra.Command{
 		Use:   "revision",
 		Short: "Write a new revision after the head",
@@ -255,13 +257,26 @@ func (a *app) revisionCmd() *cobra.Command {
 				return err
 			}
 			prev, heads, err := g.HeadSchema()
+			if head != "" {
+				// start a branch after the given revision (or a new base)
+				if heads, err = g.Resolve(head); err == nil {
+					prev, err = g.SchemaBefore(&migrate.Revision{Parents: heads})
+				}
+			}
 			if err != nil {
 				return err
+			}
+			for i, dep := range dependsOn {
+				ids, err := g.Resolve(dep)
+				if err != nil || len(ids) != 1 {
+					return usageError{fmt.Errorf("--depends-on %s: must name one revision (%v)", dep, err)}
+				}
+				dependsOn[i] = ids[0]
 			}
 			if id == "" {
 				id = a.newID()
 			}
-			r := &migrate.Revision{ID: id, Parents: heads, Message: msg, Snapshot: prev}
+			r := &migrate.Revision{ID: id, Parents: heads, DependsOn: dependsOn, Message: msg, Snapshot: prev}
 			if auto {
 				models, err := a.loadModels()
 				if err != nil {
@@ -270,6 +285,7 @@ func (a *app) revisionCmd() *cobra.Command {
 				if r, err = migrate.Autogenerate(prev, models, id, msg, heads); err != nil {
 					return err
 				}
+				r.DependsOn = dependsOn
 				if len(r.Upgrade) == 0 {
 					fmt.Fprintln(cmd.OutOrStdout(), "No changes detected; no revision written.")
 					return nil
@@ -296,6 +312,8 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
 	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
 	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
+	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
 	return c
 }
 
