@@ -41,7 +41,23 @@ type Alterer interface {
 	DropCheck(t *schema.Table, c *schema.Check) ([]string, error)
 	// SetTableComment sets (or, with "", removes) a table's comment.
 	SetTableComment(t *schema.Table, comment string) ([]string, error)
+	// RenameConstraint renames a primary key, unique constraint, foreign
+	// key, check or index of a table from one name to another; before and
+	// after are the table before and after the rename.
+	RenameConstraint(before, after *schema.Table, kind ObjectKind, from, to string) ([]string, error)
 }
+
+// ObjectKind names a kind of named table object.
+type ObjectKind string
+
+// The kinds of named table objects.
+const (
+	PrimaryKeyObject ObjectKind = "primary_key"
+	UniqueObject     ObjectKind = "unique"
+	ForeignKeyObject ObjectKind = "foreign_key"
+	CheckObject      ObjectKind = "check"
+	IndexObject      ObjectKind = "index"
+)
 
 // Rebuild is a table rebuild as a [Rebuilder] renders it: the way to make
 // a change that ALTER TABLE cannot make. The caller runs Before outside

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -311,6 +312,7 @@ type opJSON struct {
 	Table       string              `json:"table,omitempty"`
 	From        string              `json:"from,omitempty"`
 	To          string              `json:"to,omitempty"`
+	Kind        string              `json:"kind,omitempty"`
 	Enum        *typeJSON           `json:"enum,omitempty"`
 	Definition  *tableJSON          `json:"definition,omitempty"`
 	Column      *columnJSON         `json:"column,omitempty"`
@@ -353,6 +355,8 @@ func encOp(op Op) (*opJSON, error) {
 		j.Table, j.Old, j.New = o.Table, encColumn(o.Old), encColumn(o.New)
 	case RenameColumn:
 		j.Table, j.From, j.To = o.Table, o.From, o.To
+	case RenameConstraint:
+		j.Table, j.Kind, j.From, j.To = o.Table, string(o.Kind), o.From, o.To
 	case AddUnique:
 		j.Table, j.Unique = o.Table, encUnique(o.Unique)
 	case DropUnique:
@@ -456,6 +460,11 @@ func decOp(j *opJSON) (Op, error) {
 	case "rename_column":
 		err = need(j.From != "" && j.To != "", "from and to")
 		op = RenameColumn{Table: j.Table, From: j.From, To: j.To}
+	case "rename_constraint":
+		k := dialect.ObjectKind(j.Kind)
+		err = need(j.From != "" && j.To != "" && slices.Contains([]dialect.ObjectKind{dialect.PrimaryKeyObject, dialect.UniqueObject,
+			dialect.ForeignKeyObject, dialect.CheckObject, dialect.IndexObject}, k), "from, to and a kind (primary_key, unique, foreign_key, check, index)")
+		op = RenameConstraint{Table: j.Table, Kind: k, From: j.From, To: j.To}
 	case "add_unique", "drop_unique":
 		if err = need(j.Unique != nil, "unique"); err == nil {
 			u := &schema.Unique{Name: j.Unique.Name, Columns: j.Unique.Columns}

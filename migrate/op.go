@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -91,6 +92,16 @@ type AlterColumn struct {
 // RenameColumn renames a column.
 type RenameColumn struct {
 	Table    string
+	From, To string
+}
+
+// RenameConstraint renames a primary key, unique constraint, foreign key,
+// check or index (Kind) of a table. The planner emits it when an object's
+// definition is unchanged but its name is not (a table renamed under a
+// naming convention renames its constraints too).
+type RenameConstraint struct {
+	Table    string
+	Kind     dialect.ObjectKind
 	From, To string
 }
 
@@ -187,6 +198,7 @@ func (AddColumn) Name() string              { return "add_column" }
 func (DropColumn) Name() string             { return "drop_column" }
 func (AlterColumn) Name() string            { return "alter_column" }
 func (RenameColumn) Name() string           { return "rename_column" }
+func (RenameConstraint) Name() string       { return "rename_constraint" }
 func (AddUnique) Name() string              { return "add_unique" }
 func (DropUnique) Name() string             { return "drop_unique" }
 func (AddCheck) Name() string               { return "add_check" }
@@ -212,6 +224,9 @@ func (o AlterColumn) Inverse() (Op, error) {
 }
 func (o RenameColumn) Inverse() (Op, error) {
 	return RenameColumn{Table: o.Table, From: o.To, To: o.From}, nil
+}
+func (o RenameConstraint) Inverse() (Op, error) {
+	return RenameConstraint{Table: o.Table, Kind: o.Kind, From: o.To, To: o.From}, nil
 }
 func (o AddUnique) Inverse() (Op, error)      { return DropUnique(o), nil }
 func (o DropUnique) Inverse() (Op, error)     { return AddUnique(o), nil }
@@ -271,6 +286,9 @@ func (o AlterColumn) String() string {
 }
 func (o RenameColumn) String() string {
 	return "rename column " + o.Table + "." + o.From + " to " + o.To
+}
+func (o RenameConstraint) String() string {
+	return fmt.Sprintf("rename %s %s on %s to %s", strings.ReplaceAll(string(o.Kind), "_", " "), o.From, o.Table, o.To)
 }
 func (o AddUnique) String() string  { return "add unique " + o.Unique.Name + " on " + o.Table }
 func (o DropUnique) String() string { return "drop unique " + o.Unique.Name + " on " + o.Table }
@@ -420,6 +438,50 @@ func (o RenameColumn) Apply(m *schema.MetaData) error {
 		}
 	}
 	return nil
+}
+
+func (o RenameConstraint) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	var names []*string
+	switch o.Kind {
+	case dialect.PrimaryKeyObject:
+		if t.PrimaryKey != nil {
+			names = append(names, &t.PrimaryKey.Name)
+		}
+	case dialect.UniqueObject:
+		for _, u := range t.Uniques {
+			names = append(names, &u.Name)
+		}
+	case dialect.ForeignKeyObject:
+		for _, f := range t.ForeignKeys {
+			names = append(names, &f.Name)
+		}
+	case dialect.CheckObject:
+		for _, c := range t.Checks {
+			names = append(names, &c.Name)
+		}
+	case dialect.IndexObject:
+		for _, x := range t.Indexes {
+			names = append(names, &x.Name)
+		}
+	default:
+		return mismatch("unknown object kind %q", o.Kind)
+	}
+	for _, n := range names {
+		if *n == o.To {
+			return mismatch("%s %s exists already on %s", o.Kind, o.To, o.Table)
+		}
+	}
+	for _, n := range names {
+		if *n == o.From {
+			*n = o.To
+			return nil
+		}
+	}
+	return mismatch("no %s %s on %s", o.Kind, o.From, o.Table)
 }
 
 // addNamed and dropNamed edit one of a table's constraint lists.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -233,6 +234,43 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			ops = append(ops, DropColumn{Table: t.Name, Column: &col})
 		}
 	}
+	// Objects whose definition is unchanged but whose name is are renamed
+	// (a renamed table's convention names, say), not dropped and re-added.
+	if w.PrimaryKey != nil && t.PrimaryKey != nil && w.PrimaryKey.Name != t.PrimaryKey.Name && slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns) {
+		ops = append(ops, RenameConstraint{Table: t.Name, Kind: dialect.PrimaryKeyObject, From: w.PrimaryKey.Name, To: t.PrimaryKey.Name})
+		w = w.Clone()
+		w.PrimaryKey.Name = t.PrimaryKey.Name
+	}
+	var rops []Op
+	var wu []*schema.Unique
+	wu, rops = matchRenames(t.Name, dialect.UniqueObject, w.Uniques, t.Uniques, uniqueName,
+		func(u schema.Unique, n string) *schema.Unique { u.Name = n; return &u },
+		func(a, b *schema.Unique) bool { return slices.Equal(a.Columns, b.Columns) })
+	ops = append(ops, rops...)
+	var wc []*schema.Check
+	wc, rops = matchRenames(t.Name, dialect.CheckObject, w.Checks, t.Checks, checkName,
+		func(c schema.Check, n string) *schema.Check { c.Name = n; return &c },
+		func(a, b *schema.Check) bool { return schema.NormalizeExpr(a.Expr) == schema.NormalizeExpr(b.Expr) })
+	ops = append(ops, rops...)
+	var wx []*schema.Index
+	wx, rops = matchRenames(t.Name, dialect.IndexObject, w.Indexes, t.Indexes, indexName,
+		func(x schema.Index, n string) *schema.Index { x.Name = n; return &x },
+		func(a, b *schema.Index) bool {
+			return slices.Equal(a.Columns, b.Columns) && a.Unique == b.Unique && schema.NormalizeExpr(a.Where) == schema.NormalizeExpr(b.Where)
+		})
+	ops = append(ops, rops...)
+	var wf []*schema.ForeignKey
+	wf, rops = matchRenames(t.Name, dialect.ForeignKeyObject, w.ForeignKeys, t.ForeignKeys, fkName,
+		func(f schema.ForeignKey, n string) *schema.ForeignKey { f.Name = n; return &f },
+		func(a, b *schema.ForeignKey) bool {
+			return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns) &&
+				a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate && a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
+		})
+	ops = append(ops, rops...)
+	if len(ops) > 0 {
+		w = w.Clone()
+		w.Uniques, w.Checks, w.Indexes, w.ForeignKeys = wu, wc, wx, wf
+	}
 	switch {
 	case (w.PrimaryKey == nil) != (t.PrimaryKey == nil),
 		w.PrimaryKey != nil && (w.PrimaryKey.Name != t.PrimaryKey.Name || !slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns)):
@@ -269,6 +307,31 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			return true
 		})
 	return ops, nil
+}
+
+// matchRenames pairs objects of w whose name is gone from t with objects
+// of t whose name is new, when their definitions are the same; it returns
+// w with those renamed and the rename operations.
+func matchRenames[T any](table string, kind dialect.ObjectKind, w, t []*T, name func(*T) string, rename func(T, string) *T, same func(a, b *T) bool) ([]*T, []Op) {
+	out := slices.Clone(w)
+	var ops []Op
+	used := map[int]bool{}
+	has := func(l []*T, n string) bool { return slices.ContainsFunc(l, func(x *T) bool { return name(x) == n }) }
+	for i, x := range w {
+		if has(t, name(x)) {
+			continue
+		}
+		for j, y := range t {
+			if used[j] || has(w, name(y)) || !same(x, y) {
+				continue
+			}
+			used[j] = true
+			out[i] = rename(*x, name(y))
+			ops = append(ops, RenameConstraint{Table: table, Kind: kind, From: name(x), To: name(y)})
+			break
+		}
+	}
+	return out, ops
 }
 
 // diffNamed compares two lists of named objects: removed ones are dropped,
@@ -388,6 +451,9 @@ type node struct {
 	phase                    int
 	table, name              string
 	provides, removes, needs []obj
+	// rename: what it removes lives on under a new name, so what depends
+	// on it need not go first.
+	rename bool
 }
 
 // The phases break ties: drops (most dependent first), then creates.
@@ -399,6 +465,7 @@ const (
 	phDropColumn
 	phDropTable
 	phDropEnum
+	phRenameConstraint
 	phCreateEnum
 	phCreateTable
 	phAddColumn
@@ -442,6 +509,15 @@ func describe(op Op, want map[obj][]obj) node {
 		needsOf(n.provides...)
 	case SetTableComment:
 		n.phase, n.table = phComment, o.Table
+	case RenameConstraint:
+		n.phase, n.table, n.name, n.rename = phRenameConstraint, o.Table, o.To, true
+		mk := map[dialect.ObjectKind]func(t, n string) obj{dialect.PrimaryKeyObject: keyObj, dialect.UniqueObject: keyObj,
+			dialect.ForeignKeyObject: fkObj, dialect.CheckObject: checkObj, dialect.IndexObject: indexObj}[o.Kind]
+		if mk != nil {
+			n.removes = []obj{mk(o.Table, o.From)}
+			n.provides = []obj{mk(o.Table, o.To)}
+			needsOf(n.provides...)
+		}
 	case AddUnique:
 		n.phase, n.table, n.name, n.provides = phAddUnique, o.Table, o.Unique.Name, []obj{keyObj(o.Table, o.Unique.Name)}
 		needsOf(n.provides...)
@@ -502,6 +578,9 @@ func graph(nodes []node, have map[obj][]obj) [][]int {
 			}
 		}
 		for _, o := range n.removes {
+			if n.rename {
+				break
+			}
 			for _, d := range dependents[o] {
 				if r, ok := remover[d]; ok {
 					dep(i, r) // dropped after what needs it

@@ -106,6 +106,7 @@ func planCases() []planCase {
 		{"cycle", schema.NewMetaData(), cycle()},
 		{"unique_same_revision", parentChild(false, false), parentChild(true, true)},
 		{"drop_parent", dropParent(true), dropParent(false)},
+		{"renames", renameModels(false), renameModels(true)},
 	}
 }
 
@@ -123,11 +124,12 @@ func opLines(ops []migrate.Op) string {
 func TestPlanOrdering(t *testing.T) {
 	for _, c := range planCases() {
 		t.Run(c.name, func(t *testing.T) {
-			up, err := migrate.Plan(c.from, c.to, migrate.PlanOptions{})
+			renames := migrate.RenameHints(c.to)
+			up, err := migrate.Plan(c.from, c.to, migrate.PlanOptions{Renames: renames})
 			if err != nil {
 				t.Fatal(err)
 			}
-			down, err := migrate.Plan(c.to, c.from, migrate.PlanOptions{})
+			down, err := migrate.Plan(c.to, c.from, migrate.PlanOptions{Renames: migrate.InvertRenames(renames)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +155,7 @@ func TestPlanOrdering(t *testing.T) {
 			}
 			golden.Check(t, "plan_"+c.name+".golden", b.String())
 			// determinism: planning again gives the same list
-			again, _ := migrate.Plan(c.from, c.to, migrate.PlanOptions{})
+			again, _ := migrate.Plan(c.from, c.to, migrate.PlanOptions{Renames: renames})
 			if opLines(again) != opLines(up) {
 				t.Fatal("plan is not deterministic")
 			}

@@ -194,6 +194,10 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 			return nil, nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change the values of enum type %s in place (not supported yet)", o.New.Type.EnumName))
 		}
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AlterColumn(t, o.Old, o.New) })
+	case RenameConstraint:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) {
+			return a.RenameConstraint(t, next.Table(o.Table), o.Kind, o.From, o.To)
+		})
 	case AddUnique:
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddUnique(t, o.Unique) })
 	case DropUnique:

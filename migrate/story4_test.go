@@ -224,3 +224,80 @@ func TestUpgradeRoundTripRich(t *testing.T) {
 		}
 	})
 }
+
+// renameModels is parent/child, or after the renames owner/child with the
+// foreign key column renamed: the naming convention renames the primary
+// key, the foreign key and the index with them.
+func renameModels(renamed bool) *schema.MetaData {
+	parent, col := "parent", "parent_id"
+	if renamed {
+		parent, col = "owner", "owner_id"
+	}
+	p := &schema.Table{Name: parent, Columns: []*schema.Column{id(), {Name: "name", Type: schema.Varchar(40)}}, PrimaryKey: pk(),
+		Uniques: []*schema.Unique{{Columns: []string{"name"}}}}
+	c := &schema.Table{Name: "child", Columns: []*schema.Column{id(), {Name: col, Type: schema.BigInt()}}, PrimaryKey: pk(),
+		ForeignKeys: []*schema.ForeignKey{{Columns: []string{col}, RefTable: parent, RefColumns: []string{"id"}, OnDelete: schema.Cascade}},
+		Indexes:     []*schema.Index{{Columns: []string{col}}}}
+	if renamed {
+		p.RenamedFrom, c.Columns[1].RenamedFrom = "parent", "parent_id"
+	}
+	return md(p, c)
+}
+
+// TestRenames renames a table and a column by declared hints: the rows stay,
+// constraints follow under their new convention names, and the round trip
+// passes.
+func TestRenames(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2 := renameModels(false), renameModels(true)
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := migrate.Autogenerate(r1.Snapshot, v2, "0002", "rename", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r2.Destructive()) > 0 {
+			t.Fatalf("renames flagged destructive: %v\n%s", r2.Destructive(), opLines(r2.Upgrade))
+		}
+		g := writeDir(t, r1, r2)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		if err := m.Upgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(expr.T("parent")).Columns("id", "name").Values(1, "p")); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(expr.T("child")).Columns("id", "parent_id").Values(1, 1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "owner") != 1 || count(t, db, "child") != 1 {
+			t.Fatal("rows lost in the rename")
+		}
+		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+			t.Fatalf("drift after renames: %v %v", d, err)
+		}
+		live, err := engine.Inspect(ctx, db, m.InspectOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ops, err := migrate.Plan(live, v2, migrate.PlanOptions{Normalize: tg.Dialect.Normalize}); err != nil || len(ops) != 0 {
+			t.Fatalf("autogenerate after the renames: %v %v", opLines(ops), err)
+		}
+		if err := exec(t, db, expr.Delete(expr.T("owner")).All()); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "child"); n != 0 {
+			t.Fatalf("cascade lost in the rename: %d children", n)
+		}
+		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -90,6 +90,43 @@ func (d *Dialect) SetTableComment(t *schema.Table, comment string) ([]string, er
 	return []string{string(appendString(b, comment))}, nil
 }
 
+// RenameConstraint renders: nothing for a primary key (MariaDB calls every
+// one PRIMARY); ALTER TABLE ... RENAME INDEX for a unique constraint or an
+// index; a drop and an add for a foreign key or a check, which MariaDB
+// cannot rename.
+func (d *Dialect) RenameConstraint(before, after *schema.Table, kind dialect.ObjectKind, from, to string) ([]string, error) {
+	switch kind {
+	case dialect.PrimaryKeyObject:
+		return nil, nil
+	case dialect.UniqueObject, dialect.IndexObject:
+		b := append(d.alterTable(before.Name), "RENAME INDEX "...)
+		b = d.AppendIdent(b, from)
+		b = append(b, " TO "...)
+		return []string{string(d.AppendIdent(b, to))}, nil
+	case dialect.ForeignKeyObject:
+		old, nw := before.ForeignKey(from), after.ForeignKey(to)
+		if old == nil || nw == nil {
+			return nil, fmt.Errorf("mysql: rename of unknown foreign key %s of %s", from, before.Name)
+		}
+		drop, err := d.DropForeignKey(before, old)
+		if err != nil {
+			return nil, err
+		}
+		add, err := d.AddForeignKey(after, nw)
+		return append(drop, add...), err
+	case dialect.CheckObject:
+		for _, c := range before.Checks {
+			if c.Name == from {
+				drop, _ := d.DropCheck(before, c)
+				add, err := d.AddCheck(after, &schema.Check{Name: to, Expr: c.Expr})
+				return append(drop, add...), err
+			}
+		}
+		return nil, fmt.Errorf("mysql: rename of unknown check %s of %s", from, before.Name)
+	}
+	return nil, fmt.Errorf("mysql: rename of unknown object kind %q", kind)
+}
+
 // Lock takes GET_LOCK(name, seconds): a lock held by the connection until
 // RELEASE_LOCK or the connection ends.
 func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait time.Duration) (func(context.Context) error, error) {

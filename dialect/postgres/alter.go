@@ -177,6 +177,21 @@ func (d *Dialect) SetTableComment(t *schema.Table, comment string) ([]string, er
 	return []string{string(d.AppendString(b, comment))}, nil
 }
 
+// RenameConstraint renders ALTER INDEX ... RENAME TO for an index and
+// ALTER TABLE ... RENAME CONSTRAINT otherwise (which renames the index of
+// a primary key or unique constraint with it).
+func (d *Dialect) RenameConstraint(before, after *schema.Table, kind dialect.ObjectKind, from, to string) ([]string, error) {
+	if kind == dialect.IndexObject {
+		b := d.AppendIdent([]byte("ALTER INDEX "), from)
+		b = append(b, " RENAME TO "...)
+		return []string{string(d.AppendIdent(b, to))}, nil
+	}
+	b := append(d.alterTable(before.Name), "RENAME CONSTRAINT "...)
+	b = d.AppendIdent(b, from)
+	b = append(b, " TO "...)
+	return []string{string(d.AppendIdent(b, to))}, nil
+}
+
 // Lock takes a session-level advisory lock keyed by hashtext(name),
 // polling pg_try_advisory_lock until it is granted or wait has passed.
 func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait time.Duration) (func(context.Context) error, error) {

@@ -124,6 +124,25 @@ func (d *Dialect) DropCheck(t *schema.Table, c *schema.Check) ([]string, error) 
 // SetTableComment returns no statements: SQLite keeps no comments.
 func (d *Dialect) SetTableComment(*schema.Table, string) ([]string, error) { return nil, nil }
 
+// RenameConstraint drops and recreates an index under its new name;
+// constraints live in the table's CREATE TABLE text, so renaming one needs
+// a rebuild.
+func (d *Dialect) RenameConstraint(before, after *schema.Table, kind dialect.ObjectKind, from, to string) ([]string, error) {
+	if kind == dialect.IndexObject {
+		for _, x := range after.Indexes {
+			if x.Name == to {
+				create, err := dialect.CreateIndexSQL(d, after, x)
+				if err != nil {
+					return nil, err
+				}
+				return []string{string(d.AppendIdent([]byte("DROP INDEX "), from)), create}, nil
+			}
+		}
+		return nil, fmt.Errorf("sqlite: rename of unknown index %s of %s", from, before.Name)
+	}
+	return nil, d.rebuildNeeded(fmt.Sprintf("rename constraint %s of table %s", from, before.Name))
+}
+
 // RebuildTable renders SQLite's documented procedure for changes ALTER
 // TABLE cannot make (https://sqlite.org/lang_altertable.html, "Making
 // Other Kinds Of Table Schema Changes"): with foreign keys off (outside
