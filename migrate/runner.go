@@ -238,6 +238,22 @@ func (s *session) rows(ctx context.Context) (map[string]versionRow, error) {
 	return out, rows.Err()
 }
 
+// known is rows, failing if the database records a revision the graph
+// does not hold (a revision file deleted or from another branch of the
+// code): neither direction can know what it did.
+func (s *session) known(ctx context.Context) (map[string]versionRow, error) {
+	rows, err := s.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range sortedKeys(rows) {
+		if s.m.g.Revision(id) == nil {
+			return nil, fmt.Errorf("%w: the database records revision %s, which the revision directory does not hold", ErrUnknownRevision, id)
+		}
+	}
+	return rows, nil
+}
+
 // Current returns the applied revisions that no other applied revision
 // follows (the database's heads), sorted; none for an empty database.
 func (m *Migrator) Current(ctx context.Context) ([]string, error) {
@@ -285,7 +301,7 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 	}
 	need := m.g.Ancestors(ids...)
 	return m.withLock(ctx, func(s *session) error {
-		rows, err := s.rows(ctx)
+		rows, err := s.known(ctx)
 		if err != nil {
 			return err
 		}
@@ -329,7 +345,7 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 // stay applied), or "-1" (undo the last applied revision).
 func (m *Migrator) Downgrade(ctx context.Context, target string) error {
 	return m.withLock(ctx, func(s *session) error {
-		rows, err := s.rows(ctx)
+		rows, err := s.known(ctx)
 		if err != nil {
 			return err
 		}

@@ -159,3 +159,17 @@ func TestRoundTripCatchesWrongDowngrade(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownAppliedRevision(t *testing.T) {
+	tg := testdb.New(t, "sqlite")
+	ctx := context.Background()
+	r1, _ := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
+	db := open(t, tg)
+	if err := migrate.New(db, writeDir(t, r1)).Upgrade(ctx, "head"); err != nil {
+		t.Fatal(err)
+	}
+	empty, _ := migrate.NewGraph(nil)
+	if err := migrate.New(db, empty).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnknownRevision) {
+		t.Fatalf("upgrade with a revision missing from the directory: %v", err)
+	}
+}
