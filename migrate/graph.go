@@ -349,3 +349,27 @@ func (g *Graph) History() []string {
 	}
 	return out
 }
+
+// Verify checks every revision against its snapshot without a database:
+// the upgrade applied to the schema before it must give its snapshot, and
+// the downgrade applied to the snapshot must give the schema before it
+// (raw SQL and Go steps are opaque and count as no schema change). It
+// returns one line per problem; a hand-edited revision whose snapshot was
+// not updated shows here.
+func (g *Graph) Verify() []string {
+	var out []string
+	for _, r := range g.order {
+		before, err := g.SchemaBefore(r)
+		if err != nil {
+			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
+			continue
+		}
+		if err := checkExact(before, r.Upgrade, r.Snapshot); err != nil {
+			out = append(out, fmt.Sprintf("revision %s: upgrade: %v", r.ID, err))
+		}
+		if err := checkExact(r.Snapshot, r.Downgrade, before); err != nil {
+			out = append(out, fmt.Sprintf("revision %s: downgrade: %v", r.ID, err))
+		}
+	}
+	return out
+}

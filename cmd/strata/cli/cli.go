@@ -540,6 +540,10 @@ func (a *app) checkCmd() *cobra.Command {
 				return err
 			}
 			var problems int
+			for _, p := range g.Verify() {
+				fmt.Fprintf(out, "revision does not match its snapshot: %s\n", p)
+				problems++
+			}
 			if a.cfg.Models != nil || a.models != "" {
 				models, err := a.loadModels()
 				if err != nil {
