@@ -108,7 +108,7 @@ func dirty(st *state) bool {
 	return false
 }
 
-func (s *Session) plan() (*flushPlan, error) {
+func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 	rank, err := s.f.order()
 	if err != nil {
 		return nil, err
@@ -126,7 +126,19 @@ func (s *Session) plan() (*flushPlan, error) {
 				p.updates = append(p.updates, st)
 			}
 		case Deleted:
-			p.deletes = append(p.deletes, st)
+			if !st.gone {
+				p.deletes = append(p.deletes, st)
+			}
+		}
+	}
+	if rp != nil {
+		for _, st := range rp.ghosts {
+			switch {
+			case st.status == Deleted:
+				p.deletes = append(p.deletes, st)
+			case st.status == Persistent && dirty(st):
+				p.updates = append(p.updates, st)
+			}
 		}
 	}
 	byRank := func(list []*state, desc bool) {
@@ -186,14 +198,23 @@ func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false
 // and no transaction open, a flush that needs a single statement sends it
 // alone, in autocommit: one round trip, and atomic all the same.
 func (s *Session) flushTx(ctx context.Context, commit bool) error {
-	p, err := s.plan()
+	var u undo
+	hadTx := s.tx != nil
+	rp, err := s.prepareRelations(ctx, &u)
 	if err != nil {
+		u.run()
 		return err
 	}
-	if p.empty() {
+	p, err := s.plan(rp)
+	if err != nil {
+		u.run()
+		return err
+	}
+	if p.empty() && len(rp.gone) == 0 {
+		s.afterFlush(rp)
 		return nil
 	}
-	run := func(ctx context.Context, _ *ChangeSet) error { return s.write(ctx, p, commit) }
+	run := func(ctx context.Context, _ *ChangeSet) error { return s.write(ctx, p, rp, commit, hadTx, &u) }
 	if len(s.f.cfg.flushHooks) == 0 {
 		return run(ctx, nil)
 	}
@@ -218,9 +239,10 @@ type step struct {
 	run   func(ctx context.Context, ex engine.Executor, u *undo) error
 }
 
-func (s *Session) write(ctx context.Context, p *flushPlan, commit bool) error {
-	var u undo
-	if err := s.runObjectHooks(ctx, p, &u); err != nil {
+// hadTx says whether the transaction was open before this flush (a
+// transaction the flush opened itself, to read, needs no savepoint).
+func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, hadTx bool, u *undo) error {
+	if err := s.runObjectHooks(ctx, p, u); err != nil {
 		u.run()
 		return err
 	}
@@ -231,26 +253,43 @@ func (s *Session) write(ctx context.Context, p *flushPlan, commit bool) error {
 			}
 		}
 	}
-	ups, err := prepareUpdates(p.updates, &u)
+	d := s.f.db.Dialect()
+	// Inserts first. Updates and deletes are planned now when nothing can
+	// change them; after the inserts when parents inserted by this flush
+	// hand their generated keys to persistent children.
+	steps, err := s.insertSteps(d, p.inserts, rp)
 	if err != nil {
 		u.run()
 		return err
 	}
-	d := s.f.db.Dialect()
-	steps, err := s.steps(d, p, ups)
-	if err != nil {
-		u.run()
-		return err
+	var ups []updateRow
+	restPlanned := len(rp.deferred) == 0
+	if restPlanned {
+		if ups, err = prepareUpdates(p.updates, u); err != nil {
+			u.run()
+			return err
+		}
+		rest, err := s.restSteps(d, p, ups)
+		if err != nil {
+			u.run()
+			return err
+		}
+		steps = append(steps, rest...)
 	}
 	n := 0
 	for _, st := range steps {
 		n += st.stmts
+	}
+	if !restPlanned {
+		n += 2 // at least: the transaction is needed
 	}
 
 	var ex engine.Executor
 	var sp *engine.Tx
 	ownTx := false
 	switch {
+	case s.tx != nil && !hadTx:
+		ex, ownTx = s.tx, true
 	case s.tx != nil:
 		if sp, err = s.tx.Begin(ctx); err != nil {
 			u.run()
@@ -292,8 +331,39 @@ func (s *Session) write(ctx context.Context, p *flushPlan, commit bool) error {
 		return fmt.Errorf("orm: flush rolled back, session unchanged: %w", err)
 	}
 	for _, st := range steps {
-		if err := st.run(ctx, ex, &u); err != nil {
+		if err := rp.syncDeferred(u); err != nil {
 			return fail(err)
+		}
+		if err := st.run(ctx, ex, u); err != nil {
+			return fail(err)
+		}
+	}
+	if !restPlanned {
+		if err := rp.syncDeferred(u); err != nil {
+			return fail(err)
+		}
+		if len(rp.deferred) > 0 {
+			return fail(fmt.Errorf("orm: %d foreign keys could not be set: their parents were not inserted", len(rp.deferred)))
+		}
+		// persistent objects the new keys made dirty join the updates
+		updates := p.updates
+		for _, st := range rp.movedToNew {
+			if st.status == Persistent && !slices.Contains(updates, st) && dirty(st) {
+				updates = append(updates, st)
+			}
+		}
+		var err error
+		if ups, err = prepareUpdates(updates, u); err != nil {
+			return fail(err)
+		}
+		rest, err := s.restSteps(d, p, ups)
+		if err != nil {
+			return fail(err)
+		}
+		for _, st := range rest {
+			if err := st.run(ctx, ex, u); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	if sp != nil {
@@ -311,11 +381,32 @@ func (s *Session) write(ctx context.Context, p *flushPlan, commit bool) error {
 		r.st.snap = r.st.m.snapshot(r.st.ptr)
 	}
 	for _, st := range p.deletes {
+		if st.ghost {
+			continue
+		}
 		s.forget(st)
 		st.snap = nil // the row is gone (unless the transaction rolls back)
 		s.detach(st)
 	}
+	s.afterFlush(rp)
 	return nil
+}
+
+// afterFlush moves on what relationships changed: objects the database
+// deleted by itself are detached, owners whose relationships changed get
+// new snapshots.
+func (s *Session) afterFlush(rp *relPlan) {
+	for _, st := range rp.gone {
+		st.gone = false
+		s.forget(st)
+		st.snap = nil
+		s.detach(st)
+	}
+	for _, st := range rp.touched {
+		if st.status == Persistent {
+			st.snap = st.m.snapshot(st.ptr)
+		}
+	}
 }
 
 // prepareUpdates applies onupdate rules and version bumps to the objects
@@ -362,11 +453,11 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 	return out, nil
 }
 
-// steps plans the flush's statements.
-func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]step, error) {
+// insertSteps plans the flush's INSERTs.
+func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) ([]step, error) {
 	out := make([]step, 0, 4)
-	for _, group := range groupByMapper(p.inserts) {
-		levels, err := selfLevels(group[0].m, group)
+	for _, group := range groupByMapper(inserts) {
+		levels, err := selfLevels(group[0].m, group, rp.levels)
 		if err != nil {
 			return nil, err
 		}
@@ -377,6 +468,12 @@ func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]ste
 			out = append(out, insertSteps(d, level)...)
 		}
 	}
+	return out, nil
+}
+
+// restSteps plans the flush's UPDATEs and DELETEs.
+func (s *Session) restSteps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]step, error) {
+	var out []step
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
@@ -386,7 +483,7 @@ func (s *Session) steps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]ste
 		i = j
 	}
 	for _, group := range groupByMapper(p.deletes) {
-		levels, err := selfLevels(group[0].m, group)
+		levels, err := selfLevels(group[0].m, group, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -427,7 +524,7 @@ func groupByMapper(list []*state) [][]*state {
 // inserted level by level and deleted in reverse, which is what databases
 // that check foreign keys row by row (MariaDB) need. Rows referencing each
 // other in a cycle are an error. Rows of one level only give nil.
-func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
+func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state, error) {
 	type ref struct{ child, parent []*Field }
 	var refs []ref
 	for _, fk := range m.Table.ForeignKeys {
@@ -444,7 +541,7 @@ func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
 		}
 		refs = append(refs, r)
 	}
-	if len(refs) == 0 || len(rows) < 2 {
+	if (len(refs) == 0 && len(extra) == 0) || len(rows) < 2 {
 		return nil, nil // one level
 	}
 	keyString := func(fields []*Field, ptr unsafe.Pointer) (string, bool) {
@@ -472,6 +569,19 @@ func selfLevels(m *Mapper, rows []*state) ([][]*state, error) {
 		for _, st := range rows {
 			if k, ok := keyString(r.child, st.ptr); ok {
 				if p := byKey[k]; p != nil && p != st {
+					parents[st] = append(parents[st], p)
+				}
+			}
+		}
+	}
+	if len(extra) > 0 {
+		in := make(map[*state]bool, len(rows))
+		for _, st := range rows {
+			in[st] = true
+		}
+		for _, st := range rows {
+			for _, p := range extra[st] {
+				if in[p] && p != st && !slices.Contains(parents[st], p) {
 					parents[st] = append(parents[st], p)
 				}
 			}

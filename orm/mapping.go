@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -78,8 +79,12 @@ type Mapper struct {
 	Version *Field // nil without a version column
 	deep    []*Field
 	cache   sqlCache
-	byCol   map[string]*Field
-	byName  map[string]*Field
+
+	relSpecs     []relSpec   // relationships as declared
+	rels         []*relation // resolved by Registry.resolveLocked
+	resolvedFlag atomic.Bool
+	byCol    map[string]*Field
+	byName   map[string]*Field
 }
 
 // FieldByColumn returns the field mapped to the column, or nil.
@@ -249,6 +254,26 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 					return err
 				}
 				continue
+			}
+			if rf, ok := relFieldOf(sf.Type); ok {
+				if !sf.IsExported() {
+					return fail(name, "relationship field must be exported")
+				}
+				if hasTag && tag != "-" {
+					return fail(name, "a relationship field takes a rel tag, not a db tag")
+				}
+				sp := relSpec{field: name, offset: base + sf.Offset, list: rf.relIsList(), target: rf.relTarget()}
+				if sp.target.Kind() != reflect.Struct {
+					return fail(name, "relationship to %s, which is not a struct type", sp.target)
+				}
+				if err := parseRelTag(sf.Tag.Get("rel"), &sp); err != nil {
+					return fail(name, "%v", err)
+				}
+				m.relSpecs = append(m.relSpecs, sp)
+				continue
+			}
+			if _, ok := sf.Tag.Lookup("rel"); ok {
+				return fail(name, "a rel tag belongs on an orm.Ref or orm.List field")
 			}
 			if !sf.IsExported() {
 				if hasTag && tag != "-" {

@@ -30,8 +30,9 @@ type Query[T any] struct {
 	s   *Session
 	m   *Mapper
 	t   *expr.TableRef
-	sel *expr.SelectStmt
-	err error
+	sel  *expr.SelectStmt
+	err  error
+	with []string
 }
 
 // Select starts a query for T, which must be registered:
@@ -127,6 +128,14 @@ func (q *Query[T]) OrderBy(o ...expr.Order) *Query[T] {
 	return q
 }
 
+// With loads relationships of the results as [Load] does, after All, First
+// or One: one query per relationship and level, never one per object.
+// Each and Iter do not load them.
+func (q *Query[T]) With(paths ...string) *Query[T] {
+	q.with = append(q.with, paths...)
+	return q
+}
+
 // Limit sets LIMIT.
 func (q *Query[T]) Limit(n int64) *Query[T] {
 	if q.sel != nil {
@@ -180,6 +189,9 @@ func (q *Query[T]) All(ctx context.Context) ([]*T, error) {
 		out = append(out, v)
 		return nil
 	})
+	if err == nil && len(q.with) > 0 && len(out) > 0 {
+		err = Load(ctx, q.s, out, q.with...)
+	}
 	return out, err
 }
 
@@ -219,6 +231,11 @@ func (q *Query[T]) single(ctx context.Context, limit int64) (*T, error) {
 		return nil, sqlerr.ErrNotFound
 	case n > 1 && limit == 2:
 		return nil, ErrMultipleRows
+	}
+	if len(q.with) > 0 {
+		if err := Load(ctx, q.s, got, q.with...); err != nil {
+			return nil, err
+		}
 	}
 	return got, nil
 }
@@ -366,6 +383,9 @@ func (l *loader) load(rs *engine.Rows) (unsafe.Pointer, error) {
 		return st.ptr, nil
 	}
 	st := &state{m: l.m, ptr: obj, obj: reflect.NewAt(l.m.Type, obj).Interface(), status: Persistent, key: key}
+	if err := l.s.bindLoaded(st); err != nil {
+		return nil, err
+	}
 	st.snap = l.m.snapshot(obj)
 	l.s.track(st)
 	return obj, nil

@@ -188,6 +188,8 @@ type state struct {
 	status Status
 	snap   unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
 	key    any
+	ghost  bool // a row found by a delete cascade, not tracked by the session
+	gone   bool // deleted by the database itself (passive deletes): no SQL
 }
 
 // Session is a unit of work for one goroutine: an identity map, change
@@ -283,15 +285,20 @@ func (s *Session) Add(obj any) error {
 			delete(s.detached, ptr)
 			d.status = Persistent
 			s.track(d)
-			return nil
+			return s.cascadeAdd(d)
 		}
 		st = &state{m: m, ptr: ptr, obj: obj, status: Pending}
 		s.putState(st)
 		s.order = append(s.order, st)
+		if err := s.cascadeAdd(st); err != nil {
+			s.forget(st)
+			return err
+		}
+		return nil
 	case st.status == Deleted:
 		st.status = Persistent
 	}
-	return nil
+	return s.cascadeAdd(st)
 }
 
 // Delete marks an object for deletion at the next flush. Deleting a
@@ -549,6 +556,9 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 		return nil, err
 	}
 	st := &state{m: m, ptr: probe.UnsafePointer(), obj: probe.Interface(), status: Persistent, key: k}
+	if err := s.bindLoaded(st); err != nil {
+		return nil, err
+	}
 	st.snap = m.snapshot(st.ptr)
 	s.track(st)
 	return st.obj, nil

@@ -1,0 +1,781 @@
+package orm
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+)
+
+// What a flush does with relationships, before it plans statements:
+//
+//  1. save-update: objects reachable from the session's objects through
+//     relationships with save-update become pending;
+//  2. every known Ref and List says which parent each child wants;
+//     children taken out of a List (or a replaced Ref) are orphans:
+//     deleted with delete-orphan, their key set to NULL without (an error
+//     before any SQL when the column is NOT NULL), left alone when they
+//     have moved to another parent;
+//  3. deletes cascade: loaded children of a deleted parent are deleted
+//     (delete) or have their key set to NULL; unloaded ones are left to the
+//     database with passive_deletes, otherwise their keys are read level by
+//     level (one SELECT per relationship and level) and they are deleted
+//     with the rest, one batched DELETE per table;
+//  4. foreign keys are set from the parents' keys; a parent that is still
+//     to be inserted with a generated key gives its children their key
+//     when its INSERT has run (steps read field values when they run).
+
+// relsOf returns m's resolved relationships.
+func (r *Registry) relsOf(m *Mapper) ([]*relation, error) {
+	if m.resolvedFlag.Load() {
+		return m.rels, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.resolveLocked(); err != nil {
+		return nil, err
+	}
+	return m.rels, nil
+}
+
+// bind ties an object's relationship fields to it. Objects read from the
+// database get their relationships marked not loaded.
+func bind(st *state, rels []*relation, fromDB bool) {
+	for _, rel := range rels {
+		if rel.kind == oneToMany {
+			v := rel.listAt(st.ptr)
+			v.b = binding{owner: st.ptr, rel: rel}
+			if fromDB {
+				v.state, v.items = relUnloaded, nil
+			}
+		} else {
+			v := rel.refAt(st.ptr)
+			v.b = binding{owner: st.ptr, rel: rel}
+			if fromDB {
+				v.state, v.v = relUnloaded, nil
+			}
+		}
+	}
+}
+
+// bindLoaded binds an object the session read from the database.
+func (s *Session) bindLoaded(st *state) error {
+	rels, err := s.f.reg.relsOf(st.m)
+	if err != nil {
+		return err
+	}
+	if len(rels) > 0 {
+		bind(st, rels, true)
+	}
+	return nil
+}
+
+// targets returns the objects a known relationship of the object at ptr
+// holds now.
+func targets(rel *relation, ptr unsafe.Pointer) []unsafe.Pointer {
+	if rel.kind == oneToMany {
+		v := rel.listAt(ptr)
+		if v.state == relUnloaded {
+			return nil
+		}
+		return v.items
+	}
+	v := rel.refAt(ptr)
+	if v.state == relUnloaded || v.v == nil {
+		return nil
+	}
+	return []unsafe.Pointer{v.v}
+}
+
+// known reports whether the relationship of the object at ptr is loaded.
+func known(rel *relation, ptr unsafe.Pointer) bool {
+	if rel.kind == oneToMany {
+		return rel.listAt(ptr).state != relUnloaded
+	}
+	return rel.refAt(ptr).state != relUnloaded
+}
+
+// cascadeAdd binds st and makes the transient objects reachable from it
+// through save-update relationships pending.
+func (s *Session) cascadeAdd(st *state) error {
+	work := []*state{st}
+	for len(work) > 0 {
+		cur := work[len(work)-1]
+		work = work[:len(work)-1]
+		rels, err := s.f.reg.relsOf(cur.m)
+		if err != nil {
+			return err
+		}
+		if len(rels) == 0 {
+			continue
+		}
+		bind(cur, rels, false)
+		for _, rel := range rels {
+			if !rel.cascade.has(cascadeSaveUpdate) {
+				continue
+			}
+			for _, p := range targets(rel, cur.ptr) {
+				if s.stateAt(p) != nil {
+					continue
+				}
+				if d := s.detached[p]; d != nil {
+					return fmt.Errorf("orm: %s reaches a detached %s through %s: Add or Merge it first", cur.m.Type.Name(), rel.target.Type.Name(), rel)
+				}
+				nst := &state{m: rel.target, ptr: p, obj: reflect.NewAt(rel.target.Type, p).Interface(), status: Pending}
+				s.putState(nst)
+				s.order = append(s.order, nst)
+				work = append(work, nst)
+			}
+		}
+	}
+	return nil
+}
+
+// relPlan is what prepareRelations found for one flush.
+type relPlan struct {
+	deferred []link              // keys to copy once the parent is inserted
+	ghosts   []*state            // rows found by key only, deleted with the rest
+	gone     []*state            // objects the database deletes by itself (passive)
+	touched  []*state            // owners whose relationships changed: new snapshots after the flush
+	levels   map[*state][]*state // same-table parents of pending rows
+	ghostIdx map[identityKey]*state
+	// persistent children waiting for a new parent's generated key
+	movedToNew []*state
+}
+
+// link is a child wanting a parent (nil: none) through a foreign key.
+type link struct {
+	child, parent *state
+	rel           *relation
+}
+
+type fkSlot struct {
+	child unsafe.Pointer
+	fk    *Field // first column of the foreign key
+}
+
+func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, error) {
+	rp := &relPlan{}
+	hasRels := false
+	for _, st := range s.states.all() {
+		rels, err := s.f.reg.relsOf(st.m)
+		if err != nil {
+			return nil, err
+		}
+		if len(rels) > 0 {
+			hasRels = true
+		}
+	}
+	if !hasRels {
+		return rp, nil
+	}
+	// 1. save-update
+	var roots []*state
+	for _, st := range s.states.all() {
+		if st.status == Pending || st.status == Persistent {
+			roots = append(roots, st)
+		}
+	}
+	for _, st := range roots {
+		if err := s.cascadeAdd(st); err != nil {
+			return nil, err
+		}
+	}
+	// 2. wanted parents and orphans
+	want := map[fkSlot]link{}
+	var order []fkSlot
+	wantParent := func(child, parent unsafe.Pointer, rel *relation) error {
+		cst := s.stateAt(child)
+		if cst == nil {
+			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
+		}
+		var pst *state
+		if parent != nil {
+			if pst = s.stateAt(parent); pst == nil {
+				return fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
+			}
+		}
+		k := fkSlot{child: child, fk: rel.fk[0]}
+		if prev, ok := want[k]; ok {
+			if prev.parent != pst {
+				if prev.parent != nil && pst != nil {
+					return fmt.Errorf("orm: a %s has two parents through %s: %v and %v", rel.child.Type.Name(), rel.fk[0].Column.Name,
+						keyValues(rel.parent, prev.parent.ptr), keyValues(rel.parent, pst.ptr))
+				}
+				if pst == nil {
+					return nil // a removal does not undo a parent set elsewhere
+				}
+			} else {
+				return nil
+			}
+		} else {
+			order = append(order, k)
+		}
+		want[k] = link{child: cst, parent: pst, rel: rel}
+		return nil
+	}
+	type removal struct {
+		child unsafe.Pointer
+		rel   *relation
+		owner *state
+	}
+	var removed []removal
+	for _, st := range s.states.all() {
+		if st.status != Pending && st.status != Persistent {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !known(rel, st.ptr) {
+				continue
+			}
+			var before []unsafe.Pointer
+			if st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			now := targets(rel, st.ptr)
+			if !sameTargets(before, now) && st.status == Persistent {
+				rp.touched = append(rp.touched, st)
+			}
+			switch rel.kind {
+			case manyToOne:
+				if len(now) == 1 {
+					if err := wantParent(st.ptr, now[0], rel); err != nil {
+						return nil, err
+					}
+				} else if len(before) == 1 {
+					if err := wantParent(st.ptr, nil, rel); err != nil {
+						return nil, err
+					}
+				}
+				if len(before) == 1 && (len(now) == 0 || now[0] != before[0]) && rel.cascade.has(cascadeDeleteOrphan) {
+					removed = append(removed, removal{child: before[0], rel: rel, owner: st})
+				}
+			default:
+				for _, c := range now {
+					if err := wantParent(c, st.ptr, rel); err != nil {
+						return nil, err
+					}
+				}
+				for _, c := range before {
+					if !slices.Contains(now, c) {
+						removed = append(removed, removal{child: c, rel: rel, owner: st})
+					}
+				}
+			}
+		}
+	}
+	for _, r := range removed {
+		cst := s.stateAt(r.child)
+		if cst == nil || cst.status == Deleted {
+			continue
+		}
+		if r.rel.kind == manyToOne {
+			// a replaced parent with delete-orphan (the link owned it)
+			if !referencedElsewhere(s, r.child, r.rel) {
+				s.markDeleted(cst)
+			}
+			continue
+		}
+		if l, ok := want[fkSlot{child: r.child, fk: r.rel.fk[0]}]; ok && l.parent != nil && l.parent != r.owner {
+			continue // moved to another parent
+		}
+		if r.rel.cascade.has(cascadeDeleteOrphan) {
+			s.markDeleted(cst)
+			continue
+		}
+		if !r.rel.nullable {
+			return nil, fmt.Errorf("orm: a %s was removed from %s, which would set %s to NULL, but the column is NOT NULL: delete it, give it another parent, or add cascade delete-orphan",
+				r.rel.child.Type.Name(), r.rel, columnList(r.rel.fk))
+		}
+		if err := wantParent(r.child, nil, r.rel); err != nil {
+			return nil, err
+		}
+	}
+	// 3. deletes cascade
+	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
+		return nil, err
+	}
+	// 4. foreign keys
+	for _, k := range order {
+		l := want[k]
+		if l.child.status == Deleted || l.child.gone {
+			continue
+		}
+		ok, err := syncKey(l, u)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			rp.deferred = append(rp.deferred, l)
+			if l.child.status == Persistent {
+				rp.movedToNew = append(rp.movedToNew, l.child)
+			}
+		}
+		if l.parent != nil && l.parent.m == l.child.m {
+			if rp.levels == nil {
+				rp.levels = map[*state][]*state{}
+			}
+			rp.levels[l.child] = append(rp.levels[l.child], l.parent)
+		}
+	}
+	// ordering columns
+	for _, st := range s.states.all() {
+		if st.status != Pending && st.status != Persistent {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.ordering == nil || !known(rel, st.ptr) {
+				continue
+			}
+			for i, c := range rel.listAt(st.ptr).items {
+				f := rel.ordering
+				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if !f.rv(c).Equal(v) {
+					u.set(f, c, v)
+				}
+			}
+		}
+	}
+	return rp, nil
+}
+
+func sameTargets(a, b []unsafe.Pointer) bool { return slices.Equal(a, b) }
+
+func columnList(fs []*Field) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Column.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// referencedElsewhere reports whether another object of the session still
+// holds target through rel.
+func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool {
+	for _, st := range s.states.all() {
+		if st.m != rel.owner || st.status == Deleted {
+			continue
+		}
+		if v := rel.refAt(st.ptr); v.state != relUnloaded && v.v == target {
+			return true
+		}
+	}
+	return false
+}
+
+// markDeleted marks a persistent object deleted, or forgets a pending one.
+func (s *Session) markDeleted(st *state) {
+	switch st.status {
+	case Pending:
+		s.forget(st)
+	case Persistent:
+		st.status = Deleted
+	}
+}
+
+// syncKey copies the parent's key into the child's foreign key, or sets it
+// to NULL without a parent. It reports false when the parent's key is not
+// known yet (a generated key of a pending parent).
+func syncKey(l link, u *undo) (bool, error) {
+	rel := l.rel
+	if l.parent == nil {
+		for _, f := range rel.fk {
+			if !f.Column.Nullable {
+				return false, fmt.Errorf("orm: a %s has no parent through %s, but %s is NOT NULL", rel.child.Type.Name(), rel, f.Column.Name)
+			}
+			if !f.rv(l.child.ptr).IsZero() {
+				u.set(f, l.child.ptr, reflect.Zero(f.Type))
+			}
+		}
+		return true, nil
+	}
+	if l.parent.status == Pending {
+		for _, f := range rel.ref {
+			if f.Column.AutoIncrement && f.rv(l.parent.ptr).IsZero() {
+				return false, nil
+			}
+		}
+	}
+	for i, f := range rel.fk {
+		v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+		if err != nil {
+			return false, fmt.Errorf("orm: %s: %w", rel, err)
+		}
+		if !reflect.DeepEqual(f.rv(l.child.ptr).Interface(), v.Interface()) {
+			u.set(f, l.child.ptr, v)
+		}
+	}
+	return true, nil
+}
+
+var scannerIface = reflect.TypeFor[sql.Scanner]()
+
+// keyValueFor converts a parent's key value to the type of the child's
+// foreign-key field: the same type, a pointer to it, a convertible type,
+// or a sql.Scanner (sql.NullInt64 and the like).
+func keyValueFor(t reflect.Type, v reflect.Value) (reflect.Value, error) {
+	switch {
+	case v.Type() == t:
+		return v, nil
+	case t.Kind() == reflect.Pointer && v.Type().ConvertibleTo(t.Elem()):
+		p := reflect.New(t.Elem())
+		p.Elem().Set(v.Convert(t.Elem()))
+		return p, nil
+	case reflect.PointerTo(t).Implements(scannerIface):
+		p := reflect.New(t)
+		if err := p.Interface().(sql.Scanner).Scan(v.Interface()); err != nil {
+			return reflect.Value{}, err
+		}
+		return p.Elem(), nil
+	case v.Type().ConvertibleTo(t):
+		return v.Convert(t), nil
+	}
+	return reflect.Value{}, fmt.Errorf("key of type %s does not fit a field of type %s", v.Type(), t)
+}
+
+// syncDeferred copies the keys of parents inserted since.
+func (rp *relPlan) syncDeferred(u *undo) error {
+	out := rp.deferred[:0]
+	for _, l := range rp.deferred {
+		ok, err := syncKey(l, u)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			out = append(out, l)
+		}
+	}
+	rp.deferred = out
+	return nil
+}
+
+// cascadeDeletes follows delete cascades from every deleted object.
+func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSlot]link, order *[]fkSlot) error {
+	var work []*state
+	seen := map[*state]bool{}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			work = append(work, st)
+		}
+	}
+	// children in the session by foreign-key value, per relationship
+	byFK := map[*relation]map[string][]*state{}
+	childrenOf := func(rel *relation, parent *state) []*state {
+		idx := byFK[rel]
+		if idx == nil {
+			idx = map[string][]*state{}
+			for _, c := range s.states.all() {
+				if c.m == rel.child && c.status != Pending {
+					idx[fieldsKey(rel.fk, c.ptr)] = append(idx[fieldsKey(rel.fk, c.ptr)], c)
+				}
+			}
+			byFK[rel] = idx
+		}
+		return idx[fieldsKey(rel.ref, parent.ptr)]
+	}
+	nullChild := func(c *state, rel *relation, parent *state) error {
+		if l, ok := want[fkSlot{child: c.ptr, fk: rel.fk[0]}]; ok && l.parent != nil && l.parent != parent {
+			return nil // moved
+		}
+		if !rel.nullable {
+			return fmt.Errorf("orm: deleting a %s would set %s of its %s to NULL, but the column is NOT NULL: cascade the delete (cascade:all), delete the children, or move them",
+				rel.parent.Type.Name(), columnList(rel.fk), rel.child.Type.Name())
+		}
+		k := fkSlot{child: c.ptr, fk: rel.fk[0]}
+		if _, ok := want[k]; !ok {
+			*order = append(*order, k)
+		}
+		want[k] = link{child: c, rel: rel}
+		return nil
+	}
+	for len(work) > 0 {
+		// one level: group the unloaded relationships to read by relation
+		type pending struct {
+			rel     *relation
+			parents []*state
+		}
+		var reads []pending
+		var next []*state
+		for _, st := range work {
+			if seen[st] {
+				continue
+			}
+			seen[st] = true
+			for _, rel := range st.m.rels {
+				if rel.ownerIsChild() {
+					if !rel.cascade.has(cascadeDelete) {
+						continue
+					}
+					// deleting the child deletes its parent (an association
+					// object owning its item)
+					var pst *state
+					if v := rel.refAt(st.ptr); v.state != relUnloaded {
+						if v.v != nil {
+							pst = s.stateAt(v.v)
+						}
+					} else if !st.gone && sameFields(rel.ref, rel.parent.PK) && !anyZeroOrNil(rel.fk, st.ptr) {
+						var err error
+						if pst, err = s.ghostByKey(rp, rel, st); err != nil {
+							return err
+						}
+					} else if v.state == relUnloaded {
+						return fmt.Errorf("orm: deleting a %s cascades to %s, which is not loaded and not keyed by the parent's primary key: load it first", st.m.Type.Name(), rel)
+					}
+					if pst != nil && pst.status != Deleted {
+						s.markDeleted(pst)
+						next = append(next, pst)
+					}
+					continue
+				}
+				if rel.passive == passiveAll {
+					continue
+				}
+				var kids []*state
+				loaded := known(rel, st.ptr) && !st.ghost
+				if loaded {
+					for _, p := range targets(rel, st.ptr) {
+						if c := s.stateAt(p); c != nil {
+							kids = append(kids, c)
+						}
+					}
+					if st.snap != nil && known(rel, st.snap) {
+						for _, p := range targets(rel, st.snap) {
+							if c := s.stateAt(p); c != nil && !slices.Contains(kids, c) {
+								kids = append(kids, c)
+							}
+						}
+					}
+				} else {
+					kids = childrenOf(rel, st)
+				}
+				for _, c := range kids {
+					if c.status == Deleted {
+						continue
+					}
+					switch {
+					case rel.cascade.has(cascadeDelete) && !loaded && rel.passive == passiveUnloaded:
+						c.gone = true // the database deletes it
+						c.status = Deleted
+						rp.gone = append(rp.gone, c)
+						next = append(next, c)
+					case rel.cascade.has(cascadeDelete):
+						s.markDeleted(c)
+						next = append(next, c)
+					case !loaded && rel.passive == passiveUnloaded:
+						// the database decides (SET NULL or refuse)
+					default:
+						if err := nullChild(c, rel, st); err != nil {
+							return err
+						}
+					}
+				}
+				if !loaded && rel.passive == passiveNone && !st.gone && st.status != Pending {
+					if rel.cascade.has(cascadeDelete) || rel.nullable {
+						reads = append(reads, pending{rel: rel})
+						reads[len(reads)-1].parents = append(reads[len(reads)-1].parents, st)
+					}
+				}
+			}
+		}
+		// unloaded children not in the session: read their keys, one
+		// SELECT per relationship for the whole level
+		merged := map[*relation][]*state{}
+		var rels []*relation
+		for _, r := range reads {
+			if merged[r.rel] == nil {
+				rels = append(rels, r.rel)
+			}
+			merged[r.rel] = append(merged[r.rel], r.parents...)
+		}
+		for _, rel := range rels {
+			found, err := s.readChildren(ctx, rp, rel, merged[rel])
+			if err != nil {
+				return err
+			}
+			for _, c := range found {
+				if c.status == Deleted {
+					continue
+				}
+				if rel.cascade.has(cascadeDelete) {
+					s.markDeleted(c)
+					next = append(next, c)
+					continue
+				}
+				// a ghost here is a row to set to NULL, for this flush only
+				if err := nullChild(c, rel, nil); err != nil {
+					return err
+				}
+			}
+		}
+		work = next
+	}
+	return nil
+}
+
+// fieldsKey is a map key for the values of fields of the object at ptr,
+// pointers followed (so *int64 and int64 keys agree).
+func fieldsKey(fs []*Field, ptr unsafe.Pointer) string {
+	var b strings.Builder
+	for _, f := range fs {
+		v := f.rv(ptr)
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				b.WriteString("\x01null")
+				break
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Pointer {
+			if vr, ok := v.Interface().(interface{ Value() (any, error) }); ok {
+				if x, err := vr.Value(); err == nil {
+					fmt.Fprintf(&b, "%v\x00", x)
+					continue
+				}
+			}
+			fmt.Fprintf(&b, "%v\x00", v.Interface())
+		}
+	}
+	return b.String()
+}
+
+func sameFields(a, b []*Field) bool { return slices.Equal(a, b) }
+
+func anyZeroOrNil(fs []*Field, ptr unsafe.Pointer) bool {
+	for _, f := range fs {
+		if f.rv(ptr).IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// ghostByKey returns the state of rel's parent keyed by the child's
+// foreign key: the session's object if it has one, otherwise a ghost (an
+// untracked object holding the key alone, deleted with the flush).
+func (s *Session) ghostByKey(rp *relPlan, rel *relation, child *state) (*state, error) {
+	obj := reflect.New(rel.parent.Type).UnsafePointer()
+	for i, f := range rel.ref {
+		src := rel.fk[i].rv(child.ptr)
+		for src.Kind() == reflect.Pointer {
+			src = src.Elem()
+		}
+		v, err := keyValueFor(f.Type, src)
+		if err != nil {
+			return nil, err
+		}
+		f.rv(obj).Set(v)
+	}
+	k := keyOf(rel.parent, obj)
+	if st := s.lookup(rel.parent, k); st != nil {
+		return st, nil
+	}
+	return rp.ghost(rel.parent, obj, k), nil
+}
+
+// ghost returns the ghost for a row, made once per flush.
+func (rp *relPlan) ghost(m *Mapper, obj unsafe.Pointer, k any) *state {
+	ik := identityKey{m, k}
+	if st := rp.ghostIdx[ik]; st != nil {
+		return st
+	}
+	if rp.ghostIdx == nil {
+		rp.ghostIdx = map[identityKey]*state{}
+	}
+	st := &state{m: m, ptr: obj, obj: reflect.NewAt(m.Type, obj).Interface(), status: Persistent, key: k, ghost: true}
+	bind(st, m.rels, true)
+	rp.ghostIdx[ik] = st
+	rp.ghosts = append(rp.ghosts, st)
+	return st
+}
+
+// readChildren reads the rows of rel's children of the given parents: the
+// session's objects for rows it holds, ghosts for the others.
+func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, parents []*state) ([]*state, error) {
+	ex, err := s.begin(ctx) // read inside the flush's transaction
+	if err != nil {
+		return nil, err
+	}
+	m := rel.child
+	tr := expr.T(m.Table.Name)
+	var out []*state
+	for _, chunk := range chunks(parents, maxBatchRows) {
+		where, ok := refWhere(tr, rel, chunk)
+		if !ok {
+			continue
+		}
+		rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where))
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range rows {
+			k := keyOf(m, obj)
+			if st := s.lookup(m, k); st != nil {
+				out = append(out, st)
+				continue
+			}
+			st := rp.ghost(m, obj, k)
+			if st.snap == nil {
+				st.snap = m.snapshot(obj)
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// refWhere matches the rows of rel's child whose foreign key holds one of
+// the parents' keys. It reports false when no parent has a key.
+func refWhere(tr *expr.TableRef, rel *relation, parents []*state) (expr.Expr, bool) {
+	if len(rel.fk) == 1 {
+		f := rel.ref[0]
+		keys := reflect.MakeSlice(reflect.SliceOf(f.Type), 0, len(parents))
+		for _, p := range parents {
+			keys = reflect.Append(keys, f.rv(p.ptr))
+		}
+		if keys.Len() == 0 {
+			return nil, false
+		}
+		return expr.In(tr.C(rel.fk[0].Column.Name), keys.Interface()), true
+	}
+	var ors []expr.Expr
+	for _, p := range parents {
+		var ands []expr.Expr
+		for i, f := range rel.fk {
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), rel.ref[i].Value(p.ptr)))
+		}
+		ors = append(ors, expr.And(ands...))
+	}
+	if len(ors) == 0 {
+		return nil, false
+	}
+	return expr.Or(ors...), true
+}
+
+// queryObjects runs a SELECT of every mapped column of m and returns new,
+// untracked objects.
+func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Statement) ([]unsafe.Pointer, error) {
+	rs, err := ex.QueryStmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []unsafe.Pointer
+	dest := make([]any, len(m.Fields))
+	for rs.Next() {
+		obj := reflect.New(m.Type).UnsafePointer()
+		for i, f := range m.Fields {
+			dest[i] = f.Ptr(obj)
+		}
+		if err := rs.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, obj)
+	}
+	return out, rs.Err()
+}

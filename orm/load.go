@@ -1,0 +1,298 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+)
+
+var opLoad = &op{"Load"}
+
+// maxLoadKeys caps the keys of one select-in query where the dialect has
+// no array parameters (PostgreSQL sends one = ANY($1) whatever the count).
+const maxLoadKeys = 1000
+
+// Load loads relationships of objects the session holds. objs is a
+// pointer to a mapped struct or a slice of such pointers; paths name
+// relationship fields, dotted to go deeper ("Items", "Items.Item"). Each
+// relationship is loaded for all the objects at once: one query per
+// relationship and level (select-in), its key list chunked, or a single
+// = ANY($1) on PostgreSQL; never a query per object. Loaded objects go
+// through the identity map. A relationship that is already loaded (or
+// was set by the program) is kept as it is, with its unflushed changes,
+// and nested paths go on through what it holds. Pending changes are
+// flushed first unless the factory has NoAutoflush.
+func Load(ctx context.Context, s *Session, objs any, paths ...string) error {
+	if err := s.enter(opLoad); err != nil {
+		return err
+	}
+	defer s.g.exit()
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return err
+		}
+	}
+	roots, err := s.statesOf(objs)
+	if err != nil {
+		return err
+	}
+	return s.loadPaths(ctx, roots, paths)
+}
+
+// statesOf returns the session's states for a pointer or a slice of them.
+func (s *Session) statesOf(objs any) ([]*state, error) {
+	v := reflect.ValueOf(objs)
+	var ptrs []reflect.Value
+	switch {
+	case v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct:
+		ptrs = []reflect.Value{v}
+	case v.Kind() == reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			ptrs = append(ptrs, v.Index(i))
+		}
+	default:
+		return nil, fmt.Errorf("orm: Load wants a pointer to a struct or a slice of them, got %T", objs)
+	}
+	out := make([]*state, 0, len(ptrs))
+	for _, p := range ptrs {
+		if p.Kind() != reflect.Pointer || p.IsNil() {
+			return nil, fmt.Errorf("orm: Load of a %s: want non-nil pointers to structs", p.Type())
+		}
+		st := s.stateAt(p.UnsafePointer())
+		if st == nil {
+			return nil, fmt.Errorf("orm: Load of a %s that is not in this session", p.Type().Elem())
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func (s *Session) loadPaths(ctx context.Context, roots []*state, paths []string) error {
+	for _, path := range paths {
+		level := roots
+		for _, name := range strings.Split(path, ".") {
+			byRel := map[*relation][]*state{}
+			var rels []*relation
+			var next []*state
+			for _, st := range level {
+				rels0, err := s.f.reg.relsOf(st.m)
+				if err != nil {
+					return err
+				}
+				var rel *relation
+				for _, r := range rels0 {
+					if r.field == name {
+						rel = r
+					}
+				}
+				if rel == nil {
+					return fmt.Errorf("orm: Load %q: %s has no relationship %s", path, st.m.Type.Name(), name)
+				}
+				if _, ok := byRel[rel]; !ok {
+					rels = append(rels, rel)
+				}
+				if known(rel, st.ptr) {
+					byRel[rel] = append(byRel[rel], nil) // keep the key
+				} else if st.status == Persistent {
+					byRel[rel] = append(byRel[rel], st)
+				}
+			}
+			for _, rel := range rels {
+				var todo []*state
+				for _, st := range byRel[rel] {
+					if st != nil {
+						todo = append(todo, st)
+					}
+				}
+				if len(todo) > 0 {
+					if err := s.loadRel(ctx, rel, todo); err != nil {
+						return err
+					}
+				}
+			}
+			seen := map[*state]bool{}
+			for _, st := range level {
+				for _, rel := range st.m.rels {
+					if rel.field != name {
+						continue
+					}
+					for _, p := range targets(rel, st.ptr) {
+						if t := s.stateAt(p); t != nil && !seen[t] {
+							seen[t] = true
+							next = append(next, t)
+						}
+					}
+				}
+			}
+			level = next
+		}
+	}
+	return nil
+}
+
+// loadRel loads one relationship of owners whose side is not loaded.
+func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) error {
+	ex, err := s.reader(ctx)
+	if err != nil {
+		return err
+	}
+	// the side whose keys select the rows: the owners' key values
+	var keyFields, matchFields []*Field
+	var m *Mapper // the mapper loaded
+	if rel.ownerIsChild() {
+		keyFields, matchFields, m = rel.fk, rel.ref, rel.parent
+	} else {
+		keyFields, matchFields, m = rel.ref, rel.fk, rel.child
+	}
+	byKey := map[string][]unsafe.Pointer{}
+	keys := map[string]*state{}
+	var order []*state
+	for _, st := range owners {
+		k := fieldsKey(keyFields, st.ptr)
+		if anyNil(keyFields, st.ptr) {
+			continue
+		}
+		if _, ok := keys[k]; !ok {
+			keys[k] = st
+			order = append(order, st)
+		}
+	}
+	tr := expr.T(m.Table.Name)
+	size := maxLoadKeys
+	if ex.Dialect().Features().Has(dialect.ArrayParams) && len(matchFields) == 1 {
+		size = len(order) + 1
+	}
+	ld := newLoader(s, m, nil)
+	for _, chunk := range chunks(order, size) {
+		where := keysWhere(tr, matchFields, keyFields, chunk)
+		sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where)
+		var ob []expr.Order
+		if !rel.ownerIsChild() {
+			for _, o := range rel.orderBy {
+				if o.desc {
+					ob = append(ob, expr.Desc(tr.C(o.f.Column.Name)))
+				} else {
+					ob = append(ob, expr.Asc(tr.C(o.f.Column.Name)))
+				}
+			}
+		}
+		for _, f := range m.PK {
+			ob = append(ob, expr.Asc(tr.C(f.Column.Name)))
+		}
+		sel.OrderBy(ob...)
+		if err := loadInto(ctx, ex, ld, sel, func(obj unsafe.Pointer) {
+			k := fieldsKey(matchFields, obj)
+			byKey[k] = append(byKey[k], obj)
+		}); err != nil {
+			return err
+		}
+	}
+	for _, st := range owners {
+		found := byKey[fieldsKey(keyFields, st.ptr)]
+		if anyNil(keyFields, st.ptr) {
+			found = nil
+		}
+		switch rel.kind {
+		case oneToMany:
+			v := rel.listAt(st.ptr)
+			v.state, v.items = relKnown, found
+			if st.snap != nil {
+				*rel.listAt(st.snap) = *v
+			}
+		default:
+			v := rel.refAt(st.ptr)
+			v.state, v.v = relKnown, nil
+			if len(found) > 0 {
+				v.v = found[0]
+			}
+			if st.snap != nil {
+				*rel.refAt(st.snap) = *v
+			}
+		}
+		// the other side learns its owner where it was not loaded
+		if rel.back != nil && rel.back.kind != oneToMany {
+			for _, c := range found {
+				b := rel.back.refAt(c)
+				if b.state == relUnloaded {
+					b.state, b.v = relKnown, st.ptr
+					if cst := s.stateAt(c); cst != nil && cst.snap != nil {
+						*rel.back.refAt(cst.snap) = *b
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func anyNil(fs []*Field, ptr unsafe.Pointer) bool {
+	for _, f := range fs {
+		v := f.rv(ptr)
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return true
+		}
+	}
+	return false
+}
+
+// keysWhere matches rows whose match columns hold one of the owners' key
+// values.
+func keysWhere(tr *expr.TableRef, match, key []*Field, owners []*state) expr.Expr {
+	if len(match) == 1 {
+		f := match[0]
+		t := f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		vals := reflect.MakeSlice(reflect.SliceOf(t), 0, len(owners))
+		for _, st := range owners {
+			v := key[0].rv(st.ptr)
+			for v.Kind() == reflect.Pointer {
+				v = v.Elem()
+			}
+			if v.Type() != t && v.Type().ConvertibleTo(t) {
+				v = v.Convert(t)
+			}
+			vals = reflect.Append(vals, v)
+		}
+		return expr.In(tr.C(f.Column.Name), vals.Interface())
+	}
+	var ors []expr.Expr
+	for _, st := range owners {
+		var ands []expr.Expr
+		for i, f := range match {
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), key[i].Value(st.ptr)))
+		}
+		ors = append(ors, expr.And(ands...))
+	}
+	return expr.Or(ors...)
+}
+
+// loadInto runs a SELECT of every column of ld's mapper and hands each
+// object (the session's own for rows it holds) to fn.
+func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, fn func(unsafe.Pointer)) error {
+	rs, err := ex.QueryStmt(ctx, sel)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		obj, err := ld.load(rs)
+		if err != nil {
+			return err
+		}
+		if obj != nil {
+			fn(obj)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	return rs.Close()
+}

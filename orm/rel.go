@@ -1,0 +1,354 @@
+package orm
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"unsafe"
+)
+
+// Relationships are struct fields of two types: [Ref] for one related
+// object (many-to-one, or the scalar side of a one-to-one) and [List] for
+// many (one-to-many). Go has no hidden attribute loads, and Strata never
+// pretends it does: a relationship of an object read from the database is
+// "not loaded" until [Load] or a query's With loads it, and reading or
+// replacing it before then is an error ([ErrNotLoaded]), never a silent
+// nil or empty slice. That is what makes delete-orphan safe: an unloaded
+// collection is never taken for an emptied one.
+//
+// The zero value of a Ref or List is known and empty: a new object has no
+// parent and no children until the program gives it some.
+//
+// Once the owning object is in a session (added, or loaded), changes are
+// kept in sync on both sides in memory: appending a child to a parent's
+// List sets the child's back Ref (and takes it out of its old parent's
+// loaded List: a move, not a delete), and setting a child's Ref appends it
+// to the new parent's loaded List. Foreign-key columns follow the objects
+// at flush.
+
+// ErrNotLoaded is matched by every *NotLoadedError.
+var ErrNotLoaded = errors.New("orm: relationship not loaded")
+
+// NotLoadedError reports a read or a replacement of a relationship that
+// was not loaded.
+type NotLoadedError struct {
+	Struct, Field string
+}
+
+func (e *NotLoadedError) Error() string {
+	return fmt.Sprintf("orm: %s.%s is not loaded: load it with orm.Load or a query's With before reading or replacing it", e.Struct, e.Field)
+}
+
+// Is makes errors.Is(err, ErrNotLoaded) true.
+func (e *NotLoadedError) Is(target error) bool { return target == ErrNotLoaded }
+
+type relState uint8
+
+const (
+	relKnown    relState = iota // set by the program, or loaded: readable
+	relUnloaded                 // the owner came from the database without it
+)
+
+// binding ties a relationship field to its owner, once the owner is in a
+// session, so that changes can reach the other side.
+type binding struct {
+	owner unsafe.Pointer
+	rel   *relation
+}
+
+// Ref is a reference to one related object: the parent of a many-to-one
+// relationship, or the other side of a one-to-one. Declare it as a field:
+//
+//	type FolderItem struct {
+//		FolderID int64          `db:"folder_id,fk:folder.id"`
+//		Folder   orm.Ref[Folder] `rel:"backref:Items"`
+//	}
+type Ref[T any] struct {
+	state relState
+	v     *T
+	b     binding
+}
+
+// List is a collection of related objects: the children of a one-to-many
+// relationship. Its order is the order the program gives it (and, when
+// loaded, the relationship's order_by); with an ordering column the
+// position of every child is kept equal to its index.
+type List[T any] struct {
+	state relState
+	items []*T
+	b     binding
+}
+
+// refView and listView are Ref[T] and List[T] without T: the same layout
+// (a *T and an unsafe.Pointer are alike), so the session handles every
+// relationship with one piece of code.
+type refView struct {
+	state relState
+	v     unsafe.Pointer
+	b     binding
+}
+
+type listView struct {
+	state relState
+	items []unsafe.Pointer
+	b     binding
+}
+
+// RefTo returns a Ref holding v, for struct literals.
+func RefTo[T any](v *T) Ref[T] { return Ref[T]{v: v} }
+
+// ListOf returns a List holding items, for struct literals.
+func ListOf[T any](items ...*T) List[T] { return List[T]{items: items} }
+
+func (r *Ref[T]) view() *refView   { return (*refView)(unsafe.Pointer(r)) }
+func (l *List[T]) view() *listView { return (*listView)(unsafe.Pointer(l)) }
+
+func notLoaded(b binding) error {
+	if b.rel == nil {
+		return &NotLoadedError{Struct: "?", Field: "?"}
+	}
+	return &NotLoadedError{Struct: b.rel.owner.Type.Name(), Field: b.rel.field}
+}
+
+// Loaded reports whether the reference can be read.
+func (r *Ref[T]) Loaded() bool { return r.state != relUnloaded }
+
+// Get returns the referenced object (nil for none), or a *NotLoadedError.
+func (r *Ref[T]) Get() (*T, error) {
+	if r.state == relUnloaded {
+		return nil, notLoaded(r.b)
+	}
+	return r.v, nil
+}
+
+// Set makes the reference point at v (nil for none). On an object in a
+// session the other side follows: v's List gains the owner, the old
+// parent's List loses it. Replacing a reference that was not loaded is an
+// error when the old object matters (a one-to-one whose key is on the
+// other side, or delete-orphan): load it first.
+func (r *Ref[T]) Set(v *T) error { return setRef(r.view(), unsafe.Pointer(v)) }
+
+// Loaded reports whether the collection can be read.
+func (l *List[T]) Loaded() bool { return l.state != relUnloaded }
+
+// All returns the objects in order, or a *NotLoadedError. The slice is the
+// List's own: change the List through its methods, never through it.
+func (l *List[T]) All() ([]*T, error) {
+	if l.state == relUnloaded {
+		return nil, notLoaded(l.b)
+	}
+	return l.items, nil
+}
+
+// Len returns the number of objects, or a *NotLoadedError.
+func (l *List[T]) Len() (int, error) {
+	if l.state == relUnloaded {
+		return 0, notLoaded(l.b)
+	}
+	return len(l.items), nil
+}
+
+// Append adds objects at the end.
+func (l *List[T]) Append(items ...*T) error {
+	return l.Insert(len(l.items), items...)
+}
+
+// Insert adds objects at index i (0 <= i <= Len).
+func (l *List[T]) Insert(i int, items ...*T) error {
+	v := l.view()
+	if v.state == relUnloaded {
+		return notLoaded(v.b)
+	}
+	if i < 0 || i > len(v.items) {
+		return fmt.Errorf("orm: List.Insert at %d of a list of %d", i, len(v.items))
+	}
+	for _, it := range items {
+		if it == nil {
+			return errors.New("orm: List.Insert of a nil object")
+		}
+	}
+	ptrs := make([]unsafe.Pointer, len(items))
+	for j, it := range items {
+		ptrs[j] = unsafe.Pointer(it)
+	}
+	listInsert(v, i, ptrs)
+	return nil
+}
+
+// Remove takes obj out of the collection. It is an error if obj is not in
+// it. With delete-orphan the object is deleted at the next flush unless it
+// has found another parent by then; without, its foreign key is set to
+// NULL.
+func (l *List[T]) Remove(obj *T) error {
+	v := l.view()
+	if v.state == relUnloaded {
+		return notLoaded(v.b)
+	}
+	i := slices.Index(v.items, unsafe.Pointer(obj))
+	if i < 0 {
+		return errors.New("orm: List.Remove of an object not in the list")
+	}
+	listRemoveAt(v, i, true)
+	return nil
+}
+
+// RemoveAt takes out the object at index i.
+func (l *List[T]) RemoveAt(i int) error {
+	v := l.view()
+	if v.state == relUnloaded {
+		return notLoaded(v.b)
+	}
+	if i < 0 || i >= len(v.items) {
+		return fmt.Errorf("orm: List.RemoveAt %d of a list of %d", i, len(v.items))
+	}
+	listRemoveAt(v, i, true)
+	return nil
+}
+
+// Move moves the object at index from to index to, shifting those between.
+func (l *List[T]) Move(from, to int) error {
+	v := l.view()
+	if v.state == relUnloaded {
+		return notLoaded(v.b)
+	}
+	if from < 0 || from >= len(v.items) || to < 0 || to >= len(v.items) {
+		return fmt.Errorf("orm: List.Move %d -> %d of a list of %d", from, to, len(v.items))
+	}
+	items := slices.Clone(v.items)
+	x := items[from]
+	items = slices.Delete(items, from, from+1)
+	items = slices.Insert(items, to, x)
+	v.items = items
+	return nil
+}
+
+// Set replaces the whole collection. Objects no longer in it are removed
+// as by [List.Remove]. Replacing a collection that was not loaded is an
+// error.
+func (l *List[T]) Set(items []*T) error {
+	v := l.view()
+	if v.state == relUnloaded {
+		return notLoaded(v.b)
+	}
+	keep := make(map[unsafe.Pointer]bool, len(items))
+	for _, it := range items {
+		if it == nil {
+			return errors.New("orm: List.Set with a nil object")
+		}
+		keep[unsafe.Pointer(it)] = true
+	}
+	for i := len(v.items) - 1; i >= 0; i-- {
+		if !keep[v.items[i]] {
+			listRemoveAt(v, i, true)
+		}
+	}
+	have := make(map[unsafe.Pointer]bool, len(v.items))
+	for _, p := range v.items {
+		have[p] = true
+	}
+	var add []unsafe.Pointer
+	for _, it := range items {
+		if !have[unsafe.Pointer(it)] {
+			add = append(add, unsafe.Pointer(it))
+		}
+	}
+	listInsert(v, len(v.items), add)
+	// then the order asked for
+	order := make([]unsafe.Pointer, len(items))
+	for i, it := range items {
+		order[i] = unsafe.Pointer(it)
+	}
+	v.items = order
+	return nil
+}
+
+// The functions below change one side and, when bound, the other. They
+// always build new slices: a snapshot of the owner shares the old one and
+// must keep seeing the membership of the last flush.
+
+func listInsert(v *listView, i int, ptrs []unsafe.Pointer) {
+	items := make([]unsafe.Pointer, 0, len(v.items)+len(ptrs))
+	items = append(items, v.items[:i]...)
+	items = append(items, ptrs...)
+	items = append(items, v.items[i:]...)
+	v.items = items
+	rel := v.b.rel
+	if rel == nil || rel.back == nil {
+		return
+	}
+	for _, child := range ptrs {
+		// the child's reference to its parent follows, leaving its old
+		// parent's loaded list
+		back := rel.back.refAt(child)
+		old := back.v
+		back.v, back.state = v.b.owner, relKnown
+		if old != nil && old != v.b.owner {
+			if ol := rel.listAt(old); ol.state != relUnloaded {
+				if j := slices.Index(ol.items, child); j >= 0 {
+					listRemoveAt(ol, j, false)
+				}
+			}
+		}
+	}
+}
+
+// listRemoveAt removes the i-th item; unref also clears the child's back
+// reference if it still points at this owner.
+func listRemoveAt(v *listView, i int, unref bool) {
+	child := v.items[i]
+	items := make([]unsafe.Pointer, 0, len(v.items)-1)
+	items = append(items, v.items[:i]...)
+	items = append(items, v.items[i+1:]...)
+	v.items = items
+	rel := v.b.rel
+	if !unref || rel == nil || rel.back == nil {
+		return
+	}
+	if back := rel.back.refAt(child); back.v == v.b.owner {
+		back.v = nil
+	}
+}
+
+func setRef(r *refView, target unsafe.Pointer) error {
+	rel := r.b.rel
+	if r.state == relUnloaded && rel != nil && (rel.kind == oneToOneRemote || rel.cascade.has(cascadeDeleteOrphan)) {
+		return notLoaded(r.b)
+	}
+	old := r.v
+	r.v, r.state = target, relKnown
+	if rel == nil || rel.back == nil || old == target {
+		return nil
+	}
+	child := r.b.owner
+	switch rel.back.kind {
+	case oneToMany: // r is a many-to-one; the parent side is a list
+		if old != nil {
+			if ol := rel.back.listAt(old); ol.state != relUnloaded {
+				if j := slices.Index(ol.items, child); j >= 0 {
+					listRemoveAt(ol, j, false)
+				}
+			}
+		}
+		if target != nil {
+			if nl := rel.back.listAt(target); nl.state != relUnloaded && !slices.Contains(nl.items, child) {
+				nl.items = append(slices.Clip(nl.items), child)
+			}
+		}
+	default: // one-to-one: both sides are references
+		if old != nil {
+			if ob := rel.back.refAt(old); ob.v == child {
+				ob.v = nil
+			}
+		}
+		if target != nil {
+			nb := rel.back.refAt(target)
+			if prev := nb.v; prev != nil && prev != child {
+				if pb := rel.refAt(prev); pb.v == target {
+					pb.v = nil
+				}
+			}
+			nb.v, nb.state = child, relKnown
+		}
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+package orm
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/strata-go/strata/schema"
+)
+
+// A relationship is declared by a [Ref] or [List] field and an optional
+// `rel:"..."` tag (SQLAlchemy's relationship() arguments):
+//
+//	fk:col[+col]          the foreign-key columns, when the tables have more than one
+//	backref:Field         the field on the other side (found by itself when only one matches)
+//	cascade:a+b           save-update, merge, delete, delete-orphan, expunge, all
+//	                      (save-update+merge+delete+expunge); default save-update+merge
+//	single_parent         an object may have one parent through this relationship
+//	passive_deletes       the database deletes unloaded children (ON DELETE CASCADE):
+//	                      deleting the parent loads and deletes nothing itself;
+//	                      passive_deletes:all does not touch loaded children either
+//	order_by:col[+-col]   the order a List is loaded in (-col: descending)
+//	ordering:col          the List keeps col equal to each child's index
+//
+// The foreign key itself is declared on the child's column (fk:table.col
+// and ondelete:... in its db tag, or the ForeignKey option). Relationships
+// are resolved when the first session factory uses the registry (or by
+// [Registry.Check]); an invalid one is a *ModelError naming the field.
+
+type relKind uint8
+
+const (
+	manyToOne      relKind = iota + 1 // Ref; the key is in the owner's table
+	oneToMany                         // List; the key is in the target's table
+	oneToOneRemote                    // Ref; the key is in the target's table
+)
+
+type cascadeSet uint8
+
+const (
+	cascadeSaveUpdate cascadeSet = 1 << iota
+	cascadeMerge
+	cascadeDelete
+	cascadeDeleteOrphan
+	cascadeExpunge
+)
+
+func (c cascadeSet) has(x cascadeSet) bool { return c&x != 0 }
+
+type passiveMode uint8
+
+const (
+	passiveNone passiveMode = iota
+	passiveUnloaded
+	passiveAll
+)
+
+// relation is a resolved relationship of one mapper.
+type relation struct {
+	owner  *Mapper
+	field  string
+	offset uintptr
+	kind   relKind
+	target *Mapper
+
+	// The foreign key: fk are the child's columns, ref the parent's
+	// columns they hold.
+	child, parent *Mapper
+	fk, ref       []*Field
+	nullable      bool // every fk column can hold NULL
+
+	back         *relation
+	cascade      cascadeSet
+	singleParent bool
+	passive      passiveMode
+	orderBy      []relOrder
+	ordering     *Field // position column of the target, kept = index
+}
+
+type relOrder struct {
+	f    *Field
+	desc bool
+}
+
+// relSpec is a relationship as declared, before resolution.
+type relSpec struct {
+	field    string
+	offset   uintptr
+	list     bool
+	target   reflect.Type
+	fk       []string
+	backref  string
+	cascade  cascadeSet
+	single   bool
+	passive  passiveMode
+	orderBy  []string
+	ordering string
+}
+
+func (r *relation) refAt(obj unsafe.Pointer) *refView {
+	return (*refView)(unsafe.Add(obj, r.offset))
+}
+
+func (r *relation) listAt(obj unsafe.Pointer) *listView {
+	return (*listView)(unsafe.Add(obj, r.offset))
+}
+
+// ownerIsChild reports whether the owner holds the foreign key.
+func (r *relation) ownerIsChild() bool { return r.kind == manyToOne }
+
+func (r *relation) String() string { return r.owner.Type.Name() + "." + r.field }
+
+// relFieldType is implemented by Ref and List.
+type relField interface {
+	relTarget() reflect.Type
+	relIsList() bool
+}
+
+func (*Ref[T]) relTarget() reflect.Type  { return reflect.TypeFor[T]() }
+func (*Ref[T]) relIsList() bool          { return false }
+func (*List[T]) relTarget() reflect.Type { return reflect.TypeFor[T]() }
+func (*List[T]) relIsList() bool         { return true }
+
+var relFieldIface = reflect.TypeFor[relField]()
+
+// relFieldOf returns the relationship field type's target and kind, if sf
+// is a Ref or a List.
+func relFieldOf(t reflect.Type) (relField, bool) {
+	if !reflect.PointerTo(t).Implements(relFieldIface) {
+		return nil, false
+	}
+	return reflect.New(t).Interface().(relField), true
+}
+
+func parseRelTag(tag string, sp *relSpec) error {
+	sp.cascade = cascadeSaveUpdate | cascadeMerge
+	if tag == "" {
+		return nil
+	}
+	for _, p := range strings.Split(tag, ",") {
+		key, val, _ := strings.Cut(strings.TrimSpace(p), ":")
+		key, val = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(val)
+		need := func() error {
+			if val == "" {
+				return fmt.Errorf("rel tag option %q needs a value", key)
+			}
+			return nil
+		}
+		switch key {
+		case "":
+		case "fk":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.fk = strings.Split(val, "+")
+		case "backref", "back_populates":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.backref = val
+		case "cascade":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.cascade = 0
+			for _, c := range strings.Split(val, "+") {
+				switch strings.ToLower(strings.TrimSpace(c)) {
+				case "all":
+					sp.cascade |= cascadeSaveUpdate | cascadeMerge | cascadeDelete | cascadeExpunge
+				case "save-update":
+					sp.cascade |= cascadeSaveUpdate
+				case "merge":
+					sp.cascade |= cascadeMerge
+				case "delete":
+					sp.cascade |= cascadeDelete
+				case "delete-orphan":
+					sp.cascade |= cascadeDeleteOrphan
+				case "expunge":
+					sp.cascade |= cascadeExpunge
+				case "none":
+				default:
+					return fmt.Errorf("unknown cascade %q (save-update, merge, delete, delete-orphan, expunge, all, none)", c)
+				}
+			}
+		case "single_parent":
+			sp.single = true
+		case "passive_deletes":
+			switch strings.ToLower(val) {
+			case "", "true":
+				sp.passive = passiveUnloaded
+			case "all":
+				sp.passive = passiveAll
+			default:
+				return fmt.Errorf("passive_deletes takes no value or all, not %q", val)
+			}
+		case "order_by":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.orderBy = strings.Split(val, "+")
+		case "ordering":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.ordering = val
+		default:
+			return fmt.Errorf("unknown rel tag option %q", key)
+		}
+	}
+	if sp.cascade.has(cascadeDeleteOrphan) && !sp.cascade.has(cascadeDelete) {
+		return fmt.Errorf("cascade delete-orphan needs delete too (cascade:all+delete-orphan)")
+	}
+	return nil
+}
+
+// Check resolves every relationship of the registered models and returns
+// the first invalid one as a *ModelError. Session factories do it on first
+// use; call it at start-up to fail early.
+func (r *Registry) Check() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resolveLocked()
+}
+
+func (r *Registry) resolveLocked() error {
+	var todo []*Mapper
+	for _, m := range r.byType {
+		if !m.resolvedFlag.Load() {
+			todo = append(todo, m)
+		}
+	}
+	slices.SortFunc(todo, func(a, b *Mapper) int { return strings.Compare(a.Table.Name, b.Table.Name) })
+	for _, m := range todo {
+		rels := make([]*relation, 0, len(m.relSpecs))
+		for i := range m.relSpecs {
+			rel, err := r.resolveRel(m, &m.relSpecs[i])
+			if err != nil {
+				return err
+			}
+			rels = append(rels, rel)
+		}
+		m.rels = rels
+	}
+	// back references, once every side exists
+	for _, m := range todo {
+		for i, rel := range m.rels {
+			if rel.back != nil {
+				continue
+			}
+			sp := &m.relSpecs[i]
+			var cands []*relation
+			for _, o := range rel.target.rels {
+				if o != rel && o.child == rel.child && o.parent == rel.parent && slices.Equal(o.fk, rel.fk) && o.ownerIsChild() != rel.ownerIsChild() {
+					if sp.backref == "" || o.field == sp.backref {
+						cands = append(cands, o)
+					}
+				}
+			}
+			switch {
+			case len(cands) == 1:
+				rel.back, cands[0].back = cands[0], rel
+			case sp.backref != "":
+				return &ModelError{Struct: m.Type.Name(), Field: rel.field,
+					Err: fmt.Errorf("backref %s: %s has no relationship of that name over the same foreign key", sp.backref, rel.target.Type.Name())}
+			}
+		}
+	}
+	for _, m := range todo {
+		m.resolvedFlag.Store(true)
+	}
+	return nil
+}
+
+func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
+	fail := func(format string, args ...any) error {
+		return &ModelError{Struct: m.Type.Name(), Field: sp.field, Err: fmt.Errorf(format, args...)}
+	}
+	target := r.byType[sp.target]
+	if target == nil {
+		return nil, fail("relationship to %s, which is not registered", sp.target)
+	}
+	rel := &relation{owner: m, field: sp.field, offset: sp.offset, target: target,
+		cascade: sp.cascade, singleParent: sp.single, passive: sp.passive}
+	// foreign keys of child's table referencing parent's table
+	fks := func(child, parent *Mapper) []*schema.ForeignKey {
+		var out []*schema.ForeignKey
+		for _, fk := range child.Table.ForeignKeys {
+			if fk.RefTable == parent.Table.Name && (sp.fk == nil || slices.Equal(fk.Columns, sp.fk)) {
+				out = append(out, fk)
+			}
+		}
+		return out
+	}
+	var fk *schema.ForeignKey
+	pick := func(child, parent *Mapper, kind relKind) error {
+		list := fks(child, parent)
+		if len(list) > 1 {
+			return fail("%s has %d foreign keys to %s: name one with rel:\"fk:...\"", child.Table.Name, len(list), parent.Table.Name)
+		}
+		if len(list) == 1 {
+			fk, rel.child, rel.parent, rel.kind = list[0], child, parent, kind
+		}
+		return nil
+	}
+	if sp.list {
+		if err := pick(target, m, oneToMany); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := pick(m, target, manyToOne); err != nil {
+			return nil, err
+		}
+		if fk == nil && m != target {
+			if err := pick(target, m, oneToOneRemote); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if fk == nil {
+		return nil, fail("no foreign key between %s and %s for this relationship: declare one on the column (fk:table.column)", m.Table.Name, target.Table.Name)
+	}
+	rel.nullable = true
+	for i, c := range fk.Columns {
+		cf := rel.child.FieldByColumn(c)
+		pf := rel.parent.FieldByColumn(fk.RefColumns[i])
+		if cf == nil || pf == nil {
+			return nil, fail("foreign key %s names a column no field maps", fk.Name)
+		}
+		rel.fk, rel.ref = append(rel.fk, cf), append(rel.ref, pf)
+		if !cf.Column.Nullable {
+			rel.nullable = false
+		}
+	}
+	for _, o := range sp.orderBy {
+		desc := strings.HasPrefix(o, "-")
+		name := strings.TrimPrefix(o, "-")
+		f := target.FieldByName(name)
+		if f == nil {
+			f = target.FieldByColumn(name)
+		}
+		if f == nil {
+			return nil, fail("order_by %s: %s has no such field or column", name, target.Type.Name())
+		}
+		rel.orderBy = append(rel.orderBy, relOrder{f: f, desc: desc})
+	}
+	if sp.ordering != "" {
+		if !sp.list {
+			return nil, fail("ordering needs a List")
+		}
+		f := target.FieldByName(sp.ordering)
+		if f == nil {
+			f = target.FieldByColumn(sp.ordering)
+		}
+		if f == nil || !f.Column.Type.Kind.IsInteger() {
+			return nil, fail("ordering %s: %s has no integer field or column of that name", sp.ordering, target.Type.Name())
+		}
+		rel.ordering = f
+		if len(rel.orderBy) == 0 {
+			rel.orderBy = []relOrder{{f: f}}
+		}
+	}
+	if rel.passive != passiveNone && rel.ownerIsChild() {
+		return nil, fail("passive_deletes belongs on the parent's side (a List, or a Ref whose key is in the other table)")
+	}
+	return rel, nil
+}

@@ -1,0 +1,266 @@
+package orm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/internal/testdb"
+	"github.com/strata-go/strata/orm"
+)
+
+// Story 2: Folder -> FolderItem (carries the position) -> Item, an item in
+// one folder (../shared/seeds/001). Deleting a folder deletes its links and
+// their items; deleting an item deletes its link (the database's ON DELETE
+// CASCADE, passively) but not the folder; deleting a link deletes its item.
+
+type Folder struct {
+	ID    int64                `db:"id,pk"`
+	Name  string               `db:"name"`
+	Items orm.List[FolderItem] `rel:"cascade:all+delete-orphan,ordering:Position"`
+}
+
+type FolderItem struct {
+	ID       int64           `db:"id,pk"`
+	FolderID int64           `db:"folder_id,fk:folder.id,ondelete:cascade"`
+	ItemID   int64           `db:"item_id,fk:item.id,ondelete:cascade,unique"`
+	Position int32           `db:"position"`
+	Folder   orm.Ref[Folder] `rel:"backref:Items"`
+	Item     orm.Ref[Item]   `rel:"cascade:all+delete-orphan,single_parent"`
+}
+
+type Item struct {
+	ID   int64               `db:"id,pk"`
+	Name string              `db:"name"`
+	Link orm.Ref[FolderItem] `rel:"passive_deletes"`
+}
+
+func setupStory2(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
+	t.Helper()
+	ctx := context.Background()
+	rec := &recorder{}
+	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	reg := orm.NewRegistry()
+	orm.MustRegister[Folder](reg)
+	orm.MustRegister[FolderItem](reg, opts...)
+	orm.MustRegister[Item](reg)
+	if err := reg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
+	rec.take("")
+	return orm.NewFactory(db, reg), rec
+}
+
+// story2Sample makes two folders of two items each: counts (2, 4, 4).
+func story2Sample(t *testing.T, f *orm.Factory) (folders []int64, items []int64) {
+	t.Helper()
+	ctx := context.Background()
+	s := f.New()
+	defer s.Close(ctx)
+	var fs []*Folder
+	for i := range 2 {
+		fo := &Folder{Name: fmt.Sprint("folder", i)}
+		for j := range 2 {
+			if err := fo.Items.Append(&FolderItem{Item: orm.RefTo(&Item{Name: fmt.Sprintf("item%d.%d", i, j)})}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Add(fo); err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, fo)
+	}
+	if err := s.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, fo := range fs {
+		folders = append(folders, fo.ID)
+		links, err := fo.Items.All()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, l := range links {
+			it, _ := l.Item.Get()
+			if l.FolderID != fo.ID || l.ItemID != it.ID || l.Position != int32(j) || it.ID == 0 {
+				t.Fatalf("link after insert: %+v item %+v", *l, *it)
+			}
+			items = append(items, it.ID)
+		}
+	}
+	story2Counts(t, f, [3]int{2, 4, 4})
+	return folders, items
+}
+
+func story2Counts(t *testing.T, f *orm.Factory, want [3]int) {
+	t.Helper()
+	got := [3]int{countRows(t, f, "folder"), countRows(t, f, "folder_item"), countRows(t, f, "item")}
+	if got != want {
+		t.Fatalf("(folders, links, items) = %v, want %v", got, want)
+	}
+}
+
+func TestStory2OrderedItemsInFolders(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+
+		t.Run("delete folder", func(t *testing.T) {
+			f, rec := setupStory2(t, tg)
+			folders, _ := story2Sample(t, f)
+			s := f.New()
+			defer s.Close(ctx)
+			fo, err := orm.Get[Folder](ctx, s, folders[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the links were never loaded: reading them is an error, not an empty list
+			if _, err := fo.Items.All(); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("unloaded Items: %v", err)
+			}
+			rec.take("")
+			if err := s.Delete(fo); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, all := rec.take("")
+			t.Logf("delete folder: %q", all)
+			story2Counts(t, f, [3]int{1, 2, 2})
+		})
+
+		t.Run("delete item", func(t *testing.T) {
+			f, rec := setupStory2(t, tg)
+			_, items := story2Sample(t, f)
+			s := f.New()
+			defer s.Close(ctx)
+			it, err := orm.Get[Item](ctx, s, items[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec.take("")
+			s.Delete(it)
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// passive: the database's ON DELETE CASCADE removes the link;
+			// the flush sends the item's DELETE and nothing else
+			_, all := rec.take("")
+			if len(all) != 1 || !strings.HasPrefix(all[0], "DELETE") {
+				t.Fatalf("passive delete of an item sent %q, want one DELETE", all)
+			}
+			story2Counts(t, f, [3]int{2, 3, 3})
+		})
+
+		t.Run("delete link", func(t *testing.T) {
+			f, _ := setupStory2(t, tg)
+			folders, _ := story2Sample(t, f)
+			s := f.New()
+			defer s.Close(ctx)
+			fo, err := orm.Get[Folder](ctx, s, folders[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := orm.Load(ctx, s, fo, "Items"); err != nil {
+				t.Fatal(err)
+			}
+			links, _ := fo.Items.All()
+			if len(links) != 2 {
+				t.Fatalf("%d links", len(links))
+			}
+			s.Delete(links[0])
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			story2Counts(t, f, [3]int{2, 3, 3})
+		})
+
+		t.Run("remove from folder", func(t *testing.T) {
+			f, _ := setupStory2(t, tg)
+			folders, _ := story2Sample(t, f)
+			s := f.New()
+			defer s.Close(ctx)
+			fo, err := orm.Get[Folder](ctx, s, folders[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := orm.Load(ctx, s, fo, "Items.Item"); err != nil {
+				t.Fatal(err)
+			}
+			if err := fo.Items.RemoveAt(0); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// delete-orphan: the link goes, and its item with it; the other
+			// link moves up to position 0
+			story2Counts(t, f, [3]int{2, 3, 3})
+			links, _ := fo.Items.All()
+			if len(links) != 1 || links[0].Position != 0 {
+				t.Fatalf("after removal: %d links, position %d", len(links), links[0].Position)
+			}
+		})
+
+		t.Run("move between folders", func(t *testing.T) {
+			f, _ := setupStory2(t, tg)
+			folders, items := story2Sample(t, f)
+			s := f.New()
+			defer s.Close(ctx)
+			fs, err := orm.Select[Folder](s).With("Items.Item").All(ctx)
+			if err != nil || len(fs) != 2 {
+				t.Fatalf("folders: %v %v", fs, err)
+			}
+			from, to := fs[0], fs[1]
+			links, _ := from.Items.All()
+			moving := links[1]
+			if err := to.Items.Insert(0, moving); err != nil {
+				t.Fatal(err)
+			}
+			// both sides follow in memory
+			if got, _ := moving.Folder.Get(); got != to {
+				t.Fatalf("moving.Folder = %v, want the new folder", got)
+			}
+			if n, _ := from.Items.Len(); n != 1 {
+				t.Fatalf("old folder still has %d links", n)
+			}
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			story2Counts(t, f, [3]int{2, 4, 4})
+			check := f.New()
+			defer check.Close(ctx)
+			got, err := orm.Select[Folder](check).With("Items.Item").All(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names [][]string
+			for _, fo := range got {
+				ls, _ := fo.Items.All()
+				var row []string
+				for i, l := range ls {
+					it, _ := l.Item.Get()
+					if l.Position != int32(i) {
+						t.Errorf("folder %d link %d at position %d", fo.ID, i, l.Position)
+					}
+					row = append(row, it.Name)
+				}
+				names = append(names, row)
+			}
+			if fmt.Sprint(names) != "[[item0.0] [item0.1 item1.0 item1.1]]" {
+				t.Fatalf("after the move: %v (folders %v, items %v)", names, folders, items)
+			}
+		})
+	})
+}
