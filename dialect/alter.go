@@ -126,3 +126,18 @@ func PollLock(ctx context.Context, wait time.Duration, try func() (bool, error))
 		interval = min(interval*2, 250*time.Millisecond)
 	}
 }
+
+// EnumColumn is a column whose type is a named enum, as it is after the
+// enum changes.
+type EnumColumn struct {
+	Table  string
+	Column *schema.Column
+}
+
+// EnumAlterer is implemented by dialects with named enum types
+// (PostgreSQL) to change a type's values.
+type EnumAlterer interface {
+	// AlterEnum changes enum type old (by name) to the values of new,
+	// converting the columns that use it.
+	AlterEnum(old, new schema.Type, cols []EnumColumn) ([]string, error)
+}

@@ -44,6 +44,10 @@ func Destructive(op Op) string {
 		if !o.Column.Nullable && o.Column.Default == nil && !o.Column.AutoIncrement {
 			return fmt.Sprintf("adds NOT NULL column %s.%s without a default: fails if the table has rows", o.Table, o.Column.Name)
 		}
+	case AlterEnum:
+		if !widens(o.Old, o.New) {
+			return fmt.Sprintf("removes values from enum %s: fails if a row holds one", o.New.EnumName)
+		}
 	case AlterColumn:
 		if !o.Old.Type.Equal(o.New.Type) && !widens(o.Old.Type, o.New.Type) {
 			return fmt.Sprintf("changes the type of %s.%s from %s to %s, which may not hold every value", o.Table, o.New.Name, o.Old.Type, o.New.Type)

@@ -314,6 +314,7 @@ type opJSON struct {
 	To          string              `json:"to,omitempty"`
 	Kind        string              `json:"kind,omitempty"`
 	Enum        *typeJSON           `json:"enum,omitempty"`
+	OldEnum     *typeJSON           `json:"old_enum,omitempty"`
 	Definition  *tableJSON          `json:"definition,omitempty"`
 	Column      *columnJSON         `json:"column,omitempty"`
 	Old         *columnJSON         `json:"old,omitempty"`
@@ -341,6 +342,9 @@ func encOp(op Op) (*opJSON, error) {
 	case DropEnum:
 		t := encType(o.Type)
 		j.Enum = &t
+	case AlterEnum:
+		ot, nt := encType(o.Old), encType(o.New)
+		j.OldEnum, j.Enum = &ot, &nt
 	case CreateTable:
 		j.Definition = encTable(o.Table)
 	case DropTable:
@@ -436,6 +440,15 @@ func decOp(j *opJSON) (Op, error) {
 				op = DropEnum{Type: t}
 			}
 		}
+	case "alter_enum":
+		if err = need(j.Enum != nil && j.OldEnum != nil, "old_enum and enum"); err != nil {
+			return nil, err
+		}
+		var ot, nt schema.Type
+		if ot, err = decType(*j.OldEnum); err == nil {
+			nt, err = decType(*j.Enum)
+		}
+		op = AlterEnum{Old: ot, New: nt}
 	case "create_table", "drop_table":
 		var t *schema.Table
 		if t, err = decTable(j.Definition); err == nil {
@@ -542,5 +555,5 @@ func decOp(j *opJSON) (Op, error) {
 }
 
 func needsTable(op string) bool {
-	return !slices.Contains([]string{"create_enum", "drop_enum", "create_table", "drop_table", "rename_table", "sql", "go"}, op)
+	return !slices.Contains([]string{"create_enum", "drop_enum", "alter_enum", "create_table", "drop_table", "rename_table", "sql", "go"}, op)
 }

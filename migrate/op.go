@@ -58,6 +58,12 @@ type CreateEnum struct{ Type schema.Type }
 // DropEnum drops a named enum type.
 type DropEnum struct{ Type schema.Type }
 
+// AlterEnum changes the values of a named enum type from Old to New. On
+// PostgreSQL the type is recreated and the columns using it converted;
+// elsewhere enum values live in the column types, which the AlterColumn
+// operations of the same plan change.
+type AlterEnum struct{ Old, New schema.Type }
+
 // CreateTable creates a table with its columns, primary key, unique and
 // check constraints, the foreign keys it lists and its indexes. Foreign
 // keys on a cycle between tables are left out and added by AddForeignKey.
@@ -191,6 +197,7 @@ type GoStep struct {
 
 func (CreateEnum) Name() string             { return "create_enum" }
 func (DropEnum) Name() string               { return "drop_enum" }
+func (AlterEnum) Name() string              { return "alter_enum" }
 func (CreateTable) Name() string            { return "create_table" }
 func (DropTable) Name() string              { return "drop_table" }
 func (RenameTable) Name() string            { return "rename_table" }
@@ -214,6 +221,7 @@ func (GoStep) Name() string                 { return "go" }
 
 func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
 func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
+func (o AlterEnum) Inverse() (Op, error)   { return AlterEnum{Old: o.New, New: o.Old}, nil }
 func (o CreateTable) Inverse() (Op, error) { return DropTable(o), nil }
 func (o DropTable) Inverse() (Op, error)   { return CreateTable(o), nil }
 func (o RenameTable) Inverse() (Op, error) { return RenameTable{From: o.To, To: o.From}, nil }
@@ -261,8 +269,11 @@ func (o GoStep) Inverse() (Op, error) {
 	return GoStep{Func: o.Reverse, Reverse: o.Func}, nil
 }
 
-func (o CreateEnum) String() string  { return "create enum " + o.Type.EnumName }
-func (o DropEnum) String() string    { return "drop enum " + o.Type.EnumName }
+func (o CreateEnum) String() string { return "create enum " + o.Type.EnumName }
+func (o DropEnum) String() string   { return "drop enum " + o.Type.EnumName }
+func (o AlterEnum) String() string {
+	return fmt.Sprintf("alter enum %s: values %q -> %q", o.New.EnumName, o.Old.Values, o.New.Values)
+}
 func (o CreateTable) String() string { return "create table " + o.Table.Name }
 func (o DropTable) String() string   { return "drop table " + o.Table.Name }
 func (o RenameTable) String() string { return "rename table " + o.From + " to " + o.To }
@@ -314,6 +325,7 @@ func (o GoStep) String() string { return "Go step " + o.Func }
 
 func (CreateEnum) Apply(*schema.MetaData) error { return nil } // enums live in column types
 func (DropEnum) Apply(*schema.MetaData) error   { return nil }
+func (AlterEnum) Apply(*schema.MetaData) error  { return nil } // the columns change by AlterColumn
 func (RawSQL) Apply(*schema.MetaData) error     { return nil } // opaque to the snapshot
 func (GoStep) Apply(*schema.MetaData) error     { return nil }
 

@@ -179,7 +179,7 @@ func diff(work, want *schema.MetaData) ([]Op, error) {
 	for _, e := range want.Enums() {
 		te[e.EnumName] = e
 		if old, ok := we[e.EnumName]; ok && !old.Equal(e) {
-			errs = append(errs, fmt.Errorf("%w: values of enum type %s changed from %q to %q", ErrUnsupportedChange, e.EnumName, old.Values, e.Values))
+			ops = append(ops, AlterEnum{Old: old, New: e})
 		}
 		if _, ok := we[e.EnumName]; !ok {
 			ops = append(ops, CreateEnum{Type: e})
@@ -490,6 +490,11 @@ func describe(op Op, want map[obj][]obj) node {
 		n.phase, n.name, n.provides = phCreateEnum, o.Type.EnumName, []obj{enumObj(o.Type.EnumName)}
 	case DropEnum:
 		n.phase, n.name, n.removes = phDropEnum, o.Type.EnumName, []obj{enumObj(o.Type.EnumName)}
+	case AlterEnum:
+		// replaced in place: the columns using it follow, nothing need go first
+		n.phase, n.name, n.rename = phCreateEnum, o.New.EnumName, true
+		n.provides = []obj{enumObj(o.New.EnumName)}
+		n.removes = n.provides
 	case CreateTable:
 		n.phase, n.table, n.provides = phCreateTable, o.Table.Name, owned(o.Table)
 		needsOf(n.provides...)

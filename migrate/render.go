@@ -188,12 +188,32 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddColumn(t, o.Column) })
 	case DropColumn:
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.DropColumn(t, o.Column) })
-	case AlterColumn:
-		if d.Features().Has(dialect.NamedEnums) && o.Old.Type.Kind == schema.KindEnum && o.New.Type.Kind == schema.KindEnum &&
-			o.Old.Type.EnumName == o.New.Type.EnumName && !o.Old.Type.Equal(o.New.Type) {
-			return nil, nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change the values of enum type %s in place (not supported yet)", o.New.Type.EnumName))
+	case AlterEnum:
+		ea, ok := d.(dialect.EnumAlterer)
+		if !ok || !d.Features().Has(dialect.NamedEnums) {
+			return nil, nil, nil // values live in column types: AlterColumn changes them
 		}
-		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AlterColumn(t, o.Old, o.New) })
+		var cols []dialect.EnumColumn
+		for _, t := range next.Tables() {
+			for _, c := range t.Columns {
+				if c.Type.Kind == schema.KindEnum && c.Type.EnumName == o.New.EnumName {
+					cols = append(cols, dialect.EnumColumn{Table: t.Name, Column: c})
+				}
+			}
+		}
+		s, err := ea.AlterEnum(o.Old, o.New, cols)
+		return s, nil, err
+	case AlterColumn:
+		old := o.Old
+		if _, ok := d.(dialect.EnumAlterer); ok && d.Features().Has(dialect.NamedEnums) && o.Old.Type.Kind == schema.KindEnum &&
+			o.New.Type.Kind == schema.KindEnum && o.Old.Type.EnumName == o.New.Type.EnumName {
+			// the named type's values changed by AlterEnum, which
+			// converted this column; only its other attributes are left
+			c := *o.Old
+			c.Type = o.New.Type
+			old = &c
+		}
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AlterColumn(t, old, o.New) })
 	case RenameConstraint:
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) {
 			return a.RenameConstraint(t, next.Table(o.Table), o.Kind, o.From, o.To)

@@ -301,3 +301,66 @@ func TestRenames(t *testing.T) {
 		}
 	})
 }
+
+func enumModels(values ...string) *schema.MetaData {
+	return md(&schema.Table{Name: "people", Columns: []*schema.Column{id(),
+		{Name: "mood", Type: schema.Enum("mood", values...), Default: schema.DefaultStr("ok")}}, PrimaryKey: pk()})
+}
+
+// TestEnumValues adds a value to an enum type (PostgreSQL recreates the
+// named type; MariaDB modifies the column; SQLite rebuilds the table with
+// its CHECK) and removes it again on downgrade.
+func TestEnumValues(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2 := enumModels("sad", "ok", "happy"), enumModels("sad", "ok", "happy", "ecstatic")
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "people", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := migrate.Autogenerate(r1.Snapshot, v2, "0002", "ecstatic", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r2.Destructive()) > 0 {
+			t.Fatalf("adding an enum value flagged destructive: %v", r2.Destructive())
+		}
+		g := writeDir(t, r1, r2)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		people := expr.T("people")
+		if err := m.Upgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(1, "happy")); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(2, "ecstatic")); err == nil {
+			t.Fatal("a value the enum lacks was accepted")
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(2, "ecstatic")); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(people).Columns("id").Values(3)); err != nil {
+			t.Fatal(err) // the default survived
+		}
+		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+			t.Fatalf("drift: %v %v", d, err)
+		}
+		if err := exec(t, db, expr.Delete(people).Where(expr.Eq(people.C("id"), 2))); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Downgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "people") != 2 {
+			t.Fatal("rows lost in the downgrade")
+		}
+		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -83,8 +83,8 @@ type Mapper struct {
 	relSpecs     []relSpec   // relationships as declared
 	rels         []*relation // resolved by Registry.resolveLocked
 	resolvedFlag atomic.Bool
-	byCol    map[string]*Field
-	byName   map[string]*Field
+	byCol        map[string]*Field
+	byName       map[string]*Field
 }
 
 // FieldByColumn returns the field mapped to the column, or nil.

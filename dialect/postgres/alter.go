@@ -208,3 +208,40 @@ func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait
 		return err
 	}, nil
 }
+
+var _ dialect.EnumAlterer = (*Dialect)(nil)
+
+// AlterEnum recreates the type: the old one is renamed aside, the new one
+// created, every column converted through text (its default dropped first
+// and set again after), and the old type dropped. Unlike ALTER TYPE ...
+// ADD VALUE it also removes and reorders values, and it runs inside the
+// revision's transaction; converting a column fails if a row holds a value
+// the new type lacks.
+func (d *Dialect) AlterEnum(old, new schema.Type, cols []dialect.EnumColumn) ([]string, error) {
+	if old.EnumName == "" || old.EnumName != new.EnumName {
+		return nil, fmt.Errorf("postgres: AlterEnum of %q into %q", old.EnumName, new.EnumName)
+	}
+	aside := schema.Shorten(old.EnumName+"_strata_old", schema.MaxIdentifierLen)
+	b := d.AppendIdent([]byte("ALTER TYPE "), old.EnumName)
+	b = append(b, " RENAME TO "...)
+	out := []string{string(d.AppendIdent(b, aside))}
+	create, err := d.CreateEnum(new)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, create...)
+	typ := string(d.AppendIdent(nil, new.EnumName))
+	for _, c := range cols {
+		col := append(d.alterTable(c.Table), "ALTER COLUMN "...)
+		col = append(d.AppendIdent(col, c.Column.Name), ' ')
+		if c.Column.Default != nil {
+			out = append(out, string(col)+"DROP DEFAULT")
+		}
+		q := string(col) + "TYPE " + typ + " USING " + string(d.AppendIdent(nil, c.Column.Name)) + "::text::" + typ
+		out = append(out, q)
+		if c.Column.Default != nil {
+			out = append(out, string(dialect.AppendDefault(d, append(col, "SET DEFAULT "...), c.Column.Default)))
+		}
+	}
+	return append(out, string(d.AppendIdent([]byte("DROP TYPE "), aside))), nil
+}
