@@ -107,6 +107,7 @@ func planCases() []planCase {
 		{"unique_same_revision", parentChild(false, false), parentChild(true, true)},
 		{"drop_parent", dropParent(true), dropParent(false)},
 		{"renames", renameModels(false), renameModels(true)},
+		{"enum_values", enumModels("sad", "ok", "happy"), enumModels("sad", "ok", "happy", "ecstatic")},
 	}
 }
 
