@@ -20,8 +20,12 @@ import (
 //   - the object the identity map holds for obj's key, or the row loaded
 //     from the database, with obj's mapped fields copied onto it: the next
 //     flush writes the columns that differ from the database;
-//   - a new pending object (a copy of obj) when obj's key is unset or has
-//     no row.
+//   - a new pending object (a copy of obj) when obj's key is unset (a
+//     zero autoincrement key);
+//   - sqlerr.ErrNotFound when obj's key is set but has no row: Merge is an
+//     update of an existing row and never turns into an INSERT (story 1: a
+//     late update of a deleted row must not bring it back). Insert new
+//     objects with [Session.Add].
 //
 // obj itself is never added to the session and is not changed. If obj is
 // already in this session, Merge returns it.
@@ -60,7 +64,10 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 			}
 			m.copyFields(dst, src)
 			return got.(*T), nil
-		case !errors.Is(err, sqlerr.ErrNotFound):
+		case errors.Is(err, sqlerr.ErrNotFound):
+			return nil, fmt.Errorf("orm: Merge of %s %v: no such row (Merge updates, it never inserts; use Add for a new object): %w",
+				m.Type.Name(), keyValues(m, src), err)
+		default:
 			return nil, err
 		}
 	}
