@@ -33,6 +33,9 @@ type Alterer interface {
 	RenameTable(from, to string) ([]string, error)
 	// RenameColumn renames a column of t (t before the change).
 	RenameColumn(t *schema.Table, from, to string) ([]string, error)
+	// AddPrimaryKey and DropPrimaryKey add and drop a table's primary key.
+	AddPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error)
+	DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error)
 	// AddUnique and DropUnique add and drop a unique constraint.
 	AddUnique(t *schema.Table, u *schema.Unique) ([]string, error)
 	DropUnique(t *schema.Table, u *schema.Unique) ([]string, error)

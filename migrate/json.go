@@ -319,6 +319,7 @@ type opJSON struct {
 	Column      *columnJSON         `json:"column,omitempty"`
 	Old         *columnJSON         `json:"old,omitempty"`
 	New         *columnJSON         `json:"new,omitempty"`
+	PrimaryKey  *keyJSON            `json:"primary_key,omitempty"`
 	Unique      *keyJSON            `json:"unique,omitempty"`
 	Check       *checkJSON          `json:"check,omitempty"`
 	ForeignKey  *fkJSON             `json:"foreign_key,omitempty"`
@@ -361,6 +362,10 @@ func encOp(op Op) (*opJSON, error) {
 		j.Table, j.From, j.To = o.Table, o.From, o.To
 	case RenameConstraint:
 		j.Table, j.Kind, j.From, j.To = o.Table, string(o.Kind), o.From, o.To
+	case AddPrimaryKey:
+		j.Table, j.PrimaryKey = o.Table, &keyJSON{Name: o.PrimaryKey.Name, Columns: o.PrimaryKey.Columns}
+	case DropPrimaryKey:
+		j.Table, j.PrimaryKey = o.Table, &keyJSON{Name: o.PrimaryKey.Name, Columns: o.PrimaryKey.Columns}
 	case AddUnique:
 		j.Table, j.Unique = o.Table, encUnique(o.Unique)
 	case DropUnique:
@@ -478,6 +483,15 @@ func decOp(j *opJSON) (Op, error) {
 		err = need(j.From != "" && j.To != "" && slices.Contains([]dialect.ObjectKind{dialect.PrimaryKeyObject, dialect.UniqueObject,
 			dialect.ForeignKeyObject, dialect.CheckObject, dialect.IndexObject}, k), "from, to and a kind (primary_key, unique, foreign_key, check, index)")
 		op = RenameConstraint{Table: j.Table, Kind: k, From: j.From, To: j.To}
+	case "add_primary_key", "drop_primary_key":
+		if err = need(j.PrimaryKey != nil && len(j.PrimaryKey.Columns) > 0, "primary_key with columns"); err == nil {
+			pk := &schema.PrimaryKey{Name: j.PrimaryKey.Name, Columns: j.PrimaryKey.Columns}
+			if j.Op == "add_primary_key" {
+				op = AddPrimaryKey{Table: j.Table, PrimaryKey: pk}
+			} else {
+				op = DropPrimaryKey{Table: j.Table, PrimaryKey: pk}
+			}
+		}
 	case "add_unique", "drop_unique":
 		if err = need(j.Unique != nil, "unique"); err == nil {
 			u := &schema.Unique{Name: j.Unique.Name, Columns: j.Unique.Columns}

@@ -111,6 +111,18 @@ type RenameConstraint struct {
 	From, To string
 }
 
+// AddPrimaryKey adds a primary key to a table that has none.
+type AddPrimaryKey struct {
+	Table      string
+	PrimaryKey *schema.PrimaryKey
+}
+
+// DropPrimaryKey drops a table's primary key.
+type DropPrimaryKey struct {
+	Table      string
+	PrimaryKey *schema.PrimaryKey
+}
+
 // AddUnique adds a unique constraint.
 type AddUnique struct {
 	Table  string
@@ -206,6 +218,8 @@ func (DropColumn) Name() string             { return "drop_column" }
 func (AlterColumn) Name() string            { return "alter_column" }
 func (RenameColumn) Name() string           { return "rename_column" }
 func (RenameConstraint) Name() string       { return "rename_constraint" }
+func (AddPrimaryKey) Name() string          { return "add_primary_key" }
+func (DropPrimaryKey) Name() string         { return "drop_primary_key" }
 func (AddUnique) Name() string              { return "add_unique" }
 func (DropUnique) Name() string             { return "drop_unique" }
 func (AddCheck) Name() string               { return "add_check" }
@@ -236,6 +250,8 @@ func (o RenameColumn) Inverse() (Op, error) {
 func (o RenameConstraint) Inverse() (Op, error) {
 	return RenameConstraint{Table: o.Table, Kind: o.Kind, From: o.To, To: o.From}, nil
 }
+func (o AddPrimaryKey) Inverse() (Op, error)  { return DropPrimaryKey(o), nil }
+func (o DropPrimaryKey) Inverse() (Op, error) { return AddPrimaryKey(o), nil }
 func (o AddUnique) Inverse() (Op, error)      { return DropUnique(o), nil }
 func (o DropUnique) Inverse() (Op, error)     { return AddUnique(o), nil }
 func (o AddCheck) Inverse() (Op, error)       { return DropCheck(o), nil }
@@ -300,6 +316,12 @@ func (o RenameColumn) String() string {
 }
 func (o RenameConstraint) String() string {
 	return fmt.Sprintf("rename %s %s on %s to %s", strings.ReplaceAll(string(o.Kind), "_", " "), o.From, o.Table, o.To)
+}
+func (o AddPrimaryKey) String() string {
+	return fmt.Sprintf("add primary key %s%q on %s", o.PrimaryKey.Name, o.PrimaryKey.Columns, o.Table)
+}
+func (o DropPrimaryKey) String() string {
+	return fmt.Sprintf("drop primary key %s%q on %s", o.PrimaryKey.Name, o.PrimaryKey.Columns, o.Table)
 }
 func (o AddUnique) String() string  { return "add unique " + o.Unique.Name + " on " + o.Table }
 func (o DropUnique) String() string { return "drop unique " + o.Unique.Name + " on " + o.Table }
@@ -494,6 +516,37 @@ func (o RenameConstraint) Apply(m *schema.MetaData) error {
 		}
 	}
 	return mismatch("no %s %s on %s", o.Kind, o.From, o.Table)
+}
+
+func (o AddPrimaryKey) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	if t.PrimaryKey != nil {
+		return mismatch("table %s has a primary key already", o.Table)
+	}
+	for _, c := range o.PrimaryKey.Columns {
+		if t.Column(c) == nil {
+			return mismatch("no column %s.%s", o.Table, c)
+		}
+	}
+	pk := *o.PrimaryKey
+	pk.Columns = slices.Clone(pk.Columns)
+	t.PrimaryKey = &pk
+	return nil
+}
+
+func (o DropPrimaryKey) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	if t.PrimaryKey == nil {
+		return mismatch("table %s has no primary key", o.Table)
+	}
+	t.PrimaryKey = nil
+	return nil
 }
 
 // addNamed and dropNamed edit one of a table's constraint lists.

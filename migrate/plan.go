@@ -271,10 +271,16 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 		w = w.Clone()
 		w.Uniques, w.Checks, w.Indexes, w.ForeignKeys = wu, wc, wx, wf
 	}
-	switch {
-	case (w.PrimaryKey == nil) != (t.PrimaryKey == nil),
-		w.PrimaryKey != nil && (w.PrimaryKey.Name != t.PrimaryKey.Name || !slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns)):
-		return nil, fmt.Errorf("%w: primary key of table %s changed", ErrUnsupportedChange, t.Name)
+	if (w.PrimaryKey == nil) != (t.PrimaryKey == nil) ||
+		(w.PrimaryKey != nil && (w.PrimaryKey.Name != t.PrimaryKey.Name || !slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns))) {
+		if w.PrimaryKey != nil {
+			pk := *w.PrimaryKey
+			ops = append(ops, DropPrimaryKey{Table: t.Name, PrimaryKey: &pk})
+		}
+		if t.PrimaryKey != nil {
+			pk := *t.PrimaryKey
+			ops = append(ops, AddPrimaryKey{Table: t.Name, PrimaryKey: &pk})
+		}
 	}
 	if w.Comment != t.Comment {
 		ops = append(ops, SetTableComment{Table: t.Name, Old: w.Comment, New: t.Comment})
@@ -523,6 +529,11 @@ func describe(op Op, want map[obj][]obj) node {
 			n.provides = []obj{mk(o.Table, o.To)}
 			needsOf(n.provides...)
 		}
+	case AddPrimaryKey:
+		n.phase, n.table, n.name, n.provides = phAddUnique, o.Table, o.PrimaryKey.Name, []obj{keyObj(o.Table, o.PrimaryKey.Name)}
+		needsOf(n.provides...)
+	case DropPrimaryKey:
+		n.phase, n.table, n.name, n.removes = phDropUnique, o.Table, o.PrimaryKey.Name, []obj{keyObj(o.Table, o.PrimaryKey.Name)}
 	case AddUnique:
 		n.phase, n.table, n.name, n.provides = phAddUnique, o.Table, o.Unique.Name, []obj{keyObj(o.Table, o.Unique.Name)}
 		needsOf(n.provides...)

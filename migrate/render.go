@@ -218,6 +218,10 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) {
 			return a.RenameConstraint(t, next.Table(o.Table), o.Kind, o.From, o.To)
 		})
+	case AddPrimaryKey:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddPrimaryKey(t, o.PrimaryKey) })
+	case DropPrimaryKey:
+		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.DropPrimaryKey(t, o.PrimaryKey) })
 	case AddUnique:
 		return alter(o.Table, func(a dialect.Alterer, t *schema.Table) ([]string, error) { return a.AddUnique(t, o.Unique) })
 	case DropUnique:

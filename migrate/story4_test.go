@@ -364,3 +364,60 @@ func TestEnumValues(t *testing.T) {
 		}
 	})
 }
+
+func membershipModels(pkCols ...string) *schema.MetaData {
+	t := &schema.Table{Name: "memberships", Columns: []*schema.Column{
+		{Name: "user_id", Type: schema.BigInt()}, {Name: "group_id", Type: schema.BigInt()}, {Name: "note", Type: schema.Text(), Nullable: true}}}
+	if len(pkCols) > 0 {
+		t.PrimaryKey = &schema.PrimaryKey{Columns: pkCols}
+	}
+	return md(t)
+}
+
+// TestPrimaryKeyChanges adds a primary key to a table without one and then
+// changes its columns, keeping the rows, on all three databases.
+func TestPrimaryKeyChanges(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2, v3 := membershipModels(), membershipModels("user_id", "group_id"), membershipModels("group_id", "user_id")
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "memberships", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := migrate.Autogenerate(v1, v2, "0002", "key", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r3, err := migrate.Autogenerate(v2, v3, "0003", "key order", []string{"0002"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := opLines(r3.Upgrade); got != "drop primary key pk_memberships[\"user_id\" \"group_id\"] on memberships\nadd primary key pk_memberships[\"group_id\" \"user_id\"] on memberships\n" {
+			t.Fatalf("plan:\n%s", got)
+		}
+		g := writeDir(t, r1, r2, r3)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		if err := m.Upgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(expr.T("memberships")).Columns("user_id", "group_id").Values(1, 2).Values(2, 2)); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "memberships") != 2 {
+			t.Fatal("rows lost")
+		}
+		if err := exec(t, db, expr.Insert(expr.T("memberships")).Columns("user_id", "group_id").Values(1, 2)); err == nil {
+			t.Fatal("the new primary key does not hold")
+		}
+		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+			t.Fatalf("drift: %v %v", d, err)
+		}
+		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -68,6 +68,24 @@ func (d *Dialect) AddUnique(t *schema.Table, u *schema.Unique) ([]string, error)
 	return []string{string(dialect.AppendUnique(d, append(d.alterTable(t.Name), "ADD "...), u))}, nil
 }
 
+// AddPrimaryKey renders ALTER TABLE ... ADD PRIMARY KEY (MariaDB names it
+// PRIMARY whatever the declaration says).
+func (d *Dialect) AddPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	b := append(d.alterTable(t.Name), "ADD PRIMARY KEY ("...)
+	b = dialect.AppendIdents(d, b, pk.Columns)
+	return []string{string(append(b, ')'))}, nil
+}
+
+// DropPrimaryKey renders ALTER TABLE ... DROP PRIMARY KEY.
+func (d *Dialect) DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	for _, c := range t.Columns {
+		if c.AutoIncrement {
+			return nil, d.unsupported("drop the primary key of table %s, whose column %s is AUTO_INCREMENT", t.Name, c.Name)
+		}
+	}
+	return []string{string(append(d.alterTable(t.Name), "DROP PRIMARY KEY"...))}, nil
+}
+
 // DropUnique renders ALTER TABLE ... DROP INDEX: MariaDB keeps a unique
 // constraint as a unique index.
 func (d *Dialect) DropUnique(t *schema.Table, u *schema.Unique) ([]string, error) {

@@ -148,6 +148,19 @@ func (d *Dialect) dropConstraint(t, name string) []string {
 	return []string{string(d.AppendIdent(b, name))}
 }
 
+// AddPrimaryKey renders ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY.
+func (d *Dialect) AddPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	return []string{string(dialect.AppendPrimaryKey(d, append(d.alterTable(t.Name), "ADD "...), pk))}, nil
+}
+
+// DropPrimaryKey renders ALTER TABLE ... DROP CONSTRAINT.
+func (d *Dialect) DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	if pk.Name == "" {
+		return nil, fmt.Errorf("postgres: cannot drop the unnamed primary key of table %s", t.Name)
+	}
+	return d.dropConstraint(t.Name, pk.Name), nil
+}
+
 // DropUnique renders ALTER TABLE ... DROP CONSTRAINT.
 func (d *Dialect) DropUnique(t *schema.Table, u *schema.Unique) ([]string, error) {
 	return d.dropConstraint(t.Name, u.Name), nil

@@ -101,6 +101,16 @@ func (d *Dialect) RenameColumn(t *schema.Table, from, to string) ([]string, erro
 	return []string{string(d.AppendIdent(b, to))}, nil
 }
 
+// AddPrimaryKey needs a rebuild.
+func (d *Dialect) AddPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	return nil, d.rebuildNeeded(fmt.Sprintf("add a primary key to table %s", t.Name))
+}
+
+// DropPrimaryKey needs a rebuild.
+func (d *Dialect) DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]string, error) {
+	return nil, d.rebuildNeeded(fmt.Sprintf("drop the primary key of table %s", t.Name))
+}
+
 // AddUnique needs a rebuild.
 func (d *Dialect) AddUnique(t *schema.Table, u *schema.Unique) ([]string, error) {
 	return nil, d.rebuildNeeded(fmt.Sprintf("add unique constraint %s to table %s", u.Name, t.Name))
