@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
@@ -172,4 +173,47 @@ func TestUnknownAppliedRevision(t *testing.T) {
 	if err := migrate.New(db, empty).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnknownRevision) {
 		t.Fatalf("upgrade with a revision missing from the directory: %v", err)
 	}
+}
+
+// TestLockWaitIsBounded: while one connection holds the migration lock,
+// an upgrade gives up after its wait with an error saying so.
+func TestLockWaitIsBounded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		unlock, err := tg.Dialect.(dialect.Locker).Lock(ctx, lockQuerier{conn}, "strata_migrate", time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r1, _ := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
+		m := migrate.New(open(t, tg), writeDir(t, r1), migrate.WithLockWait(300*time.Millisecond))
+		if err := m.Upgrade(ctx, "head"); !errors.Is(err, dialect.ErrLockTimeout) {
+			t.Fatalf("upgrade while locked: %v", err)
+		}
+		if err := unlock(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+type lockQuerier struct{ c *engine.Conn }
+
+func (q lockQuerier) Exec(ctx context.Context, query string, args ...any) (dialect.Result, error) {
+	return q.c.Exec(ctx, query, args...)
+}
+
+func (q lockQuerier) Query(ctx context.Context, query string, args ...any) (dialect.Rows, error) {
+	r, err := q.c.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }

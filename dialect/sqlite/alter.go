@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -233,6 +234,13 @@ func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait
 		}
 		return res.RowsAffected == 1, nil
 	})
+	if errors.Is(err, dialect.ErrLockTimeout) {
+		var holder, since string
+		_ = dialect.QueryEach(ctx, q, `SELECT "owner", "acquired_at" FROM `+tbl+` WHERE "name" = ?`, []any{name}, func(r dialect.Rows) error {
+			return r.Scan(&holder, &since)
+		})
+		return nil, fmt.Errorf("sqlite: lock %q held by %s since %s (if that process is gone, delete its row from %s): %w", name, holder, since, lockTable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lock %q: %w", name, err)
 	}
