@@ -257,11 +257,14 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	// Inserts first. Updates and deletes are planned now when nothing can
 	// change them; after the inserts when parents inserted by this flush
 	// hand their generated keys to persistent children.
-	steps, err := s.insertSteps(d, p.inserts, rp)
+	ins, err := s.insertSteps(d, p.inserts, rp)
 	if err != nil {
 		u.run()
 		return err
 	}
+	// Positions under a unique constraint move out of the way first, so
+	// that neither the inserts nor the updates meet a position still held.
+	steps := append(parkSteps(p.updates, p.deletes), ins...)
 	var ups []updateRow
 	restPlanned := len(rp.deferred) == 0
 	if restPlanned {
@@ -1060,6 +1063,77 @@ func serverOnUpdateFields(m *Mapper) []*Field {
 		if f.ServerOnUpdate {
 			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// parkSteps plans the first phase of renumbering an ordering column that a
+// unique constraint covers (UNIQUE(parent_id, position)): rows whose
+// position changes first move to distinct negative positions, in one
+// statement, so that no intermediate state of the real UPDATEs can collide
+// with a position another row still holds. (SQLAlchemy cannot do this
+// reorder at all under such a constraint.) Positions are assumed to be
+// non-negative.
+//
+// Rows deleted by the same flush still hold their positions until the
+// DELETEs, which come last: they are parked too.
+func parkSteps(updates, deletes []*state) []step {
+	var out []step
+	temp := 0 // parking positions handed out in this flush
+	for _, group := range groupByMapper(updates) {
+		out = append(out, parkMapper(group, deletes, &temp)...)
+	}
+	return out
+}
+
+func parkMapper(rows, deletes []*state, temp *int) []step {
+	m := rows[0].m
+	var out []step
+	for _, f := range m.uniqueOrdering {
+		var park []*state
+		for _, st := range rows {
+			if st.snap != nil && f.changed(st.ptr, st.snap) {
+				park = append(park, st)
+			}
+		}
+		if len(park) == 0 {
+			continue
+		}
+		for _, st := range deletes {
+			if st.m == m {
+				park = append(park, st)
+			}
+		}
+		vals := make([]int, len(park))
+		for i := range park {
+			*temp++
+			vals[i] = -*temp
+		}
+		f := f
+		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+			var key []string
+			var types []schema.Type
+			for _, k := range m.PK {
+				key = append(key, k.Column.Name)
+				types = append(types, k.Column.Type)
+			}
+			types = append(types, f.Column.Type)
+			stmt := expr.UpdateRows(expr.T(m.Table.Name), key, []string{f.Column.Name}, nil, types)
+			for i, st := range park {
+				row := keyValues(m, st.ptr)
+				stmt.Row(append(row, vals[i])...)
+			}
+			if len(park) == 1 {
+				up := expr.Update(expr.T(m.Table.Name)).Set(f.Column.Name, vals[0])
+				for _, k := range m.PK {
+					up.Where(expr.Eq(expr.T(m.Table.Name).C(k.Column.Name), k.Value(park[0].ptr)))
+				}
+				_, err := ex.ExecStmt(ctx, up)
+				return err
+			}
+			_, err := ex.ExecStmt(ctx, stmt)
+			return err
+		}})
 	}
 	return out
 }

@@ -80,11 +80,14 @@ type Mapper struct {
 	deep    []*Field
 	cache   sqlCache
 
-	relSpecs     []relSpec   // relationships as declared
-	rels         []*relation // resolved by Registry.resolveLocked
-	resolvedFlag atomic.Bool
-	byCol        map[string]*Field
-	byName       map[string]*Field
+	relSpecs []relSpec   // relationships as declared
+	rels     []*relation // resolved by Registry.resolveLocked
+	// ordering columns of relationships to this mapper that a unique
+	// constraint covers: renumbered in two phases
+	uniqueOrdering []*Field
+	resolvedFlag   atomic.Bool
+	byCol          map[string]*Field
+	byName         map[string]*Field
 }
 
 // FieldByColumn returns the field mapped to the column, or nil.

@@ -357,6 +357,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 			return nil, fail("ordering %s: %s has no integer field or column of that name", sp.ordering, target.Type.Name())
 		}
 		rel.ordering = f
+		if uniqueCovers(target.Table, f.Column.Name) && !slices.Contains(target.uniqueOrdering, f) {
+			target.uniqueOrdering = append(target.uniqueOrdering, f)
+		}
 		if len(rel.orderBy) == 0 {
 			rel.orderBy = []relOrder{{f: f}}
 		}
@@ -365,4 +368,23 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 		return nil, fail("passive_deletes belongs on the parent's side (a List, or a Ref whose key is in the other table)")
 	}
 	return rel, nil
+}
+
+// uniqueCovers reports whether a unique constraint or index of t includes
+// the column.
+func uniqueCovers(t *schema.Table, col string) bool {
+	if t.PrimaryKey != nil && slices.Contains(t.PrimaryKey.Columns, col) {
+		return true
+	}
+	for _, u := range t.Uniques {
+		if slices.Contains(u.Columns, col) {
+			return true
+		}
+	}
+	for _, x := range t.Indexes {
+		if x.Unique && slices.Contains(x.Columns, col) {
+			return true
+		}
+	}
+	return false
 }

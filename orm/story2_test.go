@@ -39,6 +39,9 @@ type Item struct {
 	Link orm.Ref[FolderItem] `rel:"passive_deletes"`
 }
 
+// story2Unique is the constraint SQLAlchemy cannot reorder under.
+var story2Unique = orm.Unique("uq_folder_item_position", "folder_id", "position")
+
 func setupStory2(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
 	t.Helper()
 	ctx := context.Background()
@@ -116,7 +119,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 		ctx := context.Background()
 
 		t.Run("delete folder", func(t *testing.T) {
-			f, rec := setupStory2(t, tg)
+			f, rec := setupStory2(t, tg, story2Unique)
 			folders, _ := story2Sample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
@@ -141,7 +144,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 		})
 
 		t.Run("delete item", func(t *testing.T) {
-			f, rec := setupStory2(t, tg)
+			f, rec := setupStory2(t, tg, story2Unique)
 			_, items := story2Sample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
@@ -164,7 +167,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 		})
 
 		t.Run("delete link", func(t *testing.T) {
-			f, _ := setupStory2(t, tg)
+			f, _ := setupStory2(t, tg, story2Unique)
 			folders, _ := story2Sample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
@@ -187,7 +190,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 		})
 
 		t.Run("remove from folder", func(t *testing.T) {
-			f, _ := setupStory2(t, tg)
+			f, _ := setupStory2(t, tg, story2Unique)
 			folders, _ := story2Sample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
@@ -213,8 +216,82 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			}
 		})
 
+		t.Run("reorder under unique position", func(t *testing.T) {
+			f, rec := setupStory2(t, tg, story2Unique)
+			s := f.New()
+			defer s.Close(ctx)
+			fo := &Folder{Name: "f"}
+			for i := range 5 {
+				fo.Items.Append(&FolderItem{Item: orm.RefTo(&Item{Name: fmt.Sprint("i", i)})})
+			}
+			s.Add(fo)
+			if err := s.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			names := func(fo *Folder) string {
+				ls, err := fo.Items.All()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for i, l := range ls {
+					it, _ := l.Item.Get()
+					if l.Position != int32(i) {
+						t.Errorf("%s at position %d, index %d", it.Name, l.Position, i)
+					}
+					out = append(out, it.Name)
+				}
+				return strings.Join(out, " ")
+			}
+			reload := func() string {
+				c := f.New()
+				defer c.Close(ctx)
+				got, err := orm.Select[Folder](c).With("Items.Item").One(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return names(got)
+			}
+			steps := []struct {
+				do   func() error
+				want string
+			}{
+				{func() error { return fo.Items.Move(4, 0) }, "i4 i0 i1 i2 i3"}, // last to first: every row shifts
+				{func() error { return fo.Items.Move(0, 4) }, "i0 i1 i2 i3 i4"},
+				{func() error { // swap the ends
+					if err := fo.Items.Move(0, 4); err != nil {
+						return err
+					}
+					return fo.Items.Move(3, 0)
+				}, "i4 i1 i2 i3 i0"},
+				{func() error { // a new item at the front, one removed from the middle
+					if err := fo.Items.Insert(0, &FolderItem{Item: orm.RefTo(&Item{Name: "new"})}); err != nil {
+						return err
+					}
+					return fo.Items.RemoveAt(3)
+				}, "new i4 i1 i3 i0"},
+			}
+			for i, st := range steps {
+				if err := st.do(); err != nil {
+					t.Fatal(err)
+				}
+				rec.take("")
+				if err := s.Commit(ctx); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				_, all := rec.take("")
+				if got := names(fo); got != st.want {
+					t.Fatalf("step %d in memory: %s, want %s", i, got, st.want)
+				}
+				if got := reload(); got != st.want {
+					t.Fatalf("step %d from the database: %s, want %s (sent %q)", i, got, st.want, all)
+				}
+			}
+			story2Counts(t, f, [3]int{1, 5, 5})
+		})
+
 		t.Run("move between folders", func(t *testing.T) {
-			f, _ := setupStory2(t, tg)
+			f, _ := setupStory2(t, tg, story2Unique)
 			folders, items := story2Sample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
