@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -293,8 +294,13 @@ func (m *Migrator) appliedHeads(rows map[string]versionRow) []string {
 
 // Upgrade applies every revision that target needs and the database lacks,
 // parents and dependencies first. target is "head", "heads" or a revision
-// (see [Graph.Resolve]).
+// (see [Graph.Resolve]), or "+N": the next N pending revisions towards the
+// heads.
 func (m *Migrator) Upgrade(ctx context.Context, target string) error {
+	steps, relative := relativeSteps(target, '+')
+	if relative {
+		target = "heads"
+	}
 	ids, err := m.g.Resolve(target)
 	if err != nil {
 		return err
@@ -326,6 +332,9 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 			}
 			pending = append(pending, r)
 		}
+		if relative && len(pending) > steps {
+			pending = pending[:steps] // a prefix of a topological order keeps parents before children
+		}
 		for _, r := range pending {
 			before, err := m.g.SchemaBefore(r)
 			if err != nil {
@@ -342,7 +351,7 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 
 // Downgrade undoes applied revisions, children first, until the database
 // is at target: "base" (nothing applied), a revision (it and what it needs
-// stay applied), or "-1" (undo the last applied revision).
+// stay applied), or "-N" (undo the last N applied revisions).
 func (m *Migrator) Downgrade(ctx context.Context, target string) error {
 	return m.withLock(ctx, func(s *session) error {
 		rows, err := s.known(ctx)
@@ -350,18 +359,17 @@ func (m *Migrator) Downgrade(ctx context.Context, target string) error {
 			return err
 		}
 		keep := map[string]bool{}
-		switch target {
-		case "-1":
-			last := ""
+		if n, relative := relativeSteps(target, '-'); relative {
+			var applied []string
 			for _, r := range m.g.Ordered() {
 				if _, ok := rows[r.ID]; ok {
-					last = r.ID
+					applied = append(applied, r.ID)
 				}
 			}
-			for id := range rows {
-				keep[id] = id != last
+			for i, id := range applied {
+				keep[id] = i < len(applied)-n
 			}
-		default:
+		} else {
 			ids, err := m.g.Resolve(target)
 			if err != nil {
 				return err
@@ -619,6 +627,18 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 		_, err = s.conn.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	return err
+}
+
+// relativeSteps reads "+N" or "-N" (with the given sign) as N.
+func relativeSteps(target string, sign byte) (int, bool) {
+	if len(target) < 2 || target[0] != sign {
+		return 0, false
+	}
+	n, err := strconv.Atoi(target[1:])
+	if err != nil || n < 1 {
+		return 0, false
+	}
+	return n, true
 }
 
 // connQuerier lets a dialect's Locker use an engine connection.

@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,4 +217,32 @@ func (q lockQuerier) Query(ctx context.Context, query string, args ...any) (dial
 		return nil, err
 	}
 	return r, nil
+}
+
+func TestRelativeTargets(t *testing.T) {
+	ctx := context.Background()
+	r1, _ := migrate.Autogenerate(schema.NewMetaData(), chain(), "0001", "chain", nil)
+	r2, _ := migrate.Autogenerate(chain(), parentChild(false, false), "0002", "swap", []string{"0001"})
+	r2.Acknowledged = true
+	r3, _ := migrate.Autogenerate(parentChild(false, false), parentChild(true, true), "0003", "child", []string{"0002"})
+	m := migrate.New(open(t, testdb.New(t, "sqlite")), writeDir(t, r1, r2, r3))
+	for _, step := range []struct {
+		up   bool
+		rel  string
+		want string
+	}{{true, "+1", "0001"}, {true, "+2", "0003"}, {false, "-2", "0001"}, {true, "+5", "0003"}, {false, "-3", ""}} {
+		var err error
+		if step.up {
+			err = m.Upgrade(ctx, step.rel)
+		} else {
+			err = m.Downgrade(ctx, step.rel)
+		}
+		if err != nil {
+			t.Fatal(step.rel, err)
+		}
+		cur, _ := m.Current(ctx)
+		if got := strings.Join(cur, ","); got != step.want {
+			t.Fatalf("after %s: current %q, want %q", step.rel, got, step.want)
+		}
+	}
 }

@@ -10,8 +10,8 @@
 //	strata init                                    create the revision directory
 //	strata revision -m MSG [--autogenerate]        write a new revision after the head
 //	                [--head REV] [--depends-on REV]  (or start a branch after REV)
-//	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head)
-//	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -1)
+//	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head; +N for the next N)
+//	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -N for the last N)
 //	strata current | history | heads               show the state
 //	strata merge -m MSG [REV...]                   join heads (default: all heads)
 //	strata stamp TARGET                            record TARGET as applied, run nothing
@@ -375,10 +375,10 @@ func (a *app) downgradeCmd() *cobra.Command {
 	var sqlOnly bool
 	c := &cobra.Command{
 		Use:   "downgrade TARGET",
-		Short: "Undo revisions down to TARGET (base, a revision, or -1)",
+		Short: "Undo revisions down to TARGET (base, a revision, or -- -N for the last N)",
 		Args: func(cmd *cobra.Command, as []string) error {
 			if len(as) != 1 {
-				return usageError{errors.New("downgrade needs a target (base, a revision or -1)")}
+				return usageError{errors.New("downgrade needs a target (base, a revision, or -- -N for the last N)")}
 			}
 			return nil
 		},

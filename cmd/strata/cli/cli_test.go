@@ -11,6 +11,7 @@ import (
 
 	"github.com/strata-go/strata/cmd/strata/cli"
 	"github.com/strata-go/strata/internal/golden"
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 )
@@ -114,4 +115,39 @@ func TestEndToEndSQLite(t *testing.T) {
 	run(0, "current", "--db", db)
 	run(2, "upgrade", "--db", db, "--bogus")
 	golden.Check(t, "end_to_end_sqlite.txt", transcript.String())
+}
+
+// TestEndToEndEachDatabase runs the main commands against every configured
+// database (SQLite always; PostgreSQL and MariaDB when their variables are
+// set), checking exit codes.
+func TestEndToEndEachDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		tmp := t.TempDir()
+		dir := filepath.Join(tmp, "migrations")
+		write := func(name string, m *schema.MetaData) string {
+			data, _ := migrate.MarshalSnapshot(m)
+			p := filepath.Join(tmp, name)
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		v1, v2 := write("v1.json", models(schema.NoAction, true)), write("v2.json", models(schema.Cascade, true))
+		scratch := testdb.New(t, tg.Name)
+		run := func(want int, args ...string) {
+			t.Helper()
+			var out, errb bytes.Buffer
+			if code := cli.Run(context.Background(), append([]string{"--dir", dir}, args...), &out, &errb, cli.Config{}); code != want {
+				t.Fatalf("strata %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+			}
+		}
+		run(0, "init")
+		run(0, "revision", "-m", "one", "--autogenerate", "--models", v1)
+		run(0, "revision", "-m", "two", "--autogenerate", "--models", v2)
+		run(0, "upgrade", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
+		run(0, "check", "--db", tg.DSN, "--dialect", tg.Dialect.Name(), "--models", v2)
+		run(0, "check", "--roundtrip", "--db", scratch.DSN, "--dialect", tg.Dialect.Name())
+		run(0, "downgrade", "base", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
+		run(0, "current", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
+	})
 }
