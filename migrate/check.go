@@ -57,23 +57,16 @@ func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]string, 
 // Check compares the live database with the snapshot of the revisions it
 // has applied (the drift check).
 func (m *Migrator) Check(ctx context.Context) ([]string, error) {
-	var applied map[string]bool
-	err := m.withLock(ctx, func(s *session) error {
-		rows, err := s.rows(ctx)
-		if err != nil {
-			return err
-		}
-		applied = map[string]bool{}
-		for id, r := range rows {
-			if r.state != stateApplied {
-				return fmt.Errorf("migrate: revision %s is partly applied (%s, %d of %d steps)", id, r.state, r.done, r.total)
-			}
-			applied[id] = true
-		}
-		return nil
-	})
+	rows, err := m.readRows(ctx)
 	if err != nil {
 		return nil, err
+	}
+	applied := map[string]bool{}
+	for _, id := range sortedKeys(rows) {
+		if r := rows[id]; r.state != stateApplied {
+			return nil, fmt.Errorf("migrate: revision %s is partly applied (%s, %d of %d steps)", id, r.state, r.done, r.total)
+		}
+		applied[id] = true
 	}
 	want, err := m.g.SchemaAt(applied)
 	if err != nil {

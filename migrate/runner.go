@@ -258,16 +258,29 @@ func (s *session) known(ctx context.Context) (map[string]versionRow, error) {
 // Current returns the applied revisions that no other applied revision
 // follows (the database's heads), sorted; none for an empty database.
 func (m *Migrator) Current(ctx context.Context) ([]string, error) {
-	var out []string
-	err := m.withLock(ctx, func(s *session) error {
-		rows, err := s.rows(ctx)
-		if err != nil {
-			return err
-		}
-		out = m.appliedHeads(rows)
-		return nil
-	})
-	return out, err
+	rows, err := m.readRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m.appliedHeads(rows), nil
+}
+
+// readRows reads the version table without the lock (reads need none): a
+// database without the table has nothing applied.
+func (m *Migrator) readRows(ctx context.Context) (map[string]versionRow, error) {
+	live, err := engine.Inspect(ctx, m.db, dialect.InspectOptions{Tables: []string{m.table}})
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read version table: %w", err)
+	}
+	if live.Table(m.table) == nil {
+		return map[string]versionRow{}, nil
+	}
+	conn, err := m.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return (&session{m: m, conn: conn}).rows(ctx)
 }
 
 func (m *Migrator) appliedHeads(rows map[string]versionRow) []string {
