@@ -45,8 +45,40 @@ func (r *Registry) relsOf(m *Mapper) ([]*relation, error) {
 }
 
 // bind ties an object's relationship fields to it. Objects read from the
-// database get their relationships marked not loaded.
+// database get their relationships marked not loaded; objects the program
+// built have their sides made to agree in memory (a child added with its
+// Ref set appears in its parent's known List, and the reverse).
 func bind(st *state, rels []*relation, fromDB bool) {
+	defer func() {
+		if fromDB {
+			return
+		}
+		for _, rel := range rels {
+			if rel.back == nil {
+				continue
+			}
+			switch {
+			case rel.kind == manyToOne && rel.back.kind == oneToMany:
+				v := rel.refAt(st.ptr)
+				if v.state == relUnloaded || v.v == nil {
+					continue
+				}
+				if l := rel.back.listAt(v.v); l.state != relUnloaded && !slices.Contains(l.items, st.ptr) {
+					l.items = append(slices.Clip(l.items), st.ptr)
+				}
+			case rel.kind == oneToMany:
+				l := rel.listAt(st.ptr)
+				if l.state == relUnloaded {
+					continue
+				}
+				for _, c := range l.items {
+					if b := rel.back.refAt(c); b.state == relUnloaded || b.v == nil {
+						b.state, b.v = relKnown, st.ptr
+					}
+				}
+			}
+		}
+	}()
 	for _, rel := range rels {
 		if rel.kind == oneToMany {
 			v := rel.listAt(st.ptr)
@@ -145,6 +177,7 @@ type relPlan struct {
 	touched  []*state            // owners whose relationships changed: new snapshots after the flush
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
+	single   map[fkSlot]*state
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
 }
@@ -295,6 +328,29 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 		if err := wantParent(r.child, nil, r.rel); err != nil {
 			return nil, err
+		}
+	}
+	// single_parent: one owner per object through such a relationship
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !rel.singleParent || rel.kind == oneToMany {
+				continue
+			}
+			v := rel.refAt(st.ptr)
+			if v.state == relUnloaded || v.v == nil {
+				continue
+			}
+			k := fkSlot{child: v.v, fk: rel.ref[0]}
+			if rp.single == nil {
+				rp.single = map[fkSlot]*state{}
+			}
+			if other := rp.single[k]; other != nil && other != st {
+				return nil, &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, v.v).Interface()}
+			}
+			rp.single[k] = st
 		}
 	}
 	// 3. deletes cascade
@@ -778,4 +834,15 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 		out = append(out, obj)
 	}
 	return out, rs.Err()
+}
+
+// SingleParentError reports an object given a second parent through a
+// relationship declared single_parent.
+type SingleParentError struct {
+	Rel    string // the relationship, Type.Field
+	Object any    // the object with two parents
+}
+
+func (e *SingleParentError) Error() string {
+	return fmt.Sprintf("orm: %s is single_parent, but a %T is held by two objects through it", e.Rel, e.Object)
 }

@@ -264,7 +264,15 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	// Positions under a unique constraint move out of the way first, so
 	// that neither the inserts nor the updates meet a position still held.
-	steps := append(parkSteps(p.updates, p.deletes), ins...)
+	steps := parkSteps(p.updates, p.deletes)
+	// Rows replaced by new ones (a one-to-one child, a link) leave first
+	// when their table has unique keys the new rows may take and no table
+	// references it: an INSERT must not meet the row it replaces.
+	early, late := s.earlyDeletes(p)
+	for _, group := range groupByMapper(early) {
+		steps = append(steps, deleteSteps(d, group)...)
+	}
+	steps = append(steps, ins...)
 	var ups []updateRow
 	restPlanned := len(rp.deferred) == 0
 	if restPlanned {
@@ -272,7 +280,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			u.run()
 			return err
 		}
-		rest, err := s.restSteps(d, p, ups)
+		rest, err := s.restSteps(d, late, ups)
 		if err != nil {
 			u.run()
 			return err
@@ -359,7 +367,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		if ups, err = prepareUpdates(updates, u); err != nil {
 			return fail(err)
 		}
-		rest, err := s.restSteps(d, p, ups)
+		rest, err := s.restSteps(d, late, ups)
 		if err != nil {
 			return fail(err)
 		}
@@ -474,8 +482,39 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 	return out, nil
 }
 
+// earlyDeletes splits the deletes: rows of tables that the flush also
+// inserts into, that have unique constraints besides the primary key, and
+// that no foreign key references can go before the inserts.
+func (s *Session) earlyDeletes(p *flushPlan) (early, late []*state) {
+	if len(p.inserts) == 0 || len(p.deletes) == 0 {
+		return nil, p.deletes
+	}
+	inserted := map[*Mapper]bool{}
+	for _, st := range p.inserts {
+		inserted[st.m] = true
+	}
+	for _, st := range p.deletes {
+		t := st.m.Table
+		if inserted[st.m] && !s.f.refd[t.Name] && (len(t.Uniques) > 0 || hasUniqueIndex(t)) {
+			early = append(early, st)
+		} else {
+			late = append(late, st)
+		}
+	}
+	return early, late
+}
+
+func hasUniqueIndex(t *schema.Table) bool {
+	for _, x := range t.Indexes {
+		if x.Unique {
+			return true
+		}
+	}
+	return false
+}
+
 // restSteps plans the flush's UPDATEs and DELETEs.
-func (s *Session) restSteps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([]step, error) {
+func (s *Session) restSteps(d dialect.Dialect, deletes []*state, ups []updateRow) ([]step, error) {
 	var out []step
 	for i := 0; i < len(ups); {
 		j := i
@@ -485,7 +524,7 @@ func (s *Session) restSteps(d dialect.Dialect, p *flushPlan, ups []updateRow) ([
 		out = append(out, updateSteps(d, ups[i:j])...)
 		i = j
 	}
-	for _, group := range groupByMapper(p.deletes) {
+	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
 		if err != nil {
 			return nil, err

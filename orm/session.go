@@ -62,6 +62,7 @@ type Factory struct {
 	cfg  factoryConfig
 	once sync.Once
 	rank map[string]int // table -> position in dependency order
+	refd map[string]bool // tables some foreign key references
 	err  error
 }
 
@@ -126,8 +127,12 @@ func (f *Factory) order() (map[string]int, error) {
 			return
 		}
 		f.rank = map[string]int{}
+		f.refd = map[string]bool{}
 		for i, t := range plan.Tables {
 			f.rank[t.Name] = i
+			for _, fk := range t.ForeignKeys {
+				f.refd[fk.RefTable] = true
+			}
 		}
 	})
 	return f.rank, f.err
@@ -324,7 +329,8 @@ func (s *Session) Delete(obj any) error {
 }
 
 // Expunge removes an object from the session: it becomes detached (or
-// transient, if it was pending). Nothing is written for it. [Session.Add]
+// transient, if it was pending). Nothing is written for it. Objects it
+// reaches through relationships with cascade expunge go too. [Session.Add]
 // takes it back with its changes tracked.
 func (s *Session) Expunge(obj any) error {
 	if err := s.enter(opExpunge); err != nil {
@@ -335,11 +341,30 @@ func (s *Session) Expunge(obj any) error {
 	if err != nil || st == nil {
 		return err
 	}
-	pending := st.status == Pending
-	s.forget(st)
-	if !pending {
-		st.status = Detached
-		s.detach(st)
+	// the object and what it reaches through relationships with expunge
+	work := []*state{st}
+	for len(work) > 0 {
+		cur := work[len(work)-1]
+		work = work[:len(work)-1]
+		if s.stateAt(cur.ptr) != cur {
+			continue // done already
+		}
+		pending := cur.status == Pending
+		s.forget(cur)
+		if !pending {
+			cur.status = Detached
+			s.detach(cur)
+		}
+		for _, rel := range cur.m.rels {
+			if !rel.cascade.has(cascadeExpunge) {
+				continue
+			}
+			for _, p := range targets(rel, cur.ptr) {
+				if t := s.stateAt(p); t != nil {
+					work = append(work, t)
+				}
+			}
+		}
 	}
 	return nil
 }

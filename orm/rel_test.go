@@ -1,0 +1,443 @@
+package orm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/internal/testdb"
+	"github.com/strata-go/strata/orm"
+)
+
+// The relationship suite: each kind, each cascade on and off, nulling,
+// refusals, moves, self-referential subtrees, select-in loading.
+
+// Team -> Member: one-to-many over a nullable key, default cascade
+// (save-update, merge): deleting a team sets its members' team_id to NULL.
+type Team struct {
+	ID      int64              `db:"id,pk"`
+	Name    string             `db:"name"`
+	Members orm.List[Member]   `rel:"order_by:Name"`
+	Lead    orm.Ref[TeamLead]  `rel:"cascade:all+delete-orphan"`
+	Tags    orm.List[TeamTag]  `rel:"cascade:none"`
+	Expired orm.List[TeamNote] `rel:"cascade:all+expunge"`
+}
+
+type Member struct {
+	ID     int64         `db:"id,pk"`
+	TeamID *int64        `db:"team_id,fk:team.id"`
+	Name   string        `db:"name"`
+	Team   orm.Ref[Team] `rel:"backref:Members"`
+}
+
+// TeamLead is the other side of a one-to-one (the key is in its table).
+type TeamLead struct {
+	ID     int64         `db:"id,pk"`
+	TeamID int64         `db:"team_id,fk:team.id,unique"`
+	Name   string        `db:"name"`
+	Team   orm.Ref[Team] `rel:"backref:Lead"`
+}
+
+type TeamTag struct {
+	ID     int64  `db:"id,pk"`
+	TeamID int64  `db:"team_id,fk:team.id"`
+	Tag    string `db:"tag"`
+}
+
+type TeamNote struct {
+	ID     int64  `db:"id,pk"`
+	TeamID int64  `db:"team_id,fk:team.id"`
+	Text   string `db:"text"`
+}
+
+// Author -> Book over a NOT NULL key without a delete cascade.
+type Author struct {
+	ID    int64          `db:"id,pk"`
+	Name  string         `db:"name"`
+	Books orm.List[Book] `rel:""`
+}
+
+type Book struct {
+	ID       int64           `db:"id,pk"`
+	AuthorID int64           `db:"author_id,fk:author.id"`
+	Title    string          `db:"title"`
+	Author   orm.Ref[Author] `rel:"backref:Books"`
+}
+
+// Node is a self-referential tree.
+type Node struct {
+	ID       int64          `db:"id,pk"`
+	ParentID *int64         `db:"parent_id,fk:node.id"`
+	Name     string         `db:"name"`
+	Parent   orm.Ref[Node]  `rel:"fk:parent_id,backref:Children"`
+	Children orm.List[Node] `rel:"fk:parent_id,cascade:all+delete-orphan"`
+}
+
+func setupRel(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
+	t.Helper()
+	ctx := context.Background()
+	rec := &recorder{}
+	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	reg := orm.NewRegistry()
+	orm.MustRegister[Team](reg)
+	orm.MustRegister[Member](reg)
+	orm.MustRegister[TeamLead](reg)
+	orm.MustRegister[TeamTag](reg)
+	orm.MustRegister[TeamNote](reg)
+	orm.MustRegister[Author](reg)
+	orm.MustRegister[Book](reg)
+	orm.MustRegister[Node](reg)
+	if err := reg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
+	rec.take("")
+	return orm.NewFactory(db, reg), rec
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRelationships(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+
+		t.Run("many-to-one and one-to-many", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			red := &Team{Name: "red"}
+			ann := &Member{Name: "ann", Team: orm.RefTo(red)}
+			must(t, s.Add(ann)) // save-update: the team comes along
+			if s.Status(red) != orm.Pending {
+				t.Fatalf("team not cascaded: %s", s.Status(red))
+			}
+			if ms, _ := red.Members.All(); len(ms) != 1 || ms[0] != ann {
+				t.Fatalf("the team's list did not follow: %v", ms)
+			}
+			bob := &Member{Name: "bob"}
+			must(t, red.Members.Append(bob))
+			if got, _ := bob.Team.Get(); got != red {
+				t.Fatal("appending did not set the back reference")
+			}
+			must(t, s.Commit(ctx))
+			if ann.TeamID == nil || *ann.TeamID != red.ID || bob.TeamID == nil || *bob.TeamID != red.ID {
+				t.Fatalf("keys: ann %v bob %v team %d", ann.TeamID, bob.TeamID, red.ID)
+			}
+			// moving a child by its reference: both loaded lists follow
+			blue := &Team{Name: "blue"}
+			must(t, s.Add(blue))
+			must(t, bob.Team.Set(blue))
+			if n, _ := red.Members.Len(); n != 1 {
+				t.Fatalf("red still has %d members", n)
+			}
+			if ms, _ := blue.Members.All(); len(ms) != 1 || ms[0] != bob {
+				t.Fatalf("blue members %v", ms)
+			}
+			must(t, s.Commit(ctx))
+			if *bob.TeamID != blue.ID {
+				t.Fatalf("bob's key %d, want blue %d", *bob.TeamID, blue.ID)
+			}
+			check := f.New()
+			defer check.Close(ctx)
+			teams, err := orm.Select[Team](check).With("Members").All(ctx)
+			must(t, err)
+			var got []string
+			for _, tm := range teams {
+				ms, _ := tm.Members.All()
+				for _, m := range ms {
+					if back, _ := m.Team.Get(); back != tm {
+						t.Fatalf("loaded member's Team is %v", back)
+					}
+					got = append(got, tm.Name+":"+m.Name)
+				}
+			}
+			if strings.Join(got, " ") != "red:ann blue:bob" {
+				t.Fatalf("loaded %v", got)
+			}
+		})
+
+		t.Run("not loaded is an error", func(t *testing.T) {
+			f, rec := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			tm := &Team{Name: "t", Members: orm.ListOf(&Member{Name: "m"})}
+			must(t, s.Add(tm))
+			must(t, s.Commit(ctx))
+			other := f.New()
+			defer other.Close(ctx)
+			got, err := orm.Get[Team](ctx, other, tm.ID)
+			must(t, err)
+			rec.take("")
+			if _, err := got.Members.All(); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("All: %v", err)
+			}
+			if err := got.Members.Append(&Member{}); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("Append: %v", err)
+			}
+			if err := got.Members.Set(nil); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("Set: %v", err)
+			}
+			if _, err := got.Lead.Get(); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("Ref.Get: %v", err)
+			}
+			// replacing an unloaded one-to-one whose old value would be orphaned
+			if err := got.Lead.Set(&TeamLead{}); !errors.Is(err, orm.ErrNotLoaded) {
+				t.Fatalf("Ref.Set: %v", err)
+			}
+			var nle *orm.NotLoadedError
+			_, err = got.Members.All()
+			if !errors.As(err, &nle) || nle.Struct != "Team" || nle.Field != "Members" {
+				t.Fatalf("error names %+v", nle)
+			}
+			if _, all := rec.take(""); len(all) != 0 {
+				t.Fatalf("touching unloaded relationships ran %q", all)
+			}
+			// and a flush does not take the unloaded list for an empty one
+			must(t, other.Commit(ctx))
+			if n := countRows(t, f, "member"); n != 1 {
+				t.Fatalf("%d members", n)
+			}
+		})
+
+		t.Run("delete without cascade nulls the key", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			a := &Team{Name: "a", Members: orm.ListOf(&Member{Name: "1"}, &Member{Name: "2"})}
+			b := &Team{Name: "b", Members: orm.ListOf(&Member{Name: "3"})}
+			must(t, s.Add(a))
+			must(t, s.Add(b))
+			must(t, s.Commit(ctx))
+			ms, _ := a.Members.All()
+			// loaded children: their key is set to NULL in the objects too
+			must(t, s.Delete(a))
+			must(t, s.Commit(ctx))
+			for _, m := range ms {
+				if m.TeamID != nil || s.Status(m) != orm.Persistent {
+					t.Fatalf("member after its team's delete: %v %s", m.TeamID, s.Status(m))
+				}
+			}
+			// unloaded children: read and set to NULL by the flush
+			s2 := f.New()
+			defer s2.Close(ctx)
+			bb, err := orm.Get[Team](ctx, s2, b.ID)
+			must(t, err)
+			must(t, s2.Delete(bb))
+			must(t, s2.Commit(ctx))
+			var orphans int
+			must(t, f.DB().QueryRow(ctx, "SELECT COUNT(*) FROM member WHERE team_id IS NULL").Scan(&orphans))
+			if orphans != 3 || countRows(t, f, "team") != 0 {
+				t.Fatalf("%d members without a team, %d teams", orphans, countRows(t, f, "team"))
+			}
+		})
+
+		t.Run("NOT NULL key refused before any SQL", func(t *testing.T) {
+			f, rec := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			au := &Author{Name: "a", Books: orm.ListOf(&Book{Title: "x"}, &Book{Title: "y"})}
+			must(t, s.Add(au))
+			must(t, s.Commit(ctx))
+			rec.take("")
+			must(t, s.Delete(au))
+			err := s.Flush(ctx)
+			if err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+				t.Fatalf("delete of an author with books: %v", err)
+			}
+			if _, all := rec.take(""); len(all) != 0 {
+				t.Fatalf("the refused flush sent %q", all)
+			}
+			must(t, s.Add(au)) // undo the delete
+			books, _ := au.Books.All()
+			must(t, au.Books.Remove(books[0]))
+			if err := s.Flush(ctx); err == nil || !strings.Contains(err.Error(), "NOT NULL") {
+				t.Fatalf("removal of a book: %v", err)
+			}
+			// moving it to another author is fine
+			other := &Author{Name: "b"}
+			must(t, s.Add(other))
+			must(t, other.Books.Append(books[0]))
+			must(t, s.Commit(ctx))
+			if books[0].AuthorID != other.ID || countRows(t, f, "book") != 2 {
+				t.Fatalf("moved book: author %d, want %d", books[0].AuthorID, other.ID)
+			}
+		})
+
+		t.Run("one-to-one with delete-orphan on replacement", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			tm := &Team{Name: "t", Lead: orm.RefTo(&TeamLead{Name: "first"})}
+			must(t, s.Add(tm))
+			must(t, s.Commit(ctx))
+			s2 := f.New()
+			defer s2.Close(ctx)
+			got, err := orm.Get[Team](ctx, s2, tm.ID)
+			must(t, err)
+			must(t, orm.Load(ctx, s2, got, "Lead"))
+			old, _ := got.Lead.Get()
+			if old == nil || old.Name != "first" {
+				t.Fatalf("loaded lead %v", old)
+			}
+			must(t, got.Lead.Set(&TeamLead{Name: "second"}))
+			must(t, s2.Commit(ctx))
+			if s2.Status(old) != orm.Detached || countRows(t, f, "team_lead") != 1 {
+				t.Fatalf("old lead %s, %d leads", s2.Status(old), countRows(t, f, "team_lead"))
+			}
+			nl, _ := got.Lead.Get()
+			if nl.TeamID != got.ID || nl.ID == 0 {
+				t.Fatalf("new lead %+v", *nl)
+			}
+		})
+
+		t.Run("delete cascade on and off, and save-update off", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			tm := &Team{Name: "t", Lead: orm.RefTo(&TeamLead{Name: "l"}), Expired: orm.ListOf(&TeamNote{Text: "n"})}
+			must(t, s.Add(tm))
+			must(t, s.Commit(ctx))
+			// cascade:none: a tag appended is not added by the team
+			tag := &TeamTag{Tag: "x"}
+			must(t, tm.Tags.Append(tag))
+			if err := s.Flush(ctx); err == nil || !strings.Contains(err.Error(), "not in the session") {
+				t.Fatalf("flush with a non-cascaded child: %v", err)
+			}
+			must(t, s.Add(tag))
+			must(t, s.Commit(ctx))
+			if tag.TeamID != tm.ID {
+				t.Fatalf("tag key %d", tag.TeamID)
+			}
+			// delete cascades to the lead and the notes (loaded), but not
+			// to the tags: their NOT NULL key makes it an error
+			must(t, s.Delete(tm))
+			if err := s.Flush(ctx); err == nil {
+				t.Fatal("delete of a team with tags and no cascade to them")
+			}
+			must(t, s.Delete(tag))
+			must(t, s.Commit(ctx))
+			for _, tbl := range []string{"team", "team_lead", "team_note", "team_tag"} {
+				if n := countRows(t, f, tbl); n != 0 {
+					t.Fatalf("%d rows left in %s", n, tbl)
+				}
+			}
+		})
+
+		t.Run("expunge cascade", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			note := &TeamNote{Text: "n"}
+			m := &Member{Name: "m"}
+			tm := &Team{Name: "t", Expired: orm.ListOf(note), Members: orm.ListOf(m)}
+			must(t, s.Add(tm))
+			must(t, s.Commit(ctx))
+			must(t, s.Expunge(tm))
+			if s.Status(note) != orm.Detached || s.Status(m) != orm.Persistent {
+				t.Fatalf("after expunge: note %s, member %s", s.Status(note), s.Status(m))
+			}
+		})
+
+		t.Run("single parent", func(t *testing.T) {
+			f, _ := setupStory2(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			it := &Item{Name: "shared"}
+			f1 := &Folder{Name: "1", Items: orm.ListOf(&FolderItem{Item: orm.RefTo(it)})}
+			f2 := &Folder{Name: "2", Items: orm.ListOf(&FolderItem{Item: orm.RefTo(it)})}
+			must(t, s.Add(f1))
+			must(t, s.Add(f2))
+			err := s.Flush(ctx)
+			var spe *orm.SingleParentError
+			if !errors.As(err, &spe) || spe.Object != it {
+				t.Fatalf("an item in two links: %v", err)
+			}
+		})
+
+		t.Run("self-referential subtree delete", func(t *testing.T) {
+			f, _ := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			// root -> a -> a1 -> a11, root -> b
+			a11 := &Node{Name: "a11"}
+			a1 := &Node{Name: "a1", Children: orm.ListOf(a11)}
+			a := &Node{Name: "a", Children: orm.ListOf(a1)}
+			b := &Node{Name: "b"}
+			root := &Node{Name: "root", Children: orm.ListOf(a, b)}
+			must(t, s.Add(root))
+			must(t, s.Commit(ctx))
+			if a11.ParentID == nil || *a11.ParentID != a1.ID || *a.ParentID != root.ID {
+				t.Fatalf("tree keys: %v %v", a11.ParentID, a.ParentID)
+			}
+			s2 := f.New()
+			defer s2.Close(ctx)
+			ga, err := orm.Get[Node](ctx, s2, a.ID)
+			must(t, err)
+			must(t, s2.Delete(ga))
+			must(t, s2.Commit(ctx))
+			var names []string
+			rows, err := orm.Select[Node](f.New()).All(ctx)
+			must(t, err)
+			for _, n := range rows {
+				names = append(names, n.Name)
+			}
+			if fmt.Sprint(names) != "[root b]" {
+				t.Fatalf("left after deleting a's subtree: %v", names)
+			}
+		})
+
+		t.Run("select-in loading in bounded queries", func(t *testing.T) {
+			f, rec := setupRel(t, tg)
+			s := f.New()
+			defer s.Close(ctx)
+			const parents, kids = 1000, 10
+			for i := range parents {
+				tm := &Team{Name: fmt.Sprintf("t%04d", i)}
+				for j := range kids {
+					tm.Members.Append(&Member{Name: fmt.Sprintf("m%02d", j)})
+				}
+				must(t, s.Add(tm))
+			}
+			must(t, s.Commit(ctx))
+			s2 := f.New()
+			defer s2.Close(ctx)
+			rec.take("")
+			teams, err := orm.Select[Team](s2).With("Members").All(ctx)
+			must(t, err)
+			selects, _ := rec.take("SELECT")
+			if selects > 3 {
+				t.Fatalf("%d SELECTs to load %d teams with their members, want at most 3", selects, parents)
+			}
+			total := 0
+			for _, tm := range teams {
+				ms, err := tm.Members.All()
+				must(t, err)
+				for j, m := range ms {
+					if m.Name != fmt.Sprintf("m%02d", j) || *m.TeamID != tm.ID {
+						t.Fatalf("team %s member %d: %s", tm.Name, j, m.Name)
+					}
+				}
+				total += len(ms)
+			}
+			if len(teams) != parents || total != parents*kids {
+				t.Fatalf("%d teams, %d members", len(teams), total)
+			}
+		})
+	})
+}
