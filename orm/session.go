@@ -61,7 +61,7 @@ type Factory struct {
 	reg  *Registry
 	cfg  factoryConfig
 	once sync.Once
-	rank map[string]int // table -> position in dependency order
+	rank map[string]int  // table -> position in dependency order
 	refd map[string]bool // tables some foreign key references
 	err  error
 }
