@@ -68,15 +68,19 @@ type StrataParent struct {
 	ID      int64  `db:"id,pk"`
 	Name    string `db:"name"`
 	Counter int64  `db:"counter"`
+	// the schema cascades deletes (ON DELETE CASCADE): passive_deletes
+	// lets the database remove unloaded children
+	Children orm.List[StrataChild] `rel:"cascade:all+delete-orphan,passive_deletes"`
 }
 
 func (StrataParent) TableName() string { return "bench_parents" }
 
 type StrataChild struct {
-	ID       int64  `db:"id,pk"`
-	ParentID int64  `db:"parent_id,fk:bench_parents.id,ondelete:cascade,index"`
-	Name     string `db:"name"`
-	Counter  int64  `db:"counter"`
+	ID       int64                 `db:"id,pk"`
+	ParentID int64                 `db:"parent_id,fk:bench_parents.id,ondelete:cascade,index"`
+	Name     string                `db:"name"`
+	Counter  int64                 `db:"counter"`
+	Parent   orm.Ref[StrataParent] `rel:"backref:Children"`
 }
 
 func (StrataChild) TableName() string { return "bench_children" }

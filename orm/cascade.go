@@ -221,7 +221,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	// 2. wanted parents and orphans
-	want := map[fkSlot]link{}
+	want := make(map[fkSlot]link, s.states.len())
 	var order []fkSlot
 	wantParent := func(child, parent unsafe.Pointer, rel *relation) error {
 		cst := s.stateAt(child)
@@ -521,14 +521,15 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 		}
 	}
 	// children in the session by foreign-key value, per relationship
-	byFK := map[*relation]map[string][]*state{}
+	byFK := map[*relation]map[any][]*state{}
 	childrenOf := func(rel *relation, parent *state) []*state {
 		idx := byFK[rel]
 		if idx == nil {
-			idx = map[string][]*state{}
+			idx = map[any][]*state{}
 			for _, c := range s.states.all() {
 				if c.m == rel.child && c.status != Pending {
-					idx[fieldsKey(rel.fk, c.ptr)] = append(idx[fieldsKey(rel.fk, c.ptr)], c)
+					k := fieldsKey(rel.fk, c.ptr)
+					idx[k] = append(idx[k], c)
 				}
 			}
 			byFK[rel] = idx
@@ -675,8 +676,30 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 }
 
 // fieldsKey is a map key for the values of fields of the object at ptr,
-// pointers followed (so *int64 and int64 keys agree).
-func fieldsKey(fs []*Field, ptr unsafe.Pointer) string {
+// pointers followed and integer widths merged (so *int64, int32 and int64
+// keys agree). One field gives the value itself; several a string.
+func fieldsKey(fs []*Field, ptr unsafe.Pointer) any {
+	if len(fs) == 1 {
+		v := fs[0].rv(ptr)
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return nil
+			}
+			v = v.Elem()
+		}
+		switch v.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			return v.Int()
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return v.Uint()
+		case reflect.String:
+			return v.String()
+		}
+	}
+	return fieldsString(fs, ptr)
+}
+
+func fieldsString(fs []*Field, ptr unsafe.Pointer) string {
 	var b strings.Builder
 	for _, f := range fs {
 		v := f.rv(ptr)

@@ -150,8 +150,8 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	} else {
 		keyFields, matchFields, m = rel.ref, rel.fk, rel.child
 	}
-	byKey := map[string][]unsafe.Pointer{}
-	keys := map[string]*state{}
+	byKey := make(map[any][]unsafe.Pointer, len(owners))
+	keys := make(map[any]*state, len(owners))
 	var order []*state
 	for _, st := range owners {
 		k := fieldsKey(keyFields, st.ptr)
