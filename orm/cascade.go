@@ -66,6 +66,16 @@ func bind(st *state, rels []*relation, fromDB bool) {
 				if l := rel.back.listAt(v.v); l.state != relUnloaded && !slices.Contains(l.items, st.ptr) {
 					l.items = append(slices.Clip(l.items), st.ptr)
 				}
+			case rel.kind == manyToMany:
+				l := rel.listAt(st.ptr)
+				if l.state == relUnloaded {
+					continue
+				}
+				for _, t := range l.items {
+					if bl := rel.back.listAt(t); bl.state != relUnloaded && !slices.Contains(bl.items, st.ptr) {
+						bl.items = append(slices.Clip(bl.items), st.ptr)
+					}
+				}
 			case rel.kind == oneToMany:
 				l := rel.listAt(st.ptr)
 				if l.state == relUnloaded {
@@ -80,7 +90,7 @@ func bind(st *state, rels []*relation, fromDB bool) {
 		}
 	}()
 	for _, rel := range rels {
-		if rel.kind == oneToMany {
+		if rel.kind == oneToMany || rel.kind == manyToMany {
 			v := rel.listAt(st.ptr)
 			v.b = binding{owner: st.ptr, rel: rel}
 			if fromDB {
@@ -111,7 +121,7 @@ func (s *Session) bindLoaded(st *state) error {
 // targets returns the objects a known relationship of the object at ptr
 // holds now.
 func targets(rel *relation, ptr unsafe.Pointer) []unsafe.Pointer {
-	if rel.kind == oneToMany {
+	if rel.kind == oneToMany || rel.kind == manyToMany {
 		v := rel.listAt(ptr)
 		if v.state == relUnloaded {
 			return nil
@@ -127,7 +137,7 @@ func targets(rel *relation, ptr unsafe.Pointer) []unsafe.Pointer {
 
 // known reports whether the relationship of the object at ptr is loaded.
 func known(rel *relation, ptr unsafe.Pointer) bool {
-	if rel.kind == oneToMany {
+	if rel.kind == oneToMany || rel.kind == manyToMany {
 		return rel.listAt(ptr).state != relUnloaded
 	}
 	return rel.refAt(ptr).state != relUnloaded
@@ -178,6 +188,11 @@ type relPlan struct {
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
 	single   map[fkSlot]*state
+
+	// many-to-many pairs to write, by the primary side's relation
+	pairAdd, pairDel []pair
+	pairSeen         map[pairKey]bool
+	dropAll          []link // owners whose pairs all go (their list not loaded)
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
 }
@@ -276,6 +291,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				rp.touched = append(rp.touched, st)
 			}
 			switch rel.kind {
+			case manyToMany:
+				rp.pairs(rel, st, before, now)
 			case manyToOne:
 				if len(now) == 1 {
 					if err := wantParent(st.ptr, now[0], rel); err != nil {
@@ -336,7 +353,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			continue
 		}
 		for _, rel := range st.m.rels {
-			if !rel.singleParent || rel.kind == oneToMany {
+			if !rel.singleParent || rel.kind == oneToMany || rel.kind == manyToMany {
 				continue
 			}
 			v := rel.refAt(st.ptr)
@@ -591,6 +608,19 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					continue
 				}
 				if rel.passive == passiveAll {
+					continue
+				}
+				if rel.kind == manyToMany {
+					// its pairs go with it
+					if known(rel, st.ptr) && !st.ghost {
+						var before []unsafe.Pointer
+						if st.snap != nil && known(rel, st.snap) {
+							before = targets(rel, st.snap)
+						}
+						rp.pairs(rel, st, before, nil)
+					} else if st.status != Pending && !st.gone {
+						rp.dropAll = append(rp.dropAll, link{parent: st, rel: rel})
+					}
 					continue
 				}
 				var kids []*state
@@ -868,4 +898,125 @@ type SingleParentError struct {
 
 func (e *SingleParentError) Error() string {
 	return fmt.Sprintf("orm: %s is single_parent, but a %T is held by two objects through it", e.Rel, e.Object)
+}
+
+// pair is a row of a secondary table: a is the primary side's owner.
+type pair struct {
+	rel  *relation // the primary side
+	a, b unsafe.Pointer
+}
+
+type pairKey struct {
+	pair
+	add bool
+}
+
+// pairs records the pairs of a many-to-many relationship added and removed
+// since the snapshot, seen from either side.
+func (rp *relPlan) pairs(rel *relation, owner *state, before, now []unsafe.Pointer) {
+	record := func(t unsafe.Pointer, add bool) {
+		p := pair{rel: rel, a: owner.ptr, b: t}
+		if !rel.primary && rel.back != nil {
+			p = pair{rel: rel.back, a: t, b: owner.ptr}
+		}
+		k := pairKey{p, add}
+		if rp.pairSeen[k] {
+			return
+		}
+		if rp.pairSeen == nil {
+			rp.pairSeen = map[pairKey]bool{}
+		}
+		rp.pairSeen[k] = true
+		if add {
+			rp.pairAdd = append(rp.pairAdd, p)
+		} else {
+			rp.pairDel = append(rp.pairDel, p)
+		}
+	}
+	for _, t := range now {
+		if !slices.Contains(before, t) {
+			record(t, true)
+		}
+	}
+	for _, t := range before {
+		if !slices.Contains(now, t) {
+			record(t, false)
+		}
+	}
+}
+
+// pairSteps plans the secondary tables' writes: removed pairs (and every
+// pair of deleted owners whose list was not loaded) first, then new pairs.
+// They run after the inserts, so generated keys are known, and before the
+// deletes of either side.
+func pairSteps(rp *relPlan) []step {
+	var out []step
+	byRel := func(list []pair) ([]*relation, map[*relation][]pair) {
+		var order []*relation
+		m := map[*relation][]pair{}
+		for _, p := range list {
+			if m[p.rel] == nil {
+				order = append(order, p.rel)
+			}
+			m[p.rel] = append(m[p.rel], p)
+		}
+		return order, m
+	}
+	for _, l := range rp.dropAll {
+		l := l
+		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+			rel := l.rel
+			tr := expr.T(rel.secondary.Name)
+			var ands []expr.Expr
+			for i, c := range rel.secLocal {
+				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
+			}
+			_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(ands...))
+			return err
+		}})
+	}
+	rels, del := byRel(rp.pairDel)
+	for _, rel := range rels {
+		for _, chunk := range chunks(del[rel], maxBatchRows) {
+			rel, chunk := rel, chunk
+			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+				tr := expr.T(rel.secondary.Name)
+				ors := make([]expr.Expr, len(chunk))
+				for i, p := range chunk {
+					var ands []expr.Expr
+					for j, c := range rel.secLocal {
+						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].Value(p.a)))
+					}
+					for j, c := range rel.secRemote {
+						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].Value(p.b)))
+					}
+					ors[i] = expr.And(ands...)
+				}
+				_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(expr.Or(ors...)))
+				return err
+			}})
+		}
+	}
+	rels, add := byRel(rp.pairAdd)
+	for _, rel := range rels {
+		for _, chunk := range chunks(add[rel], maxBatchRows) {
+			rel, chunk := rel, chunk
+			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+				ins := expr.Insert(expr.T(rel.secondary.Name)).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
+				for _, p := range chunk {
+					var vals []any
+					for _, f := range rel.ownerRef {
+						vals = append(vals, f.Value(p.a))
+					}
+					for _, f := range rel.targetRef {
+						vals = append(vals, f.Value(p.b))
+					}
+					ins.Values(vals...)
+				}
+				_, err := ex.ExecStmt(ctx, ins)
+				return err
+			}})
+		}
+	}
+	return out
 }

@@ -210,7 +210,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		u.run()
 		return err
 	}
-	if p.empty() && len(rp.gone) == 0 {
+	if p.empty() && len(rp.gone) == 0 && len(rp.pairAdd)+len(rp.pairDel)+len(rp.dropAll) == 0 {
 		s.afterFlush(rp)
 		return nil
 	}
@@ -280,7 +280,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			u.run()
 			return err
 		}
-		rest, err := s.restSteps(d, late, ups)
+		rest, err := s.restSteps(d, rp, late, ups)
 		if err != nil {
 			u.run()
 			return err
@@ -367,7 +367,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		if ups, err = prepareUpdates(updates, u); err != nil {
 			return fail(err)
 		}
-		rest, err := s.restSteps(d, late, ups)
+		rest, err := s.restSteps(d, rp, late, ups)
 		if err != nil {
 			return fail(err)
 		}
@@ -514,8 +514,8 @@ func hasUniqueIndex(t *schema.Table) bool {
 }
 
 // restSteps plans the flush's UPDATEs and DELETEs.
-func (s *Session) restSteps(d dialect.Dialect, deletes []*state, ups []updateRow) ([]step, error) {
-	var out []step
+func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
+	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {

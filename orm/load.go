@@ -142,6 +142,9 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	if err != nil {
 		return err
 	}
+	if rel.kind == manyToMany {
+		return s.loadManyToMany(ctx, ex, rel, owners)
+	}
 	// the side whose keys select the rows: the owners' key values
 	var keyFields, matchFields []*Field
 	var m *Mapper // the mapper loaded
@@ -295,4 +298,91 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 		return err
 	}
 	return rs.Close()
+}
+
+// loadManyToMany loads the targets of owners through the secondary table:
+// SELECT target.*, sec.local FROM target JOIN sec ON ... WHERE sec.local
+// IN (owner keys), one query per chunk of keys.
+func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *relation, owners []*state) error {
+	m := rel.target
+	tr, sec := expr.T(m.Table.Name), expr.T(rel.secondary.Name)
+	var on []expr.Expr
+	for i, c := range rel.secRemote {
+		on = append(on, expr.Eq(tr.C(rel.targetRef[i].Column.Name), sec.C(c)))
+	}
+	size := maxLoadKeys
+	if ex.Dialect().Features().Has(dialect.ArrayParams) && len(rel.secLocal) == 1 {
+		size = len(owners) + 1
+	}
+	byOwner := make(map[any][]unsafe.Pointer, len(owners))
+	ld := newLoader(s, m, nil)
+	probe := reflect.New(rel.owner.Type).UnsafePointer()
+	extra := make([]any, len(rel.ownerRef))
+	for _, chunk := range chunks(owners, size) {
+		var where expr.Expr
+		if len(rel.secLocal) == 1 {
+			f := rel.ownerRef[0]
+			vals := reflect.MakeSlice(reflect.SliceOf(f.Type), 0, len(chunk))
+			for _, st := range chunk {
+				vals = reflect.Append(vals, f.rv(st.ptr))
+			}
+			where = expr.In(sec.C(rel.secLocal[0]), vals.Interface())
+		} else {
+			var ors []expr.Expr
+			for _, st := range chunk {
+				var ands []expr.Expr
+				for i, c := range rel.secLocal {
+					ands = append(ands, expr.Eq(sec.C(c), rel.ownerRef[i].Value(st.ptr)))
+				}
+				ors = append(ors, expr.And(ands...))
+			}
+			where = expr.Or(ors...)
+		}
+		cols := columnsOf(tr, m.Fields)
+		for _, c := range rel.secLocal {
+			cols = append(cols, sec.C(c))
+		}
+		sel := expr.Select(cols...).From(tr).Join(sec, expr.And(on...)).Where(where)
+		var ob []expr.Order
+		for _, o := range rel.orderBy {
+			if o.desc {
+				ob = append(ob, expr.Desc(tr.C(o.f.Column.Name)))
+			} else {
+				ob = append(ob, expr.Asc(tr.C(o.f.Column.Name)))
+			}
+		}
+		for _, f := range m.PK {
+			ob = append(ob, expr.Asc(tr.C(f.Column.Name)))
+		}
+		rs, err := ex.QueryStmt(ctx, sel.OrderBy(ob...))
+		if err != nil {
+			return err
+		}
+		for i, f := range rel.ownerRef {
+			extra[i] = f.Ptr(probe)
+		}
+		for rs.Next() {
+			obj, err := ld.load(rs, extra...)
+			if err != nil {
+				rs.Close()
+				return err
+			}
+			if obj != nil {
+				k := fieldsKey(rel.ownerRef, probe)
+				byOwner[k] = append(byOwner[k], obj)
+			}
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		rs.Close()
+	}
+	for _, st := range owners {
+		v := rel.listAt(st.ptr)
+		v.state, v.items = relKnown, byOwner[fieldsKey(rel.ownerRef, st.ptr)]
+		if st.snap != nil {
+			*rel.listAt(st.snap) = *v
+		}
+	}
+	return nil
 }

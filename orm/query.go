@@ -366,12 +366,14 @@ func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
 // load scans the current row into a new object and returns it, or the
 // object the identity map already holds for its key (the row is then
 // ignored: unflushed changes win). A row of an object deleted in the
-// session gives nil.
-func (l *loader) load(rs *engine.Rows) (unsafe.Pointer, error) {
+// session gives nil. Columns after the object's go to extra.
+func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 	obj := reflect.New(l.m.Type).UnsafePointer()
+	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
 		l.dest[i] = f.Ptr(obj)
 	}
+	l.dest = append(l.dest, extra...)
 	if err := rs.Scan(l.dest...); err != nil {
 		return nil, err
 	}

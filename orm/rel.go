@@ -276,6 +276,14 @@ func listInsert(v *listView, i int, ptrs []unsafe.Pointer) {
 	if rel == nil || rel.back == nil {
 		return
 	}
+	if rel.kind == manyToMany {
+		for _, t := range ptrs {
+			if bl := rel.back.listAt(t); bl.state != relUnloaded && !slices.Contains(bl.items, v.b.owner) {
+				bl.items = append(slices.Clip(bl.items), v.b.owner)
+			}
+		}
+		return
+	}
 	for _, child := range ptrs {
 		// the child's reference to its parent follows, leaving its old
 		// parent's loaded list
@@ -302,6 +310,14 @@ func listRemoveAt(v *listView, i int, unref bool) {
 	v.items = items
 	rel := v.b.rel
 	if !unref || rel == nil || rel.back == nil {
+		return
+	}
+	if rel.kind == manyToMany {
+		if bl := rel.back.listAt(child); bl.state != relUnloaded {
+			if j := slices.Index(bl.items, v.b.owner); j >= 0 {
+				listRemoveAt(bl, j, false)
+			}
+		}
 		return
 	}
 	if back := rel.back.refAt(child); back.v == v.b.owner {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
 )
@@ -440,4 +441,117 @@ func TestRelationships(t *testing.T) {
 			}
 		})
 	})
+}
+
+// Post <-> Tag, many-to-many through post_tag.
+type Post struct {
+	ID    int64         `db:"id,pk"`
+	Title string        `db:"title"`
+	Tags  orm.List[Tag] `rel:"secondary:post_tag,order_by:Name"`
+}
+
+type Tag struct {
+	ID    int64          `db:"id,pk"`
+	Name  string         `db:"name,unique"`
+	Posts orm.List[Post] `rel:"secondary:post_tag,backref:Tags"`
+}
+
+// PostTag is the secondary table; it is registered for its schema only.
+type PostTag struct {
+	PostID int64 `db:"post_id,pk,noautoincrement,fk:post.id"`
+	TagID  int64 `db:"tag_id,pk,noautoincrement,fk:tag.id"`
+}
+
+func TestManyToMany(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		rec := &recorder{}
+		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
+		must(t, err)
+		defer db.Close()
+		reg := orm.NewRegistry()
+		orm.MustRegister[Post](reg)
+		orm.MustRegister[Tag](reg)
+		orm.MustRegister[PostTag](reg)
+		must(t, reg.Check())
+		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
+		defer engine.DropAll(ctx, db, reg.MetaData())
+		f := orm.NewFactory(db, reg)
+
+		s := f.New()
+		defer s.Close(ctx)
+		golang, sql, db2 := &Tag{Name: "go"}, &Tag{Name: "sql"}, &Tag{Name: "db"}
+		p1 := &Post{Title: "p1", Tags: orm.ListOf(golang, sql)}
+		p2 := &Post{Title: "p2", Tags: orm.ListOf(sql, db2)}
+		must(t, s.Add(p1))
+		must(t, s.Add(p2))
+		if ps, _ := sql.Posts.All(); len(ps) != 2 {
+			t.Fatalf("the tag's side did not follow: %d posts", len(ps))
+		}
+		must(t, s.Commit(ctx))
+		if n := countRowsDB(t, db, "post_tag"); n != 4 {
+			t.Fatalf("%d pairs after insert", n)
+		}
+		// appending from the other side writes one pair, once
+		must(t, db2.Posts.Append(p1))
+		if ts, _ := p1.Tags.All(); len(ts) != 3 {
+			t.Fatalf("p1 has %d tags in memory", len(ts))
+		}
+		must(t, s.Commit(ctx))
+		if n := countRowsDB(t, db, "post_tag"); n != 5 {
+			t.Fatalf("%d pairs after append", n)
+		}
+
+		// load in a new session: one query per side and level
+		s2 := f.New()
+		defer s2.Close(ctx)
+		rec.take("")
+		posts, err := orm.Select[Post](s2).OrderBy(expr.Asc(expr.C("title"))).With("Tags.Posts").All(ctx)
+		must(t, err)
+		if n, _ := rec.take("SELECT"); n != 3 {
+			t.Fatalf("%d SELECTs for posts, their tags and the tags' posts", n)
+		}
+		var got []string
+		for _, p := range posts {
+			ts, err := p.Tags.All()
+			must(t, err)
+			for _, tg := range ts {
+				ps, err := tg.Posts.All()
+				must(t, err)
+				got = append(got, fmt.Sprintf("%s:%s(%d)", p.Title, tg.Name, len(ps)))
+			}
+		}
+		if strings.Join(got, " ") != "p1:db(2) p1:go(1) p1:sql(2) p2:db(2) p2:sql(2)" {
+			t.Fatalf("loaded %v", got)
+		}
+		// remove a pair; delete a post whose tags are loaded; the tag stays
+		lp1, lp2 := posts[0], posts[1]
+		ts, _ := lp1.Tags.All()
+		must(t, lp1.Tags.Remove(ts[1])) // go
+		must(t, s2.Delete(lp2))
+		must(t, s2.Commit(ctx))
+		if n := countRowsDB(t, db, "post_tag"); n != 2 {
+			t.Fatalf("%d pairs after removal and delete, want 2", n)
+		}
+		if n := countRowsDB(t, db, "tag"); n != 3 {
+			t.Fatalf("%d tags", n)
+		}
+		// a post deleted with its tags never loaded: its pairs go first
+		s3 := f.New()
+		defer s3.Close(ctx)
+		gp1, err := orm.Get[Post](ctx, s3, p1.ID)
+		must(t, err)
+		must(t, s3.Delete(gp1))
+		must(t, s3.Commit(ctx))
+		if n := countRowsDB(t, db, "post_tag"); n != 0 || countRowsDB(t, db, "post") != 0 {
+			t.Fatalf("%d pairs, %d posts left", n, countRowsDB(t, db, "post"))
+		}
+	})
+}
+
+func countRowsDB(t *testing.T, db *engine.DB, table string) int {
+	t.Helper()
+	var n int
+	must(t, db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n))
+	return n
 }

@@ -35,6 +35,7 @@ const (
 	manyToOne      relKind = iota + 1 // Ref; the key is in the owner's table
 	oneToMany                         // List; the key is in the target's table
 	oneToOneRemote                    // Ref; the key is in the target's table
+	manyToMany                        // List; pairs of keys in a secondary table
 )
 
 type cascadeSet uint8
@@ -77,6 +78,13 @@ type relation struct {
 	passive      passiveMode
 	orderBy      []relOrder
 	ordering     *Field // position column of the target, kept = index
+
+	// many-to-many: rows of secondary pair the owner's ownerRef values
+	// (in secLocal columns) with the target's targetRef values (secRemote)
+	secondary           *schema.Table
+	secLocal, secRemote []string
+	ownerRef, targetRef []*Field
+	primary             bool // of the two sides, the one that writes the pairs
 }
 
 type relOrder struct {
@@ -97,6 +105,7 @@ type relSpec struct {
 	passive  passiveMode
 	orderBy  []string
 	ordering string
+	secondary string
 }
 
 func (r *relation) refAt(obj unsafe.Pointer) *refView {
@@ -205,6 +214,11 @@ func parseRelTag(tag string, sp *relSpec) error {
 				return err
 			}
 			sp.ordering = val
+		case "secondary":
+			if err := need(); err != nil {
+				return err
+			}
+			sp.secondary = val
 		default:
 			return fmt.Errorf("unknown rel tag option %q", key)
 		}
@@ -252,7 +266,14 @@ func (r *Registry) resolveLocked() error {
 			sp := &m.relSpecs[i]
 			var cands []*relation
 			for _, o := range rel.target.rels {
-				if o != rel && o.child == rel.child && o.parent == rel.parent && slices.Equal(o.fk, rel.fk) && o.ownerIsChild() != rel.ownerIsChild() {
+				if rel.kind == manyToMany {
+					if o != rel && o.kind == manyToMany && o.secondary == rel.secondary && o.target == m &&
+						slices.Equal(o.secLocal, rel.secRemote) && (sp.backref == "" || o.field == sp.backref) {
+						cands = append(cands, o)
+					}
+					continue
+				}
+				if o != rel && o.kind != manyToMany && o.child == rel.child && o.parent == rel.parent && slices.Equal(o.fk, rel.fk) && o.ownerIsChild() != rel.ownerIsChild() {
 					if sp.backref == "" || o.field == sp.backref {
 						cands = append(cands, o)
 					}
@@ -261,6 +282,9 @@ func (r *Registry) resolveLocked() error {
 			switch {
 			case len(cands) == 1:
 				rel.back, cands[0].back = cands[0], rel
+				if rel.kind == manyToMany {
+					rel.primary, cands[0].primary = true, false
+				}
 			case sp.backref != "":
 				return &ModelError{Struct: m.Type.Name(), Field: rel.field,
 					Err: fmt.Errorf("backref %s: %s has no relationship of that name over the same foreign key", sp.backref, rel.target.Type.Name())}
@@ -283,6 +307,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 	}
 	rel := &relation{owner: m, field: sp.field, offset: sp.offset, target: target,
 		cascade: sp.cascade, singleParent: sp.single, passive: sp.passive}
+	if sp.secondary != "" {
+		return r.resolveManyToMany(m, sp, rel, fail)
+	}
 	// foreign keys of child's table referencing parent's table
 	fks := func(child, parent *Mapper) []*schema.ForeignKey {
 		var out []*schema.ForeignKey
@@ -387,4 +414,62 @@ func uniqueCovers(t *schema.Table, col string) bool {
 		}
 	}
 	return false
+}
+
+// resolveManyToMany finds the secondary table's two foreign keys: to the
+// owner's table (named by fk: when both point at one table) and to the
+// target's.
+func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail func(string, ...any) error) (*relation, error) {
+	if !sp.list {
+		return nil, fail("secondary needs a List")
+	}
+	if sp.cascade.has(cascadeDelete) {
+		return nil, fail("cascade delete over a secondary table would delete objects other owners share: not supported")
+	}
+	sec := r.meta.Table(sp.secondary)
+	if sec == nil {
+		return nil, fail("secondary table %s is not in the registry's metadata: register a model for it or add it to MetaData()", sp.secondary)
+	}
+	var local, remote *schema.ForeignKey
+	for _, fk := range sec.ForeignKeys {
+		switch {
+		case fk.RefTable == m.Table.Name && local == nil && (sp.fk == nil || slices.Equal(fk.Columns, sp.fk)):
+			local = fk
+		case fk.RefTable == rel.target.Table.Name && remote == nil:
+			remote = fk
+		}
+	}
+	if local == nil || remote == nil {
+		return nil, fail("secondary table %s needs a foreign key to %s and one to %s", sec.Name, m.Table.Name, rel.target.Table.Name)
+	}
+	rel.kind, rel.secondary = manyToMany, sec
+	rel.secLocal, rel.secRemote = local.Columns, remote.Columns
+	rel.primary = true
+	for _, c := range local.RefColumns {
+		f := m.FieldByColumn(c)
+		if f == nil {
+			return nil, fail("%s.%s is referenced by %s but no field maps it", m.Table.Name, c, sec.Name)
+		}
+		rel.ownerRef = append(rel.ownerRef, f)
+	}
+	for _, c := range remote.RefColumns {
+		f := rel.target.FieldByColumn(c)
+		if f == nil {
+			return nil, fail("%s.%s is referenced by %s but no field maps it", rel.target.Table.Name, c, sec.Name)
+		}
+		rel.targetRef = append(rel.targetRef, f)
+	}
+	for _, o := range sp.orderBy {
+		desc := strings.HasPrefix(o, "-")
+		name := strings.TrimPrefix(o, "-")
+		f := rel.target.FieldByName(name)
+		if f == nil {
+			f = rel.target.FieldByColumn(name)
+		}
+		if f == nil {
+			return nil, fail("order_by %s: %s has no such field or column", name, rel.target.Type.Name())
+		}
+		rel.orderBy = append(rel.orderBy, relOrder{f: f, desc: desc})
+	}
+	return rel, nil
 }
