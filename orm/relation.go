@@ -94,17 +94,17 @@ type relOrder struct {
 
 // relSpec is a relationship as declared, before resolution.
 type relSpec struct {
-	field    string
-	offset   uintptr
-	list     bool
-	target   reflect.Type
-	fk       []string
-	backref  string
-	cascade  cascadeSet
-	single   bool
-	passive  passiveMode
-	orderBy  []string
-	ordering string
+	field     string
+	offset    uintptr
+	list      bool
+	target    reflect.Type
+	fk        []string
+	backref   string
+	cascade   cascadeSet
+	single    bool
+	passive   passiveMode
+	orderBy   []string
+	ordering  string
 	secondary string
 }
 
