@@ -11,6 +11,7 @@ import (
 
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/schema"
 )
 
 // What a flush does with relationships, before it plans statements:
@@ -193,6 +194,9 @@ type relPlan struct {
 	pairAdd, pairDel []pair
 	pairSeen         map[pairKey]bool
 	dropAll          []link // owners whose pairs all go (their list not loaded)
+
+	post    []link // post_update keys to set after the inserts
+	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
 }
@@ -294,6 +298,20 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			case manyToMany:
 				rp.pairs(rel, st, before, now)
 			case manyToOne:
+				if rel.postUpdate {
+					// set by an UPDATE after the inserts
+					switch {
+					case len(now) == 1 && (len(before) != 1 || before[0] != now[0] || st.status == Pending):
+						pst := s.stateAt(now[0])
+						if pst == nil {
+							return nil, fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
+						}
+						rp.post = append(rp.post, link{child: st, parent: pst, rel: rel})
+					case len(now) == 0 && len(before) == 1:
+						rp.post = append(rp.post, link{child: st, rel: rel})
+					}
+					continue
+				}
 				if len(now) == 1 {
 					if err := wantParent(st.ptr, now[0], rel); err != nil {
 						return nil, err
@@ -373,6 +391,23 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	// 3. deletes cascade
 	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
 		return nil, err
+	}
+	// post_update keys of rows about to be deleted, or pointing at them,
+	// are cleared before the deletes
+	for _, st := range s.states.all() {
+		for _, rel := range st.m.rels {
+			if !rel.postUpdate || st.status == Pending || anyZeroOrNil(rel.fk, st.ptr) {
+				continue
+			}
+			target := rel.refAt(st.ptr)
+			var tst *state
+			if target.state != relUnloaded && target.v != nil {
+				tst = s.stateAt(target.v)
+			}
+			if st.status == Deleted || (tst != nil && tst.status == Deleted) {
+				rp.preNull = append(rp.preNull, link{child: st, rel: rel})
+			}
+		}
 	}
 	// 4. foreign keys
 	for _, k := range order {
@@ -1017,6 +1052,111 @@ func pairSteps(rp *relPlan) []step {
 				return err
 			}})
 		}
+	}
+	return out
+}
+
+// postSteps sets post_update keys once the inserts have run: one UPDATE
+// per relationship (a keyed multi-row UPDATE for several rows).
+func postSteps(rp *relPlan) []step {
+	byRel := map[*relation][]link{}
+	var rels []*relation
+	for _, l := range rp.post {
+		if l.child.status == Deleted {
+			continue
+		}
+		if byRel[l.rel] == nil {
+			rels = append(rels, l.rel)
+		}
+		byRel[l.rel] = append(byRel[l.rel], l)
+	}
+	var out []step
+	for _, rel := range rels {
+		links := byRel[rel]
+		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			m := rel.child
+			for _, l := range links {
+				for i, f := range rel.fk {
+					if l.parent == nil {
+						u.set(f, l.child.ptr, reflect.Zero(f.Type))
+						continue
+					}
+					v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+					if err != nil {
+						return err
+					}
+					u.set(f, l.child.ptr, v)
+				}
+			}
+			var key, set []string
+			var types []schema.Type
+			for _, f := range m.PK {
+				key = append(key, f.Column.Name)
+				types = append(types, f.Column.Type)
+			}
+			for _, f := range rel.fk {
+				set = append(set, f.Column.Name)
+				types = append(types, f.Column.Type)
+			}
+			tr := expr.T(m.Table.Name)
+			var stmt expr.Statement
+			if len(links) == 1 {
+				up := expr.Update(tr)
+				for _, f := range rel.fk {
+					up.Set(f.Column.Name, f.Value(links[0].child.ptr))
+				}
+				for _, f := range m.PK {
+					up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(links[0].child.ptr)))
+				}
+				stmt = up
+			} else {
+				ur := expr.UpdateRows(tr, key, set, nil, types)
+				for _, l := range links {
+					vals := keyValues(m, l.child.ptr)
+					for _, f := range rel.fk {
+						vals = append(vals, f.Value(l.child.ptr))
+					}
+					ur.Row(vals...)
+				}
+				stmt = ur
+			}
+			res, err := ex.ExecStmt(ctx, stmt)
+			if err != nil {
+				return err
+			}
+			if res.RowsAffected != int64(len(links)) {
+				return &StaleDataError{Op: "UPDATE", Table: m.Table.Name}
+			}
+			return nil
+		}})
+	}
+	return out
+}
+
+// preNullSteps clears post_update keys before the deletes.
+func preNullSteps(rp *relPlan) []step {
+	var out []step
+	for _, l := range rp.preNull {
+		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			m, rel := l.child.m, l.rel
+			tr := expr.T(m.Table.Name)
+			up := expr.Update(tr)
+			for _, f := range rel.fk {
+				up.Set(f.Column.Name, nil)
+			}
+			for _, f := range m.PK {
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
+			}
+			if _, err := ex.ExecStmt(ctx, up); err != nil {
+				return err
+			}
+			if l.child.status != Deleted {
+				for _, f := range rel.fk {
+					u.set(f, l.child.ptr, reflect.Zero(f.Type))
+				}
+			}
+			return nil
+		}})
 	}
 	return out
 }

@@ -210,7 +210,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		u.run()
 		return err
 	}
-	if p.empty() && len(rp.gone) == 0 && len(rp.pairAdd)+len(rp.pairDel)+len(rp.dropAll) == 0 {
+	if p.empty() && len(rp.gone) == 0 && len(rp.pairAdd)+len(rp.pairDel)+len(rp.dropAll)+len(rp.post)+len(rp.preNull) == 0 {
 		s.afterFlush(rp)
 		return nil
 	}
@@ -418,6 +418,13 @@ func (s *Session) afterFlush(rp *relPlan) {
 			st.snap = st.m.snapshot(st.ptr)
 		}
 	}
+	for _, ls := range [2][]link{rp.post, rp.preNull} {
+		for _, l := range ls {
+			if l.child.status == Persistent {
+				l.child.snap = l.child.m.snapshot(l.child.ptr)
+			}
+		}
+	}
 }
 
 // prepareUpdates applies onupdate rules and version bumps to the objects
@@ -515,7 +522,7 @@ func hasUniqueIndex(t *schema.Table) bool {
 
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
-	out := pairSteps(rp)
+	out := append(pairSteps(rp), postSteps(rp)...)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
@@ -524,6 +531,7 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 		out = append(out, updateSteps(d, ups[i:j])...)
 		i = j
 	}
+	out = append(out, preNullSteps(rp)...)
 	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
 		if err != nil {

@@ -555,3 +555,82 @@ func countRowsDB(t *testing.T, db *engine.DB, table string) int {
 	must(t, db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n))
 	return n
 }
+
+// Document <-> DocVersion: a row cycle. A document points at its current
+// version, every version at its document.
+type Document struct {
+	ID        int64                `db:"id,pk"`
+	Title     string               `db:"title"`
+	CurrentID *int64               `db:"current_id,fk:doc_version.id"`
+	Current   orm.Ref[DocVersion]  `rel:"fk:current_id,post_update"`
+	Versions  orm.List[DocVersion] `rel:"cascade:all+delete-orphan"`
+}
+
+type DocVersion struct {
+	ID         int64             `db:"id,pk"`
+	DocumentID int64             `db:"document_id,fk:document.id"`
+	Body       string            `db:"body"`
+	Document   orm.Ref[Document] `rel:"backref:Versions"`
+}
+
+func TestPostUpdateCycle(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		rec := &recorder{}
+		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
+		must(t, err)
+		defer db.Close()
+		reg := orm.NewRegistry()
+		orm.MustRegister[Document](reg)
+		orm.MustRegister[DocVersion](reg)
+		must(t, reg.Check())
+		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
+		defer engine.DropAll(ctx, db, reg.MetaData())
+		f := orm.NewFactory(db, reg)
+		s := f.New()
+		defer s.Close(ctx)
+
+		v1 := &DocVersion{Body: "first"}
+		doc := &Document{Title: "d", Versions: orm.ListOf(v1), Current: orm.RefTo(v1)}
+		must(t, s.Add(doc))
+		rec.take("")
+		must(t, s.Commit(ctx))
+		_, all := rec.take("")
+		if doc.CurrentID == nil || *doc.CurrentID != v1.ID || v1.DocumentID != doc.ID {
+			t.Fatalf("after insert: current %v, version's document %d (%q)", doc.CurrentID, v1.DocumentID, all)
+		}
+		// both rows inserted, then the pointer set by an UPDATE
+		if len(all) < 3 || !strings.HasPrefix(all[len(all)-2], "UPDATE") {
+			t.Fatalf("insert of a row cycle sent %q", all)
+		}
+		// a new current version
+		v2 := &DocVersion{Body: "second"}
+		must(t, doc.Versions.Append(v2))
+		must(t, doc.Current.Set(v2))
+		must(t, s.Commit(ctx))
+		if *doc.CurrentID != v2.ID {
+			t.Fatalf("current %d, want %d", *doc.CurrentID, v2.ID)
+		}
+		check := f.New()
+		defer check.Close(ctx)
+		got, err := orm.Get[Document](ctx, check, doc.ID)
+		must(t, err)
+		must(t, orm.Load(ctx, check, got, "Current", "Versions"))
+		cur, _ := got.Current.Get()
+		if cur == nil || cur.Body != "second" {
+			t.Fatalf("loaded current %v", cur)
+		}
+		// nothing left to write
+		rec.take("")
+		must(t, s.Commit(ctx))
+		if _, all := rec.take(""); len(all) != 0 {
+			t.Fatalf("a flush with nothing changed sent %q", all)
+		}
+		// delete: the pointer is cleared first, then versions, then the document
+		must(t, check.Delete(got))
+		must(t, check.Commit(ctx))
+		if countRowsDB(t, db, "document")+countRowsDB(t, db, "doc_version") != 0 {
+			t.Fatal("rows left after deleting the document")
+		}
+	})
+}

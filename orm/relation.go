@@ -85,6 +85,8 @@ type relation struct {
 	secLocal, secRemote []string
 	ownerRef, targetRef []*Field
 	primary             bool // of the two sides, the one that writes the pairs
+
+	postUpdate bool // the key is set by an UPDATE after the inserts (row cycles)
 }
 
 type relOrder struct {
@@ -94,18 +96,19 @@ type relOrder struct {
 
 // relSpec is a relationship as declared, before resolution.
 type relSpec struct {
-	field     string
-	offset    uintptr
-	list      bool
-	target    reflect.Type
-	fk        []string
-	backref   string
-	cascade   cascadeSet
-	single    bool
-	passive   passiveMode
-	orderBy   []string
-	ordering  string
-	secondary string
+	field      string
+	offset     uintptr
+	list       bool
+	target     reflect.Type
+	fk         []string
+	backref    string
+	cascade    cascadeSet
+	single     bool
+	passive    passiveMode
+	orderBy    []string
+	ordering   string
+	secondary  string
+	postUpdate bool
 }
 
 func (r *relation) refAt(obj unsafe.Pointer) *refView {
@@ -195,6 +198,8 @@ func parseRelTag(tag string, sp *relSpec) error {
 			}
 		case "single_parent":
 			sp.single = true
+		case "post_update":
+			sp.postUpdate = true
 		case "passive_deletes":
 			switch strings.ToLower(val) {
 			case "", "true":
@@ -391,6 +396,12 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 			rel.orderBy = []relOrder{{f: f}}
 		}
 	}
+	if sp.postUpdate {
+		if rel.kind != manyToOne {
+			return nil, fail("post_update belongs on a Ref whose key is in the owner's table")
+		}
+		rel.postUpdate = true
+	}
 	if rel.passive != passiveNone && rel.ownerIsChild() {
 		return nil, fail("passive_deletes belongs on the parent's side (a List, or a Ref whose key is in the other table)")
 	}
@@ -472,4 +483,24 @@ func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail
 		rel.orderBy = append(rel.orderBy, relOrder{f: f, desc: desc})
 	}
 	return rel, nil
+}
+
+// postUpdateKeys names the foreign keys of post_update relationships, as
+// "table\x00col,col".
+func (r *Registry) postUpdateKeys() map[string]bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := map[string]bool{}
+	for _, m := range r.byType {
+		for _, rel := range m.rels {
+			if rel.postUpdate {
+				names := make([]string, len(rel.fk))
+				for i, f := range rel.fk {
+					names[i] = f.Column.Name
+				}
+				out[rel.child.Table.Name+"\x00"+strings.Join(names, ",")] = true
+			}
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -121,7 +122,20 @@ func (f *Factory) New() *Session {
 
 func (f *Factory) order() (map[string]int, error) {
 	f.once.Do(func() {
-		plan, err := schema.PlanCreate(f.reg.MetaData(), true)
+		if err := f.reg.Check(); err != nil {
+			f.err = err
+			return
+		}
+		// Foreign keys of post_update relationships are set after the
+		// inserts: they do not order the tables.
+		md := f.reg.MetaData()
+		post := f.reg.postUpdateKeys()
+		for _, t := range md.Tables() {
+			t.ForeignKeys = slices.DeleteFunc(t.ForeignKeys, func(fk *schema.ForeignKey) bool {
+				return post[t.Name+"\x00"+strings.Join(fk.Columns, ",")]
+			})
+		}
+		plan, err := schema.PlanCreate(md, true)
 		if err != nil {
 			f.err = err
 			return
