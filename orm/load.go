@@ -2,6 +2,7 @@ package orm
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"strings"
@@ -383,6 +384,157 @@ func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *r
 		if st.snap != nil {
 			*rel.listAt(st.snap) = *v
 		}
+	}
+	return nil
+}
+
+// joinPlan is what WithJoined adds to a query: a LEFT JOIN per reference,
+// its columns scanned into holders (any of them may be NULL), and the
+// objects built from them afterwards.
+type joinPlan struct {
+	base    *expr.TableRef
+	rels    []*relation
+	aliases []*expr.TableRef
+	holders [][]any // per relation, one *any per target column
+	dest    []any
+}
+
+func (s *Session) joins(m *Mapper, t *expr.TableRef, fields []string) (*joinPlan, error) {
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	rels, err := s.f.reg.relsOf(m)
+	if err != nil {
+		return nil, err
+	}
+	jp := &joinPlan{}
+	for i, name := range fields {
+		var rel *relation
+		for _, r := range rels {
+			if r.field == name {
+				rel = r
+			}
+		}
+		if rel == nil {
+			return nil, fmt.Errorf("orm: WithJoined: %s has no relationship %s", m.Type.Name(), name)
+		}
+		if rel.kind != manyToOne && rel.kind != oneToOneRemote {
+			return nil, fmt.Errorf("orm: WithJoined(%q): a collection multiplies rows; load it with With", name)
+		}
+		jp.rels = append(jp.rels, rel)
+		jp.aliases = append(jp.aliases, expr.T(rel.target.Table.Name).As(fmt.Sprintf("strata_j%d", i)))
+		hs := make([]any, len(rel.target.Fields))
+		for j := range hs {
+			hs[j] = new(any)
+		}
+		jp.holders = append(jp.holders, hs)
+		jp.dest = append(jp.dest, hs...)
+	}
+	jp.rels0(t)
+	return jp, nil
+}
+
+// rels0 keeps the query's own table for the ON conditions.
+func (jp *joinPlan) rels0(t *expr.TableRef) { jp.base = t }
+
+func (jp *joinPlan) apply(sel *expr.SelectStmt) *expr.SelectStmt {
+	sel = sel.Clone()
+	for i, rel := range jp.rels {
+		a := jp.aliases[i]
+		var on []expr.Expr
+		if rel.kind == manyToOne { // key here, referenced there
+			for j, f := range rel.fk {
+				on = append(on, expr.Eq(a.C(rel.ref[j].Column.Name), jp.base.C(f.Column.Name)))
+			}
+		} else {
+			for j, f := range rel.fk {
+				on = append(on, expr.Eq(a.C(f.Column.Name), jp.base.C(rel.ref[j].Column.Name)))
+			}
+		}
+		sel.LeftJoin(a, expr.And(on...))
+		sel.Columns(columnsOf(a, rel.target.Fields)...)
+	}
+	return sel
+}
+
+// attach builds each joined object from its holders (nil when the join
+// found no row), puts it through the identity map and sets the reference.
+func (jp *joinPlan) attach(s *Session, obj unsafe.Pointer) error {
+	for i, rel := range jp.rels {
+		hs := jp.holders[i]
+		var target unsafe.Pointer
+		pkNull := false
+		for _, f := range rel.target.PK {
+			if *(hs[f.index].(*any)) == nil {
+				pkNull = true
+			}
+		}
+		if !pkNull {
+			t := reflect.New(rel.target.Type).UnsafePointer()
+			for j, f := range rel.target.Fields {
+				if err := assignScanned(f.rv(t), *(hs[j].(*any))); err != nil {
+					return fmt.Errorf("orm: WithJoined %s, column %s: %w", rel, f.Column.Name, err)
+				}
+			}
+			k := keyOf(rel.target, t)
+			if st := s.lookup(rel.target, k); st != nil {
+				if st.status != Deleted {
+					target = st.ptr
+				}
+			} else {
+				st := &state{m: rel.target, ptr: t, obj: reflect.NewAt(rel.target.Type, t).Interface(), status: Persistent, key: k}
+				if err := s.bindLoaded(st); err != nil {
+					return err
+				}
+				st.snap = rel.target.snapshot(t)
+				s.track(st)
+				target = t
+			}
+		}
+		if v := rel.refAt(obj); v.state == relUnloaded {
+			v.state, v.v = relKnown, target
+			if st := s.stateAt(obj); st != nil && st.snap != nil {
+				*rel.refAt(st.snap) = *v
+			}
+		}
+		for j := range hs {
+			*(hs[j].(*any)) = nil
+		}
+	}
+	return nil
+}
+
+// assignScanned sets dst from a value a driver scanned into an any: a
+// Scanner scans it, a pointer field gets a new value, other types convert.
+func assignScanned(dst reflect.Value, v any) error {
+	if v == nil {
+		dst.SetZero()
+		return nil
+	}
+	if sc, ok := dst.Addr().Interface().(sql.Scanner); ok {
+		return sc.Scan(v)
+	}
+	t := dst.Type()
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if err := assignScanned(p.Elem(), v); err != nil {
+			return err
+		}
+		dst.Set(p)
+		return nil
+	}
+	src := reflect.ValueOf(v)
+	switch {
+	case src.Type().AssignableTo(t):
+		dst.Set(src)
+	case src.Type().ConvertibleTo(t) && !(src.Kind() == reflect.Slice && t.Kind() == reflect.String && src.Type().Elem().Kind() != reflect.Uint8):
+		dst.Set(src.Convert(t))
+	case src.Kind() == reflect.Int64 && t.Kind() == reflect.Bool: // SQLite and MariaDB booleans
+		dst.SetBool(src.Int() != 0)
+	case src.Kind() == reflect.String && t == timeType, src.Kind() == reflect.Slice && t == timeType:
+		return fmt.Errorf("a time in text form (%v): declare the column as a timestamp", v)
+	default:
+		return fmt.Errorf("cannot store %T in %s", v, t)
 	}
 	return nil
 }

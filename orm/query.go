@@ -27,12 +27,13 @@ var ErrMultipleRows = errors.New("orm: query returned more than one row")
 // A Query is built by one goroutine and run once or many times; building
 // errors (an unknown field) are kept and returned by the call that runs it.
 type Query[T any] struct {
-	s    *Session
-	m    *Mapper
-	t    *expr.TableRef
-	sel  *expr.SelectStmt
-	err  error
-	with []string
+	s      *Session
+	m      *Mapper
+	t      *expr.TableRef
+	sel    *expr.SelectStmt
+	err    error
+	with   []string
+	joined []string
 }
 
 // Select starts a query for T, which must be registered:
@@ -133,6 +134,14 @@ func (q *Query[T]) OrderBy(o ...expr.Order) *Query[T] {
 // Each and Iter do not load them.
 func (q *Query[T]) With(paths ...string) *Query[T] {
 	q.with = append(q.with, paths...)
+	return q
+}
+
+// WithJoined loads many-to-one and one-to-one relationships (Ref fields)
+// in the same query: a LEFT JOIN of each related table, its columns read
+// with the row. Use it for references; use With for collections.
+func (q *Query[T]) WithJoined(fields ...string) *Query[T] {
+	q.joined = append(q.joined, fields...)
 	return q
 }
 
@@ -324,6 +333,13 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 	if err != nil {
 		return err
 	}
+	jn, err := s.joins(q.m, q.t, q.joined)
+	if err != nil {
+		return err
+	}
+	if jn != nil {
+		sel = jn.apply(sel)
+	}
 	rs, err := ex.QueryStmt(ctx, sel)
 	if err != nil {
 		return err
@@ -331,7 +347,15 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 	defer rs.Close()
 	ld := newLoader(s, q.m, nil)
 	for rs.Next() {
-		obj, err := ld.load(rs)
+		var obj unsafe.Pointer
+		if jn != nil {
+			obj, err = ld.load(rs, jn.dest...)
+			if err == nil && obj != nil {
+				err = jn.attach(s, obj)
+			}
+		} else {
+			obj, err = ld.load(rs)
+		}
 		if err != nil {
 			return err
 		}

@@ -634,3 +634,59 @@ func TestPostUpdateCycle(t *testing.T) {
 		}
 	})
 }
+
+func TestJoinedEagerLoading(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := setupRel(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		red := &Team{Name: "red", Members: orm.ListOf(&Member{Name: "a"}, &Member{Name: "b"}), Lead: orm.RefTo(&TeamLead{Name: "boss"})}
+		must(t, s.Add(red))
+		must(t, s.Add(&Member{Name: "loner"}))
+		must(t, s.Add(&Team{Name: "empty"}))
+		must(t, s.Commit(ctx))
+
+		s2 := f.New()
+		defer s2.Close(ctx)
+		rec.take("")
+		mq := orm.Select[Member](s2)
+		ms, err := mq.OrderBy(expr.Asc(mq.C("Name"))).WithJoined("Team").All(ctx)
+		must(t, err)
+		if n, all := rec.take(""); n != 1 || !strings.Contains(all[0], "LEFT JOIN") {
+			t.Fatalf("joined loading sent %q", all)
+		}
+		if len(ms) != 3 {
+			t.Fatalf("%d members", len(ms))
+		}
+		ta, _ := ms[0].Team.Get()
+		tb, _ := ms[1].Team.Get()
+		tl, err := ms[2].Team.Get()
+		if err != nil || ta == nil || ta != tb || ta.Name != "red" || tl != nil {
+			t.Fatalf("teams: %v %v %v (%v)", ta, tb, tl, err)
+		}
+		// the joined team is the session's object: Get needs no query
+		if got, _ := orm.Get[Team](ctx, s2, ta.ID); got != ta {
+			t.Fatal("joined object not in the identity map")
+		}
+		// one-to-one from the side without the key
+		tq := orm.Select[Team](s2)
+		teams, err := tq.OrderBy(expr.Asc(tq.C("Name"))).WithJoined("Lead").All(ctx)
+		must(t, err)
+		le, _ := teams[0].Lead.Get() // empty
+		lr, _ := teams[1].Lead.Get() // red
+		if le != nil || lr == nil || lr.Name != "boss" {
+			t.Fatalf("leads: %v %v", le, lr)
+		}
+		// a collection cannot be joined
+		if _, err := orm.Select[Team](s2).WithJoined("Members").All(ctx); err == nil {
+			t.Fatal("joined a collection")
+		}
+		// nothing looks changed after joined loading
+		rec.take("")
+		must(t, s2.Commit(ctx))
+		if _, all := rec.take(""); len(all) != 0 {
+			t.Fatalf("commit after loading sent %q", all)
+		}
+	})
+}
