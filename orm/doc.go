@@ -80,6 +80,35 @@
 // SELECT per table otherwise (MariaDB UPDATE; SQLite, whose AFTER triggers
 // RETURNING misses).
 //
+// # Relationships
+//
+// A [Ref] field holds one related object (many-to-one, one-to-one), a
+// [List] field many (one-to-many; many-to-many with a secondary table);
+// the rel tag carries SQLAlchemy's options (see relation.go: fk, backref,
+// cascade, single_parent, passive_deletes, order_by, ordering, secondary,
+// post_update). The foreign key is declared on the child's column, so the
+// ORM and migrations share it.
+//
+// A relationship of an object read from the database is not loaded until
+// [Load], [Query.With] (select-in: one query per relationship and level)
+// or [Query.WithJoined] (a LEFT JOIN for references) loads it; reading or
+// replacing it before that is an [ErrNotLoaded] error, never an empty
+// value and never a hidden query. Once an object is in a session, changing
+// one side of a bidirectional relationship changes the other in memory,
+// and appending a child to another parent moves it.
+//
+// At flush: save-update adds the graph; foreign keys are set from the
+// parents' keys (generated keys are handed on between the INSERT steps);
+// a child removed from a List is deleted (delete-orphan), or its key set
+// to NULL, refused before any SQL when the column is NOT NULL, or left
+// alone when it moved; deleting a parent cascades to its loaded children
+// and, for unloaded ones, reads their keys level by level (one SELECT per
+// relationship and level) and deletes them with one DELETE per table, or
+// leaves them to the database with passive_deletes. An ordering list keeps
+// its position column equal to the index, renumbering in two phases when a
+// unique constraint covers the position. post_update breaks row cycles:
+// both rows are inserted, then the pointer is set by an UPDATE.
+//
 // # Hooks
 //
 // Hooks are middleware: [WithFlushHook] wraps the whole write of a flush
