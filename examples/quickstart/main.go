@@ -10,6 +10,16 @@
 // to a savepoint, and a Factory.Transact, with every SQL statement it sends
 // printed.
 //
+// Last, relationships (folders.go): folders holding items in an order of
+// their own, Folder -> FolderItem (its position) -> Item, declared with
+// orm.List and orm.Ref fields and rel tags, under a UNIQUE(folder_id,
+// position) constraint. A whole graph inserted by one Commit, keys flowing
+// from parents to children; a relationship that is not loaded refusing to
+// be read (orm.ErrNotLoaded) until orm.Load or a query's With loads it,
+// one select-in query per level; a reorder that keeps every position equal
+// to its index without breaking the constraint (rows parked first); an item
+// moved to another folder; and a folder deleted with its links and items.
+//
 //	go run ./examples/quickstart
 package main
 
@@ -73,14 +83,18 @@ func Schema() *schema.MetaData {
 	return md
 }
 
-// run is the foundation tour followed by the session tour, on the same
-// database file.
+// run is the foundation tour followed by the session tour and the
+// relationships tour, on the same database file.
 func run(ctx context.Context, w io.Writer, path string) error {
 	if err := foundation(ctx, w, path); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "\n== the ORM: a session at work, with the SQL it sends ==")
-	return sessionTour(ctx, w, path)
+	if err := sessionTour(ctx, w, path); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\n== relationships: folders of ordered items, with the SQL they send ==")
+	return folderTour(ctx, w, path)
 }
 
 func foundation(ctx context.Context, w io.Writer, path string) error {
