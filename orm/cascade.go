@@ -147,10 +147,12 @@ func known(rel *relation, ptr unsafe.Pointer) bool {
 // cascadeAdd binds st and makes the transient objects reachable from it
 // through save-update relationships pending.
 func (s *Session) cascadeAdd(st *state) error {
+	// breadth first, in list order: objects are added (and inserted) in
+	// the order the program built them
 	work := []*state{st}
 	for len(work) > 0 {
-		cur := work[len(work)-1]
-		work = work[:len(work)-1]
+		cur := work[0]
+		work = work[1:]
 		rels, err := s.f.reg.relsOf(cur.m)
 		if err != nil {
 			return err

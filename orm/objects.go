@@ -19,7 +19,10 @@ import (
 //
 //   - the object the identity map holds for obj's key, or the row loaded
 //     from the database, with obj's mapped fields copied onto it: the next
-//     flush writes the columns that differ from the database;
+//     flush writes the columns that differ from the database; the objects
+//     obj holds through relationships with cascade merge (the default) are
+//     merged the same way and take the place of what the session's object
+//     held;
 //   - a new pending object (a copy of obj) when obj's key is unset (a
 //     zero autoincrement key);
 //   - sqlerr.ErrNotFound when obj's key is set but has no row: Merge is an
@@ -41,9 +44,30 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
 	}
-	src := unsafe.Pointer(obj)
+	p, err := s.merge(ctx, m, unsafe.Pointer(obj), map[unsafe.Pointer]unsafe.Pointer{})
+	if err != nil {
+		return nil, err
+	}
+	return (*T)(p), nil
+}
+
+// merge is Merge for one object and, through relationships with cascade
+// merge (the default), the objects it holds: each is merged in turn and
+// the session's object gets the merged ones. A relationship of the
+// session's object that was not loaded is loaded first, so that what the
+// merged object no longer holds is seen as removed (and, with
+// delete-orphan, deleted at the next flush).
+func (s *Session) merge(ctx context.Context, m *Mapper, src unsafe.Pointer, seen map[unsafe.Pointer]unsafe.Pointer) (unsafe.Pointer, error) {
+	if d, ok := seen[src]; ok {
+		return d, nil
+	}
 	if s.stateAt(src) != nil {
-		return obj, nil
+		seen[src] = src
+		return src, nil
+	}
+	rels, err := s.f.reg.relsOf(m)
+	if err != nil {
+		return nil, err
 	}
 	keyed := true
 	for _, f := range m.PK {
@@ -51,33 +75,72 @@ func Merge[T any](ctx context.Context, s *Session, obj *T) (*T, error) {
 			keyed = false
 		}
 	}
+	var dst unsafe.Pointer
+	var st *state
 	if keyed {
 		got, err := s.getLocked(ctx, m, keyValues(m, src))
 		switch {
 		case err == nil:
-			dst := reflect.ValueOf(got).UnsafePointer()
-			if st := s.stateAt(dst); st.status == Deleted {
+			dst = reflect.ValueOf(got).UnsafePointer()
+			if st = s.stateAt(dst); st.status == Deleted {
 				return nil, fmt.Errorf("orm: Merge of %s %v, which is deleted in this session", m.Type, st.key)
 			}
 			if v := m.Version; v != nil && v.changed(src, dst) {
 				return nil, &StaleDataError{Op: "MERGE", Table: m.Table.Name, Key: keyValues(m, src)}
 			}
 			m.copyFields(dst, src)
-			return got.(*T), nil
 		case errors.Is(err, sqlerr.ErrNotFound):
 			return nil, fmt.Errorf("orm: Merge of %s %v: no such row (Merge updates, it never inserts; use Add for a new object): %w",
 				m.Type.Name(), keyValues(m, src), err)
 		default:
 			return nil, err
 		}
+	} else {
+		dst = reflect.New(m.Type).UnsafePointer()
+		m.copyFields(dst, src)
+		st = &state{m: m, ptr: dst, obj: reflect.NewAt(m.Type, dst).Interface(), status: Pending}
+		s.putState(st)
+		s.order = append(s.order, st)
+		bind(st, rels, false)
 	}
-	cp := new(T)
-	dst := unsafe.Pointer(cp)
-	m.copyFields(dst, src)
-	st := &state{m: m, ptr: dst, obj: cp, status: Pending}
-	s.putState(st)
-	s.order = append(s.order, st)
-	return cp, nil
+	seen[src] = dst
+	for _, rel := range rels {
+		if !rel.cascade.has(cascadeMerge) || !known(rel, src) {
+			continue
+		}
+		var merged []unsafe.Pointer
+		for _, t := range targets(rel, src) {
+			d, err := s.merge(ctx, rel.target, t, seen)
+			if err != nil {
+				return nil, err
+			}
+			merged = append(merged, d)
+		}
+		if !known(rel, dst) {
+			if err := s.loadRel(ctx, rel, []*state{st}); err != nil {
+				return nil, err
+			}
+		}
+		if rel.kind == oneToMany || rel.kind == manyToMany {
+			if err := listSet(rel.listAt(dst), merged); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		var t unsafe.Pointer
+		if len(merged) > 0 {
+			t = merged[0]
+		}
+		if err := setRef(rel.refAt(dst), t); err != nil {
+			return nil, err
+		}
+	}
+	if st.status == Pending {
+		if err := s.cascadeAdd(st); err != nil {
+			return nil, err
+		}
+	}
+	return dst, nil
 }
 
 // Refresh reloads a persistent object's row, overwriting its mapped

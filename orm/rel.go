@@ -226,16 +226,23 @@ func (l *List[T]) Move(from, to int) error {
 // as by [List.Remove]. Replacing a collection that was not loaded is an
 // error.
 func (l *List[T]) Set(items []*T) error {
-	v := l.view()
+	ptrs := make([]unsafe.Pointer, len(items))
+	for i, it := range items {
+		if it == nil {
+			return errors.New("orm: List.Set with a nil object")
+		}
+		ptrs[i] = unsafe.Pointer(it)
+	}
+	return listSet(l.view(), ptrs)
+}
+
+func listSet(v *listView, items []unsafe.Pointer) error {
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
 	keep := make(map[unsafe.Pointer]bool, len(items))
 	for _, it := range items {
-		if it == nil {
-			return errors.New("orm: List.Set with a nil object")
-		}
-		keep[unsafe.Pointer(it)] = true
+		keep[it] = true
 	}
 	for i := len(v.items) - 1; i >= 0; i-- {
 		if !keep[v.items[i]] {
@@ -248,17 +255,13 @@ func (l *List[T]) Set(items []*T) error {
 	}
 	var add []unsafe.Pointer
 	for _, it := range items {
-		if !have[unsafe.Pointer(it)] {
-			add = append(add, unsafe.Pointer(it))
+		if !have[it] {
+			add = append(add, it)
 		}
 	}
 	listInsert(v, len(v.items), add)
 	// then the order asked for
-	order := make([]unsafe.Pointer, len(items))
-	for i, it := range items {
-		order[i] = unsafe.Pointer(it)
-	}
-	v.items = order
+	v.items = slices.Clone(items)
 	return nil
 }
 

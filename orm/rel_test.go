@@ -12,6 +12,7 @@ import (
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // The relationship suite: each kind, each cascade on and off, nulling,
@@ -687,6 +688,60 @@ func TestJoinedEagerLoading(t *testing.T) {
 		must(t, s2.Commit(ctx))
 		if _, all := rec.take(""); len(all) != 0 {
 			t.Fatalf("commit after loading sent %q", all)
+		}
+	})
+}
+
+func TestMergeCascade(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setupRel(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		a, b := &Member{Name: "a"}, &Member{Name: "b"}
+		tm := &Team{Name: "t", Members: orm.ListOf(a, b)}
+		must(t, s.Add(tm))
+		must(t, s.Commit(ctx))
+
+		// a detached graph, as decoded from a request: the team renamed, a
+		// renamed, b gone, c new
+		in := &Team{ID: tm.ID, Name: "renamed", Members: orm.ListOf(
+			&Member{ID: a.ID, TeamID: a.TeamID, Name: "a2"},
+			&Member{Name: "c"},
+		)}
+		s2 := f.New()
+		defer s2.Close(ctx)
+		got, err := orm.Merge(ctx, s2, in)
+		must(t, err)
+		if got == in || got.Name != "renamed" {
+			t.Fatalf("merged team %+v", got)
+		}
+		ms, err := got.Members.All()
+		must(t, err)
+		inMembers, _ := in.Members.All()
+		if len(ms) != 2 || ms[0].Name != "a2" || ms[0] == inMembers[0] || ms[0].ID != a.ID {
+			t.Fatalf("merged members %+v %+v", ms[0], ms[1])
+		}
+		must(t, s2.Commit(ctx))
+		check := f.New()
+		defer check.Close(ctx)
+		all, err := orm.Select[Member](check).OrderBy(expr.Asc(expr.C("name"))).All(ctx)
+		must(t, err)
+		var rows []string
+		for _, m := range all {
+			team := "none"
+			if m.TeamID != nil && *m.TeamID == tm.ID {
+				team = "t"
+			}
+			rows = append(rows, m.Name+"@"+team)
+		}
+		if strings.Join(rows, " ") != "a2@t b@none c@t" {
+			t.Fatalf("after merging the graph: %v", rows)
+		}
+		// merging never inserts a keyed row that is gone
+		_, err = orm.Merge(ctx, f.New(), &Team{ID: tm.ID + 100, Members: orm.ListOf(&Member{Name: "x"})})
+		if !errors.Is(err, sqlerr.ErrNotFound) {
+			t.Fatalf("merge of a missing team: %v", err)
 		}
 	})
 }
