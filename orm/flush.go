@@ -747,6 +747,9 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 			per = d.MaxParams() / n
 		}
 		stmts := 1
+		if len(sh.cols) == 0 && d.Features().Has(dialect.DefaultValues) {
+			per = 1 // INSERT ... DEFAULT VALUES is one row
+		}
 		if !canReturn && len(sh.fetch) > 0 {
 			per = 1 // LastInsertID is per statement
 			if len(sh.fetch) > 1 || autoField(m, sh.fetch) == nil {
@@ -835,6 +838,9 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 			ins.Columns(f.Column.Name)
 		}
 		for _, st := range rows {
+			if len(cols) == 0 && d.Features().Has(dialect.DefaultValues) {
+				break // DEFAULT VALUES
+			}
 			vals := make([]any, len(cols))
 			for i, f := range cols {
 				vals[i] = f.Value(st.ptr)

@@ -745,3 +745,45 @@ func TestMergeCascade(t *testing.T) {
 		}
 	})
 }
+
+// Shelf leaves its books to the database entirely (passive_deletes:all):
+// not even loaded books are touched by the flush.
+type Shelf struct {
+	ID    int64               `db:"id,pk"`
+	Books orm.List[ShelfBook] `rel:"cascade:all,passive_deletes:all"`
+}
+
+type ShelfBook struct {
+	ID      int64 `db:"id,pk"`
+	ShelfID int64 `db:"shelf_id,fk:shelf.id,ondelete:cascade"`
+}
+
+func TestPassiveDeletesAll(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		rec := &recorder{}
+		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
+		must(t, err)
+		defer db.Close()
+		reg := orm.NewRegistry()
+		orm.MustRegister[Shelf](reg)
+		orm.MustRegister[ShelfBook](reg)
+		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
+		defer engine.DropAll(ctx, db, reg.MetaData())
+		f := orm.NewFactory(db, reg)
+		s := f.New()
+		defer s.Close(ctx)
+		sh := &Shelf{Books: orm.ListOf(&ShelfBook{}, &ShelfBook{})}
+		must(t, s.Add(sh))
+		must(t, s.Commit(ctx))
+		rec.take("")
+		must(t, s.Delete(sh)) // its books are loaded, and left alone
+		must(t, s.Commit(ctx))
+		if _, all := rec.take(""); len(all) != 1 || !strings.HasPrefix(all[0], "DELETE FROM") || !strings.Contains(all[0], "shelf\"") && !strings.Contains(all[0], "shelf`") {
+			t.Fatalf("passive all sent %q, want the shelf's DELETE alone", all)
+		}
+		if n := countRowsDB(t, db, "shelf_book"); n != 0 {
+			t.Fatalf("the database left %d books", n)
+		}
+	})
+}
