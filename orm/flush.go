@@ -119,7 +119,7 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 			p.inserts = append(p.inserts, st)
 		}
 	}
-	for _, st := range s.ident.all() {
+	for st := range s.identAll() {
 		switch st.status {
 		case Persistent:
 			if dirty(st) {

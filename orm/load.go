@@ -155,6 +155,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 		keyFields, matchFields, m = rel.ref, rel.fk, rel.child
 	}
 	byKey := make(map[any][]unsafe.Pointer, len(owners))
+	byInt := make(map[int64][]unsafe.Pointer, len(owners)) // the common single integer key, hashed fast
 	keys := make(map[any]*state, len(owners))
 	var order []*state
 	for _, st := range owners {
@@ -192,13 +193,24 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 		sel.OrderBy(ob...)
 		if err := loadInto(ctx, ex, ld, sel, func(obj unsafe.Pointer) {
 			k := fieldsKey(matchFields, obj)
-			byKey[k] = append(byKey[k], obj)
+			if i, ok := k.(int64); ok {
+				byInt[i] = append(byInt[i], obj)
+			} else {
+				byKey[k] = append(byKey[k], obj)
+			}
 		}); err != nil {
 			return err
 		}
 	}
 	for _, st := range owners {
-		found := byKey[fieldsKey(keyFields, st.ptr)]
+		var found []unsafe.Pointer
+		if k := fieldsKey(keyFields, st.ptr); k != nil {
+			if i, ok := k.(int64); ok {
+				found = byInt[i]
+			} else {
+				found = byKey[k]
+			}
+		}
 		if anyNil(keyFields, st.ptr) {
 			found = nil
 		}
@@ -279,15 +291,31 @@ func keysWhere(tr *expr.TableRef, match, key []*Field, owners []*state) expr.Exp
 }
 
 // loadInto runs a SELECT of every column of ld's mapper and hands each
-// object (the session's own for rows it holds) to fn.
+// object (the session's own for rows it holds) to fn. The rows are read
+// first and the session's maps sized for them once.
 func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, fn func(unsafe.Pointer)) error {
 	rs, err := ex.QueryStmt(ctx, sel)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
+	var rows []loadedRow
 	for rs.Next() {
-		obj, err := ld.load(rs)
+		r, err := ld.scan(rs)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if err := rs.Close(); err != nil {
+		return err
+	}
+	ld.s.reserve(ld.m, len(rows))
+	for _, r := range rows {
+		obj, err := ld.adopt(r)
 		if err != nil {
 			return err
 		}
@@ -295,10 +323,7 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 			fn(obj)
 		}
 	}
-	if err := rs.Err(); err != nil {
-		return err
-	}
-	return rs.Close()
+	return nil
 }
 
 // loadManyToMany loads the targets of owners through the secondary table:

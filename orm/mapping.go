@@ -82,6 +82,7 @@ type Mapper struct {
 
 	relSpecs []relSpec   // relationships as declared
 	rels     []*relation // resolved by Registry.resolveLocked
+	intPK    bool        // a single primary key of a signed (or small unsigned) integer type
 	// ordering columns of relationships to this mapper that a unique
 	// constraint covers: renumbered in two phases
 	uniqueOrdering []*Field
@@ -394,6 +395,12 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 	for _, f := range m.PK {
 		if f.Column.Nullable {
 			return nil, fail(f.Name, "primary key field cannot be nullable")
+		}
+	}
+	if len(m.PK) == 1 {
+		switch m.PK[0].Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+			m.intPK = true
 		}
 	}
 	if len(m.PK) == 1 && m.PK[0].Column.Type.Kind.IsInteger() && !m.PK[0].noAuto && m.PK[0].Column.Default == nil {

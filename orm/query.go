@@ -378,6 +378,13 @@ type loader struct {
 	m    *Mapper
 	cols []*Field // the result's columns, in order
 	dest []any
+
+	objs, snaps unsafe.Pointer // current slabs
+	states      []state
+	used, size  int
+	spare       unsafe.Pointer // an object scanned but not kept (the session had the row)
+	spareSnap   unsafe.Pointer
+	spareSt     *state
 }
 
 func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
@@ -387,12 +394,77 @@ func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
 	return &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols))}
 }
 
+// Objects, snapshots and states of a query's rows are allocated in slabs
+// that grow to slabMax elements: far fewer allocations for large results
+// (a slab stays alive while any of its objects does).
+const slabMax = 256
+
+// next returns a zeroed object (and a snapshot slot) for a row.
+func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
+	if l.used == l.size {
+		l.size = min(max(2*l.size, 4), slabMax)
+		l.objs = reflect.New(reflect.ArrayOf(l.size, l.m.Type)).UnsafePointer()
+		l.snaps = reflect.New(reflect.ArrayOf(l.size, l.m.Type)).UnsafePointer()
+		l.states = make([]state, l.size)
+		l.used = 0
+	}
+	size := l.m.Type.Size()
+	obj = unsafe.Add(l.objs, uintptr(l.used)*size)
+	snap = unsafe.Add(l.snaps, uintptr(l.used)*size)
+	st = &l.states[l.used]
+	l.used++
+	return obj, snap, st
+}
+
 // load scans the current row into a new object and returns it, or the
 // object the identity map already holds for its key (the row is then
 // ignored: unflushed changes win). A row of an object deleted in the
 // session gives nil. Columns after the object's go to extra.
+// loadedRow is a scanned row not yet put through the identity map.
+type loadedRow struct {
+	obj, snap unsafe.Pointer
+	st        *state
+}
+
+// scan reads a row into a new object (from the slabs).
+func (l *loader) scan(rs *engine.Rows) (loadedRow, error) {
+	obj, snap, st := l.next()
+	l.dest = l.dest[:len(l.cols)]
+	for i, f := range l.cols {
+		l.dest[i] = f.Ptr(obj)
+	}
+	return loadedRow{obj, snap, st}, rs.Scan(l.dest...)
+}
+
+// adopt puts a scanned row through the identity map, as load does.
+func (l *loader) adopt(r loadedRow) (unsafe.Pointer, error) {
+	key := keyOf(l.m, r.obj)
+	if have := l.s.lookup(l.m, key); have != nil {
+		if have.status == Deleted {
+			return nil, nil
+		}
+		return have.ptr, nil
+	}
+	st := r.st
+	*st = state{m: l.m, ptr: r.obj, obj: reflect.NewAt(l.m.Type, r.obj).Interface(), status: Persistent, key: key}
+	if err := l.s.bindLoaded(st); err != nil {
+		return nil, err
+	}
+	st.snap = l.m.snapshotInto(r.snap, r.obj)
+	l.s.track(st)
+	return r.obj, nil
+}
+
 func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
-	obj := reflect.New(l.m.Type).UnsafePointer()
+	var obj, snap unsafe.Pointer
+	var st *state
+	if l.spare != nil {
+		obj, snap, st = l.spare, l.spareSnap, l.spareSt
+		l.spare = nil
+		reflect.NewAt(l.m.Type, obj).Elem().SetZero()
+	} else {
+		obj, snap, st = l.next()
+	}
 	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
 		l.dest[i] = f.Ptr(obj)
@@ -402,17 +474,18 @@ func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 		return nil, err
 	}
 	key := keyOf(l.m, obj)
-	if st := l.s.lookup(l.m, key); st != nil {
-		if st.status == Deleted {
+	if have := l.s.lookup(l.m, key); have != nil {
+		l.spare, l.spareSnap, l.spareSt = obj, snap, st // reuse the slot
+		if have.status == Deleted {
 			return nil, nil
 		}
-		return st.ptr, nil
+		return have.ptr, nil
 	}
-	st := &state{m: l.m, ptr: obj, obj: reflect.NewAt(l.m.Type, obj).Interface(), status: Persistent, key: key}
+	*st = state{m: l.m, ptr: obj, obj: reflect.NewAt(l.m.Type, obj).Interface(), status: Persistent, key: key}
 	if err := l.s.bindLoaded(st); err != nil {
 		return nil, err
 	}
-	st.snap = l.m.snapshot(obj)
+	st.snap = l.m.snapshotInto(snap, obj)
 	l.s.track(st)
 	return obj, nil
 }

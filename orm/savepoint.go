@@ -150,7 +150,7 @@ func (n *Nested) Rollback(ctx context.Context) error {
 			}
 		}
 	}
-	s.ident.reset()
+	s.resetIdent()
 	s.states.reset()
 	for _, sv := range n.saved {
 		st := sv.st

@@ -224,6 +224,7 @@ type Session struct {
 	f        *Factory
 	tx       *engine.Tx
 	ident    smallMap[identityKey, *state]    // the identity map
+	ints     map[*Mapper]map[int64]*state     // the identity map of single integer keys (over four objects)
 	states   smallMap[unsafe.Pointer, *state] // every object by address
 	order    []*state                         // pending objects in Add order
 	detached map[unsafe.Pointer]*state
@@ -407,7 +408,11 @@ func (s *Session) Status(obj any) Status {
 func (s *Session) forget(st *state) {
 	s.states.delete(st.ptr)
 	if st.key != nil && s.lookup(st.m, st.key) == st {
-		s.ident.delete(identityKey{st.m, st.key})
+		if k, ok := intKey(st.m, st.key); ok && s.ints[st.m][k] == st {
+			delete(s.ints[st.m], k)
+		} else {
+			s.ident.delete(identityKey{st.m, st.key})
+		}
 	}
 	if st.status == Pending {
 		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == st })
@@ -440,6 +445,11 @@ func (s *Session) stateAt(p unsafe.Pointer) *state {
 
 // lookup returns the identity map's state for a key, or nil.
 func (s *Session) lookup(m *Mapper, key any) *state {
+	if k, ok := intKey(m, key); ok && s.ints != nil {
+		if st := s.ints[m][k]; st != nil {
+			return st
+		}
+	}
 	st, _ := s.ident.get(identityKey{m, key})
 	return st
 }
@@ -447,6 +457,18 @@ func (s *Session) lookup(m *Mapper, key any) *state {
 // track puts a persistent state (key and snapshot set) in the maps.
 func (s *Session) track(st *state) {
 	s.putState(st)
+	if k, ok := intKey(st.m, st.key); ok && (s.ints != nil || s.ident.len() >= inlineN) {
+		im := s.ints[st.m]
+		if im == nil {
+			if s.ints == nil {
+				s.ints = map[*Mapper]map[int64]*state{}
+			}
+			im = map[int64]*state{}
+			s.ints[st.m] = im
+		}
+		im[k] = st
+		return
+	}
 	s.ident.set(identityKey{st.m, st.key}, st)
 }
 
@@ -673,7 +695,7 @@ func (s *Session) discard(lost bool) {
 		}
 		s.detach(st)
 	}
-	s.ident.reset()
+	s.resetIdent()
 	s.states.reset()
 	s.order = nil
 	s.nested = nil
@@ -709,7 +731,7 @@ func (s *Session) Close(ctx context.Context) error {
 		}
 		st.status = Detached
 	}
-	s.ident.reset()
+	s.resetIdent()
 	s.order = nil
 	s.nested = nil
 	return err
@@ -725,4 +747,80 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	defer s.g.exit()
 	return s.flush(ctx)
+}
+
+// intKey returns a single integer primary key as an int64, for the
+// identity map's integer table. Sessions holding few objects keep them all
+// in the small inline map (no map allocated at all).
+func intKey(m *Mapper, key any) (int64, bool) {
+	if !m.intPK {
+		return 0, false
+	}
+	switch k := key.(type) {
+	case int64:
+		return k, true
+	case int:
+		return int64(k), true
+	case int32:
+		return int64(k), true
+	case int16:
+		return int64(k), true
+	case int8:
+		return int64(k), true
+	case uint32:
+		return int64(k), true
+	case uint16:
+		return int64(k), true
+	case uint8:
+		return int64(k), true
+	}
+	return 0, false
+}
+
+// identAll iterates over the identity map.
+func (s *Session) identAll() func(yield func(*state) bool) {
+	return func(yield func(*state) bool) {
+		for _, st := range s.ident.all() {
+			if !yield(st) {
+				return
+			}
+		}
+		for _, im := range s.ints {
+			for _, st := range im {
+				if !yield(st) {
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *Session) resetIdent() {
+	s.ident.reset()
+	for _, im := range s.ints {
+		clear(im)
+	}
+}
+
+// reserve prepares the session's maps for n more objects of m.
+func (s *Session) reserve(m *Mapper, n int) {
+	if n < inlineN {
+		return
+	}
+	s.states.reserve(n)
+	if m.intPK {
+		im := s.ints[m]
+		if im == nil || n >= len(im) {
+			nm := make(map[int64]*state, len(im)+n)
+			for k, v := range im {
+				nm[k] = v
+			}
+			if s.ints == nil {
+				s.ints = map[*Mapper]map[int64]*state{}
+			}
+			s.ints[m] = nm
+		}
+		return
+	}
+	s.ident.reserve(n)
 }

@@ -112,3 +112,20 @@ func (s *smallMap[K, V]) reset() {
 	clear(s.m)
 	s.clearInline()
 }
+
+// reserve makes room for n more entries in one allocation, so that a large
+// load does not grow the map step by step.
+func (s *smallMap[K, V]) reserve(n int) {
+	if s.m == nil && s.n+n <= inlineN {
+		return
+	}
+	if s.m != nil && n < len(s.m) {
+		return // growth will be amortized anyway
+	}
+	m := make(map[K]V, s.len()+n)
+	for k, v := range s.all() {
+		m[k] = v
+	}
+	s.clearInline()
+	s.m = m
+}

@@ -201,9 +201,12 @@ func deepCopy(v reflect.Value) reflect.Value {
 
 // snapshot copies the struct at ptr for change tracking.
 func (m *Mapper) snapshot(ptr unsafe.Pointer) unsafe.Pointer {
-	c := reflect.New(m.Type)
-	c.Elem().Set(reflect.NewAt(m.Type, ptr).Elem())
-	cp := c.UnsafePointer()
+	return m.snapshotInto(reflect.New(m.Type).UnsafePointer(), ptr)
+}
+
+// snapshotInto is snapshot into memory the caller provides.
+func (m *Mapper) snapshotInto(cp, ptr unsafe.Pointer) unsafe.Pointer {
+	reflect.NewAt(m.Type, cp).Elem().Set(reflect.NewAt(m.Type, ptr).Elem())
 	for _, f := range m.deep {
 		fv := f.rv(cp)
 		fv.Set(deepCopy(fv))
