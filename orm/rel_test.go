@@ -787,3 +787,26 @@ func TestPassiveDeletesAll(t *testing.T) {
 		}
 	})
 }
+
+// Deleting a pending parent takes its pending cascade with it: nothing is
+// written, nothing is left half-inserted.
+func TestDeletePendingGraph(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := setupStory2(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		link := &FolderItem{Item: orm.RefTo(&Item{Name: "x"})}
+		fo := &Folder{Name: "draft", Items: orm.ListOf(link)}
+		must(t, s.Add(fo))
+		must(t, s.Delete(fo))
+		if s.Status(link) != orm.Transient {
+			t.Fatalf("the link is %s", s.Status(link))
+		}
+		rec.take("")
+		must(t, s.Commit(ctx))
+		if _, all := rec.take(""); len(all) != 0 {
+			t.Fatalf("a deleted pending graph sent %q", all)
+		}
+	})
+}

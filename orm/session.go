@@ -321,8 +321,9 @@ func (s *Session) Add(obj any) error {
 	return s.cascadeAdd(st)
 }
 
-// Delete marks an object for deletion at the next flush. Deleting a
-// pending object just forgets it.
+// Delete marks an object for deletion at the next flush; relationships
+// with cascade delete take their objects along then. Deleting a pending
+// object just forgets it, with the pending objects it cascades to.
 func (s *Session) Delete(obj any) error {
 	if err := s.enter(opDelete); err != nil {
 		return err
@@ -336,7 +337,26 @@ func (s *Session) Delete(obj any) error {
 	case st == nil:
 		return fmt.Errorf("orm: Delete of an object not in this session (transient or detached): %T", obj)
 	case st.status == Pending:
-		s.forget(st)
+		// never written: it and the pending objects it would have
+		// deleted by cascade simply leave
+		work := []*state{st}
+		for len(work) > 0 {
+			cur := work[0]
+			work = work[1:]
+			if cur.status != Pending || s.stateAt(cur.ptr) != cur {
+				continue
+			}
+			s.forget(cur)
+			for _, rel := range cur.m.rels {
+				if rel.cascade.has(cascadeDelete) {
+					for _, p := range targets(rel, cur.ptr) {
+						if t := s.stateAt(p); t != nil {
+							work = append(work, t)
+						}
+					}
+				}
+			}
+		}
 	case st.status == Persistent:
 		st.status = Deleted
 	}
