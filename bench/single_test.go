@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/strata-go/strata/engine"
@@ -113,7 +114,28 @@ func BenchmarkInsert(b *testing.B) {
 // handler does); the others update from a struct they already hold.
 func BenchmarkUpdate(b *testing.B) {
 	const bump = 1_000_000 // every op writes a counter no row holds yet
+	// Peers update by key without reading the row; so does Strata's
+	// UPDATE statement (orm.Update). strata-uow is the unit of work: Get,
+	// change a field, Commit (two statements).
 	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		e.seedModels(b, keys)
+		_, f := e.strata(b, strataRegistry())
+		m := newStrataModel()
+		e.run(b, loop{warm: 3}, func(i int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			q := orm.Update[StrataModel](s)
+			n, err := q.Set("Name", m.Name).Set("Title", m.Title).Set("Fax", m.Fax).Set("Web", m.Web).
+				Set("Age", m.Age).Set("Right", m.Right).Set("Counter", int64(bump+i)).
+				Where(expr.Eq(q.C("ID"), key(i))).Exec(e.ctx)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("updated %d rows", n)
+			}
+			return err
+		})
+	})
+	b.Run("strata-uow", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, keys)
 		_, f := e.strata(b, strataRegistry())

@@ -1,0 +1,174 @@
+package orm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+)
+
+var opUpdate = &op{"Update"}
+
+// UpdateQuery is an UPDATE of T's rows by condition, without loading them
+// (SQLAlchemy's update(Model).where(...).values(...)). Build it with
+// [Update]; building errors are returned by Exec.
+type UpdateQuery[T any] struct {
+	s   *Session
+	m   *Mapper
+	t   *expr.TableRef
+	up  *expr.UpdateStmt
+	set int
+	err error
+}
+
+// Update starts an UPDATE of T's rows:
+//
+//	q := orm.Update[Note](s)
+//	n, err := q.Set("Pinned", false).Where(expr.Lt(q.C("Created"), cutoff)).Exec(ctx)
+//
+// Objects of T that the session holds and the UPDATE touches are brought
+// up to date in the same Exec (from RETURNING, or one SELECT on MariaDB),
+// so the session never keeps a stale copy. Versions are neither checked nor
+// bumped: Set the version column yourself if other writers rely on it.
+func Update[T any](s *Session) *UpdateQuery[T] {
+	q := &UpdateQuery[T]{s: s}
+	m := s.f.reg.Mapper(reflect.TypeFor[T]())
+	if m == nil {
+		q.err = fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
+		return q
+	}
+	q.m, q.t = m, expr.T(m.Table.Name)
+	q.up = expr.Update(q.t)
+	return q
+}
+
+func (q *UpdateQuery[T]) field(name string) *Field {
+	if q.m == nil {
+		return nil
+	}
+	f := q.m.FieldByName(name)
+	if f == nil {
+		f = q.m.FieldByColumn(name)
+	}
+	if f == nil && q.err == nil {
+		q.err = fmt.Errorf("orm: %s has no field or column %q", q.m.Type, name)
+	}
+	return f
+}
+
+// C returns T's column for a Go field or column name.
+func (q *UpdateQuery[T]) C(name string) expr.Column {
+	if f := q.field(name); f != nil {
+		return q.t.C(f.Column.Name)
+	}
+	return expr.C(name)
+}
+
+// Set sets a field (Go field or column name) to a value, or to an
+// expression.
+func (q *UpdateQuery[T]) Set(name string, v any) *UpdateQuery[T] {
+	f := q.field(name)
+	if f == nil {
+		return q
+	}
+	if f.PrimaryKey && q.err == nil {
+		q.err = fmt.Errorf("orm: Update of %s sets its primary key %s", q.m.Type, f.Name)
+	}
+	q.up.Set(f.Column.Name, v)
+	q.set++
+	return q
+}
+
+// Where adds conditions, joined with AND. An UPDATE without one is
+// refused.
+func (q *UpdateQuery[T]) Where(conds ...expr.Expr) *UpdateQuery[T] {
+	if q.up != nil {
+		q.up.Where(conds...)
+	}
+	return q
+}
+
+// Exec flushes pending changes (unless the factory has NoAutoflush), runs
+// the UPDATE and returns the number of rows it matched. In a session whose
+// transaction is open it is part of it; otherwise, when the session holds
+// no object of T, the statement runs alone and is committed at once (one
+// round trip); otherwise the session's transaction begins, and Commit ends
+// it as usual.
+func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
+	if q.err != nil {
+		return 0, q.err
+	}
+	if q.set == 0 {
+		return 0, errors.New("orm: Update without Set")
+	}
+	s := q.s
+	if err := s.enter(opUpdate); err != nil {
+		return 0, err
+	}
+	defer s.g.exit()
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
+	var held []*state
+	for st := range s.identAll() {
+		if st.m == q.m && st.status == Persistent {
+			held = append(held, st)
+		}
+	}
+	var ex engine.Executor = s.tx
+	if s.tx == nil {
+		if len(held) == 0 && !s.f.cfg.eagerTx {
+			ex = s.f.db
+		} else {
+			tx, err := s.begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			ex = tx
+		}
+	}
+	if len(held) == 0 {
+		res, err := ex.ExecStmt(ctx, q.up)
+		return res.RowsAffected, err
+	}
+	// Bring the session's objects up to date with what the UPDATE wrote.
+	m := q.m
+	refresh := func(rows []unsafe.Pointer) {
+		for _, row := range rows {
+			if st := s.lookup(m, keyOf(m, row)); st != nil && st.status == Persistent {
+				m.copyFields(st.ptr, row)
+				st.snap = m.snapshot(st.ptr)
+			}
+		}
+	}
+	if ex.Dialect().Features().Has(dialect.UpdateReturning) {
+		rows, err := queryObjects(ctx, ex, m, q.up.Returning(columnsOf(nil, m.Fields)...))
+		if err != nil {
+			return 0, err
+		}
+		refresh(rows)
+		return int64(len(rows)), nil
+	}
+	// No UPDATE ... RETURNING (MariaDB): the UPDATE, then one SELECT of the
+	// rows the session holds (their unflushed changes were just flushed,
+	// so reading them back loses nothing).
+	res, err := ex.ExecStmt(ctx, q.up)
+	if err != nil {
+		return 0, err
+	}
+	for _, chunk := range chunks(held, maxBatchRows) {
+		rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(q.t, m.Fields)...).From(q.t).Where(keyWhere(q.t, m, chunk, nil)))
+		if err != nil {
+			return 0, err
+		}
+		refresh(rows)
+	}
+	return res.RowsAffected, nil
+}
