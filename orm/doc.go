@@ -80,6 +80,12 @@
 // SELECT per table otherwise (MariaDB UPDATE; SQLite, whose AFTER triggers
 // RETURNING misses).
 //
+// # Statements
+//
+// [Update] writes rows by condition without loading them (SQLAlchemy's
+// update(Model)); objects of the type the session holds are brought up to
+// date in the same call. [RawQuery] maps any SQL into structs.
+//
 // # Relationships
 //
 // A [Ref] field holds one related object (many-to-one, one-to-one), a
