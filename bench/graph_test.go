@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/orm"
 )
 
@@ -230,9 +231,10 @@ func sqlParents(ctx context.Context, db *sql.DB) ([]*Parent, error) {
 // BenchmarkCascadeDelete deletes one parent with 100 children and 9,900
 // grandchildren. The schema says ON DELETE CASCADE, so every library
 // deletes just the parent its usual way and the server removes the rest;
-// Strata, which deletes objects rather than keys, loads the parent first;
-// its relationship has passive_deletes, so it sends the parent's DELETE
-// alone and lets the database cascade.
+// Strata's entry sends the same DELETE through orm.Delete; strata-uow is
+// the unit of work (Get the parent, Delete it, Commit): its relationship
+// has passive_deletes, so it sends the parent's DELETE alone and lets the
+// database cascade.
 func BenchmarkCascadeDelete(b *testing.B) {
 	// tree builds the descendants of a new parent, untimed.
 	tree := func(e *env, id *int64) loop {
@@ -253,6 +255,19 @@ func BenchmarkCascadeDelete(b *testing.B) {
 		e.expectCount(b, "bench_grandchildren", 0)
 	}
 	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		_, f := e.strata(b, strataRegistry())
+		var id int64
+		e.run(b, tree(e, &id), func(int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			q := orm.Delete[StrataParent](s)
+			_, err := q.Where(expr.Eq(q.C("ID"), id)).Exec(e.ctx)
+			return err
+		})
+		done(b, e)
+	})
+	b.Run("strata-uow", func(b *testing.B) {
 		e := newEnv(b)
 		_, f := e.strata(b, strataRegistry())
 		var id int64

@@ -172,3 +172,98 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 	}
 	return res.RowsAffected, nil
 }
+
+var opDeleteWhere = &op{"Delete"}
+
+// DeleteQuery is a DELETE of T's rows by condition, without loading them
+// (SQLAlchemy's delete(Model).where(...)). Build it with [Delete].
+type DeleteQuery[T any] struct {
+	u *UpdateQuery[T] // for the mapper, the table and the field lookup
+	w []expr.Expr
+}
+
+// Delete starts a DELETE of T's rows:
+//
+//	q := orm.Delete[Note](s)
+//	n, err := q.Where(expr.Eq(q.C("ID"), id)).Exec(ctx)
+//
+// It runs no ORM cascade: dependent rows go by the database's ON DELETE
+// rules (or the statement fails on a foreign key). Objects of T the
+// session holds whose rows it deletes become detached in the same Exec.
+func Delete[T any](s *Session) *DeleteQuery[T] { return &DeleteQuery[T]{u: Update[T](s)} }
+
+// C returns T's column for a Go field or column name.
+func (q *DeleteQuery[T]) C(name string) expr.Column { return q.u.C(name) }
+
+// Where adds conditions, joined with AND. A DELETE without one is refused.
+func (q *DeleteQuery[T]) Where(conds ...expr.Expr) *DeleteQuery[T] {
+	q.w = append(q.w, conds...)
+	return q
+}
+
+// Exec flushes pending changes (unless the factory has NoAutoflush), runs
+// the DELETE and returns the number of rows deleted. Like [UpdateQuery.Exec]
+// it runs alone, committed at once, when no transaction is open and the
+// session holds no object of T.
+func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
+	u := q.u
+	if u.err != nil {
+		return 0, u.err
+	}
+	if len(q.w) == 0 {
+		return 0, errors.New("orm: Delete without Where")
+	}
+	s := u.s
+	if err := s.enter(opDeleteWhere); err != nil {
+		return 0, err
+	}
+	defer s.g.exit()
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
+	m := u.m
+	var held []*state
+	for st := range s.identAll() {
+		if st.m == m && st.status == Persistent {
+			held = append(held, st)
+		}
+	}
+	var ex engine.Executor = s.tx
+	if s.tx == nil {
+		if len(held) == 0 && !s.f.cfg.eagerTx {
+			ex = s.f.db
+		} else {
+			tx, err := s.begin(ctx)
+			if err != nil {
+				return 0, err
+			}
+			ex = tx
+		}
+	}
+	del := expr.Delete(u.t).Where(q.w...)
+	res, err := ex.ExecStmt(ctx, del)
+	if err != nil || len(held) == 0 {
+		return res.RowsAffected, err
+	}
+	// which held rows are gone: one SELECT of their keys
+	present := map[any]bool{}
+	for _, chunk := range chunks(held, maxBatchRows) {
+		rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(u.t, m.Fields)...).From(u.t).Where(keyWhere(u.t, m, chunk, nil)))
+		if err != nil {
+			return 0, err
+		}
+		for _, r := range rows {
+			present[keyOf(m, r)] = true
+		}
+	}
+	for _, st := range held {
+		if !present[st.key] {
+			s.forget(st)
+			st.snap = nil
+			s.detach(st)
+		}
+	}
+	return res.RowsAffected, nil
+}

@@ -75,3 +75,47 @@ func TestUpdateStatement(t *testing.T) {
 		}
 	})
 }
+
+func TestDeleteStatement(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := setup(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		notes := commitNotes(t, s, "n", 4)
+
+		s1 := f.New()
+		defer s1.Close(ctx)
+		rec.take("")
+		q := orm.Delete[Note](s1)
+		n, err := q.Where(expr.Eq(q.C("ID"), notes[0].ID)).Exec(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("delete by key: %d %v", n, err)
+		}
+		if _, all := rec.take(""); len(all) != 1 || !strings.HasPrefix(all[0], "DELETE") {
+			t.Fatalf("sent %q, want one DELETE", all)
+		}
+		// held objects whose rows go become detached; the others stay
+		s2 := f.New()
+		defer s2.Close(ctx)
+		gone, err := orm.Get[Note](ctx, s2, notes[1].ID)
+		must(t, err)
+		kept, err := orm.Get[Note](ctx, s2, notes[2].ID)
+		must(t, err)
+		q2 := orm.Delete[Note](s2)
+		n, err = q2.Where(expr.Eq(q2.C("Title"), gone.Title)).Exec(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("delete by title: %d %v", n, err)
+		}
+		if s2.Status(gone) != orm.Detached || s2.Status(kept) != orm.Persistent {
+			t.Fatalf("after the delete: %s %s", s2.Status(gone), s2.Status(kept))
+		}
+		must(t, s2.Commit(ctx))
+		if c := countRows(t, f, "note"); c != 2 {
+			t.Fatalf("%d notes left", c)
+		}
+		if _, err := orm.Delete[Note](s2).Exec(ctx); err == nil {
+			t.Fatal("a DELETE without WHERE ran")
+		}
+	})
+}

@@ -82,9 +82,10 @@
 //
 // # Statements
 //
-// [Update] writes rows by condition without loading them (SQLAlchemy's
-// update(Model)); objects of the type the session holds are brought up to
-// date in the same call. [RawQuery] maps any SQL into structs.
+// [Update] and [Delete] write rows by condition without loading them
+// (SQLAlchemy's update(Model) and delete(Model)); objects of the type the
+// session holds are brought up to date, or detached, in the same call.
+// They run no ORM cascade. [RawQuery] maps any SQL into structs.
 //
 // # Relationships
 //
