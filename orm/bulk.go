@@ -111,28 +111,9 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	defer s.g.exit()
-	if !s.f.cfg.noAutoflush {
-		if err := s.flush(ctx); err != nil {
-			return 0, err
-		}
-	}
-	var held []*state
-	for st := range s.identAll() {
-		if st.m == q.m && st.status == Persistent {
-			held = append(held, st)
-		}
-	}
-	var ex engine.Executor = s.tx
-	if s.tx == nil {
-		if len(held) == 0 && !s.f.cfg.eagerTx {
-			ex = s.f.db
-		} else {
-			tx, err := s.begin(ctx)
-			if err != nil {
-				return 0, err
-			}
-			ex = tx
-		}
+	ex, held, err := s.bulkTarget(ctx, q.m)
+	if err != nil {
+		return 0, err
 	}
 	if len(held) == 0 {
 		res, err := ex.ExecStmt(ctx, q.up)
@@ -218,29 +199,10 @@ func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	defer s.g.exit()
-	if !s.f.cfg.noAutoflush {
-		if err := s.flush(ctx); err != nil {
-			return 0, err
-		}
-	}
 	m := u.m
-	var held []*state
-	for st := range s.identAll() {
-		if st.m == m && st.status == Persistent {
-			held = append(held, st)
-		}
-	}
-	var ex engine.Executor = s.tx
-	if s.tx == nil {
-		if len(held) == 0 && !s.f.cfg.eagerTx {
-			ex = s.f.db
-		} else {
-			tx, err := s.begin(ctx)
-			if err != nil {
-				return 0, err
-			}
-			ex = tx
-		}
+	ex, held, err := s.bulkTarget(ctx, m)
+	if err != nil {
+		return 0, err
 	}
 	del := expr.Delete(u.t).Where(q.w...)
 	res, err := ex.ExecStmt(ctx, del)
@@ -266,4 +228,34 @@ func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
 		}
 	}
 	return res.RowsAffected, nil
+}
+
+// bulkTarget flushes pending changes (unless the factory has NoAutoflush)
+// and returns where a statement on m's table runs, with the objects of m
+// the session holds: the open transaction; the pool (the statement alone,
+// committed at once) when there is none and the session holds no object
+// of m; otherwise the session's transaction, begun now.
+func (s *Session) bulkTarget(ctx context.Context, m *Mapper) (engine.Executor, []*state, error) {
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	var held []*state
+	for st := range s.identAll() {
+		if st.m == m && st.status == Persistent {
+			held = append(held, st)
+		}
+	}
+	if s.tx != nil {
+		return s.tx, held, nil
+	}
+	if len(held) == 0 && !s.f.cfg.eagerTx {
+		return s.f.db, nil, nil
+	}
+	tx, err := s.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx, held, nil
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
@@ -258,20 +256,7 @@ type Category struct {
 
 func setupTree(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	t.Helper()
-	ctx := context.Background()
-	rec := &recorder{}
-	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	reg := orm.NewRegistry()
-	orm.MustRegister[Category](reg)
-	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
-		t.Fatal(err)
-	}
-	rec.take("")
-	return orm.NewFactory(db, reg), rec
+	return openModels(t, tg, func(reg *orm.Registry) { orm.MustRegister[Category](reg) })
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -81,31 +80,16 @@ type Node struct {
 
 func setupRel(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	t.Helper()
-	ctx := context.Background()
-	rec := &recorder{}
-	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	reg := orm.NewRegistry()
-	orm.MustRegister[Team](reg)
-	orm.MustRegister[Member](reg)
-	orm.MustRegister[TeamLead](reg)
-	orm.MustRegister[TeamTag](reg)
-	orm.MustRegister[TeamNote](reg)
-	orm.MustRegister[Author](reg)
-	orm.MustRegister[Book](reg)
-	orm.MustRegister[Node](reg)
-	if err := reg.Check(); err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
-	rec.take("")
-	return orm.NewFactory(db, reg), rec
+	return openModels(t, tg, func(reg *orm.Registry) {
+		orm.MustRegister[Team](reg)
+		orm.MustRegister[Member](reg)
+		orm.MustRegister[TeamLead](reg)
+		orm.MustRegister[TeamTag](reg)
+		orm.MustRegister[TeamNote](reg)
+		orm.MustRegister[Author](reg)
+		orm.MustRegister[Book](reg)
+		orm.MustRegister[Node](reg)
+	})
 }
 
 func must(t *testing.T, err error) {
@@ -466,18 +450,12 @@ type PostTag struct {
 func TestManyToMany(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		rec := &recorder{}
-		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-		must(t, err)
-		defer db.Close()
-		reg := orm.NewRegistry()
-		orm.MustRegister[Post](reg)
-		orm.MustRegister[Tag](reg)
-		orm.MustRegister[PostTag](reg)
-		must(t, reg.Check())
-		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
-		defer engine.DropAll(ctx, db, reg.MetaData())
-		f := orm.NewFactory(db, reg)
+		f, rec := openModels(t, tg, func(reg *orm.Registry) {
+			orm.MustRegister[Post](reg)
+			orm.MustRegister[Tag](reg)
+			orm.MustRegister[PostTag](reg)
+		})
+		db := f.DB()
 
 		s := f.New()
 		defer s.Close(ctx)
@@ -577,17 +555,11 @@ type DocVersion struct {
 func TestPostUpdateCycle(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		rec := &recorder{}
-		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-		must(t, err)
-		defer db.Close()
-		reg := orm.NewRegistry()
-		orm.MustRegister[Document](reg)
-		orm.MustRegister[DocVersion](reg)
-		must(t, reg.Check())
-		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
-		defer engine.DropAll(ctx, db, reg.MetaData())
-		f := orm.NewFactory(db, reg)
+		f, rec := openModels(t, tg, func(reg *orm.Registry) {
+			orm.MustRegister[Document](reg)
+			orm.MustRegister[DocVersion](reg)
+		})
+		db := f.DB()
 		s := f.New()
 		defer s.Close(ctx)
 
@@ -761,16 +733,11 @@ type ShelfBook struct {
 func TestPassiveDeletesAll(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		rec := &recorder{}
-		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-		must(t, err)
-		defer db.Close()
-		reg := orm.NewRegistry()
-		orm.MustRegister[Shelf](reg)
-		orm.MustRegister[ShelfBook](reg)
-		must(t, engine.CreateAll(ctx, db, reg.MetaData()))
-		defer engine.DropAll(ctx, db, reg.MetaData())
-		f := orm.NewFactory(db, reg)
+		f, rec := openModels(t, tg, func(reg *orm.Registry) {
+			orm.MustRegister[Shelf](reg)
+			orm.MustRegister[ShelfBook](reg)
+		})
+		db := f.DB()
 		s := f.New()
 		defer s.Close(ctx)
 		sh := &Shelf{Books: orm.ListOf(&ShelfBook{}, &ShelfBook{})}

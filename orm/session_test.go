@@ -61,7 +61,10 @@ type Note struct {
 	Version int32     `db:"version,version"`
 }
 
-func setup(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
+// openModels opens the target with a statement recorder, registers the
+// models, creates their tables (dropped when the test ends) and returns a
+// session factory; the recorder starts empty.
+func openModels(t *testing.T, tg testdb.Target, register func(reg *orm.Registry), opts ...orm.FactoryOption) (*orm.Factory, *recorder) {
 	t.Helper()
 	ctx := context.Background()
 	rec := &recorder{}
@@ -71,12 +74,21 @@ func setup(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	}
 	t.Cleanup(func() { db.Close() })
 	reg := orm.NewRegistry()
-	orm.MustRegister[Note](reg)
+	register(reg)
+	if err := reg.Check(); err != nil {
+		t.Fatal(err)
+	}
 	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
 	rec.take("")
-	return orm.NewFactory(db, reg), rec
+	return orm.NewFactory(db, reg, opts...), rec
+}
+
+func setup(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
+	t.Helper()
+	return openModels(t, tg, func(reg *orm.Registry) { orm.MustRegister[Note](reg) })
 }
 
 func TestSessionInsertFetchesGeneratedValues(t *testing.T) {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
 	"github.com/strata-go/strata/sqlerr"
@@ -55,27 +53,12 @@ type ChatFeedback struct {
 
 func setupStory1(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	t.Helper()
-	ctx := context.Background()
-	rec := &recorder{}
-	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	reg := orm.NewRegistry()
-	orm.MustRegister[ChatThread](reg)
-	orm.MustRegister[ChatStep](reg)
-	orm.MustRegister[ChatElement](reg)
-	orm.MustRegister[ChatFeedback](reg)
-	if err := reg.Check(); err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
-	rec.take("")
-	return orm.NewFactory(db, reg), rec
+	return openModels(t, tg, func(reg *orm.Registry) {
+		orm.MustRegister[ChatThread](reg)
+		orm.MustRegister[ChatStep](reg)
+		orm.MustRegister[ChatElement](reg)
+		orm.MustRegister[ChatFeedback](reg)
+	})
 }
 
 // story1Thread builds a thread: 3 top-level steps, each with 2 child

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
-	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
 )
@@ -44,26 +42,11 @@ var story2Unique = orm.Unique("uq_folder_item_position", "folder_id", "position"
 
 func setupStory2(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
 	t.Helper()
-	ctx := context.Background()
-	rec := &recorder{}
-	db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithLogger(slog.New(rec), slog.LevelDebug))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	reg := orm.NewRegistry()
-	orm.MustRegister[Folder](reg)
-	orm.MustRegister[FolderItem](reg, opts...)
-	orm.MustRegister[Item](reg)
-	if err := reg.Check(); err != nil {
-		t.Fatal(err)
-	}
-	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { engine.DropAll(ctx, db, reg.MetaData()) })
-	rec.take("")
-	return orm.NewFactory(db, reg), rec
+	return openModels(t, tg, func(reg *orm.Registry) {
+		orm.MustRegister[Folder](reg)
+		orm.MustRegister[FolderItem](reg, opts...)
+		orm.MustRegister[Item](reg)
+	})
 }
 
 // story2Sample makes two folders of two items each: counts (2, 4, 4).
