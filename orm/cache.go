@@ -20,6 +20,18 @@ type sqlCache struct {
 	selectByKey map[string]string // dialect name -> SQL
 	dests       sync.Pool         // *[]any of len(Fields), scan destinations
 	stmts       sync.Map          // stmtKey -> SQL of single-row writes
+	arrays      sync.Map          // n -> [n]T, the loaders' slab types
+}
+
+// arrayOf returns the type [n]T of m's struct (reflect.ArrayOf is slow
+// enough to matter once per slab).
+func (m *Mapper) arrayOf(n int) reflect.Type {
+	if t, ok := m.cache.arrays.Load(n); ok {
+		return t.(reflect.Type)
+	}
+	t := reflect.ArrayOf(n, m.Type)
+	m.cache.arrays.Store(n, t)
+	return t
 }
 
 // getDest returns a scan destination slice of len(m.Fields); give it back

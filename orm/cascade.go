@@ -172,7 +172,7 @@ func (s *Session) cascadeAdd(st *state) error {
 				if d := s.detached[p]; d != nil {
 					return fmt.Errorf("orm: %s reaches a detached %s through %s: Add or Merge it first", cur.m.Type.Name(), rel.target.Type.Name(), rel)
 				}
-				nst := &state{m: rel.target, ptr: p, obj: reflect.NewAt(rel.target.Type, p).Interface(), status: Pending}
+				nst := &state{m: rel.target, ptr: p, status: Pending}
 				s.putState(nst)
 				s.order = append(s.order, nst)
 				work = append(work, nst)
@@ -833,7 +833,7 @@ func (rp *relPlan) ghost(m *Mapper, obj unsafe.Pointer, k any) *state {
 	if rp.ghostIdx == nil {
 		rp.ghostIdx = map[identityKey]*state{}
 	}
-	st := &state{m: m, ptr: obj, obj: reflect.NewAt(m.Type, obj).Interface(), status: Persistent, key: k, ghost: true}
+	st := &state{m: m, ptr: obj, status: Persistent, key: k, ghost: true}
 	bind(st, m.rels, true)
 	rp.ghostIdx[ik] = st
 	rp.ghosts = append(rp.ghosts, st)

@@ -55,7 +55,7 @@ func newChangeSet(p *flushPlan) *ChangeSet {
 	objs := func(l []*state) []any {
 		out := make([]any, len(l))
 		for i, st := range l {
-			out[i] = st.obj
+			out[i] = st.object()
 		}
 		return out
 	}
@@ -144,7 +144,7 @@ func (s *Session) runObjectHooks(ctx context.Context, p *flushPlan, u *undo) err
 			u.saveObject(st)
 			for _, h := range pick(oh) {
 				if err := h(ctx, st.ptr); err != nil {
-					return &HookError{Hook: name, Object: st.obj, Err: err}
+					return &HookError{Hook: name, Object: st.object(), Err: err}
 				}
 			}
 		}

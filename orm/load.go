@@ -77,7 +77,8 @@ func (s *Session) statesOf(objs any) ([]*state, error) {
 func (s *Session) loadPaths(ctx context.Context, roots []*state, paths []string) error {
 	for _, path := range paths {
 		level := roots
-		for _, name := range strings.Split(path, ".") {
+		names := strings.Split(path, ".")
+		for depth, name := range names {
 			byRel := map[*relation][]*state{}
 			var rels []*relation
 			var next []*state
@@ -116,6 +117,9 @@ func (s *Session) loadPaths(ctx context.Context, roots []*state, paths []string)
 						return err
 					}
 				}
+			}
+			if depth == len(names)-1 {
+				break // the last level: nothing to descend into
 			}
 			seen := map[*state]bool{}
 			for _, st := range level {
@@ -507,7 +511,7 @@ func (jp *joinPlan) attach(s *Session, obj unsafe.Pointer) error {
 					target = st.ptr
 				}
 			} else {
-				st := &state{m: rel.target, ptr: t, obj: reflect.NewAt(rel.target.Type, t).Interface(), status: Persistent, key: k}
+				st := &state{m: rel.target, ptr: t, status: Persistent, key: k}
 				if err := s.bindLoaded(st); err != nil {
 					return err
 				}

@@ -98,7 +98,7 @@ func (s *Session) merge(ctx context.Context, m *Mapper, src unsafe.Pointer, seen
 	} else {
 		dst = reflect.New(m.Type).UnsafePointer()
 		m.copyFields(dst, src)
-		st = &state{m: m, ptr: dst, obj: reflect.NewAt(m.Type, dst).Interface(), status: Pending}
+		st = &state{m: m, ptr: dst, status: Pending}
 		s.putState(st)
 		s.order = append(s.order, st)
 		bind(st, rels, false)

@@ -403,8 +403,9 @@ const slabMax = 256
 func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
 	if l.used == l.size {
 		l.size = min(max(2*l.size, 4), slabMax)
-		l.objs = reflect.New(reflect.ArrayOf(l.size, l.m.Type)).UnsafePointer()
-		l.snaps = reflect.New(reflect.ArrayOf(l.size, l.m.Type)).UnsafePointer()
+		at := l.m.arrayOf(l.size)
+		l.objs = reflect.New(at).UnsafePointer()
+		l.snaps = reflect.New(at).UnsafePointer()
 		l.states = make([]state, l.size)
 		l.used = 0
 	}
@@ -446,7 +447,7 @@ func (l *loader) adopt(r loadedRow) (unsafe.Pointer, error) {
 		return have.ptr, nil
 	}
 	st := r.st
-	*st = state{m: l.m, ptr: r.obj, obj: reflect.NewAt(l.m.Type, r.obj).Interface(), status: Persistent, key: key}
+	*st = state{m: l.m, ptr: r.obj, status: Persistent, key: key}
 	if err := l.s.bindLoaded(st); err != nil {
 		return nil, err
 	}
@@ -481,7 +482,7 @@ func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 		}
 		return have.ptr, nil
 	}
-	*st = state{m: l.m, ptr: obj, obj: reflect.NewAt(l.m.Type, obj).Interface(), status: Persistent, key: key}
+	*st = state{m: l.m, ptr: obj, status: Persistent, key: key}
 	if err := l.s.bindLoaded(st); err != nil {
 		return nil, err
 	}

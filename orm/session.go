@@ -199,11 +199,13 @@ func (f *Factory) transactOnce(ctx context.Context, fn func(ctx context.Context,
 	return s.Commit(ctx)
 }
 
+// object returns the object as a pointer to its struct type.
+func (st *state) object() any { return reflect.NewAt(st.m.Type, st.ptr).Interface() }
+
 // state is what a session knows of one object.
 type state struct {
 	m      *Mapper
 	ptr    unsafe.Pointer // the struct
-	obj    any            // the pointer as the user gave it
 	status Status
 	snap   unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
 	key    any
@@ -307,7 +309,7 @@ func (s *Session) Add(obj any) error {
 			s.track(d)
 			return s.cascadeAdd(d)
 		}
-		st = &state{m: m, ptr: ptr, obj: obj, status: Pending}
+		st = &state{m: m, ptr: ptr, status: Pending}
 		s.putState(st)
 		s.order = append(s.order, st)
 		if err := s.cascadeAdd(st); err != nil {
@@ -610,7 +612,7 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 		if st.status == Deleted {
 			return nil, sqlerr.ErrNotFound
 		}
-		return st.obj, nil
+		return st.object(), nil
 	}
 	ex, err := s.reader(ctx)
 	if err != nil {
@@ -636,13 +638,13 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if err != nil {
 		return nil, err
 	}
-	st := &state{m: m, ptr: probe.UnsafePointer(), obj: probe.Interface(), status: Persistent, key: k}
+	st := &state{m: m, ptr: probe.UnsafePointer(), status: Persistent, key: k}
 	if err := s.bindLoaded(st); err != nil {
 		return nil, err
 	}
 	st.snap = m.snapshot(st.ptr)
 	s.track(st)
-	return st.obj, nil
+	return st.object(), nil
 }
 
 func columnsOf(tr *expr.TableRef, fields []*Field) []expr.Expr {
