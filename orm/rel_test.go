@@ -777,3 +777,46 @@ func TestDeletePendingGraph(t *testing.T) {
 		}
 	})
 }
+
+// Relationship changes across savepoints and to new parents.
+func TestRelationshipsAcrossSavepointsAndNewParents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setupRel(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		m := &Member{Name: "m"}
+		old := &Team{Name: "old", Members: orm.ListOf(m)}
+		must(t, s.Add(old))
+		must(t, s.Commit(ctx))
+
+		// a persistent child moved to a parent inserted by the same flush
+		// gets the generated key after the INSERT
+		fresh := &Team{Name: "fresh"}
+		must(t, s.Add(fresh))
+		must(t, m.Team.Set(fresh))
+		must(t, s.Commit(ctx))
+		if m.TeamID == nil || *m.TeamID != fresh.ID || fresh.ID == 0 {
+			t.Fatalf("member key %v, fresh team %d", m.TeamID, fresh.ID)
+		}
+		if n, _ := old.Members.Len(); n != 0 {
+			t.Fatalf("old team still lists %d members", n)
+		}
+
+		// a savepoint rolled back puts the lists back as they were
+		must(t, s.Begin(ctx))
+		sp, err := s.BeginNested(ctx)
+		must(t, err)
+		extra := &Member{Name: "extra"}
+		must(t, fresh.Members.Append(extra))
+		must(t, s.Flush(ctx))
+		must(t, sp.Rollback(ctx))
+		if ms, _ := fresh.Members.All(); len(ms) != 1 || ms[0] != m {
+			t.Fatalf("after rolling back the savepoint: %d members", len(ms))
+		}
+		must(t, s.Commit(ctx))
+		if c := countRows(t, f, "member"); c != 1 {
+			t.Fatalf("%d members", c)
+		}
+	})
+}

@@ -156,6 +156,7 @@ func (n *Nested) Rollback(ctx context.Context) error {
 		st := sv.st
 		st.status, st.key, st.snap = sv.status, sv.key, sv.snap
 		st.m.copyFields(st.ptr, sv.fields)
+		st.m.copyRels(st.ptr, sv.fields)
 		delete(s.detached, st.ptr)
 		if st.status == Pending {
 			s.putState(st)

@@ -230,3 +230,15 @@ func (m *Mapper) copyFields(dst, src unsafe.Pointer) {
 		f.rv(dst).Set(v)
 	}
 }
+
+// copyRels sets the relationship fields (Ref and List headers) of dst from
+// src: what they held, loaded or not.
+func (m *Mapper) copyRels(dst, src unsafe.Pointer) {
+	for _, rel := range m.rels {
+		if rel.kind == oneToMany || rel.kind == manyToMany {
+			*rel.listAt(dst) = *rel.listAt(src)
+		} else {
+			*rel.refAt(dst) = *rel.refAt(src)
+		}
+	}
+}
