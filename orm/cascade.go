@@ -172,7 +172,7 @@ func (s *Session) cascadeAdd(st *state) error {
 				if d := s.detached[p]; d != nil {
 					return fmt.Errorf("orm: %s reaches a detached %s through %s: Add or Merge it first", cur.m.Type.Name(), rel.target.Type.Name(), rel)
 				}
-				nst := &state{m: rel.target, ptr: p, status: Pending}
+				nst := &state{m: rel.target, ptr: p, status: Pending, cascaded: true}
 				s.putState(nst)
 				s.order = append(s.order, nst)
 				work = append(work, nst)
@@ -365,6 +365,30 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 		if err := wantParent(r.child, nil, r.rel); err != nil {
 			return nil, err
+		}
+	}
+	// pending orphans: a new object a cascade brought in, since taken out
+	// of every delete-orphan collection it belongs to (and with no key of
+	// a parent either), is dropped instead of inserted
+	for _, st := range s.states.all() {
+		if st.status != Pending || !st.cascaded || len(st.m.orphanOf) == 0 {
+			continue
+		}
+		orphan := true
+		for _, rel := range st.m.orphanOf {
+			if l, ok := want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; (ok && l.parent != nil) || !anyZeroOrNil(rel.fk, st.ptr) {
+				orphan = false
+				break
+			}
+			if v := rel.back; v != nil && v.kind == manyToOne {
+				if r := v.refAt(st.ptr); r.state != relUnloaded && r.v != nil {
+					orphan = false
+					break
+				}
+			}
+		}
+		if orphan {
+			s.dropPending(st)
 		}
 	}
 	// single_parent: one owner per object through such a relationship

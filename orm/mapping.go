@@ -83,6 +83,9 @@ type Mapper struct {
 	relSpecs []relSpec   // relationships as declared
 	rels     []*relation // resolved by Registry.resolveLocked
 	intPK    bool        // a single primary key of a signed (or small unsigned) integer type
+	// relationships whose children are this mapper's objects, with
+	// delete-orphan: a pending object none of them holds is dropped
+	orphanOf []*relation
 	// ordering columns of relationships to this mapper that a unique
 	// constraint covers: renumbered in two phases
 	uniqueOrdering []*Field

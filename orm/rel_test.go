@@ -820,3 +820,46 @@ func TestRelationshipsAcrossSavepointsAndNewParents(t *testing.T) {
 		}
 	})
 }
+
+// A failed flush of a graph leaves the graph as it was: keys, positions
+// and states restored, nothing written, and the next Commit succeeds.
+func TestFailedGraphFlushRestores(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setupStory2(t, tg, story2Unique)
+		s := f.New()
+		defer s.Close(ctx)
+		fo := &Folder{Name: "f"}
+		l1 := &FolderItem{Item: orm.RefTo(&Item{Name: "a"})}
+		l2 := &FolderItem{Item: orm.RefTo(&Item{Name: "b"})}
+		must(t, fo.Items.Append(l1, l2))
+		must(t, s.Add(fo))
+		must(t, s.Commit(ctx))
+		// a second folder whose link reuses an item already linked
+		// (item_id is unique): the link INSERT fails after the folder's
+		// INSERT succeeded
+		it1, _ := l1.Item.Get()
+		bad := &Folder{Name: "bad"}
+		dup := &FolderItem{ItemID: it1.ID}
+		must(t, bad.Items.Append(dup))
+		must(t, fo.Items.Move(1, 0))
+		must(t, s.Add(bad))
+		if err := s.Commit(ctx); err == nil {
+			t.Fatal("a duplicate item link was accepted")
+		}
+		if bad.ID != 0 || dup.FolderID != 0 || s.Status(bad) != orm.Pending {
+			t.Fatalf("after the failed flush: folder %d (%s), link folder_id %d", bad.ID, s.Status(bad), dup.FolderID)
+		}
+		if l1.Position != 0 || l2.Position != 1 {
+			t.Fatalf("positions not restored: %d %d", l1.Position, l2.Position)
+		}
+		story2Counts(t, f, [3]int{1, 2, 2})
+		// fix and go on: the move is still wanted
+		must(t, bad.Items.Remove(dup))
+		must(t, s.Commit(ctx))
+		if l2.Position != 0 || l1.Position != 1 || bad.ID == 0 {
+			t.Fatalf("after the retry: positions %d %d, folder %d", l1.Position, l2.Position, bad.ID)
+		}
+		story2Counts(t, f, [3]int{2, 2, 2})
+	})
+}

@@ -396,6 +396,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 			rel.orderBy = []relOrder{{f: f}}
 		}
 	}
+	if rel.cascade.has(cascadeDeleteOrphan) && !rel.ownerIsChild() && !slices.Contains(rel.child.orphanOf, rel) {
+		rel.child.orphanOf = append(rel.child.orphanOf, rel)
+	}
 	if sp.postUpdate {
 		if rel.kind != manyToOne {
 			return nil, fail("post_update belongs on a Ref whose key is in the owner's table")

@@ -204,13 +204,14 @@ func (st *state) object() any { return reflect.NewAt(st.m.Type, st.ptr).Interfac
 
 // state is what a session knows of one object.
 type state struct {
-	m      *Mapper
-	ptr    unsafe.Pointer // the struct
-	status Status
-	snap   unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
-	key    any
-	ghost  bool // a row found by a delete cascade, not tracked by the session
-	gone   bool // deleted by the database itself (passive deletes): no SQL
+	m        *Mapper
+	ptr      unsafe.Pointer // the struct
+	status   Status
+	snap     unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
+	key      any
+	ghost    bool // a row found by a delete cascade, not tracked by the session
+	cascaded bool // pending because a save-update cascade reached it
+	gone     bool // deleted by the database itself (passive deletes): no SQL
 }
 
 // Session is a unit of work for one goroutine: an identity map, change
@@ -320,6 +321,7 @@ func (s *Session) Add(obj any) error {
 	case st.status == Deleted:
 		st.status = Persistent
 	}
+	st.cascaded = false // added by the program itself now
 	return s.cascadeAdd(st)
 }
 
@@ -339,26 +341,7 @@ func (s *Session) Delete(obj any) error {
 	case st == nil:
 		return fmt.Errorf("orm: Delete of an object not in this session (transient or detached): %T", obj)
 	case st.status == Pending:
-		// never written: it and the pending objects it would have
-		// deleted by cascade simply leave
-		work := []*state{st}
-		for len(work) > 0 {
-			cur := work[0]
-			work = work[1:]
-			if cur.status != Pending || s.stateAt(cur.ptr) != cur {
-				continue
-			}
-			s.forget(cur)
-			for _, rel := range cur.m.rels {
-				if rel.cascade.has(cascadeDelete) {
-					for _, p := range targets(rel, cur.ptr) {
-						if t := s.stateAt(p); t != nil {
-							work = append(work, t)
-						}
-					}
-				}
-			}
-		}
+		s.dropPending(st)
 	case st.status == Persistent:
 		st.status = Deleted
 	}
@@ -845,4 +828,27 @@ func (s *Session) reserve(m *Mapper, n int) {
 		return
 	}
 	s.ident.reserve(n)
+}
+
+// dropPending forgets a pending object (never written) and the pending
+// objects it would have deleted by cascade.
+func (s *Session) dropPending(st *state) {
+	work := []*state{st}
+	for len(work) > 0 {
+		cur := work[0]
+		work = work[1:]
+		if cur.status != Pending || s.stateAt(cur.ptr) != cur {
+			continue
+		}
+		s.forget(cur)
+		for _, rel := range cur.m.rels {
+			if rel.cascade.has(cascadeDelete) {
+				for _, p := range targets(rel, cur.ptr) {
+					if t := s.stateAt(p); t != nil {
+						work = append(work, t)
+					}
+				}
+			}
+		}
+	}
 }
