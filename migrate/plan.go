@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	graphs "github.com/strata-go/strata/internal/graph"
 	"slices"
 	"strings"
 
@@ -720,50 +721,14 @@ func breakCycles(ops []Op, nodes []node, sccs [][]int, work, want *schema.MetaDa
 	return out, nil
 }
 
-// cycles returns the strongly connected components with a cycle (Tarjan).
+// cycles returns the strongly connected components with more than one
+// operation, each sorted.
 func cycles(after [][]int) [][]int {
-	index, low := make([]int, len(after)), make([]int, len(after))
-	for i := range index {
-		index[i] = -1
-	}
-	onStack := make([]bool, len(after))
-	var stack []int
 	var out [][]int
-	next := 0
-	var visit func(v int)
-	visit = func(v int) {
-		index[v], low[v] = next, next
-		next++
-		stack = append(stack, v)
-		onStack[v] = true
-		for _, w := range after[v] {
-			if index[w] < 0 {
-				visit(w)
-				low[v] = min(low[v], low[w])
-			} else if onStack[w] {
-				low[v] = min(low[v], index[w])
-			}
-		}
-		if low[v] == index[v] {
-			var comp []int
-			for {
-				w := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				onStack[w] = false
-				comp = append(comp, w)
-				if w == v {
-					break
-				}
-			}
-			if len(comp) > 1 {
-				slices.Sort(comp)
-				out = append(out, comp)
-			}
-		}
-	}
-	for i := range after {
-		if index[i] < 0 {
-			visit(i)
+	for _, comp := range graphs.Components(after) {
+		if len(comp) > 1 {
+			slices.Sort(comp)
+			out = append(out, comp)
 		}
 	}
 	return out

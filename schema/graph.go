@@ -3,6 +3,7 @@ package schema
 import (
 	"cmp"
 	"container/heap"
+	"github.com/strata-go/strata/internal/graph"
 	"slices"
 )
 
@@ -81,51 +82,32 @@ func (g *Graph) Nodes() []Node {
 // and the list sorted by first node. An edge lies on a cycle exactly when
 // both its ends are in the same returned component.
 func (g *Graph) Cycles() [][]Node {
-	// Tarjan's algorithm, iterating nodes and edges in sorted order so the
-	// result does not depend on insertion order.
-	index := map[Node]int{}
-	low := map[Node]int{}
-	onStack := map[Node]bool{}
-	var stack []Node
-	var out [][]Node
-	next := 0
-	var visit func(v Node)
-	visit = func(v Node) {
-		index[v], low[v] = next, next
-		next++
-		stack = append(stack, v)
-		onStack[v] = true
-		deps := slices.Clone(g.deps[v])
+	// Nodes and edges are numbered in sorted order, so the result does not
+	// depend on insertion order.
+	nodes := g.Nodes()
+	num := make(map[Node]int, len(nodes))
+	for i, n := range nodes {
+		num[n] = i
+	}
+	after := make([][]int, len(nodes))
+	for i, n := range nodes {
+		deps := slices.Clone(g.deps[n])
 		slices.SortFunc(deps, compareNodes)
-		for _, w := range deps {
-			if _, seen := index[w]; !seen {
-				visit(w)
-				low[v] = min(low[v], low[w])
-			} else if onStack[w] {
-				low[v] = min(low[v], index[w])
-			}
-		}
-		if low[v] == index[v] {
-			var comp []Node
-			for {
-				w := stack[len(stack)-1]
-				stack = stack[:len(stack)-1]
-				onStack[w] = false
-				comp = append(comp, w)
-				if w == v {
-					break
-				}
-			}
-			if len(comp) > 1 || slices.Contains(g.deps[v], v) {
-				slices.SortFunc(comp, compareNodes)
-				out = append(out, comp)
-			}
+		for _, d := range deps {
+			after[i] = append(after[i], num[d])
 		}
 	}
-	for _, n := range g.Nodes() {
-		if _, seen := index[n]; !seen {
-			visit(n)
+	var out [][]Node
+	for _, comp := range graph.Components(after) {
+		if len(comp) == 1 && !slices.Contains(g.deps[nodes[comp[0]]], nodes[comp[0]]) {
+			continue
 		}
+		c := make([]Node, len(comp))
+		for i, v := range comp {
+			c[i] = nodes[v]
+		}
+		slices.SortFunc(c, compareNodes)
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b []Node) int { return compareNodes(a[0], b[0]) })
 	return out
