@@ -481,13 +481,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 
 func sameTargets(a, b []unsafe.Pointer) bool { return slices.Equal(a, b) }
 
-func columnList(fs []*Field) string {
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = f.Column.Name
-	}
-	return strings.Join(names, ", ")
-}
+func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
 
 // referencedElsewhere reports whether another object of the session still
 // holds target through rel.
@@ -875,10 +869,7 @@ func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, 
 	tr := expr.T(m.Table.Name)
 	var out []*state
 	for _, chunk := range chunks(parents, maxBatchRows) {
-		where, ok := refWhere(tr, rel, chunk)
-		if !ok {
-			continue
-		}
+		where := keysIn(tr, columnNames(rel.fk), rel.ref, chunk)
 		rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where))
 		if err != nil {
 			return nil, err
@@ -897,34 +888,6 @@ func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, 
 		}
 	}
 	return out, nil
-}
-
-// refWhere matches the rows of rel's child whose foreign key holds one of
-// the parents' keys. It reports false when no parent has a key.
-func refWhere(tr *expr.TableRef, rel *relation, parents []*state) (expr.Expr, bool) {
-	if len(rel.fk) == 1 {
-		f := rel.ref[0]
-		keys := reflect.MakeSlice(reflect.SliceOf(f.Type), 0, len(parents))
-		for _, p := range parents {
-			keys = reflect.Append(keys, f.rv(p.ptr))
-		}
-		if keys.Len() == 0 {
-			return nil, false
-		}
-		return expr.In(tr.C(rel.fk[0].Column.Name), keys.Interface()), true
-	}
-	var ors []expr.Expr
-	for _, p := range parents {
-		var ands []expr.Expr
-		for i, f := range rel.fk {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), rel.ref[i].Value(p.ptr)))
-		}
-		ors = append(ors, expr.And(ands...))
-	}
-	if len(ors) == 0 {
-		return nil, false
-	}
-	return expr.Or(ors...), true
 }
 
 // queryObjects runs a SELECT of every mapped column of m and returns new,

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strings"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -594,30 +593,23 @@ func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state
 	if (len(refs) == 0 && len(extra) == 0) || len(rows) < 2 {
 		return nil, nil // one level
 	}
-	keyString := func(fields []*Field, ptr unsafe.Pointer) (string, bool) {
-		var b strings.Builder
-		for _, f := range fields {
-			v := f.rv(ptr)
-			for v.Kind() == reflect.Pointer {
-				if v.IsNil() {
-					return "", false // NULL references nothing
-				}
-				v = v.Elem()
-			}
-			fmt.Fprintf(&b, "%v\x00", v.Interface())
+	// a map key for the values of fields; NULL references nothing
+	refKey := func(fields []*Field, ptr unsafe.Pointer) (any, bool) {
+		if anyNil(fields, ptr) {
+			return nil, false
 		}
-		return b.String(), true
+		return fieldsKey(fields, ptr), true
 	}
 	parents := make(map[*state][]*state) // child -> parents in rows
 	for _, r := range refs {
-		byKey := map[string]*state{}
+		byKey := map[any]*state{}
 		for _, st := range rows {
-			if k, ok := keyString(r.parent, st.ptr); ok {
+			if k, ok := refKey(r.parent, st.ptr); ok {
 				byKey[k] = st
 			}
 		}
 		for _, st := range rows {
-			if k, ok := keyString(r.child, st.ptr); ok {
+			if k, ok := refKey(r.child, st.ptr); ok {
 				if p := byKey[k]; p != nil && p != st {
 					parents[st] = append(parents[st], p)
 				}
@@ -1029,13 +1021,8 @@ func lessValue(a, b reflect.Value) bool {
 // their loaded versions): pk IN (...) for a single key column, else an OR
 // of ANDs.
 func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.Expr {
-	if len(m.PK) == 1 && versions == nil {
-		pk := m.PK[0]
-		keys := reflect.MakeSlice(reflect.SliceOf(pk.Type), len(rows), len(rows))
-		for i, st := range rows {
-			keys.Index(i).Set(pk.rv(st.ptr))
-		}
-		return expr.In(tr.C(pk.Column.Name), keys.Interface())
+	if versions == nil {
+		return keysIn(tr, columnNames(m.PK), m.PK, rows)
 	}
 	ors := make([]expr.Expr, len(rows))
 	for i, st := range rows {
@@ -1043,8 +1030,44 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 		for _, f := range m.PK {
 			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
 		}
-		if versions != nil {
-			ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
+		ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
+		ors[i] = expr.And(ands...)
+	}
+	if len(ors) == 1 {
+		return ors[0]
+	}
+	return expr.Or(ors...)
+}
+
+// keysIn matches the rows of tr whose columns cols hold, for one of objs,
+// the values of fields (its key, or the parent columns a foreign key
+// references): cols IN (...) for one column (= ANY($1) on PostgreSQL),
+// an OR of ANDs for several. Pointer fields are followed; objects whose
+// single field is NULL match nothing.
+func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) expr.Expr {
+	if len(cols) == 1 {
+		t := fields[0].Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		vals := reflect.MakeSlice(reflect.SliceOf(t), 0, len(objs))
+		for _, st := range objs {
+			v := fields[0].rv(st.ptr)
+			if v.Kind() == reflect.Pointer {
+				if v.IsNil() {
+					continue
+				}
+				v = v.Elem()
+			}
+			vals = reflect.Append(vals, v)
+		}
+		return expr.In(tr.C(cols[0]), vals.Interface())
+	}
+	ors := make([]expr.Expr, len(objs))
+	for i, st := range objs {
+		ands := make([]expr.Expr, len(cols))
+		for j, c := range cols {
+			ands[j] = expr.Eq(tr.C(c), fields[j].Value(st.ptr))
 		}
 		ors[i] = expr.And(ands...)
 	}
@@ -1052,6 +1075,15 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 		return ors[0]
 	}
 	return expr.Or(ors...)
+}
+
+// columnNames returns the fields' column names.
+func columnNames(fs []*Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Column.Name
+	}
+	return out
 }
 
 // selectBack reads columns the database filled into objects whose keys are

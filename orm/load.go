@@ -179,7 +179,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	}
 	ld := newLoader(s, m, nil)
 	for _, chunk := range chunks(order, size) {
-		where := keysWhere(tr, matchFields, keyFields, chunk)
+		where := keysIn(tr, columnNames(matchFields), keyFields, chunk)
 		sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where)
 		var ob []expr.Order
 		if !rel.ownerIsChild() {
@@ -261,39 +261,6 @@ func anyNil(fs []*Field, ptr unsafe.Pointer) bool {
 	return false
 }
 
-// keysWhere matches rows whose match columns hold one of the owners' key
-// values.
-func keysWhere(tr *expr.TableRef, match, key []*Field, owners []*state) expr.Expr {
-	if len(match) == 1 {
-		f := match[0]
-		t := f.Type
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		vals := reflect.MakeSlice(reflect.SliceOf(t), 0, len(owners))
-		for _, st := range owners {
-			v := key[0].rv(st.ptr)
-			for v.Kind() == reflect.Pointer {
-				v = v.Elem()
-			}
-			if v.Type() != t && v.Type().ConvertibleTo(t) {
-				v = v.Convert(t)
-			}
-			vals = reflect.Append(vals, v)
-		}
-		return expr.In(tr.C(f.Column.Name), vals.Interface())
-	}
-	var ors []expr.Expr
-	for _, st := range owners {
-		var ands []expr.Expr
-		for i, f := range match {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), key[i].Value(st.ptr)))
-		}
-		ors = append(ors, expr.And(ands...))
-	}
-	return expr.Or(ors...)
-}
-
 // loadInto runs a SELECT of every column of ld's mapper and hands each
 // object (the session's own for rows it holds) to fn. The rows are read
 // first and the session's maps sized for them once.
@@ -349,25 +316,7 @@ func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *r
 	probe := reflect.New(rel.owner.Type).UnsafePointer()
 	extra := make([]any, len(rel.ownerRef))
 	for _, chunk := range chunks(owners, size) {
-		var where expr.Expr
-		if len(rel.secLocal) == 1 {
-			f := rel.ownerRef[0]
-			vals := reflect.MakeSlice(reflect.SliceOf(f.Type), 0, len(chunk))
-			for _, st := range chunk {
-				vals = reflect.Append(vals, f.rv(st.ptr))
-			}
-			where = expr.In(sec.C(rel.secLocal[0]), vals.Interface())
-		} else {
-			var ors []expr.Expr
-			for _, st := range chunk {
-				var ands []expr.Expr
-				for i, c := range rel.secLocal {
-					ands = append(ands, expr.Eq(sec.C(c), rel.ownerRef[i].Value(st.ptr)))
-				}
-				ors = append(ors, expr.And(ands...))
-			}
-			where = expr.Or(ors...)
-		}
+		where := keysIn(sec, rel.secLocal, rel.ownerRef, chunk)
 		cols := columnsOf(tr, m.Fields)
 		for _, c := range rel.secLocal {
 			cols = append(cols, sec.C(c))

@@ -497,11 +497,7 @@ func (r *Registry) postUpdateKeys() map[string]bool {
 	for _, m := range r.byType {
 		for _, rel := range m.rels {
 			if rel.postUpdate {
-				names := make([]string, len(rel.fk))
-				for i, f := range rel.fk {
-					names[i] = f.Column.Name
-				}
-				out[rel.child.Table.Name+"\x00"+strings.Join(names, ",")] = true
+				out[rel.child.Table.Name+"\x00"+strings.Join(columnNames(rel.fk), ",")] = true
 			}
 		}
 	}
