@@ -51,10 +51,7 @@ func (q *UpdateQuery[T]) field(name string) *Field {
 	if q.m == nil {
 		return nil
 	}
-	f := q.m.FieldByName(name)
-	if f == nil {
-		f = q.m.FieldByColumn(name)
-	}
+	f := q.m.fieldNamed(name)
 	if f == nil && q.err == nil {
 		q.err = fmt.Errorf("orm: %s has no field or column %q", q.m.Type, name)
 	}

@@ -100,6 +100,15 @@ func (m *Mapper) FieldByColumn(col string) *Field { return m.byCol[col] }
 // FieldByName returns the field with the Go name, or nil.
 func (m *Mapper) FieldByName(name string) *Field { return m.byName[name] }
 
+// fieldNamed returns the field with the Go name, or else the one mapped to
+// the column of that name, or nil: what query builders and tags accept.
+func (m *Mapper) fieldNamed(name string) *Field {
+	if f := m.byName[name]; f != nil {
+		return f
+	}
+	return m.byCol[name]
+}
+
 // Registry holds the mappings of an application's models and the schema
 // metadata they make, shared with migrations. It is safe for concurrent
 // use; register every model at start-up.

@@ -66,10 +66,7 @@ func (q *Query[T]) C(name string) expr.Column {
 	if q.m == nil {
 		return expr.C(name)
 	}
-	f := q.m.FieldByName(name)
-	if f == nil {
-		f = q.m.FieldByColumn(name)
-	}
+	f := q.m.fieldNamed(name)
 	if f == nil {
 		if q.err == nil {
 			q.err = fmt.Errorf("orm: %s has no field or column %q", q.m.Type, name)

@@ -365,26 +365,15 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 			rel.nullable = false
 		}
 	}
-	for _, o := range sp.orderBy {
-		desc := strings.HasPrefix(o, "-")
-		name := strings.TrimPrefix(o, "-")
-		f := target.FieldByName(name)
-		if f == nil {
-			f = target.FieldByColumn(name)
-		}
-		if f == nil {
-			return nil, fail("order_by %s: %s has no such field or column", name, target.Type.Name())
-		}
-		rel.orderBy = append(rel.orderBy, relOrder{f: f, desc: desc})
+	var err error
+	if rel.orderBy, err = orderBy(target, sp.orderBy, fail); err != nil {
+		return nil, err
 	}
 	if sp.ordering != "" {
 		if !sp.list {
 			return nil, fail("ordering needs a List")
 		}
-		f := target.FieldByName(sp.ordering)
-		if f == nil {
-			f = target.FieldByColumn(sp.ordering)
-		}
+		f := target.fieldNamed(sp.ordering)
 		if f == nil || !f.Column.Type.Kind.IsInteger() {
 			return nil, fail("ordering %s: %s has no integer field or column of that name", sp.ordering, target.Type.Name())
 		}
@@ -473,19 +462,25 @@ func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail
 		}
 		rel.targetRef = append(rel.targetRef, f)
 	}
-	for _, o := range sp.orderBy {
-		desc := strings.HasPrefix(o, "-")
-		name := strings.TrimPrefix(o, "-")
-		f := rel.target.FieldByName(name)
-		if f == nil {
-			f = rel.target.FieldByColumn(name)
-		}
-		if f == nil {
-			return nil, fail("order_by %s: %s has no such field or column", name, rel.target.Type.Name())
-		}
-		rel.orderBy = append(rel.orderBy, relOrder{f: f, desc: desc})
+	var err error
+	if rel.orderBy, err = orderBy(rel.target, sp.orderBy, fail); err != nil {
+		return nil, err
 	}
 	return rel, nil
+}
+
+// orderBy resolves order_by names (a leading - for descending) on target.
+func orderBy(target *Mapper, names []string, fail func(string, ...any) error) ([]relOrder, error) {
+	var out []relOrder
+	for _, o := range names {
+		name := strings.TrimPrefix(o, "-")
+		f := target.fieldNamed(name)
+		if f == nil {
+			return nil, fail("order_by %s: %s has no such field or column", name, target.Type.Name())
+		}
+		out = append(out, relOrder{f: f, desc: strings.HasPrefix(o, "-")})
+	}
+	return out, nil
 }
 
 // postUpdateKeys names the foreign keys of post_update relationships, as
