@@ -11,7 +11,6 @@ import (
 
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
-	"github.com/strata-go/strata/schema"
 )
 
 // What a flush does with relationships, before it plans statements:
@@ -1077,16 +1076,6 @@ func postSteps(rp *relPlan) []step {
 					u.set(f, l.child.ptr, v)
 				}
 			}
-			var key, set []string
-			var types []schema.Type
-			for _, f := range m.PK {
-				key = append(key, f.Column.Name)
-				types = append(types, f.Column.Type)
-			}
-			for _, f := range rel.fk {
-				set = append(set, f.Column.Name)
-				types = append(types, f.Column.Type)
-			}
 			tr := expr.T(m.Table.Name)
 			var stmt expr.Statement
 			if len(links) == 1 {
@@ -1099,7 +1088,7 @@ func postSteps(rp *relPlan) []step {
 				}
 				stmt = up
 			} else {
-				ur := expr.UpdateRows(tr, key, set, nil, types)
+				ur := keyedUpdate(m, rel.fk, nil)
 				for _, l := range links {
 					vals := keyValues(m, l.child.ptr)
 					for _, f := range rel.fk {

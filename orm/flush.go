@@ -1077,6 +1077,19 @@ func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) ex
 	return expr.Or(ors...)
 }
 
+// keyedUpdate starts a keyed multi-row UPDATE ([expr.UpdateRows]) of m's
+// table by primary key, setting set and matching match; each row gives the
+// key values, then set's, then match's.
+func keyedUpdate(m *Mapper, set, match []*Field) *expr.UpdateRowsStmt {
+	var types []schema.Type
+	for _, fs := range [][]*Field{m.PK, set, match} {
+		for _, f := range fs {
+			types = append(types, f.Column.Type)
+		}
+	}
+	return expr.UpdateRows(expr.T(m.Table.Name), columnNames(m.PK), columnNames(set), columnNames(match), types)
+}
+
 // columnNames returns the fields' column names.
 func columnNames(fs []*Field) []string {
 	out := make([]string, len(fs))
@@ -1196,25 +1209,18 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 		}
 		f := f
 		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			var key []string
-			var types []schema.Type
-			for _, k := range m.PK {
-				key = append(key, k.Column.Name)
-				types = append(types, k.Column.Type)
-			}
-			types = append(types, f.Column.Type)
-			stmt := expr.UpdateRows(expr.T(m.Table.Name), key, []string{f.Column.Name}, nil, types)
-			for i, st := range park {
-				row := keyValues(m, st.ptr)
-				stmt.Row(append(row, vals[i])...)
-			}
 			if len(park) == 1 {
-				up := expr.Update(expr.T(m.Table.Name)).Set(f.Column.Name, vals[0])
+				tr := expr.T(m.Table.Name)
+				up := expr.Update(tr).Set(f.Column.Name, vals[0])
 				for _, k := range m.PK {
-					up.Where(expr.Eq(expr.T(m.Table.Name).C(k.Column.Name), k.Value(park[0].ptr)))
+					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
 				}
 				_, err := ex.ExecStmt(ctx, up)
 				return err
+			}
+			stmt := keyedUpdate(m, []*Field{f}, nil)
+			for i, st := range park {
+				stmt.Row(append(keyValues(m, st.ptr), vals[i])...)
 			}
 			_, err := ex.ExecStmt(ctx, stmt)
 			return err
@@ -1367,23 +1373,13 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	m := rows[0].st.m
 	set := rows[0].set
 	tr := expr.T(m.Table.Name)
-	var key, cols, match []string
-	var types []schema.Type
-	for _, f := range m.PK {
-		key = append(key, f.Column.Name)
-		types = append(types, f.Column.Type)
+	var match []*Field
+	if m.Version != nil {
+		match = []*Field{m.Version}
 	}
-	for _, f := range set {
-		cols = append(cols, f.Column.Name)
-		types = append(types, f.Column.Type)
-	}
-	if v := m.Version; v != nil {
-		match = append(match, v.Column.Name)
-		types = append(types, v.Column.Type)
-	}
-	stmt := expr.UpdateRows(tr, key, cols, match, types)
+	stmt := keyedUpdate(m, set, match)
 	for _, r := range rows {
-		vals := make([]any, 0, len(types))
+		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
 			vals = append(vals, f.Value(r.st.ptr))
 		}
