@@ -49,58 +49,64 @@ func (r *Registry) relsOf(m *Mapper) ([]*relation, error) {
 // built have their sides made to agree in memory (a child added with its
 // Ref set appears in its parent's known List, and the reverse).
 func bind(st *state, rels []*relation, fromDB bool) {
-	defer func() {
-		if fromDB {
-			return
-		}
-		for _, rel := range rels {
-			if rel.back == nil {
-				continue
-			}
-			switch {
-			case rel.kind == manyToOne && rel.back.kind == oneToMany:
-				v := rel.refAt(st.ptr)
-				if v.state == relUnloaded || v.v == nil {
-					continue
-				}
-				if l := rel.back.listAt(v.v); l.state != relUnloaded && !slices.Contains(l.items, st.ptr) {
-					l.items = append(slices.Clip(l.items), st.ptr)
-				}
-			case rel.kind == manyToMany:
-				l := rel.listAt(st.ptr)
-				if l.state == relUnloaded {
-					continue
-				}
-				for _, t := range l.items {
-					if bl := rel.back.listAt(t); bl.state != relUnloaded && !slices.Contains(bl.items, st.ptr) {
-						bl.items = append(slices.Clip(bl.items), st.ptr)
-					}
-				}
-			case rel.kind == oneToMany:
-				l := rel.listAt(st.ptr)
-				if l.state == relUnloaded {
-					continue
-				}
-				for _, c := range l.items {
-					if b := rel.back.refAt(c); b.state == relUnloaded || b.v == nil {
-						b.state, b.v = relKnown, st.ptr
-					}
-				}
-			}
-		}
-	}()
 	for _, rel := range rels {
+		var b *binding
 		if rel.kind == oneToMany || rel.kind == manyToMany {
 			v := rel.listAt(st.ptr)
-			v.b = binding{owner: st.ptr, rel: rel}
 			if fromDB {
 				v.state, v.items = relUnloaded, nil
 			}
+			b = &v.b
 		} else {
 			v := rel.refAt(st.ptr)
-			v.b = binding{owner: st.ptr, rel: rel}
 			if fromDB {
 				v.state, v.v = relUnloaded, nil
+			}
+			b = &v.b
+		}
+		if !fromDB && *b == (binding{owner: st.ptr, rel: rel}) {
+			continue // bound before: its changes have kept both sides in step
+		}
+		*b = binding{owner: st.ptr, rel: rel}
+		if !fromDB {
+			syncBack(st, rel)
+		}
+	}
+}
+
+// syncBack makes the other side of a relationship the program set before
+// the owner was bound agree with it.
+func syncBack(st *state, rel *relation) {
+	if rel.back == nil {
+		return
+	}
+	switch {
+	case rel.kind == manyToOne && rel.back.kind == oneToMany:
+		v := rel.refAt(st.ptr)
+		if v.state == relUnloaded || v.v == nil {
+			return
+		}
+		if l := rel.back.listAt(v.v); l.state != relUnloaded && !slices.Contains(l.items, st.ptr) {
+			l.items = append(slices.Clip(l.items), st.ptr)
+		}
+	case rel.kind == manyToMany:
+		l := rel.listAt(st.ptr)
+		if l.state == relUnloaded {
+			return
+		}
+		for _, t := range l.items {
+			if bl := rel.back.listAt(t); bl.state != relUnloaded && !slices.Contains(bl.items, st.ptr) {
+				bl.items = append(slices.Clip(bl.items), st.ptr)
+			}
+		}
+	case rel.kind == oneToMany:
+		l := rel.listAt(st.ptr)
+		if l.state == relUnloaded {
+			return
+		}
+		for _, c := range l.items {
+			if b := rel.back.refAt(c); b.state == relUnloaded || b.v == nil {
+				b.state, b.v = relKnown, st.ptr
 			}
 		}
 	}
