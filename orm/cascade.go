@@ -298,7 +298,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				before = targets(rel, st.snap)
 			}
 			now := targets(rel, st.ptr)
-			if !sameTargets(before, now) && st.status == Persistent {
+			if !slices.Equal(before, now) && st.status == Persistent {
 				rp.touched = append(rp.touched, st)
 			}
 			switch rel.kind {
@@ -483,8 +483,6 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	}
 	return rp, nil
 }
-
-func sameTargets(a, b []unsafe.Pointer) bool { return slices.Equal(a, b) }
 
 func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
 
