@@ -168,28 +168,6 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 	return p, nil
 }
 
-func keyLess(a, b any) bool {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return x < y
-		}
-	case int:
-		if y, ok := b.(int); ok {
-			return x < y
-		}
-	case int32:
-		if y, ok := b.(int32); ok {
-			return x < y
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return x < y
-		}
-	}
-	return fmt.Sprint(a) < fmt.Sprint(b)
-}
-
 // flush writes pending changes; see flushTx.
 func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false) }
 
@@ -250,6 +228,11 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			if f.Default != nil && isZero(f, st.ptr) {
 				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
 			}
+		}
+		// A new row's version is 1, as SQLAlchemy and every reader of the
+		// column expect (0 would read as "never written").
+		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
+			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
 	d := s.f.db.Dialect()
@@ -965,16 +948,16 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 	if len(got) != len(rows) {
 		return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, len(got), len(rows))
 	}
-	byKey := map[string][]reflect.Value{}
+	byKey := make(map[any][]reflect.Value, len(got))
+	k := make([]any, len(m.PK))
 	for _, vals := range got {
-		var k []any
-		for _, f := range m.PK {
-			k = append(k, vals[slices.Index(ret, f)].Elem().Interface())
+		for i, f := range m.PK {
+			k[i] = vals[slices.Index(ret, f)].Elem().Interface()
 		}
-		byKey[fmt.Sprint(k...)] = vals
+		byKey[keyFrom(k)] = vals
 	}
 	for _, st := range rows {
-		vals, ok := byKey[fmt.Sprint(keyValues(m, st.ptr)...)]
+		vals, ok := byKey[keyOf(m, st.ptr)]
 		if !ok {
 			return fmt.Errorf("orm: INSERT into %s returned no row for key %v", m.Table.Name, keyValues(m, st.ptr))
 		}
@@ -1014,7 +997,7 @@ func lessValue(a, b reflect.Value) bool {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return a.Uint() < b.Uint()
 	}
-	return fmt.Sprint(a.Interface()) < fmt.Sprint(b.Interface())
+	return keyLess(a.Interface(), b.Interface())
 }
 
 // keyWhere is the condition matching the rows' keys (and, with versions,
@@ -1118,21 +1101,21 @@ func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Fi
 		return err
 	}
 	defer rs.Close()
-	byKey := map[string]*state{}
+	byKey := make(map[any]*state, len(rows))
 	for _, st := range rows {
-		byKey[fmt.Sprint(keyValues(m, st.ptr)...)] = st
+		byKey[keyOf(m, st.ptr)] = st
 	}
 	n := 0
+	k := make([]any, len(m.PK))
 	for rs.Next() {
 		vals, err := scanFields(rs, cols)
 		if err != nil {
 			return err
 		}
-		var k []any
 		for i := range m.PK {
-			k = append(k, vals[i].Elem().Interface())
+			k[i] = vals[i].Elem().Interface()
 		}
-		st := byKey[fmt.Sprint(k...)]
+		st := byKey[keyFrom(k)]
 		if st == nil {
 			continue
 		}
@@ -1543,28 +1526,28 @@ func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *stale
 		return errors.Join(all, err)
 	}
 	defer rs.Close()
-	found := map[string]any{}
+	found := make(map[any]any, len(e.rows))
+	k := make([]any, len(m.PK))
 	for rs.Next() {
 		vals, err := scanFields(rs, cols)
 		if err != nil {
 			return errors.Join(all, err)
 		}
-		var k []any
 		for i := range m.PK {
-			k = append(k, vals[i].Elem().Interface())
+			k[i] = vals[i].Elem().Interface()
 		}
 		var ver any
 		if m.Version != nil {
 			ver = vals[len(m.PK)].Elem().Interface()
 		}
-		found[fmt.Sprint(k...)] = ver
+		found[keyFrom(k)] = ver
 	}
 	if err := rs.Err(); err != nil {
 		return errors.Join(all, err)
 	}
 	for _, r := range e.rows {
-		ver, ok := found[fmt.Sprint(keyValues(m, r.st.ptr)...)]
-		if !ok || (m.Version != nil && fmt.Sprint(ver) != fmt.Sprint(r.old)) {
+		ver, ok := found[keyOf(m, r.st.ptr)]
+		if !ok || (m.Version != nil && ver != r.old) {
 			return &StaleDataError{Op: e.op, Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
 		}
 	}

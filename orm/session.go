@@ -432,13 +432,6 @@ func (s *Session) detach(st *state) {
 	s.detached[st.ptr] = st
 }
 
-// identityKey is a row's identity: its mapper and primary key (the key
-// value itself for one column, a string of the values for several).
-type identityKey struct {
-	m   *Mapper
-	key any
-}
-
 // putState indexes st by its object's address.
 func (s *Session) putState(st *state) { s.states.set(st.ptr, st) }
 
@@ -511,25 +504,6 @@ func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
 		return s.begin(ctx)
 	}
 	return s.f.db, nil
-}
-
-func keyOf(m *Mapper, ptr unsafe.Pointer) any {
-	if len(m.PK) == 1 {
-		return m.PK[0].Value(ptr)
-	}
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return fmt.Sprint(k...)
-}
-
-func keyValues(m *Mapper, ptr unsafe.Pointer) []any {
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return k
 }
 
 // remember makes st persistent under its current key, with a fresh
@@ -752,34 +726,6 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	defer s.g.exit()
 	return s.flush(ctx)
-}
-
-// intKey returns a single integer primary key as an int64, for the
-// identity map's integer table. Sessions holding few objects keep them all
-// in the small inline map (no map allocated at all).
-func intKey(m *Mapper, key any) (int64, bool) {
-	if !m.intPK {
-		return 0, false
-	}
-	switch k := key.(type) {
-	case int64:
-		return k, true
-	case int:
-		return int64(k), true
-	case int32:
-		return int64(k), true
-	case int16:
-		return int64(k), true
-	case int8:
-		return int64(k), true
-	case uint32:
-		return int64(k), true
-	case uint16:
-		return int64(k), true
-	case uint8:
-		return int64(k), true
-	}
-	return 0, false
 }
 
 // identAll iterates over the identity map.
