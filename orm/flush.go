@@ -213,7 +213,11 @@ type updateRow struct {
 // step is a unit of the flush's work: one or a few statements.
 type step struct {
 	stmts int // statements it sends
-	run   func(ctx context.Context, ex engine.Executor, u *undo) error
+	// checked: the statement writes several rows and then checks how many
+	// it matched. Failing that check leaves the other rows written, so it
+	// must run in a transaction, never alone in autocommit.
+	checked bool
+	run     func(ctx context.Context, ex engine.Executor, u *undo) error
 }
 
 // hadTx says whether the transaction was open before this flush (a
@@ -289,7 +293,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			return err
 		}
 		ex = sp
-	case commit && n == 1 && !s.f.cfg.eagerTx:
+	case commit && n == 1 && !s.f.cfg.eagerTx && !steps[0].checked:
 		ex = s.f.db
 	default:
 		tx, err := s.begin(ctx)
@@ -1249,7 +1253,7 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 		}
 		per := min(maxBatchRows, d.MaxParams()/width)
 		for _, chunk := range expr.Chunk(g, per) {
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
 				return updateMany(ctx, ex, chunk, ret, returning, u)
 			}})
 		}
@@ -1315,7 +1319,7 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if err != nil {
 		return err
 	}
-	stale := func() error { return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)} }
+	stale := func() error { return staleRows("UPDATE", m.Table.Name, [][]any{keyValues(m, st.ptr)}) }
 	if len(ret) == 0 {
 		res, err := ex.Exec(ctx, q, args...)
 		if err != nil {
@@ -1419,10 +1423,14 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	if err := rs.Err(); err != nil {
 		return err
 	}
+	var stale [][]any
 	for _, r := range rows {
 		if !seen[r.st] {
-			return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+			stale = append(stale, keyValues(m, r.st.ptr))
 		}
+	}
+	if stale != nil {
+		return staleRows("UPDATE", m.Table.Name, stale)
 	}
 	return rs.Close()
 }
@@ -1443,7 +1451,7 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 	}
 	var out []step
 	for _, chunk := range expr.Chunk(group, per) {
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 			return deleteChunk(ctx, ex, m, chunk)
 		}})
 	}
@@ -1492,7 +1500,7 @@ type staleBatch struct {
 
 func newStaleBatch(op string, m *Mapper, rows []updateRow) error {
 	if len(rows) == 1 {
-		return &StaleDataError{Op: op, Table: m.Table.Name, Key: keyValues(m, rows[0].st.ptr)}
+		return staleRows(op, m.Table.Name, [][]any{keyValues(m, rows[0].st.ptr)})
 	}
 	return &staleBatch{op: op, m: m, rows: rows}
 }
@@ -1503,15 +1511,17 @@ func (e *staleBatch) Error() string {
 
 func (e *staleBatch) Is(target error) bool { return target == ErrStaleData }
 
-// resolveStale names the first row of the batch that is gone or whose
-// version moved; if the rows look fine again (a concurrent change), it
-// names them all.
+// resolveStale names the rows of the batch that are gone or whose version
+// moved, read after the rollback; if the rows look fine again (a
+// concurrent change), it names them all, marked unresolved.
 func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *staleBatch) error {
 	m := e.m
-	all := &StaleDataError{Op: e.op, Table: m.Table.Name}
+	var keys [][]any
 	for _, r := range e.rows {
-		all.Key = append(all.Key, keyValues(m, r.st.ptr)...)
+		keys = append(keys, keyValues(m, r.st.ptr))
 	}
+	all := staleRows(e.op, m.Table.Name, keys)
+	all.Unresolved = true
 	tr := expr.T(m.Table.Name)
 	cols := slices.Clone(m.PK)
 	if m.Version != nil {
@@ -1545,11 +1555,15 @@ func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *stale
 	if err := rs.Err(); err != nil {
 		return errors.Join(all, err)
 	}
+	var stale [][]any
 	for _, r := range e.rows {
 		ver, ok := found[keyOf(m, r.st.ptr)]
 		if !ok || (m.Version != nil && ver != r.old) {
-			return &StaleDataError{Op: e.op, Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+			stale = append(stale, keyValues(m, r.st.ptr))
 		}
+	}
+	if stale != nil {
+		return staleRows(e.op, m.Table.Name, stale)
 	}
 	return all
 }
