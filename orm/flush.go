@@ -48,6 +48,9 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	fv.Set(v)
 }
 
+// fn records an arbitrary undo action.
+func (u *undo) fn(f func()) { *u = append(*u, f) }
+
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
