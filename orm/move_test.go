@@ -104,7 +104,6 @@ type moveShape[P, C any] struct {
 	childID  func(c *C) int64
 }
 
-
 func TestMoveChildToAnotherParent(t *testing.T) {
 	deref := func(p *int64) int64 {
 		if p == nil {
