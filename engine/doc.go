@@ -2,7 +2,7 @@
 // abstraction: a [DB] (a pool), a [Conn] (one connection) and a [Tx] (a
 // transaction or a savepoint) are all [Executor]s.
 //
-//	db, err := engine.Open(ctx, sqlite.New(), "file:app.db")
+//	db, err := engine.Open(ctx, sqlitedialect.New(), "file:app.db")
 //	err = engine.CreateAll(ctx, db, md)
 //	_, err = db.ExecStmt(ctx, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
 //	err = db.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/orm"
@@ -79,7 +79,7 @@ func folderNames(fo *Folder) (string, error) {
 // deleted, with every statement printed.
 func folderTour(ctx context.Context, w io.Writer, path string) error {
 	sqlOut := &sqlPrinter{w: w}
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ import (
 	"path/filepath"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/schema"
@@ -98,7 +98,7 @@ func run(ctx context.Context, w io.Writer, path string) error {
 }
 
 func foundation(ctx context.Context, w io.Writer, path string) error {
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+path)
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+path)
 	if err != nil {
 		return err
 	}
