@@ -17,7 +17,8 @@
 //
 // # Transactions
 //
-// [DB.Begin] starts a transaction; [Tx.Begin] inside it makes a savepoint.
+// [DB.Begin] starts a transaction, [DB.BeginTx] one with an isolation level
+// or read-only; [Tx.Begin] inside it makes a savepoint.
 // [DB.RunInTx] commits or rolls back around a function and re-runs it on
 // retryable failures, a bounded number of times.
 //

@@ -91,8 +91,15 @@ func (db *DB) Conn(ctx context.Context) (*Conn, error) {
 	return &Conn{core: core{d: db.d, q: db.wrap(c), log: db.log, mw: db.mw}, c: c}, nil
 }
 
-// Begin starts a transaction.
-func (db *DB) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+// Begin starts a transaction with the database's default isolation level.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	return begin(ctx, &db.core, db.pool, dialect.TxOptions{})
+}
+
+// BeginTx starts a transaction with the given isolation level and access
+// mode. A level the database does not have is an error matching
+// [sqlerr.ErrUnsupported].
+func (db *DB) BeginTx(ctx context.Context, opts dialect.TxOptions) (*Tx, error) {
 	return begin(ctx, &db.core, db.pool, opts)
 }
 
@@ -103,7 +110,12 @@ type Conn struct {
 }
 
 // Begin starts a transaction on this connection.
-func (c *Conn) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+func (c *Conn) Begin(ctx context.Context) (*Tx, error) {
+	return begin(ctx, &c.core, c.c, dialect.TxOptions{})
+}
+
+// BeginTx starts a transaction on this connection with the given options.
+func (c *Conn) BeginTx(ctx context.Context, opts dialect.TxOptions) (*Tx, error) {
 	return begin(ctx, &c.core, c.c, opts)
 }
 
@@ -114,11 +126,7 @@ type beginner interface {
 	Begin(ctx context.Context, opts dialect.TxOptions) (dialect.Tx, error)
 }
 
-func begin(ctx context.Context, c *core, b beginner, opts []dialect.TxOptions) (*Tx, error) {
-	var o dialect.TxOptions
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+func begin(ctx context.Context, c *core, b beginner, o dialect.TxOptions) (*Tx, error) {
 	start := time.Now()
 	tx, err := b.Begin(ctx, o)
 	c.logf(ctx, "BEGIN", nil, start, err)
@@ -226,7 +234,7 @@ func (db *DB) RunInTx(ctx context.Context, attempts int, opts dialect.TxOptions,
 }
 
 func (db *DB) runOnce(ctx context.Context, opts dialect.TxOptions, fn TxFunc) (err error) {
-	tx, err := db.Begin(ctx, opts)
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

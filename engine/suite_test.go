@@ -505,3 +505,49 @@ func TestLoggingWithSlog(t *testing.T) {
 		}
 	})
 }
+
+// BeginTx passes its options to the database: a read-only transaction
+// refuses writes (PostgreSQL and MariaDB; modernc's SQLite driver ignores
+// ReadOnly, see docs/NOTES.md) and a serializable one writes.
+func TestBeginTxPassesOptions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		if err := engine.CreateAll(ctx, db, integritySchema()); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for name, begin := range map[string]func() (*engine.Tx, error){
+			"DB":   func() (*engine.Tx, error) { return db.BeginTx(ctx, dialect.TxOptions{ReadOnly: true}) },
+			"Conn": func() (*engine.Tx, error) { return conn.BeginTx(ctx, dialect.TxOptions{ReadOnly: true}) },
+		} {
+			tx, err := begin()
+			if err != nil {
+				t.Fatalf("%s.BeginTx: %v", name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'ro@x')"); err == nil && tg.Name != "sqlite" {
+				t.Errorf("%s.BeginTx(ReadOnly): an INSERT succeeded", name)
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := conn.BeginTx(ctx, dialect.TxOptions{Isolation: sql.LevelSerializable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'rw@x')"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "parents"); n != 1 {
+			t.Fatalf("%d parents, want 1", n)
+		}
+	})
+}

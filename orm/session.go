@@ -492,7 +492,7 @@ func (s *Session) Begin(ctx context.Context) error {
 
 func (s *Session) begin(ctx context.Context) (*engine.Tx, error) {
 	if s.tx == nil {
-		tx, err := s.f.db.Begin(ctx, s.f.cfg.txOpts)
+		tx, err := s.f.db.BeginTx(ctx, s.f.cfg.txOpts)
 		if err != nil {
 			return nil, err
 		}
