@@ -26,7 +26,7 @@ import (
 //   - a new pending object (a copy of obj) when obj's key is unset (a
 //     zero autoincrement key);
 //   - sqlerr.ErrNotFound when obj's key is set but has no row: Merge is an
-//     update of an existing row and never turns into an INSERT (story 1: a
+//     update of an existing row and never turns into an INSERT (a
 //     late update of a deleted row must not bring it back). Insert new
 //     objects with [Session.Add].
 //

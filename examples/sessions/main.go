@@ -1,4 +1,4 @@
-// Command sessions is the session-per-unit-of-work pattern (story 5): one
+// Command sessions is the session-per-unit-of-work pattern: one
 // *orm.Factory shared by the whole program, and a session of its own for
 // every HTTP request and every background job.
 //

@@ -12,7 +12,7 @@ import (
 	"github.com/strata-go/strata/sqlerr"
 )
 
-// Story 1 (ORM part): a chat thread with steps (nested), elements and
+// A chat thread with steps (nested), elements and
 // feedback. Deleting the thread removes every dependent row in one flush,
 // one transaction, with no ON DELETE CASCADE in the database: the ORM's
 // cascade does it. A late update of the deleted thread, or of a thread
@@ -51,7 +51,7 @@ type ChatFeedback struct {
 	Value  int32 `db:"value"`
 }
 
-func setupStory1(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
+func setupChat(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	t.Helper()
 	return openModels(t, tg, func(reg *orm.Registry) {
 		orm.MustRegister[ChatThread](reg)
@@ -61,9 +61,9 @@ func setupStory1(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
 	})
 }
 
-// story1Thread builds a thread: 3 top-level steps, each with 2 child
+// chatThread builds a thread: 3 top-level steps, each with 2 child
 // steps, feedback on every step, and elements on some.
-func story1Thread(id string) *ChatThread {
+func chatThread(id string) *ChatThread {
 	th := &ChatThread{ID: id, Name: "thread " + id, Metadata: "{}"}
 	for i := range 3 {
 		st := &ChatStep{Output: fmt.Sprint("step ", i)}
@@ -80,19 +80,19 @@ func story1Thread(id string) *ChatThread {
 	return th
 }
 
-func story1Counts(t *testing.T, f *orm.Factory) string {
+func chatCounts(t *testing.T, f *orm.Factory) string {
 	t.Helper()
 	return fmt.Sprint(countRows(t, f, "chat_thread"), countRows(t, f, "chat_step"),
 		countRows(t, f, "chat_element"), countRows(t, f, "chat_feedback"))
 }
 
-func TestStory1DeleteThreadAndLateUpdates(t *testing.T) {
+func TestDeleteThreadNeverResurrects(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, rec := setupStory1(t, tg)
+		f, rec := setupChat(t, tg)
 		s := f.New()
 		defer s.Close(ctx)
-		keep, doomed := story1Thread("keep"), story1Thread("doomed")
+		keep, doomed := chatThread("keep"), chatThread("doomed")
 		if err := s.Add(keep); err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestStory1DeleteThreadAndLateUpdates(t *testing.T) {
 				t.Fatalf("child step %d: parent_id %v, parent %d", st.ID, st.ParentID, p.ID)
 			}
 		}
-		if got := story1Counts(t, f); got != "2 18 6 18" {
+		if got := chatCounts(t, f); got != "2 18 6 18" {
 			t.Fatalf("after insert: %s", got)
 		}
 
@@ -159,7 +159,7 @@ func TestStory1DeleteThreadAndLateUpdates(t *testing.T) {
 		if deletes > 5 {
 			t.Errorf("%d DELETE statements, want at most one per table level (5)", deletes)
 		}
-		if got := story1Counts(t, f); got != "1 9 3 9" {
+		if got := chatCounts(t, f); got != "1 9 3 9" {
 			t.Fatalf("after deleting a thread: %s, want the other thread's rows only", got)
 		}
 
@@ -171,7 +171,7 @@ func TestStory1DeleteThreadAndLateUpdates(t *testing.T) {
 		if !errors.As(err, &sd) || sd.Table != "chat_thread" {
 			t.Fatalf("late update of a deleted thread: %v, want a StaleDataError", err)
 		}
-		if got := story1Counts(t, f); got != "1 9 3 9" {
+		if got := chatCounts(t, f); got != "1 9 3 9" {
 			t.Fatalf("after the late update: %s", got)
 		}
 		// Merge of the detached thread does not bring it back either.
@@ -190,7 +190,7 @@ func TestStory1DeleteThreadAndLateUpdates(t *testing.T) {
 		if err := m.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if got := story1Counts(t, f); got != "1 9 3 9" {
+		if got := chatCounts(t, f); got != "1 9 3 9" {
 			t.Fatalf("at the end: %s", got)
 		}
 	})

@@ -11,8 +11,8 @@ import (
 	"github.com/strata-go/strata/orm"
 )
 
-// Story 2: Folder -> FolderItem (carries the position) -> Item, an item in
-// one folder (../shared/seeds/001). Deleting a folder deletes its links and
+// Ordered items in folders: Folder -> FolderItem (carries the position) -> Item, an item in
+// one folder. Deleting a folder deletes its links and
 // their items; deleting an item deletes its link (the database's ON DELETE
 // CASCADE, passively) but not the folder; deleting a link deletes its item.
 
@@ -37,10 +37,10 @@ type Item struct {
 	Link orm.Ref[FolderItem] `rel:"passive_deletes"`
 }
 
-// story2Unique is the constraint SQLAlchemy cannot reorder under.
-var story2Unique = orm.Unique("uq_folder_item_position", "folder_id", "position")
+// folderPositionUnique is the constraint SQLAlchemy cannot reorder under.
+var folderPositionUnique = orm.Unique("uq_folder_item_position", "folder_id", "position")
 
-func setupStory2(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
+func setupFolders(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
 	t.Helper()
 	return openModels(t, tg, func(reg *orm.Registry) {
 		orm.MustRegister[Folder](reg)
@@ -49,8 +49,8 @@ func setupStory2(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Facto
 	})
 }
 
-// story2Sample makes two folders of two items each: counts (2, 4, 4).
-func story2Sample(t *testing.T, f *orm.Factory) (folders []int64, items []int64) {
+// folderSample makes two folders of two items each: counts (2, 4, 4).
+func folderSample(t *testing.T, f *orm.Factory) (folders []int64, items []int64) {
 	t.Helper()
 	ctx := context.Background()
 	s := f.New()
@@ -85,11 +85,11 @@ func story2Sample(t *testing.T, f *orm.Factory) (folders []int64, items []int64)
 			items = append(items, it.ID)
 		}
 	}
-	story2Counts(t, f, [3]int{2, 4, 4})
+	folderCounts(t, f, [3]int{2, 4, 4})
 	return folders, items
 }
 
-func story2Counts(t *testing.T, f *orm.Factory, want [3]int) {
+func folderCounts(t *testing.T, f *orm.Factory, want [3]int) {
 	t.Helper()
 	got := [3]int{countRows(t, f, "folder"), countRows(t, f, "folder_item"), countRows(t, f, "item")}
 	if got != want {
@@ -97,13 +97,13 @@ func story2Counts(t *testing.T, f *orm.Factory, want [3]int) {
 	}
 }
 
-func TestStory2OrderedItemsInFolders(t *testing.T) {
+func TestOrderedFolderItemsCascadeAndRenumber(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
 
 		t.Run("delete folder", func(t *testing.T) {
-			f, rec := setupStory2(t, tg, story2Unique)
-			folders, _ := story2Sample(t, f)
+			f, rec := setupFolders(t, tg, folderPositionUnique)
+			folders, _ := folderSample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
 			fo, err := orm.Get[Folder](ctx, s, folders[0])
@@ -123,12 +123,12 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			}
 			_, all := rec.take("")
 			t.Logf("delete folder: %q", all)
-			story2Counts(t, f, [3]int{1, 2, 2})
+			folderCounts(t, f, [3]int{1, 2, 2})
 		})
 
 		t.Run("delete item", func(t *testing.T) {
-			f, rec := setupStory2(t, tg, story2Unique)
-			_, items := story2Sample(t, f)
+			f, rec := setupFolders(t, tg, folderPositionUnique)
+			_, items := folderSample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
 			it, err := orm.Get[Item](ctx, s, items[1])
@@ -146,12 +146,12 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			if len(all) != 1 || !strings.HasPrefix(all[0], "DELETE") {
 				t.Fatalf("passive delete of an item sent %q, want one DELETE", all)
 			}
-			story2Counts(t, f, [3]int{2, 3, 3})
+			folderCounts(t, f, [3]int{2, 3, 3})
 		})
 
 		t.Run("delete link", func(t *testing.T) {
-			f, _ := setupStory2(t, tg, story2Unique)
-			folders, _ := story2Sample(t, f)
+			f, _ := setupFolders(t, tg, folderPositionUnique)
+			folders, _ := folderSample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
 			fo, err := orm.Get[Folder](ctx, s, folders[1])
@@ -169,12 +169,12 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			if err := s.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
-			story2Counts(t, f, [3]int{2, 3, 3})
+			folderCounts(t, f, [3]int{2, 3, 3})
 		})
 
 		t.Run("remove from folder", func(t *testing.T) {
-			f, _ := setupStory2(t, tg, story2Unique)
-			folders, _ := story2Sample(t, f)
+			f, _ := setupFolders(t, tg, folderPositionUnique)
+			folders, _ := folderSample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
 			fo, err := orm.Get[Folder](ctx, s, folders[0])
@@ -192,7 +192,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			}
 			// delete-orphan: the link goes, and its item with it; the other
 			// link moves up to position 0
-			story2Counts(t, f, [3]int{2, 3, 3})
+			folderCounts(t, f, [3]int{2, 3, 3})
 			links, _ := fo.Items.All()
 			if len(links) != 1 || links[0].Position != 0 {
 				t.Fatalf("after removal: %d links, position %d", len(links), links[0].Position)
@@ -200,7 +200,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 		})
 
 		t.Run("reorder under unique position", func(t *testing.T) {
-			f, rec := setupStory2(t, tg, story2Unique)
+			f, rec := setupFolders(t, tg, folderPositionUnique)
 			s := f.New()
 			defer s.Close(ctx)
 			fo := &Folder{Name: "f"}
@@ -270,12 +270,12 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 					t.Fatalf("step %d from the database: %s, want %s (sent %q)", i, got, st.want, all)
 				}
 			}
-			story2Counts(t, f, [3]int{1, 5, 5})
+			folderCounts(t, f, [3]int{1, 5, 5})
 		})
 
 		t.Run("move between folders", func(t *testing.T) {
-			f, _ := setupStory2(t, tg, story2Unique)
-			folders, items := story2Sample(t, f)
+			f, _ := setupFolders(t, tg, folderPositionUnique)
+			folders, items := folderSample(t, f)
 			s := f.New()
 			defer s.Close(ctx)
 			fs, err := orm.Select[Folder](s).With("Items.Item").All(ctx)
@@ -298,7 +298,7 @@ func TestStory2OrderedItemsInFolders(t *testing.T) {
 			if err := s.Commit(ctx); err != nil {
 				t.Fatal(err)
 			}
-			story2Counts(t, f, [3]int{2, 4, 4})
+			folderCounts(t, f, [3]int{2, 4, 4})
 			check := f.New()
 			defer check.Close(ctx)
 			got, err := orm.Select[Folder](check).With("Items.Item").All(ctx)

@@ -29,9 +29,9 @@ func open(t *testing.T, tg testdb.Target) *engine.DB {
 	return db
 }
 
-// story4Models is a parent and a child whose foreign key deletes with
+// cascadeModels is a parent and a child whose foreign key deletes with
 // onDelete.
-func story4Models(onDelete schema.Action) *schema.MetaData {
+func cascadeModels(onDelete schema.Action) *schema.MetaData {
 	return md(
 		&schema.Table{Name: "parent", Columns: []*schema.Column{id(), {Name: "name", Type: schema.Varchar(40)}}, PrimaryKey: pk()},
 		&schema.Table{Name: "child", Columns: []*schema.Column{id(), {Name: "parent_id", Type: schema.BigInt()}}, PrimaryKey: pk(),
@@ -75,15 +75,15 @@ func exec(t *testing.T, ex engine.Executor, s expr.Statement) error {
 	return err
 }
 
-// TestStory4CascadeFK is story 4: a child's foreign key changes from NO
+// TestForeignKeyActionChangeMigrates: a child's foreign key changes from NO
 // ACTION to ON DELETE CASCADE; autogenerate produces exactly that change;
 // after upgrading, deleting a parent deletes its children; the downgrade
 // restores NO ACTION; a second autogenerate finds nothing; the round trip
 // passes.
-func TestStory4CascadeFK(t *testing.T) {
+func TestForeignKeyActionChangeMigrates(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		v1, v2 := story4Models(schema.NoAction), story4Models(schema.Cascade)
+		v1, v2 := cascadeModels(schema.NoAction), cascadeModels(schema.Cascade)
 		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent and child", nil)
 		if err != nil {
 			t.Fatal(err)

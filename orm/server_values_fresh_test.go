@@ -14,7 +14,7 @@ import (
 	"github.com/strata-go/strata/orm"
 )
 
-// Story 3: a column set by the server (default, trigger) or by an onupdate
+// A column set by the server (default, trigger) or by an onupdate
 // rule holds its new value in the Go object as soon as the flush returns,
 // read in the same statement where the database allows it (RETURNING) and
 // by one batched SELECT where it does not (MariaDB UPDATE). Nothing is
@@ -34,16 +34,16 @@ type Ticket struct {
 	Version   int32     `db:"version,version"`
 }
 
-// story3Clock is a deterministic client clock: each call is one second
+// tickClock is a deterministic client clock: each call is one second
 // later, in UTC and whole microseconds (what every database keeps).
-type story3Clock struct{ n atomic.Int64 }
+type tickClock struct{ n atomic.Int64 }
 
-var story3Epoch = time.Date(2030, 1, 2, 3, 4, 5, 123456000, time.UTC)
+var tickEpoch = time.Date(2030, 1, 2, 3, 4, 5, 123456000, time.UTC)
 
-func (c *story3Clock) now() any { return story3Epoch.Add(time.Duration(c.n.Add(1)) * time.Second) }
+func (c *tickClock) now() any { return tickEpoch.Add(time.Duration(c.n.Add(1)) * time.Second) }
 
-// story3Triggers make revision = OLD.revision + 1 on every UPDATE.
-func story3Triggers(dialectName string) []string {
+// revisionTriggers make revision = OLD.revision + 1 on every UPDATE.
+func revisionTriggers(dialectName string) []string {
 	switch dialectName {
 	case "postgres":
 		return []string{
@@ -70,7 +70,7 @@ END`,
 	}
 }
 
-func setupStory3(t *testing.T, tg testdb.Target) (*orm.Factory, *engine.DB, *recorder, *atomic.Int64) {
+func setupTickets(t *testing.T, tg testdb.Target) (*orm.Factory, *engine.DB, *recorder, *atomic.Int64) {
 	t.Helper()
 	ctx := context.Background()
 	rec := &recorder{}
@@ -79,7 +79,7 @@ func setupStory3(t *testing.T, tg testdb.Target) (*orm.Factory, *engine.DB, *rec
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clock := &story3Clock{}
+	clock := &tickClock{}
 	touches := new(atomic.Int64)
 	reg := orm.NewRegistry()
 	orm.MustRegister[Ticket](reg,
@@ -91,7 +91,7 @@ func setupStory3(t *testing.T, tg testdb.Target) (*orm.Factory, *engine.DB, *rec
 	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range story3Triggers(tg.Name) {
+	for _, q := range revisionTriggers(tg.Name) {
 		if _, err := db.Exec(ctx, q); err != nil {
 			t.Fatalf("creating the trigger: %v", err)
 		}
@@ -137,9 +137,9 @@ func diffTicket(a, b *Ticket) []string {
 	return d
 }
 
-// story3Fresh reads every ticket in a new session and compares it with
+// ticketsFresh reads every ticket in a new session and compares it with
 // the object the writing session holds.
-func story3Fresh(t *testing.T, f *orm.Factory, when string, tickets []*Ticket) {
+func ticketsFresh(t *testing.T, f *orm.Factory, when string, tickets []*Ticket) {
 	t.Helper()
 	ctx := context.Background()
 	s := f.New()
@@ -156,7 +156,7 @@ func story3Fresh(t *testing.T, f *orm.Factory, when string, tickets []*Ticket) {
 	}
 }
 
-func story3Count(all []string, prefix string) int {
+func countPrefix(all []string, prefix string) int {
 	n := 0
 	for _, q := range all {
 		if strings.HasPrefix(q, prefix) {
@@ -166,10 +166,10 @@ func story3Count(all []string, prefix string) int {
 	return n
 }
 
-func TestStory3ServerValuesFresh(t *testing.T) {
+func TestServerValuesFreshAfterFlush(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, db, rec, touches := setupStory3(t, tg)
+		f, db, rec, touches := setupTickets(t, tg)
 		s := f.New()
 		defer s.Close(ctx)
 
@@ -189,24 +189,24 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		}
 		_, all := rec.take("")
 		t.Logf("insert flush of %d rows: %q", n, all)
-		if c := story3Count(all, "INSERT"); c != 1 {
+		if c := countPrefix(all, "INSERT"); c != 1 {
 			t.Errorf("%d INSERT statements for %d rows of one shape, want 1", c, n)
 		}
-		if c := story3Count(all, "SELECT"); c != 0 {
+		if c := countPrefix(all, "SELECT"); c != 0 {
 			t.Errorf("%d SELECTs after an INSERT ... RETURNING, want 0", c)
 		}
 		for i, tk := range tickets {
 			if tk.ID != int64(i+1) || tk.Status != "open" || tk.Priority != 3 || tk.Source != "api" ||
 				tk.Revision != 0 || tk.Version != 0 || tk.Touches != 0 ||
 				tk.Created.Before(before) || tk.Created.After(time.Now().Add(time.Minute)) ||
-				!tk.UpdatedAt.Equal(story3Epoch.Add(time.Duration(i+1)*time.Second)) {
+				!tk.UpdatedAt.Equal(tickEpoch.Add(time.Duration(i+1)*time.Second)) {
 				t.Errorf("ticket %d after the insert flush: %+v", i, *tk)
 			}
 		}
 		if err := s.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		story3Fresh(t, f, "after inserting", tickets)
+		ticketsFresh(t, f, "after inserting", tickets)
 
 		// Updates: K rows. The trigger bumps revision, the client onupdate
 		// rules set updated_at and touches, the version moves.
@@ -239,7 +239,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		if tg.Name == "postgres" {
 			wantSelects = 0
 		}
-		if c := story3Count(all, "SELECT"); c != wantSelects {
+		if c := countPrefix(all, "SELECT"); c != wantSelects {
 			t.Errorf("%d SELECTs in the update flush, want %d", c, wantSelects)
 		}
 		if tg.Name == "postgres" {
@@ -266,7 +266,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 				t.Errorf("ticket %d: touches %d", tk.ID, tk.Touches)
 			}
 			seen[tk.Touches] = true
-			if !tk.UpdatedAt.After(story3Epoch.Add(n * time.Second)) {
+			if !tk.UpdatedAt.After(tickEpoch.Add(n * time.Second)) {
 				t.Errorf("ticket %d: updated_at %v was not set by the onupdate rule", tk.ID, tk.UpdatedAt)
 			}
 		}
@@ -293,7 +293,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 				t.Errorf("Commit changed ticket %d: %v", tk.ID, d)
 			}
 		}
-		story3Fresh(t, f, "after the update flush and Commit", tickets)
+		ticketsFresh(t, f, "after the update flush and Commit", tickets)
 
 		// A second round straight through Commit: revision 2.
 		tickets[0].Priority = 9
@@ -313,7 +313,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		if err := db.QueryRow(ctx, "SELECT revision FROM ticket WHERE id = 1").Scan(&rawRev); err != nil || rawRev != 2 {
 			t.Errorf("raw SELECT of the trigger's column: %d %v, want 2", rawRev, err)
 		}
-		story3Fresh(t, f, "after the second update", tickets)
+		ticketsFresh(t, f, "after the second update", tickets)
 
 		// After Commit no hidden I/O: reading every field runs nothing.
 		rec.take("")

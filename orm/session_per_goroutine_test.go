@@ -18,7 +18,7 @@ import (
 	"github.com/strata-go/strata/sqlerr"
 )
 
-// Story 5: a session is a unit of work for one goroutine. Two goroutines
+// A session is a unit of work for one goroutine. Two goroutines
 // using one session get a *ConcurrentUseError naming both operations; many
 // goroutines with a session each, from one shared Factory, work side by
 // side.
@@ -72,7 +72,7 @@ func (g *gate) Handle(_ context.Context, rec slog.Record) error {
 	return nil
 }
 
-func setupStory5(t *testing.T, tg testdb.Target, h slog.Handler) (*orm.Factory, *engine.DB) {
+func setupJobs(t *testing.T, tg testdb.Target, h slog.Handler) (*orm.Factory, *engine.DB) {
 	t.Helper()
 	ctx := context.Background()
 	var opts []engine.Option
@@ -109,21 +109,21 @@ func wantConcurrentUse(t *testing.T, err error, op, running string) {
 	}
 }
 
-func TestStory5ConcurrentSessions(t *testing.T) {
+func TestSessionPerGoroutineAndSharedSessionDetected(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
-		t.Run("misuse", func(t *testing.T) { story5Misuse(t, tg) })
+		t.Run("misuse", func(t *testing.T) { sharedSessionMisuse(t, tg) })
 		t.Run("session_per_goroutine", func(t *testing.T) {
-			story5Sessions(t, testdb.New(t, tg.Name)) // a fresh database
+			sessionPerGoroutine(t, testdb.New(t, tg.Name)) // a fresh database
 		})
 	})
 }
 
-// story5Misuse stops a Flush at its INSERT and uses the same session from
+// sharedSessionMisuse stops a Flush at its INSERT and uses the same session from
 // another goroutine meanwhile.
-func story5Misuse(t *testing.T, tg testdb.Target) {
+func sharedSessionMisuse(t *testing.T, tg testdb.Target) {
 	ctx := context.Background()
 	g := &gate{prefix: "INSERT", reached: make(chan string, 1), release: make(chan struct{})}
-	f, _ := setupStory5(t, tg, g)
+	f, _ := setupJobs(t, tg, g)
 	s := f.New()
 	defer s.Close(ctx)
 	jobs := []*Job{{Worker: 1, Seq: 1, Value: 10}, {Worker: 1, Seq: 2, Value: 20}}
@@ -203,20 +203,20 @@ func story5Misuse(t *testing.T, tg testdb.Target) {
 }
 
 const (
-	story5Workers     = 32
-	story5Rounds      = 3 // batches of inserts per worker
-	story5PerBatch    = 2 // jobs per batch
-	story5TallyBumps  = 2 // increments of the shared row per worker
-	story5MaxAttempts = 500
+	jobsWorkers     = 32
+	jobsRounds      = 3 // batches of inserts per worker
+	jobsPerBatch    = 2 // jobs per batch
+	jobsTallyBumps  = 2 // increments of the shared row per worker
+	jobsMaxAttempts = 500
 )
 
-// story5Retry runs fn in a fresh session until it commits, retrying stale
+// retryJob runs fn in a fresh session until it commits, retrying stale
 // data (the shared row's version moved) and retryable errors
 // (serialization failures, deadlocks, SQLite busy). It counts the retries
 // by kind.
-func story5Retry(ctx context.Context, f *orm.Factory, stale, busy *atomic.Int64, fn func(s *orm.Session) error) error {
+func retryJob(ctx context.Context, f *orm.Factory, stale, busy *atomic.Int64, fn func(s *orm.Session) error) error {
 	var err error
-	for attempt := range story5MaxAttempts {
+	for attempt := range jobsMaxAttempts {
 		if attempt > 0 {
 			time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
 		}
@@ -237,13 +237,13 @@ func story5Retry(ctx context.Context, f *orm.Factory, stale, busy *atomic.Int64,
 			return err
 		}
 	}
-	return fmt.Errorf("still failing after %d attempts: %w", story5MaxAttempts, err)
+	return fmt.Errorf("still failing after %d attempts: %w", jobsMaxAttempts, err)
 }
 
-// story5Sessions runs 32 goroutines with a session each from one Factory.
-func story5Sessions(t *testing.T, tg testdb.Target) {
+// sessionPerGoroutine runs 32 goroutines with a session each from one Factory.
+func sessionPerGoroutine(t *testing.T, tg testdb.Target) {
 	ctx := context.Background()
-	f, db := setupStory5(t, tg, nil)
+	f, db := setupJobs(t, tg, nil)
 	{
 		s := f.New()
 		s.Add(&Tally{ID: 1, Name: "shared"})
@@ -254,13 +254,13 @@ func story5Sessions(t *testing.T, tg testdb.Target) {
 	}
 	start := time.Now()
 	var stale, busy atomic.Int64
-	errs := make(chan error, story5Workers)
+	errs := make(chan error, jobsWorkers)
 	var wg sync.WaitGroup
-	for w := range int32(story5Workers) {
+	for w := range int32(jobsWorkers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- story5Worker(ctx, f, w, &stale, &busy)
+			errs <- jobsWorker(ctx, f, w, &stale, &busy)
 		}()
 	}
 	wg.Wait()
@@ -271,21 +271,21 @@ func story5Sessions(t *testing.T, tg testdb.Target) {
 		}
 	}
 	t.Logf("%s: %d workers done in %v; retries: %d stale data, %d retryable (busy/serialization/deadlock)",
-		tg.Name, story5Workers, time.Since(start).Round(time.Millisecond), stale.Load(), busy.Load())
+		tg.Name, jobsWorkers, time.Since(start).Round(time.Millisecond), stale.Load(), busy.Load())
 	if t.Failed() {
 		return
 	}
 
 	// The totals, read raw.
-	const jobs = story5Workers * story5Rounds * story5PerBatch
+	const jobs = jobsWorkers * jobsRounds * jobsPerBatch
 	var n, sum, versions int64
 	if err := db.QueryRow(ctx, "SELECT COUNT(*), SUM(value), SUM(version) FROM job WHERE state = 'done'").Scan(&n, &sum, &versions); err != nil {
 		t.Fatal(err)
 	}
 	// each job: value = worker*1000 + seq, then +1 by the update
 	var wantSum int64
-	for w := range int64(story5Workers) {
-		for seq := range int64(story5Rounds * story5PerBatch) {
+	for w := range int64(jobsWorkers) {
+		for seq := range int64(jobsRounds * jobsPerBatch) {
 			wantSum += w*1000 + seq + 1
 		}
 	}
@@ -302,20 +302,20 @@ func story5Sessions(t *testing.T, tg testdb.Target) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := int64(story5Workers * story5TallyBumps); tally.Hits != want || int64(tally.Version) != want {
+	if want := int64(jobsWorkers * jobsTallyBumps); tally.Hits != want || int64(tally.Version) != want {
 		t.Errorf("shared row: hits %d version %d, want %d (lost updates?)", tally.Hits, tally.Version, want)
 	}
 }
 
-// story5Worker is one goroutine's work: its own session per batch.
-func story5Worker(ctx context.Context, f *orm.Factory, w int32, stale, busy *atomic.Int64) error {
+// jobsWorker is one goroutine's work: its own session per batch.
+func jobsWorker(ctx context.Context, f *orm.Factory, w int32, stale, busy *atomic.Int64) error {
 	var ids []int64
-	for r := range int32(story5Rounds) {
+	for r := range int32(jobsRounds) {
 		var batch []*Job
-		err := story5Retry(ctx, f, stale, busy, func(s *orm.Session) error {
+		err := retryJob(ctx, f, stale, busy, func(s *orm.Session) error {
 			batch = batch[:0]
-			for i := range int32(story5PerBatch) {
-				j := &Job{Worker: w, Seq: r*story5PerBatch + i, Value: int64(w)*1000 + int64(r*story5PerBatch+i)}
+			for i := range int32(jobsPerBatch) {
+				j := &Job{Worker: w, Seq: r*jobsPerBatch + i, Value: int64(w)*1000 + int64(r*jobsPerBatch+i)}
 				batch = append(batch, j)
 				if err := s.Add(j); err != nil {
 					return err
@@ -335,7 +335,7 @@ func story5Worker(ctx context.Context, f *orm.Factory, w int32, stale, busy *ato
 	}
 	// Update its own rows: nobody else touches them, no conflict expected
 	// beyond what the database itself reports as retryable.
-	err := story5Retry(ctx, f, stale, busy, func(s *orm.Session) error {
+	err := retryJob(ctx, f, stale, busy, func(s *orm.Session) error {
 		for _, id := range ids {
 			j, err := orm.Get[Job](ctx, s, id)
 			if err != nil {
@@ -353,8 +353,8 @@ func story5Worker(ctx context.Context, f *orm.Factory, w int32, stale, busy *ato
 		return fmt.Errorf("worker %d: updating its jobs: %w", w, err)
 	}
 	// The shared row: read, increment, write with the version check.
-	for range story5TallyBumps {
-		err := story5Retry(ctx, f, stale, busy, func(s *orm.Session) error {
+	for range jobsTallyBumps {
+		err := retryJob(ctx, f, stale, busy, func(s *orm.Session) error {
 			tl, err := orm.Get[Tally](ctx, s, int64(1))
 			if err != nil {
 				return err
