@@ -20,7 +20,8 @@
 // [DB.Begin] starts a transaction, [DB.BeginTx] one with an isolation level
 // or read-only; [Tx.Begin] inside it makes a savepoint.
 // [DB.RunInTx] commits or rolls back around a function and re-runs it on
-// retryable failures, a bounded number of times.
+// retryable failures as its [RetryPolicy] says: a bounded number of
+// attempts within a time budget, with jittered exponential pauses.
 //
 // # Logging
 //

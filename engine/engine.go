@@ -10,7 +10,6 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/expr"
-	"github.com/strata-go/strata/sqlerr"
 )
 
 // Executor runs SQL on a [DB], a [Conn] or a [Tx]: code that takes an
@@ -41,6 +40,13 @@ func WithLogger(l *slog.Logger, level slog.Level) Option {
 	return func(db *DB) { db.log = &logger{l: l, level: level} }
 }
 
+// WithRetryPolicy sets the policy [DB.RunInTx] retries failed
+// transactions by (default [DefaultRetryPolicy]); [NoRetry] turns retries
+// off.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(db *DB) { db.retry = p }
+}
+
 // WithMiddleware wraps every statement the DB runs; see [Middleware].
 func WithMiddleware(mw ...Middleware) Option {
 	return func(db *DB) { db.mw = append(db.mw, mw...) }
@@ -50,7 +56,8 @@ func WithMiddleware(mw ...Middleware) Option {
 // concurrent use; open one per database and share it.
 type DB struct {
 	core
-	pool dialect.Pool
+	pool  dialect.Pool
+	retry RetryPolicy
 }
 
 // Open connects to dsn with dialect d.
@@ -64,7 +71,7 @@ func Open(ctx context.Context, d dialect.Dialect, dsn string, opts ...Option) (*
 
 // New wraps an already open pool.
 func New(d dialect.Dialect, pool dialect.Pool, opts ...Option) *DB {
-	db := &DB{core: core{d: d, q: pool}, pool: pool}
+	db := &DB{core: core{d: d, q: pool}, pool: pool, retry: DefaultRetryPolicy()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -207,31 +214,18 @@ func (tx *Tx) Done() bool { return tx.done }
 type TxFunc func(ctx context.Context, tx *Tx) error
 
 // RunInTx runs fn in a transaction: committed if fn returns nil, rolled
-// back if it returns an error or panics. If the transaction fails with a
-// serialization failure or deadlock ([sqlerr.IsRetryable]) the whole of fn
-// runs again in a new transaction, up to attempts times in all (at least
-// once), with a short growing pause between attempts; fn must therefore be
-// safe to repeat.
-func (db *DB) RunInTx(ctx context.Context, attempts int, opts dialect.TxOptions, fn TxFunc) error {
-	attempts = max(attempts, 1)
-	var err error
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return errors.Join(err, ctx.Err())
-			case <-t.C:
-			}
-		}
-		err = db.runOnce(ctx, opts, fn)
-		if err == nil || !sqlerr.IsRetryable(err) {
-			return err
-		}
-	}
-	return err
+// back if it returns an error or panics. If the transaction fails with an
+// error the DB's [RetryPolicy] retries ([WithRetryPolicy]; by default
+// [DefaultRetryPolicy]: serialization failures and deadlocks, up to 10
+// attempts within 2 s, with jittered growing pauses), the whole of fn runs
+// again in a new transaction; fn must therefore be safe to repeat.
+func (db *DB) RunInTx(ctx context.Context, opts dialect.TxOptions, fn TxFunc) error {
+	return db.retry.Run(ctx, func(ctx context.Context) error { return db.runOnce(ctx, opts, fn) })
 }
+
+// RetryPolicy returns the policy [DB.RunInTx] follows; the ORM's session
+// factory follows it too unless given its own.
+func (db *DB) RetryPolicy() RetryPolicy { return db.retry }
 
 func (db *DB) runOnce(ctx context.Context, opts dialect.TxOptions, fn TxFunc) (err error) {
 	tx, err := db.BeginTx(ctx, opts)

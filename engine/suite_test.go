@@ -442,7 +442,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		// RunInTx rolls back on error and on panic.
 		boom := errors.New("boom")
-		err = db.RunInTx(ctx, 3, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+		err = db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 			if err := ins(tx, 4); err != nil {
 				return err
 			}
@@ -453,7 +453,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		func() {
 			defer func() { recover() }()
-			db.RunInTx(ctx, 1, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+			db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 				ins(tx, 5)
 				panic("x")
 			})
@@ -463,7 +463,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		// A retryable failure is retried, then succeeds.
 		attempts := 0
-		err = db.RunInTx(ctx, 3, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+		err = db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 			attempts++
 			if err := ins(tx, 10+attempts); err != nil {
 				return err
