@@ -4,7 +4,7 @@
 //
 //	db, err := engine.Open(ctx, sqlitedialect.New(), "file:app.db")
 //	err = engine.CreateAll(ctx, db, md)
-//	_, err = db.ExecStmt(ctx, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
+//	_, err = engine.ExecStmt(ctx, db, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
 //	err = db.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
 //
 // # Errors

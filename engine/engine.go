@@ -13,15 +13,50 @@ import (
 )
 
 // Executor runs SQL on a [DB], a [Conn] or a [Tx]: code that takes an
-// Executor works the same inside and outside a transaction.
+// Executor works the same inside and outside a transaction. It runs SQL
+// text; [ExecStmt], [QueryStmt] and [QueryRowStmt] build an
+// [expr.Statement] for the executor's dialect and run it through these
+// methods, so a statement builder needs no method of its own here (as
+// pgx's and bun's three-method interfaces).
 type Executor interface {
+	// Dialect is the dialect statements are built for.
 	Dialect() dialect.Dialect
+	// Exec runs a statement that returns no rows.
 	Exec(ctx context.Context, query string, args ...any) (dialect.Result, error)
+	// Query runs a statement that returns rows; close them when done.
 	Query(ctx context.Context, query string, args ...any) (*Rows, error)
+	// QueryRow runs a query expected to return one row; its error,
+	// including [sqlerr.ErrNotFound] when there is no row, comes from
+	// Row.Scan.
 	QueryRow(ctx context.Context, query string, args ...any) *Row
-	ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error)
-	QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error)
-	QueryRowStmt(ctx context.Context, s expr.Statement) *Row
+}
+
+// ExecStmt builds s for ex's dialect and runs it with ex.Exec.
+func ExecStmt(ctx context.Context, ex Executor, s expr.Statement) (dialect.Result, error) {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	return ex.Exec(ctx, q, args...)
+}
+
+// QueryStmt builds s for ex's dialect and runs it with ex.Query.
+func QueryStmt(ctx context.Context, ex Executor, s expr.Statement) (*Rows, error) {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return nil, err
+	}
+	return ex.Query(ctx, q, args...)
+}
+
+// QueryRowStmt builds s for ex's dialect and runs it with ex.QueryRow; a
+// build error comes from Row.Scan.
+func QueryRowStmt(ctx context.Context, ex Executor, s expr.Statement) *Row {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return ex.QueryRow(ctx, q, args...)
 }
 
 var (

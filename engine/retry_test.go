@@ -43,7 +43,7 @@ func TestRetryPolicyHotRowStorm(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := expr.T("counters")
-		if _, err := db.ExecStmt(ctx, expr.Insert(c).Columns("id", "n").Values(1, 0)); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(c).Columns("id", "n").Values(1, 0)); err != nil {
 			t.Fatal(err)
 		}
 		const workers, increments = 6, 5
@@ -54,10 +54,10 @@ func TestRetryPolicyHotRowStorm(t *testing.T) {
 				for range increments {
 					errs <- db.RunInTx(ctx, dialect.TxOptions{Isolation: sql.LevelSerializable}, func(ctx context.Context, tx *engine.Tx) error {
 						var n int
-						if err := tx.QueryRowStmt(ctx, expr.Select(c.C("n")).From(c).Where(expr.Eq(c.C("id"), 1))).Scan(&n); err != nil {
+						if err := engine.QueryRowStmt(ctx, tx, expr.Select(c.C("n")).From(c).Where(expr.Eq(c.C("id"), 1))).Scan(&n); err != nil {
 							return err
 						}
-						_, err := tx.ExecStmt(ctx, expr.Update(c).Set("n", n+1).Where(expr.Eq(c.C("id"), 1)))
+						_, err := engine.ExecStmt(ctx, tx, expr.Update(c).Set("n", n+1).Where(expr.Eq(c.C("id"), 1)))
 						return err
 					})
 				}
@@ -75,7 +75,7 @@ func TestRetryPolicyHotRowStorm(t *testing.T) {
 			}
 		}
 		var n int
-		if err := db.QueryRowStmt(ctx, expr.Select(c.C("n")).From(c).Where(expr.Eq(c.C("id"), 1))).Scan(&n); err != nil {
+		if err := engine.QueryRowStmt(ctx, db, expr.Select(c.C("n")).From(c).Where(expr.Eq(c.C("id"), 1))).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if failed > 0 || n != workers*increments {

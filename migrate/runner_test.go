@@ -42,7 +42,7 @@ func TestConcurrentUpgrade(t *testing.T) {
 		var calls atomic.Int32
 		funcs := migrate.Funcs{"note_go": func(ctx context.Context, ex engine.Executor) error {
 			calls.Add(1)
-			_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
+			_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
 			return err
 		}}
 		var wg sync.WaitGroup

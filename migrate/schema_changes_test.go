@@ -63,7 +63,7 @@ func writeDir(t *testing.T, revs ...*migrate.Revision) *migrate.Graph {
 func count(t *testing.T, ex engine.Executor, table string) int {
 	t.Helper()
 	var n int
-	if err := ex.QueryRowStmt(context.Background(), expr.Select(expr.CountAll()).From(expr.T(table))).Scan(&n); err != nil {
+	if err := engine.QueryRowStmt(context.Background(), ex, expr.Select(expr.CountAll()).From(expr.T(table))).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
@@ -71,7 +71,7 @@ func count(t *testing.T, ex engine.Executor, table string) int {
 
 func exec(t *testing.T, ex engine.Executor, s expr.Statement) error {
 	t.Helper()
-	_, err := ex.ExecStmt(context.Background(), s)
+	_, err := engine.ExecStmt(context.Background(), ex, s)
 	return err
 }
 

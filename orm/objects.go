@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/sqlerr"
 )
@@ -207,7 +208,7 @@ func RawQuery[T any](ctx context.Context, s *Session, sql string, args ...any) (
 	if err != nil {
 		return nil, err
 	}
-	rs, err := ex.QueryStmt(ctx, rawStatement{expr.Raw(sql, args...)})
+	rs, err := engine.QueryStmt(ctx, ex, rawStatement{expr.Raw(sql, args...)})
 	if err != nil {
 		return nil, err
 	}

@@ -119,7 +119,7 @@ func folderTour(ctx context.Context, w io.Writer, path string) error {
 		defer sqlOut.on.Store(on)
 		var n [3]int
 		for i, t := range []string{"folder", "folder_item", "item"} {
-			if err := db.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(t))).Scan(&n[i]); err != nil {
+			if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.CountAll()).From(expr.T(t))).Scan(&n[i]); err != nil {
 				return err
 			}
 		}
