@@ -946,7 +946,7 @@ func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, 
 // queryObjects runs a SELECT of every mapped column of m and returns new,
 // untracked objects.
 func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Statement) ([]unsafe.Pointer, error) {
-	rs, err := ex.QueryStmt(ctx, q)
+	rs, err := engine.QueryStmt(ctx, ex, q)
 	if err != nil {
 		return nil, err
 	}
@@ -1048,7 +1048,7 @@ func pairSteps(rp *relPlan) []step {
 			for i, c := range rel.secLocal {
 				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
 			}
-			_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(ands...))
+			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
 			return err
 		}})
 	}
@@ -1069,7 +1069,7 @@ func pairSteps(rp *relPlan) []step {
 					}
 					ors[i] = expr.And(ands...)
 				}
-				_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(expr.Or(ors...)))
+				_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(expr.Or(ors...)))
 				return err
 			}})
 		}
@@ -1090,7 +1090,7 @@ func pairSteps(rp *relPlan) []step {
 					}
 					ins.Values(vals...)
 				}
-				_, err := ex.ExecStmt(ctx, ins)
+				_, err := engine.ExecStmt(ctx, ex, ins)
 				return err
 			}})
 		}
@@ -1152,7 +1152,7 @@ func postSteps(rp *relPlan) []step {
 				}
 				stmt = ur
 			}
-			res, err := ex.ExecStmt(ctx, stmt)
+			res, err := engine.ExecStmt(ctx, ex, stmt)
 			if err != nil {
 				return err
 			}
@@ -1179,7 +1179,7 @@ func preNullSteps(rp *relPlan) []step {
 			for _, f := range m.PK {
 				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
 			}
-			if _, err := ex.ExecStmt(ctx, up); err != nil {
+			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
 				return err
 			}
 			if l.child.status != Deleted {
