@@ -109,6 +109,15 @@ func syncBack(st *state, rel *relation) {
 				b.state, b.v = relKnown, st.ptr
 			}
 		}
+	case rel.kind == oneToOneRemote || rel.kind == manyToOne && rel.back.kind == oneToOneRemote:
+		// one-to-one: both sides are references
+		v := rel.refAt(st.ptr)
+		if v.state == relUnloaded || v.v == nil {
+			return
+		}
+		if b := rel.back.refAt(v.v); b.state == relUnloaded || b.v == nil {
+			b.state, b.v = relKnown, st.ptr
+		}
 	}
 }
 
@@ -195,7 +204,6 @@ type relPlan struct {
 	touched  []*state            // owners whose relationships changed: new snapshots after the flush
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
-	single   map[fkSlot]*state
 
 	// many-to-many pairs to write, by the primary side's relation
 	pairAdd, pairDel []pair
@@ -358,6 +366,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			switch rel.kind {
 			case manyToMany:
 				rp.pairs(rel, st, before, now)
+				if rel.cascade.has(cascadeDeleteOrphan) {
+					for _, t := range before {
+						if !slices.Contains(now, t) {
+							removed = append(removed, removal{child: t, rel: rel, owner: st})
+						}
+					}
+				}
 			case manyToOne:
 				if rel.postUpdate {
 					// set by an UPDATE after the inserts
@@ -427,8 +442,10 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		if cst == nil || cst.status == Deleted {
 			continue
 		}
-		if r.rel.kind == manyToOne {
-			// a replaced parent with delete-orphan (the link owned it)
+		if r.rel.kind == manyToOne || r.rel.kind == manyToMany {
+			// a replaced parent, or a target taken out of a list, with
+			// delete-orphan (the link owned it): deleted unless another
+			// owner took it
 			if !referencedElsewhere(s, r.child, r.rel) {
 				s.markDeleted(cst)
 			}
@@ -477,27 +494,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	// single_parent: one owner per object through such a relationship
-	for _, st := range s.states.all() {
-		if st.status == Deleted {
-			continue
-		}
-		for _, rel := range st.m.rels {
-			if !rel.singleParent || rel.kind == oneToMany || rel.kind == manyToMany {
-				continue
-			}
-			v := rel.refAt(st.ptr)
-			if v.state == relUnloaded || v.v == nil {
-				continue
-			}
-			k := fkSlot{child: v.v, fk: rel.ref[0]}
-			if rp.single == nil {
-				rp.single = map[fkSlot]*state{}
-			}
-			if other := rp.single[k]; other != nil && other != st {
-				return nil, &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, v.v).Interface()}
-			}
-			rp.single[k] = st
-		}
+	if err := s.checkSingleParents(rp); err != nil {
+		return nil, err
 	}
 	// 3. deletes cascade
 	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
@@ -564,6 +562,62 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	return rp, nil
 }
 
+// checkSingleParents refuses an object held by two live owners through a
+// single_parent relationship: two references to it, a reference while
+// the other side of a one-to-one still names another holder, or two
+// many-to-many lists.
+func (s *Session) checkSingleParents(rp *relPlan) error {
+	type slot struct {
+		target unsafe.Pointer
+		rel    *relation
+	}
+	var seen map[slot]*state
+	claim := func(rel *relation, owner *state, target unsafe.Pointer) error {
+		if seen == nil {
+			seen = map[slot]*state{}
+		}
+		k := slot{target, rel}
+		if other := seen[k]; other != nil && other != owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
+		seen[k] = owner
+		return nil
+	}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !rel.singleParent || rel.kind == oneToMany {
+				continue
+			}
+			for _, t := range targets(rel, st.ptr) {
+				if err := claim(rel, st, t); err != nil {
+					return err
+				}
+				// the other side of a one-to-one names its holder
+				if rel.back == nil || rel.back.kind != oneToOneRemote {
+					continue
+				}
+				b := rel.back.refAt(t)
+				if b.state == relUnloaded || b.v == nil || b.v == st.ptr {
+					continue
+				}
+				h := s.stateAt(b.v)
+				if h == nil || h.status == Deleted {
+					continue
+				}
+				if hv := rel.refAt(h.ptr); hv.state == relUnloaded || hv.v == nil || hv.v == t {
+					if err := claim(rel, h, t); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
 
 // referencedElsewhere reports whether another object of the session still
@@ -573,7 +627,7 @@ func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool 
 		if st.m != rel.owner || st.status == Deleted {
 			continue
 		}
-		if v := rel.refAt(st.ptr); v.state != relUnloaded && v.v == target {
+		if slices.Contains(targets(rel, st.ptr), target) {
 			return true
 		}
 	}
@@ -755,6 +809,25 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					continue
 				}
 				if rel.kind == manyToMany {
+					// With a delete cascade (single_parent makes it safe: no
+					// other owner shares the targets) the targets go too,
+					// read first when not loaded.
+					if rel.cascade.has(cascadeDelete) && !st.gone && st.status != Pending && (!known(rel, st.ptr) || st.ghost) {
+						if _, err := s.begin(ctx); err != nil {
+							return err
+						}
+						if err := s.loadRel(ctx, rel, []*state{st}); err != nil {
+							return err
+						}
+					}
+					if rel.cascade.has(cascadeDelete) && known(rel, st.ptr) {
+						for _, p := range targets(rel, st.ptr) {
+							if c := s.stateAt(p); c != nil && c.status != Deleted {
+								s.markDeleted(c)
+								next = append(next, c)
+							}
+						}
+					}
 					// its pairs go with it
 					if known(rel, st.ptr) && !st.ghost {
 						var before []unsafe.Pointer

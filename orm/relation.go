@@ -440,8 +440,8 @@ func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail
 	if !sp.list {
 		return nil, fail("secondary needs a List")
 	}
-	if sp.cascade.has(cascadeDelete) {
-		return nil, fail("cascade delete over a secondary table would delete objects other owners share: not supported")
+	if sp.cascade.has(cascadeDelete) && !sp.single {
+		return nil, fail("cascade delete over a secondary table needs single_parent: otherwise it would delete objects other owners share")
 	}
 	sec := r.meta.Table(sp.secondary)
 	if sec == nil {
