@@ -1188,54 +1188,107 @@ func postSteps(rp *relPlan) []step {
 	var out []step
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m := rel.child
-			for _, l := range links {
-				for i, f := range rel.fk {
-					if l.parent == nil {
-						u.set(f, l.child.ptr, reflect.Zero(f.Type))
-						continue
-					}
-					v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-					if err != nil {
-						return err
-					}
-					u.set(f, l.child.ptr, v)
-				}
-			}
-			tr := expr.T(m.Table.Name)
-			var stmt expr.Statement
-			if len(links) == 1 {
-				up := expr.Update(tr)
-				for _, f := range rel.fk {
-					up.Set(f.Column.Name, f.Value(links[0].child.ptr))
-				}
-				for _, f := range m.PK {
-					up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(links[0].child.ptr)))
-				}
-				stmt = up
-			} else {
-				ur := keyedUpdate(m, rel.fk, nil)
-				for _, l := range links {
-					vals := keyValues(m, l.child.ptr)
-					for _, f := range rel.fk {
-						vals = append(vals, f.Value(l.child.ptr))
-					}
-					ur.Row(vals...)
-				}
-				stmt = ur
-			}
-			res, err := engine.ExecStmt(ctx, ex, stmt)
-			if err != nil {
-				return err
-			}
-			if res.RowsAffected != int64(len(links)) {
-				return &StaleDataError{Op: "UPDATE", Table: m.Table.Name}
-			}
-			return nil
+		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			return postUpdate(ctx, ex, rel, links, u)
 		}})
 	}
 	return out
+}
+
+// postUpdate sets (or clears) the post_update keys of links' rows: one
+// UPDATE, keyed and multi-row for several. It is an UPDATE like any other:
+// it runs the onupdate rules, checks the version the row holds now (after
+// this flush's own UPDATE of it, if any) and bumps it, and reads back
+// server-onupdate columns.
+func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
+	m := rel.child
+	set := slices.Clone(rel.fk)
+	for _, f := range m.Fields {
+		if f.OnUpdate != nil && !slices.Contains(set, f) {
+			set = append(set, f)
+		}
+	}
+	rows := make([]updateRow, len(links))
+	for j, l := range links {
+		ptr := l.child.ptr
+		for i, f := range rel.fk {
+			if l.parent == nil {
+				u.set(f, ptr, reflect.Zero(f.Type))
+				continue
+			}
+			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+			if err != nil {
+				return err
+			}
+			u.set(f, ptr, v)
+		}
+		for _, f := range set[len(rel.fk):] {
+			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+		}
+		rows[j] = updateRow{st: l.child, set: set}
+		if v := m.Version; v != nil {
+			cur := v.rv(ptr)
+			rows[j].old = cur.Interface()
+			next := reflect.New(v.Type).Elem()
+			if cur.CanInt() {
+				next.SetInt(cur.Int() + 1)
+			} else {
+				next.SetUint(cur.Uint() + 1)
+			}
+			u.set(v, ptr, next)
+		}
+	}
+	if m.Version != nil {
+		set = append(set, m.Version)
+	}
+	tr := expr.T(m.Table.Name)
+	var stmt expr.Statement
+	if len(rows) == 1 {
+		up := expr.Update(tr)
+		ptr := rows[0].st.ptr
+		for _, f := range set {
+			up.Set(f.Column.Name, f.Value(ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
+		}
+		stmt = up
+	} else {
+		var match []*Field
+		if m.Version != nil {
+			match = []*Field{m.Version}
+		}
+		ur := keyedUpdate(m, set, match)
+		for _, r := range rows {
+			vals := keyValues(m, r.st.ptr)
+			for _, f := range set {
+				vals = append(vals, f.Value(r.st.ptr))
+			}
+			if m.Version != nil {
+				vals = append(vals, r.old)
+			}
+			ur.Row(vals...)
+		}
+		stmt = ur
+	}
+	res, err := engine.ExecStmt(ctx, ex, stmt)
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		return newStaleBatch("UPDATE", m, rows)
+	}
+	if back := serverOnUpdateFields(m); len(back) > 0 {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		return selectBack(ctx, ex, m, back, states, u)
+	}
+	return nil
 }
 
 // preNullSteps clears post_update keys before the deletes.

@@ -511,7 +511,7 @@ func hasUniqueIndex(t *schema.Table) bool {
 
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
-	out := append(pairSteps(rp), postSteps(rp)...)
+	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
@@ -520,6 +520,9 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 		out = append(out, updateSteps(d, ups[i:j])...)
 		i = j
 	}
+	// post_update keys after every row's own UPDATE: they check the
+	// version that UPDATE left
+	out = append(out, postSteps(rp)...)
 	out = append(out, preNullSteps(rp)...)
 	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
