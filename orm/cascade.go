@@ -1226,7 +1226,9 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
 		}
 		rows[j] = updateRow{st: l.child, set: set}
-		if v := m.Version; v != nil {
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
 			cur := v.rv(ptr)
 			rows[j].old = cur.Interface()
 			next := reflect.New(v.Type).Elem()
@@ -1238,7 +1240,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(v, ptr, next)
 		}
 	}
-	if m.Version != nil {
+	if m.Version != nil && !m.appVersion {
 		set = append(set, m.Version)
 	}
 	tr := expr.T(m.Table.Name)

@@ -238,7 +238,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		}
 		// A new row's version is 1, as SQLAlchemy and every reader of the
 		// column expect (0 would read as "never written").
-		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
+		if v := st.m.Version; v != nil && !st.m.appVersion && isZero(v, st.ptr) {
 			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
@@ -424,7 +424,7 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 		m := st.m
 		var set []*Field
 		for _, f := range m.Fields {
-			if f != m.Version && f.changed(st.ptr, st.snap) {
+			if (f != m.Version || m.appVersion) && f.changed(st.ptr, st.snap) {
 				if f.PrimaryKey {
 					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
 				}
@@ -441,7 +441,11 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 			}
 		}
 		r := updateRow{st: st, set: set}
-		if v := m.Version; v != nil {
+		if v := m.Version; v != nil && m.appVersion {
+			// The application's version: the row must hold the value
+			// loaded; the new one (if the program set one) is in set.
+			r.old = v.rv(st.snap).Interface()
+		} else if v != nil {
 			// The version is Strata's: the row must still hold the version
 			// loaded, and gets the next one, whatever the field was set to.
 			old := v.rv(st.snap)
