@@ -550,9 +550,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
