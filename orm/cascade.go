@@ -214,6 +214,13 @@ type relPlan struct {
 	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
+
+	// primary key changes: statements before everything (deferring
+	// foreign key checks), statements after a mapper's UPDATEs (moving
+	// the rows referencing its old keys), objects to re-key after
+	first       []step
+	afterUpdate map[*Mapper][]step
+	rekey       []*state
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.

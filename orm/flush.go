@@ -266,9 +266,10 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 // updateRow is one object's UPDATE: the fields it writes (the version,
 // if any, last, with its new value) and the version the row must hold.
 type updateRow struct {
-	st  *state
-	set []*Field
-	old any // the version loaded; nil without a version column
+	st     *state
+	set    []*Field
+	old    any   // the version loaded; nil without a version column
+	oldKey []any // the key the row holds, when the UPDATE changes it
 }
 
 // step is a unit of the flush's work: one or a few statements.
@@ -300,6 +301,10 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
+	if err := s.planKeyMoves(p, rp, u); err != nil {
+		u.run()
+		return err
+	}
 	d := s.f.db.Dialect()
 	// Inserts first. Updates and deletes are planned now when nothing can
 	// change them; after the inserts when parents inserted by this flush
@@ -311,7 +316,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	// Positions under a unique constraint move out of the way first, so
 	// that neither the inserts nor the updates meet a position still held.
-	steps := parkSteps(p.updates, p.deletes)
+	steps := append(slices.Clip(rp.first), parkSteps(p.updates, p.deletes)...)
 	// Rows replaced by new ones (a one-to-one child, a link) leave first
 	// when their table has unique keys the new rows may take and no table
 	// references it: an INSERT must not meet the row it replaces.
@@ -434,6 +439,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		st.status = Persistent
 		s.remember(st)
 	}
+	s.rekey(rp.rekey)
 	for _, sw := range p.switches {
 		// the deleted object lets go of the row, the new one holds it
 		s.forget(sw.from)
@@ -492,9 +498,6 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 		var set []*Field
 		for _, f := range m.Fields {
 			if (f != m.Version || m.appVersion) && f.changed(st.ptr, st.snap) {
-				if f.PrimaryKey {
-					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
-				}
 				set = append(set, f)
 			}
 		}
@@ -507,7 +510,7 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 				set = append(set, f)
 			}
 		}
-		r := updateRow{st: st, set: set}
+		r := updateRow{st: st, set: set, oldKey: oldKey(st)}
 		if v := m.Version; v != nil && m.appVersion {
 			// The application's version: the row must hold the value
 			// loaded; the new one (if the program set one) is in set.
@@ -589,6 +592,7 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			j++
 		}
 		out = append(out, updateSteps(d, ups[i:j])...)
+		out = append(out, rp.afterUpdate[ups[i].st.m]...)
 		i = j
 	}
 	// post_update keys after every row's own UPDATE: they check the
@@ -1302,9 +1306,13 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 	ret := serverOnUpdateFields(m)
 	var groups [][]updateRow
 	for _, r := range rows {
+		if r.oldKey != nil {
+			groups = append(groups, []updateRow{r}) // alone: matched by its old key
+			continue
+		}
 		found := false
 		for i, g := range groups {
-			if slices.Equal(g[0].set, r.set) {
+			if g[0].oldKey == nil && slices.Equal(g[0].set, r.set) {
 				groups[i] = append(g, r)
 				found = true
 				break
@@ -1362,8 +1370,12 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		for _, f := range r.set {
 			up.Set(f.Column.Name, f.Value(st.ptr))
 		}
-		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+		for i, f := range m.PK {
+			if r.oldKey != nil {
+				up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
+			} else {
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			}
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
@@ -1383,8 +1395,12 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		for _, f := range r.set {
 			args = append(args, f.Value(st.ptr))
 		}
-		for _, f := range m.PK {
-			args = append(args, f.Value(st.ptr))
+		if r.oldKey != nil {
+			args = append(args, r.oldKey...)
+		} else {
+			for _, f := range m.PK {
+				args = append(args, f.Value(st.ptr))
+			}
 		}
 		if m.Version != nil {
 			args = append(args, r.old)
