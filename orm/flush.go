@@ -828,7 +828,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 			}
 			vals := make([]any, len(cols))
 			for i, f := range cols {
-				vals[i] = f.Value(st.ptr)
+				vals[i] = f.valueAt(st.ptr)
 			}
 			ins.Values(vals...)
 		}
@@ -846,7 +846,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		// one row: the SQL is cached per column set, only arguments are made
 		args = make([]any, len(cols))
 		for i, f := range cols {
-			args[i] = f.Value(rows[0].ptr)
+			args[i] = f.valueAt(rows[0].ptr)
 		}
 		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
 	} else {
@@ -889,7 +889,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 		dest := m.getDest()
 		for i, f := range ret {
-			(*dest)[i] = f.Ptr(st.ptr)
+			(*dest)[i] = f.ptrAt(st.ptr)
 		}
 		u.zero(st.ptr, ret)
 		err := rs.Scan((*dest)[:len(ret)]...)
@@ -1021,7 +1021,7 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 	for i, st := range rows {
 		var ands []expr.Expr
 		for _, f := range m.PK {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 		}
 		ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
 		ors[i] = expr.And(ands...)
@@ -1060,7 +1060,7 @@ func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) ex
 	for i, st := range objs {
 		ands := make([]expr.Expr, len(cols))
 		for j, c := range cols {
-			ands[j] = expr.Eq(tr.C(c), fields[j].Value(st.ptr))
+			ands[j] = expr.Eq(tr.C(c), fields[j].valueAt(st.ptr))
 		}
 		ors[i] = expr.And(ands...)
 	}
@@ -1206,7 +1206,7 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 				tr := expr.T(m.Table.Name)
 				up := expr.Update(tr).Set(f.Column.Name, vals[0])
 				for _, k := range m.PK {
-					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
+					up.Where(expr.Eq(tr.C(k.Column.Name), k.valueAt(park[0].ptr)))
 				}
 				_, err := engine.ExecStmt(ctx, ex, up)
 				return err
@@ -1289,10 +1289,10 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		tr := expr.T(m.Table.Name)
 		up := expr.Update(tr)
 		for _, f := range r.set {
-			up.Set(f.Column.Name, f.Value(st.ptr))
+			up.Set(f.Column.Name, f.valueAt(st.ptr))
 		}
 		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
@@ -1310,10 +1310,10 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if ok1 && ok2 {
 		args = make([]any, 0, len(r.set)+len(m.PK)+1)
 		for _, f := range r.set {
-			args = append(args, f.Value(st.ptr))
+			args = append(args, f.valueAt(st.ptr))
 		}
 		for _, f := range m.PK {
-			args = append(args, f.Value(st.ptr))
+			args = append(args, f.valueAt(st.ptr))
 		}
 		if m.Version != nil {
 			args = append(args, r.old)
@@ -1374,10 +1374,10 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	for _, r := range rows {
 		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		for _, f := range set {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		if m.Version != nil {
 			vals = append(vals, r.old)
@@ -1474,7 +1474,7 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			if src == nil {
 				src = st.ptr
 			}
-			versions[i] = v.Value(src)
+			versions[i] = v.valueAt(src)
 		}
 	}
 	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
