@@ -174,8 +174,8 @@ func (r *Registry) Mapper(t reflect.Type) *Mapper {
 	return r.byType[t]
 }
 
-// Option adjusts a model's mapping where struct tags express it badly.
-type Option func(*modelConfig) error
+// ModelOption adjusts a model's mapping where struct tags express it badly.
+type ModelOption func(*modelConfig) error
 
 type modelConfig struct {
 	table     string
@@ -190,30 +190,30 @@ type modelConfig struct {
 
 // TableName sets the table name (default: the struct name in snake_case,
 // or what a TableName() string method returns).
-func TableName(name string) Option {
+func TableName(name string) ModelOption {
 	return func(c *modelConfig) error { c.table = name; return nil }
 }
 
 // TableComment sets the table's comment.
-func TableComment(text string) Option {
+func TableComment(text string) ModelOption {
 	return func(c *modelConfig) error { c.comment = text; return nil }
 }
 
 // Default gives a field a client default: fn is called at insert for a
 // transient object whose field still holds its Go zero value.
-func Default(field string, fn func() any) Option {
+func Default(field string, fn func() any) ModelOption {
 	return func(c *modelConfig) error { c.defaults[field] = fn; return nil }
 }
 
 // OnUpdate gives a field a client onupdate rule: fn is called at every
 // flushed UPDATE of the row and its result written with the other changes
 // (an updated_at timestamp, say).
-func OnUpdate(field string, fn func() any) Option {
+func OnUpdate(field string, fn func() any) ModelOption {
 	return func(c *modelConfig) error { c.onUpdates[field] = fn; return nil }
 }
 
 // Unique adds a unique constraint over columns (column names).
-func Unique(name string, columns ...string) Option {
+func Unique(name string, columns ...string) ModelOption {
 	return func(c *modelConfig) error {
 		c.uniques = append(c.uniques, &schema.Unique{Name: name, Columns: columns})
 		return nil
@@ -221,7 +221,7 @@ func Unique(name string, columns ...string) Option {
 }
 
 // Index adds an index over columns; where makes it partial.
-func Index(name string, unique bool, where string, columns ...string) Option {
+func Index(name string, unique bool, where string, columns ...string) ModelOption {
 	return func(c *modelConfig) error {
 		c.indexes = append(c.indexes, &schema.Index{Name: name, Columns: columns, Unique: unique, Where: where})
 		return nil
@@ -229,7 +229,7 @@ func Index(name string, unique bool, where string, columns ...string) Option {
 }
 
 // Check adds a check constraint.
-func Check(name, expr string) Option {
+func Check(name, expr string) ModelOption {
 	return func(c *modelConfig) error {
 		c.checks = append(c.checks, &schema.Check{Name: name, Expr: expr})
 		return nil
@@ -237,20 +237,20 @@ func Check(name, expr string) Option {
 }
 
 // ForeignKey adds a (possibly composite) foreign key.
-func ForeignKey(fk schema.ForeignKey) Option {
+func ForeignKey(fk schema.ForeignKey) ModelOption {
 	return func(c *modelConfig) error { c.fks = append(c.fks, &fk); return nil }
 }
 
 // Register maps the struct type T to a table and adds it to the registry.
 // Reflection happens here, once; sessions use the cached [Mapper]. An
 // invalid model fails with a *ModelError naming the struct and field.
-func Register[T any](r *Registry, opts ...Option) (*Mapper, error) {
+func Register[T any](r *Registry, opts ...ModelOption) (*Mapper, error) {
 	return r.Register(reflect.TypeFor[T](), opts...)
 }
 
 // MustRegister is Register for package-level declarations; it panics on
 // error.
-func MustRegister[T any](r *Registry, opts ...Option) *Mapper {
+func MustRegister[T any](r *Registry, opts ...ModelOption) *Mapper {
 	m, err := Register[T](r, opts...)
 	if err != nil {
 		panic(err)
@@ -268,7 +268,7 @@ var (
 )
 
 // Register is the non-generic form of [Register].
-func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
+func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, &ModelError{Struct: t.String(), Err: errors.New("not a struct type")}
 	}
