@@ -39,11 +39,18 @@
 //	s := factory.New()
 //	defer s.Close(ctx)
 //	n := &Note{Title: "hello"}
-//	s.Add(n)                       // pending
+//	if err := s.Add(n); err != nil { // pending
+//		return err
+//	}
 //	err := s.Commit(ctx)           // INSERT ... RETURNING: n.ID and server defaults filled
 //	same, _ := orm.Get[Note](ctx, s, n.ID) // same == n: the identity map
 //	n.Pinned = false               // zero values are values
 //	err = s.Commit(ctx)            // UPDATE only pinned (and the version)
+//
+// Add fails on a misuse (not a pointer to a registered struct, a closed
+// session, a second goroutine) and on a graph the cascades cannot take (an
+// object another session holds, a second holder of a single_parent
+// target): check its error as any other.
 //
 // An UPDATE or DELETE that matches no row, or whose version moved, fails
 // with a [*StaleDataError]; it never becomes an INSERT. A flush that fails
