@@ -550,9 +550,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
@@ -1226,7 +1233,9 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
 		}
 		rows[j] = updateRow{st: l.child, set: set}
-		if v := m.Version; v != nil {
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
 			cur := v.rv(ptr)
 			rows[j].old = cur.Interface()
 			next := reflect.New(v.Type).Elem()
@@ -1238,7 +1247,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(v, ptr, next)
 		}
 	}
-	if m.Version != nil {
+	if m.Version != nil && !m.appVersion {
 		set = append(set, m.Version)
 	}
 	tr := expr.T(m.Table.Name)
