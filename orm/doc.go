@@ -19,9 +19,9 @@
 //		Version   int32     `db:"version,version"`            // optimistic concurrency
 //	}
 //
-// Options to [Register] cover what tags express badly: [TableName],
-// [Default] and [OnUpdate] (Go functions), composite [Unique], [Index],
-// [ForeignKey] and [Check]. A field named ID is the primary key when no
+// Options to [Register] (each a [ModelOption]) cover what tags express
+// badly: [TableName], [Default] and [OnUpdate] (Go functions), composite
+// [Unique], [Index], [ForeignKey] and [Check]. A field named ID is the primary key when no
 // field is tagged pk. Columns are NOT NULL unless the Go type can hold NULL
 // (pointers, sql.Null types, byte slices, json.RawMessage) or the tag says
 // null. Types come from the Go type (int64 -> bigint, string -> text,
@@ -89,10 +89,11 @@
 //
 // # Statements
 //
-// [Update] and [Delete] write rows by condition without loading them
-// (SQLAlchemy's update(Model) and delete(Model)); objects of the type the
-// session holds are brought up to date, or detached, in the same call.
-// They run no ORM cascade. [RawQuery] maps any SQL into structs.
+// [UpdateWhere] and [DeleteWhere] write rows by condition without loading
+// them (SQLAlchemy's update(Model) and delete(Model)); objects of the type
+// the session holds are brought up to date, or detached, in the same call.
+// They run no ORM cascade. The names keep them apart from [Session.Delete],
+// which marks one object. [RawQuery] maps any SQL into structs.
 //
 // # Relationships
 //
