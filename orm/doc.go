@@ -21,12 +21,12 @@
 //
 // Options to [Register] (each a [ModelOption]) cover what tags express
 // badly: [TableName], [Default] and [OnUpdate] (Go functions), composite
-// [Unique], [Index], [ForeignKey] and [Check]. A field named ID is the primary key when no
-// field is tagged pk. Columns are NOT NULL unless the Go type can hold NULL
-// (pointers, sql.Null types, byte slices, json.RawMessage) or the tag says
-// null. Types come from the Go type (int64 -> bigint, string -> text,
-// time.Time -> timestamptz, [16]byte -> uuid, ...) unless type: or size:
-// says otherwise. An invalid model fails at registration with a
+// [Unique], [Index], [ForeignKey] and [Check]. A field named ID is the
+// primary key when no field is tagged pk. Columns are NOT NULL unless the
+// Go type can hold NULL (pointers, sql.Null types, byte slices,
+// json.RawMessage) or the tag says null. Types come from the Go type
+// (int64 -> bigint, string -> text, time.Time -> timestamptz, [16]byte ->
+// uuid, ...) unless type: or size: says otherwise. An invalid model fails at registration with a
 // [*ModelError] naming the struct and the field.
 //
 // The [Registry] is safe for concurrent use.
