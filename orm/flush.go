@@ -92,7 +92,17 @@ func isZero(f *Field, ptr unsafe.Pointer) bool {
 
 type flushPlan struct {
 	inserts, updates, deletes []*state
+	// row switches: a new object taking the row of a deleted one with
+	// the same key, written as an UPDATE of that row
+	switches []rowSwitch
 }
+
+// rowSwitch is a pending object (to) replacing a deleted one (from) with
+// the same primary key in one flush (SQLAlchemy's "row switch"): the row
+// is updated to the new object's values, never deleted and inserted
+// again (which would violate the key, or lose the row's identity to
+// foreign keys pointing at it).
+type rowSwitch struct{ from, to *state }
 
 func (p *flushPlan) empty() bool { return len(p.inserts)+len(p.updates)+len(p.deletes) == 0 }
 
@@ -110,7 +120,54 @@ func dirty(st *state) bool {
 	return false
 }
 
-func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
+// switchRows finds pending objects whose key a deleted object of the
+// session holds and turns the pair into an UPDATE of the row: the new
+// object is compared with the deleted one's snapshot (what the row holds)
+// and takes over its key and version.
+func (s *Session) switchRows(p *flushPlan, u *undo) {
+	if len(p.inserts) == 0 || len(p.deletes) == 0 {
+		return
+	}
+	deleted := map[identityKey]*state{}
+	for _, st := range p.deletes {
+		if !st.ghost && st.snap != nil {
+			deleted[identityKey{st.m, st.key}] = st
+		}
+	}
+	if len(deleted) == 0 {
+		return
+	}
+	var switched map[*state]bool
+	ins := p.inserts[:0:0]
+	for _, st := range p.inserts {
+		if anyZeroOrNil(st.m.PK, st.ptr) {
+			ins = append(ins, st) // a generated key: a new row
+			continue
+		}
+		from := deleted[identityKey{st.m, keyOf(st.m, st.ptr)}]
+		if from == nil {
+			ins = append(ins, st)
+			continue
+		}
+		delete(deleted, identityKey{st.m, from.key})
+		if switched == nil {
+			switched = map[*state]bool{}
+		}
+		switched[from] = true
+		to := st
+		u.fn(func() { to.snap, to.key = nil, nil })
+		to.snap, to.key = from.snap, from.key
+		p.switches = append(p.switches, rowSwitch{from: from, to: to})
+		p.updates = append(p.updates, to)
+	}
+	if switched == nil {
+		return
+	}
+	p.inserts = ins
+	p.deletes = slices.DeleteFunc(p.deletes, func(st *state) bool { return switched[st] })
+}
+
+func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	rank, err := s.f.order()
 	if err != nil {
 		return nil, err
@@ -143,6 +200,7 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 			}
 		}
 	}
+	s.switchRows(p, u)
 	byRank := func(list []*state, desc bool) {
 		if len(list) < 2 {
 			return
@@ -185,7 +243,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		u.run()
 		return err
 	}
-	p, err := s.plan(rp)
+	p, err := s.plan(rp, &u)
 	if err != nil {
 		u.run()
 		return err
@@ -375,6 +433,15 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	for _, st := range p.inserts {
 		st.status = Persistent
 		s.remember(st)
+	}
+	for _, sw := range p.switches {
+		// the deleted object lets go of the row, the new one holds it
+		s.forget(sw.from)
+		sw.from.snap = nil
+		s.detach(sw.from)
+		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == sw.to })
+		sw.to.status = Persistent
+		s.remember(sw.to)
 	}
 	s.order = s.order[:0]
 	for _, r := range ups {
