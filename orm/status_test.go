@@ -36,6 +36,25 @@ func TestStatusErrAnswersAsStatus(t *testing.T) {
 	})
 }
 
+// What a held object reaches through save-update is pending at once, for
+// StatusErr as for Status.
+func TestStatusErrSeesCascadePending(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerMoves)
+		s := f.New()
+		defer s.Close(ctx)
+		folder := &MvFolder{Name: "f"}
+		must(t, s.Add(folder))
+		must(t, s.Commit(ctx))
+		item := &MvItem{Name: "i"}
+		must(t, folder.Items.Append(item))
+		if st, err := s.StatusErr(item); st != orm.Pending || err != nil {
+			t.Fatalf("StatusErr of an item appended to a held folder: %v, %v; want pending", st, err)
+		}
+	})
+}
+
 func TestStatusErrReportsWhatStatusCannot(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
