@@ -1070,7 +1070,7 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 	for rs.Next() {
 		obj := reflect.New(m.Type).UnsafePointer()
 		for i, f := range m.Fields {
-			dest[i] = f.Ptr(obj)
+			dest[i] = f.ptrAt(obj)
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -1172,7 +1172,7 @@ func pairSteps(rp *relPlan) []step {
 			tr := expr.T(rel.secondary.Name)
 			var ands []expr.Expr
 			for i, c := range rel.secLocal {
-				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
+				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(l.parent.ptr)))
 			}
 			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
 			return err
@@ -1188,10 +1188,10 @@ func pairSteps(rp *relPlan) []step {
 				for i, p := range chunk {
 					var ands []expr.Expr
 					for j, c := range rel.secLocal {
-						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].Value(p.a)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
 					}
 					for j, c := range rel.secRemote {
-						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].Value(p.b)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
 					}
 					ors[i] = expr.And(ands...)
 				}
@@ -1209,10 +1209,10 @@ func pairSteps(rp *relPlan) []step {
 				for _, p := range chunk {
 					var vals []any
 					for _, f := range rel.ownerRef {
-						vals = append(vals, f.Value(p.a))
+						vals = append(vals, f.valueAt(p.a))
 					}
 					for _, f := range rel.targetRef {
-						vals = append(vals, f.Value(p.b))
+						vals = append(vals, f.valueAt(p.b))
 					}
 					ins.Values(vals...)
 				}
@@ -1302,10 +1302,10 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 		up := expr.Update(tr)
 		ptr := rows[0].st.ptr
 		for _, f := range set {
-			up.Set(f.Column.Name, f.Value(ptr))
+			up.Set(f.Column.Name, f.valueAt(ptr))
 		}
 		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(ptr)))
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
@@ -1320,7 +1320,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 		for _, r := range rows {
 			vals := keyValues(m, r.st.ptr)
 			for _, f := range set {
-				vals = append(vals, f.Value(r.st.ptr))
+				vals = append(vals, f.valueAt(r.st.ptr))
 			}
 			if m.Version != nil {
 				vals = append(vals, r.old)
@@ -1358,7 +1358,7 @@ func preNullSteps(rp *relPlan) []step {
 				up.Set(f.Column.Name, nil)
 			}
 			for _, f := range m.PK {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(l.child.ptr)))
 			}
 			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
 				return err

@@ -903,7 +903,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 			}
 			vals := make([]any, len(cols))
 			for i, f := range cols {
-				vals[i] = f.Value(st.ptr)
+				vals[i] = f.valueAt(st.ptr)
 			}
 			ins.Values(vals...)
 		}
@@ -921,7 +921,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		// one row: the SQL is cached per column set, only arguments are made
 		args = make([]any, len(cols))
 		for i, f := range cols {
-			args[i] = f.Value(rows[0].ptr)
+			args[i] = f.valueAt(rows[0].ptr)
 		}
 		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
 	} else {
@@ -964,7 +964,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 		dest := m.getDest()
 		for i, f := range ret {
-			(*dest)[i] = f.Ptr(st.ptr)
+			(*dest)[i] = f.ptrAt(st.ptr)
 		}
 		u.zero(st.ptr, ret)
 		err := rs.Scan((*dest)[:len(ret)]...)
@@ -1096,7 +1096,7 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 	for i, st := range rows {
 		var ands []expr.Expr
 		for _, f := range m.PK {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 		}
 		ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
 		ors[i] = expr.And(ands...)
@@ -1135,7 +1135,7 @@ func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) ex
 	for i, st := range objs {
 		ands := make([]expr.Expr, len(cols))
 		for j, c := range cols {
-			ands[j] = expr.Eq(tr.C(c), fields[j].Value(st.ptr))
+			ands[j] = expr.Eq(tr.C(c), fields[j].valueAt(st.ptr))
 		}
 		ors[i] = expr.And(ands...)
 	}
@@ -1281,7 +1281,7 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 				tr := expr.T(m.Table.Name)
 				up := expr.Update(tr).Set(f.Column.Name, vals[0])
 				for _, k := range m.PK {
-					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
+					up.Where(expr.Eq(tr.C(k.Column.Name), k.valueAt(park[0].ptr)))
 				}
 				_, err := engine.ExecStmt(ctx, ex, up)
 				return err
@@ -1368,13 +1368,13 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		tr := expr.T(m.Table.Name)
 		up := expr.Update(tr)
 		for _, f := range r.set {
-			up.Set(f.Column.Name, f.Value(st.ptr))
+			up.Set(f.Column.Name, f.valueAt(st.ptr))
 		}
 		for i, f := range m.PK {
 			if r.oldKey != nil {
 				up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
 			} else {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 			}
 		}
 		if m.Version != nil {
@@ -1393,13 +1393,13 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if ok1 && ok2 {
 		args = make([]any, 0, len(r.set)+len(m.PK)+1)
 		for _, f := range r.set {
-			args = append(args, f.Value(st.ptr))
+			args = append(args, f.valueAt(st.ptr))
 		}
 		if r.oldKey != nil {
 			args = append(args, r.oldKey...)
 		} else {
 			for _, f := range m.PK {
-				args = append(args, f.Value(st.ptr))
+				args = append(args, f.valueAt(st.ptr))
 			}
 		}
 		if m.Version != nil {
@@ -1461,10 +1461,10 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	for _, r := range rows {
 		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		for _, f := range set {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		if m.Version != nil {
 			vals = append(vals, r.old)
@@ -1561,7 +1561,7 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			if src == nil {
 				src = st.ptr
 			}
-			versions[i] = v.Value(src)
+			versions[i] = v.valueAt(src)
 		}
 	}
 	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))

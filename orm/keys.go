@@ -70,8 +70,8 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 		for _, f := range st.m.PK {
 			if f.changed(st.ptr, st.snap) {
 				cols = append(cols, f.Column.Name)
-				old = append(old, f.Value(st.snap))
-				now = append(now, f.Value(st.ptr))
+				old = append(old, f.valueAt(st.snap))
+				now = append(now, f.valueAt(st.ptr))
 			}
 		}
 		if cols == nil {

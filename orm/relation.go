@@ -120,12 +120,15 @@ type relSpec struct {
 	postUpdate bool
 }
 
-func (r *relation) refAt(obj unsafe.Pointer) *refView {
-	return (*refView)(unsafe.Add(obj, r.offset))
+// refAt and listAt return the relationship field of the object obj points
+// to. The field is a Ref[T] or List[T] whose only field is its core, so
+// its address is the core's address.
+func (r *relation) refAt(obj unsafe.Pointer) *refCore {
+	return (*refCore)(unsafe.Add(obj, r.offset))
 }
 
-func (r *relation) listAt(obj unsafe.Pointer) *listView {
-	return (*listView)(unsafe.Add(obj, r.offset))
+func (r *relation) listAt(obj unsafe.Pointer) *listCore {
+	return (*listCore)(unsafe.Add(obj, r.offset))
 }
 
 // ownerIsChild reports whether the owner holds the foreign key.

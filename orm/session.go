@@ -624,12 +624,12 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if !exact {
 		args = make([]any, len(m.PK))
 		for i, f := range m.PK {
-			args[i] = f.Value(probe.UnsafePointer())
+			args[i] = f.valueAt(probe.UnsafePointer())
 		}
 	}
 	dest := m.getDest()
 	for i, f := range m.Fields {
-		(*dest)[i] = f.Ptr(probe.UnsafePointer())
+		(*dest)[i] = f.ptrAt(probe.UnsafePointer())
 	}
 	err = ex.QueryRow(ctx, query, args...).Scan(*dest...)
 	m.putDest(dest)
