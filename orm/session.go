@@ -410,14 +410,24 @@ func (s *Session) Expunge(obj any) error {
 // Status reports an object's state in this session: Transient for objects
 // it never held, Detached for those it held and let go (expunged, deleted
 // and committed, or in the session when it rolled back or closed).
+//
+// Status answers Transient for misuse too (another goroutine in the
+// session, an argument that is no registered struct pointer);
+// [Session.StatusErr] reports it.
 func (s *Session) Status(obj any) Status {
-	if s.g.enter(opStatus) != nil {
-		return Transient
+	st, _ := s.status(obj)
+	return st
+}
+
+// status is Status and StatusErr: one guard, one answer.
+func (s *Session) status(obj any) (Status, error) {
+	if err := s.g.enter(opStatus); err != nil {
+		return Transient, err
 	}
 	defer s.g.exit()
 	st, _, err := s.stateOf(obj)
 	if err != nil {
-		return Transient
+		return Transient, err
 	}
 	if st == nil && !s.closed {
 		// An object a held object reaches through save-update is pending
@@ -426,12 +436,12 @@ func (s *Session) Status(obj any) Status {
 		st = s.stateAt(reflect.ValueOf(obj).UnsafePointer())
 	}
 	if st != nil {
-		return st.status
+		return st.status, nil
 	}
 	if s.detached[reflect.ValueOf(obj).UnsafePointer()] != nil {
-		return Detached
+		return Detached, nil
 	}
-	return Transient
+	return Transient, nil
 }
 
 // cascadePending makes the objects reachable from the session's pending

@@ -22,16 +22,4 @@ package orm
 // it keeps its one result; a panic would turn a diagnostic call into a
 // crash. Code that cannot vouch for its argument or its goroutine (a
 // helper handed arbitrary values, a hook) asks StatusErr.
-func (s *Session) StatusErr(obj any) (Status, error) {
-	if err := s.g.enter(opStatus); err != nil {
-		return Transient, err
-	}
-	_, _, err := s.stateOf(obj)
-	s.g.exit()
-	if err != nil {
-		return Transient, err
-	}
-	// Status decides the answer (it runs the save-update cascade first, so
-	// that what a held object reaches is already pending): one definition.
-	return s.Status(obj), nil
-}
+func (s *Session) StatusErr(obj any) (Status, error) { return s.status(obj) }
