@@ -1205,7 +1205,9 @@ func (a *dropPairs) stmt() expr.Statement {
 	return expr.Delete(tr).Where(ands...)
 }
 
-func (a *dropPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) { return buildAll(d, a.stmt()) }
+func (a *dropPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
 
 func (a *dropPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
 	_, err := engine.ExecStmt(ctx, ex, a.stmt())
@@ -1260,7 +1262,9 @@ func (a *linkPairs) stmt() expr.Statement {
 	return expr.Delete(tr).Where(expr.Or(ors...))
 }
 
-func (a *linkPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) { return buildAll(d, a.stmt()) }
+func (a *linkPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
 
 func (a *linkPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
 	_, err := engine.ExecStmt(ctx, ex, a.stmt())
@@ -1455,7 +1459,9 @@ func (a *clearLink) stmt() expr.Statement {
 	return up
 }
 
-func (a *clearLink) commands(d dialect.Dialect, _ *undo) ([]command, error) { return buildAll(d, a.stmt()) }
+func (a *clearLink) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
 
 func (a *clearLink) run(ctx context.Context, ex engine.Executor, u *undo) error {
 	if _, err := engine.ExecStmt(ctx, ex, a.stmt()); err != nil {

@@ -177,7 +177,9 @@ func (a *moveKeys) stmt() expr.Statement {
 	return up
 }
 
-func (a *moveKeys) commands(d dialect.Dialect, _ *undo) ([]command, error) { return buildAll(d, a.stmt()) }
+func (a *moveKeys) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
 
 func (a *moveKeys) run(ctx context.Context, ex engine.Executor, _ *undo) error {
 	_, err := engine.ExecStmt(ctx, ex, a.stmt())
