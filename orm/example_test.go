@@ -1,0 +1,192 @@
+package orm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/strata-go/strata/dialect/sqlitedialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/orm"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// A Playlist holds its tracks in order: the position column is kept equal
+// to each track's index, and deleting the playlist deletes its tracks.
+type Playlist struct {
+	ID     int64           `db:"id,pk"`
+	Name   string          `db:"name,unique"`
+	Tracks orm.List[Track] `rel:"cascade:all+delete-orphan,ordering:Position"`
+}
+
+type Track struct {
+	ID         int64             `db:"id,pk"`
+	PlaylistID int64             `db:"playlist_id,fk:playlist.id"`
+	Title      string            `db:"title"`
+	Position   int32             `db:"position"`
+	Playlist   orm.Ref[Playlist] `rel:"backref:Tracks"`
+}
+
+// openExample opens a fresh SQLite database in a temporary directory and
+// creates the tables of reg.
+func openExample(ctx context.Context, reg *orm.Registry) (*engine.DB, func()) {
+	dir, err := os.MkdirTemp("", "strata-orm-example")
+	if err != nil {
+		panic(err)
+	}
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(dir, "app.db"))
+	if err != nil {
+		panic(err)
+	}
+	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
+		panic(err)
+	}
+	return db, func() { db.Close(); os.RemoveAll(dir) }
+}
+
+// Register the models once, share one Factory, and open a session per
+// unit of work: Add and Commit write the graph in dependency order, Get
+// answers from the identity map.
+func Example() {
+	ctx := context.Background()
+	reg := orm.NewRegistry()
+	orm.MustRegister[Playlist](reg)
+	orm.MustRegister[Track](reg)
+	db, done := openExample(ctx, reg)
+	defer done()
+
+	f := orm.NewFactory(db, reg) // shared, like SQLAlchemy's sessionmaker
+	s := f.New()                 // one per request or job
+	defer s.Close(ctx)
+
+	p := &Playlist{Name: "road trip"}
+	if err := p.Tracks.Append(&Track{Title: "Roadrunner"}, &Track{Title: "Radar Love"}); err != nil {
+		panic(err)
+	}
+	if err := s.Add(p); err != nil {
+		panic(err)
+	}
+	if err := s.Commit(ctx); err != nil { // the playlist, then its tracks with the new key
+		panic(err)
+	}
+	same, err := orm.Get[Playlist](ctx, s, p.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("same object:", same == p)
+	tracks, _ := p.Tracks.All()
+	for _, t := range tracks {
+		fmt.Println(t.Position, t.Title, t.PlaylistID == p.ID)
+	}
+
+	// A key with no row is sqlerr.ErrNotFound, which matches sql.ErrNoRows.
+	_, err = orm.Get[Playlist](ctx, s, int64(999))
+	fmt.Println("missing:", errors.Is(err, sqlerr.ErrNotFound))
+	// Output:
+	// same object: true
+	// 0 Roadrunner true
+	// 1 Radar Love true
+	// missing: true
+}
+
+// Select builds a typed query; With loads a relationship with one more
+// query per level (select-in). A relationship that was not loaded is an
+// error to read, never an empty list.
+func ExampleSelect() {
+	ctx := context.Background()
+	reg := orm.NewRegistry()
+	orm.MustRegister[Playlist](reg)
+	orm.MustRegister[Track](reg)
+	db, done := openExample(ctx, reg)
+	defer done()
+	f := orm.NewFactory(db, reg)
+
+	seed := f.New()
+	for _, name := range []string{"focus", "party"} {
+		p := &Playlist{Name: name}
+		_ = p.Tracks.Append(&Track{Title: name + " 1"}, &Track{Title: name + " 2"})
+		_ = seed.Add(p)
+	}
+	if err := seed.Commit(ctx); err != nil {
+		panic(err)
+	}
+	seed.Close(ctx)
+
+	s := f.New()
+	defer s.Close(ctx)
+	q := orm.Select[Playlist](s)
+	lists, err := q.Where(expr.Like(q.C("Name"), "p%")).OrderBy(expr.Asc(q.C("Name"))).All(ctx)
+	if err != nil {
+		panic(err)
+	}
+	_, err = lists[0].Tracks.All()
+	fmt.Println(lists[0].Name, "tracks not loaded:", errors.Is(err, orm.ErrNotLoaded))
+
+	if err := orm.Load(ctx, s, lists, "Tracks"); err != nil {
+		panic(err)
+	}
+	tracks, _ := lists[0].Tracks.All()
+	fmt.Println(lists[0].Name, len(tracks), "tracks")
+
+	all, err := orm.Select[Playlist](s).With("Tracks").OrderBy(expr.Desc(q.C("Name"))).All(ctx)
+	if err != nil {
+		panic(err)
+	}
+	for _, p := range all {
+		n, _ := p.Tracks.Len()
+		fmt.Println(p.Name, n)
+	}
+	// Output:
+	// party tracks not loaded: true
+	// party 2 tracks
+	// party 2
+	// focus 2
+}
+
+// Transact runs a unit of work in one transaction and commits it; a
+// serialization failure or deadlock runs it again, as the DB's
+// engine.RetryPolicy says.
+func ExampleFactory_Transact() {
+	ctx := context.Background()
+	reg := orm.NewRegistry()
+	orm.MustRegister[Playlist](reg)
+	orm.MustRegister[Track](reg)
+	db, done := openExample(ctx, reg)
+	defer done()
+	f := orm.NewFactory(db, reg)
+
+	err := f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+		p := &Playlist{Name: "mix"}
+		if err := p.Tracks.Append(&Track{Title: "a"}, &Track{Title: "b"}, &Track{Title: "c"}); err != nil {
+			return err
+		}
+		return s.Add(p)
+	})
+	if err != nil {
+		panic(err)
+	}
+	err = f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+		p, err := orm.Select[Playlist](s).FilterBy("Name", "mix").With("Tracks").One(ctx)
+		if err != nil {
+			return err
+		}
+		return p.Tracks.Move(2, 0) // positions renumbered at commit
+	})
+	if err != nil {
+		panic(err)
+	}
+	s := f.New()
+	defer s.Close(ctx)
+	q := orm.Select[Track](s)
+	tracks, _ := q.OrderBy(expr.Asc(q.C("Position"))).All(ctx)
+	for _, t := range tracks {
+		fmt.Println(t.Position, t.Title)
+	}
+	// Output:
+	// 0 c
+	// 1 a
+	// 2 b
+}
