@@ -942,7 +942,6 @@ func pairSteps(rp *relPlan) []step {
 		return order, m
 	}
 	for _, l := range rp.dropAll {
-		l := l
 		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 			rel := l.rel
 			tr := expr.T(rel.secondary.Name)
@@ -957,7 +956,6 @@ func pairSteps(rp *relPlan) []step {
 	rels, del := byRel(rp.pairDel)
 	for _, rel := range rels {
 		for _, chunk := range chunks(del[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
 			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 				tr := expr.T(rel.secondary.Name)
 				ors := make([]expr.Expr, len(chunk))
@@ -979,7 +977,6 @@ func pairSteps(rp *relPlan) []step {
 	rels, add := byRel(rp.pairAdd)
 	for _, rel := range rels {
 		for _, chunk := range chunks(add[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
 			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 				ins := expr.Insert(expr.T(rel.secondary.Name)).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
 				for _, p := range chunk {

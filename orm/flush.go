@@ -1194,7 +1194,6 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 			*temp++
 			vals[i] = -*temp
 		}
-		f := f
 		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 			if len(park) == 1 {
 				tr := expr.T(m.Table.Name)

@@ -130,8 +130,12 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	s := f.New()
 	defer s.Close(ctx)
 	ann, bob := &Author{Name: "ann"}, &Author{Name: "bob", Bio: "writes"}
-	s.Add(ann)
-	s.Add(bob)
+	if err := s.Add(ann); err != nil {
+		return err
+	}
+	if err := s.Add(bob); err != nil {
+		return err
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
@@ -144,7 +148,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 		{AuthorID: bob.ID, Title: "draft"},
 	}
 	for _, n := range notes {
-		s.Add(n)
+		if err := s.Add(n); err != nil {
+			return err
+		}
 	}
 	if err := s.Commit(ctx); err != nil {
 		return err
@@ -198,7 +204,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	other.Delete(victim)
+	if err := other.Delete(victim); err != nil {
+		return err
+	}
 	if err := other.Commit(ctx); err != nil {
 		return err
 	}
@@ -232,7 +240,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	}
 	groceries.Title = "GROCERIES"
 	scratch := &Note{AuthorID: bob.ID, Title: "scratch", Pinned: true}
-	s.Add(scratch)
+	if err := s.Add(scratch); err != nil {
+		return err
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
