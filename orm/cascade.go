@@ -109,6 +109,15 @@ func syncBack(st *state, rel *relation) {
 				b.state, b.v = relKnown, st.ptr
 			}
 		}
+	case rel.kind == oneToOneRemote || rel.kind == manyToOne && rel.back.kind == oneToOneRemote:
+		// one-to-one: both sides are references
+		v := rel.refAt(st.ptr)
+		if v.state == relUnloaded || v.v == nil {
+			return
+		}
+		if b := rel.back.refAt(v.v); b.state == relUnloaded || b.v == nil {
+			b.state, b.v = relKnown, st.ptr
+		}
 	}
 }
 
@@ -195,7 +204,6 @@ type relPlan struct {
 	touched  []*state            // owners whose relationships changed: new snapshots after the flush
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
-	single   map[fkSlot]*state
 
 	// many-to-many pairs to write, by the primary side's relation
 	pairAdd, pairDel []pair
@@ -212,6 +220,49 @@ type relPlan struct {
 type link struct {
 	child, parent *state
 	rel           *relation
+}
+
+// heldLink is a link unchanged since the last flush, and whose field
+// holds it: the parent's List or Ref (owner is the parent), or the
+// child's Ref (owner is the child).
+type heldLink struct {
+	link
+	owner *state
+}
+
+// followMove makes a stale membership agree with the child's new parent:
+// the old parent's List loses the child (its Ref lets go of it), or the
+// child's Ref points at the new parent. The change is undone with the
+// flush if it fails.
+func (s *Session) followMove(rp *relPlan, h heldLink, to *state, u *undo) {
+	rel := h.rel
+	switch rel.kind {
+	case manyToOne: // the child's Ref
+		v := rel.refAt(h.child.ptr)
+		old := *v
+		u.fn(func() { *v = old })
+		v.v, v.state = to.ptr, relKnown
+	case oneToMany: // the old parent's List
+		l := rel.listAt(h.owner.ptr)
+		j := slices.Index(l.items, h.child.ptr)
+		if j < 0 {
+			return
+		}
+		old := l.items
+		u.fn(func() { l.items = old })
+		l.items = slices.Delete(slices.Clone(l.items), j, j+1)
+	case oneToOneRemote: // the old parent's Ref
+		v := rel.refAt(h.owner.ptr)
+		if v.v != h.child.ptr {
+			return
+		}
+		old := *v
+		u.fn(func() { *v = old })
+		v.v = nil
+	}
+	if h.owner.status == Persistent {
+		rp.touched = append(rp.touched, h.owner)
+	}
 }
 
 type fkSlot struct {
@@ -246,10 +297,17 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// 2. wanted parents and orphans
+	// 2. wanted parents and orphans. A child's parent is decided by what
+	// changed since the last flush (SQLAlchemy syncs keys from attribute
+	// history alike): a membership or reference the program made (or any
+	// of a pending object) is a claim; one that was already there is
+	// stale when a claim gives the child another parent, and is then
+	// made to agree in memory (the child leaves the old parent's List,
+	// its Ref follows), so that no later flush or cascade sees it twice.
 	want := make(map[fkSlot]link, s.states.len())
 	var order []fkSlot
-	wantParent := func(child, parent unsafe.Pointer, rel *relation) error {
+	var held []heldLink // memberships unchanged since the last flush
+	wantParent := func(child, parent unsafe.Pointer, rel *relation, changed bool, owner *state) error {
 		cst := s.stateAt(child)
 		if cst == nil {
 			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
@@ -259,6 +317,10 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if pst = s.stateAt(parent); pst == nil {
 				return fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
 			}
+		}
+		if !changed {
+			held = append(held, heldLink{link: link{child: cst, parent: pst, rel: rel}, owner: owner})
+			return nil
 		}
 		k := fkSlot{child: child, fk: rel.fk[0]}
 		if prev, ok := want[k]; ok {
@@ -304,6 +366,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			switch rel.kind {
 			case manyToMany:
 				rp.pairs(rel, st, before, now)
+				if rel.cascade.has(cascadeDeleteOrphan) {
+					for _, t := range before {
+						if !slices.Contains(now, t) {
+							removed = append(removed, removal{child: t, rel: rel, owner: st})
+						}
+					}
+				}
 			case manyToOne:
 				if rel.postUpdate {
 					// set by an UPDATE after the inserts
@@ -319,12 +388,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 					}
 					continue
 				}
+				changed := st.status == Pending || !slices.Equal(before, now)
 				if len(now) == 1 {
-					if err := wantParent(st.ptr, now[0], rel); err != nil {
+					if err := wantParent(st.ptr, now[0], rel, changed, st); err != nil {
 						return nil, err
 					}
 				} else if len(before) == 1 {
-					if err := wantParent(st.ptr, nil, rel); err != nil {
+					if err := wantParent(st.ptr, nil, rel, true, st); err != nil {
 						return nil, err
 					}
 				}
@@ -333,7 +403,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			default:
 				for _, c := range now {
-					if err := wantParent(c, st.ptr, rel); err != nil {
+					changed := st.status == Pending || !slices.Contains(before, c)
+					if err := wantParent(c, st.ptr, rel, changed, st); err != nil {
 						return nil, err
 					}
 				}
@@ -345,13 +416,36 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			}
 		}
 	}
+	// Stale memberships of moved children follow the move. A cleared
+	// reference does not undo a membership held elsewhere (a merged
+	// child whose Ref came in empty stays in its parent's List): the
+	// reference follows the membership instead.
+	for _, h := range held {
+		k := fkSlot{child: h.child.ptr, fk: h.rel.fk[0]}
+		w, ok := want[k]
+		if !ok || w.parent == h.parent {
+			continue
+		}
+		if w.parent == nil && h.parent != nil {
+			want[k] = h.link
+			if w.rel.kind == manyToOne {
+				s.followMove(rp, heldLink{link: w, owner: w.child}, h.parent, u)
+			}
+			continue
+		}
+		if w.parent != nil {
+			s.followMove(rp, h, w.parent, u)
+		}
+	}
 	for _, r := range removed {
 		cst := s.stateAt(r.child)
 		if cst == nil || cst.status == Deleted {
 			continue
 		}
-		if r.rel.kind == manyToOne {
-			// a replaced parent with delete-orphan (the link owned it)
+		if r.rel.kind == manyToOne || r.rel.kind == manyToMany {
+			// a replaced parent, or a target taken out of a list, with
+			// delete-orphan (the link owned it): deleted unless another
+			// owner took it
 			if !referencedElsewhere(s, r.child, r.rel) {
 				s.markDeleted(cst)
 			}
@@ -364,11 +458,14 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			s.markDeleted(cst)
 			continue
 		}
+		if r.rel.passive == passiveAll {
+			continue // only the database acts on the row
+		}
 		if !r.rel.nullable {
 			return nil, fmt.Errorf("orm: a %s was removed from %s, which would set %s to NULL, but the column is NOT NULL: delete it, give it another parent, or add cascade delete-orphan",
 				r.rel.child.Type.Name(), r.rel, columnList(r.rel.fk))
 		}
-		if err := wantParent(r.child, nil, r.rel); err != nil {
+		if err := wantParent(r.child, nil, r.rel, true, r.owner); err != nil {
 			return nil, err
 		}
 	}
@@ -397,27 +494,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	// single_parent: one owner per object through such a relationship
-	for _, st := range s.states.all() {
-		if st.status == Deleted {
-			continue
-		}
-		for _, rel := range st.m.rels {
-			if !rel.singleParent || rel.kind == oneToMany || rel.kind == manyToMany {
-				continue
-			}
-			v := rel.refAt(st.ptr)
-			if v.state == relUnloaded || v.v == nil {
-				continue
-			}
-			k := fkSlot{child: v.v, fk: rel.ref[0]}
-			if rp.single == nil {
-				rp.single = map[fkSlot]*state{}
-			}
-			if other := rp.single[k]; other != nil && other != st {
-				return nil, &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, v.v).Interface()}
-			}
-			rp.single[k] = st
-		}
+	if err := s.checkSingleParents(rp); err != nil {
+		return nil, err
 	}
 	// 3. deletes cascade
 	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
@@ -472,9 +550,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
@@ -482,6 +567,62 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	return rp, nil
+}
+
+// checkSingleParents refuses an object held by two live owners through a
+// single_parent relationship: two references to it, a reference while
+// the other side of a one-to-one still names another holder, or two
+// many-to-many lists.
+func (s *Session) checkSingleParents(rp *relPlan) error {
+	type slot struct {
+		target unsafe.Pointer
+		rel    *relation
+	}
+	var seen map[slot]*state
+	claim := func(rel *relation, owner *state, target unsafe.Pointer) error {
+		if seen == nil {
+			seen = map[slot]*state{}
+		}
+		k := slot{target, rel}
+		if other := seen[k]; other != nil && other != owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
+		seen[k] = owner
+		return nil
+	}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !rel.singleParent || rel.kind == oneToMany {
+				continue
+			}
+			for _, t := range targets(rel, st.ptr) {
+				if err := claim(rel, st, t); err != nil {
+					return err
+				}
+				// the other side of a one-to-one names its holder
+				if rel.back == nil || rel.back.kind != oneToOneRemote {
+					continue
+				}
+				b := rel.back.refAt(t)
+				if b.state == relUnloaded || b.v == nil || b.v == st.ptr {
+					continue
+				}
+				h := s.stateAt(b.v)
+				if h == nil || h.status == Deleted {
+					continue
+				}
+				if hv := rel.refAt(h.ptr); hv.state == relUnloaded || hv.v == nil || hv.v == t {
+					if err := claim(rel, h, t); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
@@ -493,7 +634,7 @@ func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool 
 		if st.m != rel.owner || st.status == Deleted {
 			continue
 		}
-		if v := rel.refAt(st.ptr); v.state != relUnloaded && v.v == target {
+		if slices.Contains(targets(rel, st.ptr), target) {
 			return true
 		}
 	}
@@ -611,6 +752,12 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 		}
 		return idx[fieldsKey(rel.ref, parent.ptr)]
 	}
+	// moved reports whether a child of a deleted parent has been given
+	// another parent: neither the delete cascade nor nulling reach it.
+	moved := func(c *state, rel *relation, parent *state) bool {
+		l, ok := want[fkSlot{child: c.ptr, fk: rel.fk[0]}]
+		return ok && l.parent != nil && l.parent != parent
+	}
 	nullChild := func(c *state, rel *relation, parent *state) error {
 		if l, ok := want[fkSlot{child: c.ptr, fk: rel.fk[0]}]; ok && l.parent != nil && l.parent != parent {
 			return nil // moved
@@ -669,6 +816,25 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					continue
 				}
 				if rel.kind == manyToMany {
+					// With a delete cascade (single_parent makes it safe: no
+					// other owner shares the targets) the targets go too,
+					// read first when not loaded.
+					if rel.cascade.has(cascadeDelete) && !st.gone && st.status != Pending && (!known(rel, st.ptr) || st.ghost) {
+						if _, err := s.begin(ctx); err != nil {
+							return err
+						}
+						if err := s.loadRel(ctx, rel, []*state{st}); err != nil {
+							return err
+						}
+					}
+					if rel.cascade.has(cascadeDelete) && known(rel, st.ptr) {
+						for _, p := range targets(rel, st.ptr) {
+							if c := s.stateAt(p); c != nil && c.status != Deleted {
+								s.markDeleted(c)
+								next = append(next, c)
+							}
+						}
+					}
 					// its pairs go with it
 					if known(rel, st.ptr) && !st.ghost {
 						var before []unsafe.Pointer
@@ -689,10 +855,22 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 							kids = append(kids, c)
 						}
 					}
+					// Children taken out before the delete are orphans, not
+					// members: the cascade does not reach them.
 					if st.snap != nil && known(rel, st.snap) {
 						for _, p := range targets(rel, st.snap) {
-							if c := s.stateAt(p); c != nil && !slices.Contains(kids, c) {
-								kids = append(kids, c)
+							if c := s.stateAt(p); c != nil && !slices.Contains(kids, c) && c.status != Deleted {
+								if moved(c, rel, st) {
+									continue
+								}
+								if rel.cascade.has(cascadeDeleteOrphan) {
+									s.markDeleted(c)
+									next = append(next, c)
+									continue
+								}
+								if err := nullChild(c, rel, st); err != nil {
+									return err
+								}
 							}
 						}
 					}
@@ -700,7 +878,7 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					kids = childrenOf(rel, st)
 				}
 				for _, c := range kids {
-					if c.status == Deleted {
+					if c.status == Deleted || moved(c, rel, st) {
 						continue
 					}
 					switch {
@@ -1014,54 +1192,109 @@ func postSteps(rp *relPlan) []step {
 	var out []step
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m := rel.child
-			for _, l := range links {
-				for i, f := range rel.fk {
-					if l.parent == nil {
-						u.set(f, l.child.ptr, reflect.Zero(f.Type))
-						continue
-					}
-					v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-					if err != nil {
-						return err
-					}
-					u.set(f, l.child.ptr, v)
-				}
-			}
-			tr := expr.T(m.Table.Name)
-			var stmt expr.Statement
-			if len(links) == 1 {
-				up := expr.Update(tr)
-				for _, f := range rel.fk {
-					up.Set(f.Column.Name, f.Value(links[0].child.ptr))
-				}
-				for _, f := range m.PK {
-					up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(links[0].child.ptr)))
-				}
-				stmt = up
-			} else {
-				ur := keyedUpdate(m, rel.fk, nil)
-				for _, l := range links {
-					vals := keyValues(m, l.child.ptr)
-					for _, f := range rel.fk {
-						vals = append(vals, f.Value(l.child.ptr))
-					}
-					ur.Row(vals...)
-				}
-				stmt = ur
-			}
-			res, err := engine.ExecStmt(ctx, ex, stmt)
-			if err != nil {
-				return err
-			}
-			if res.RowsAffected != int64(len(links)) {
-				return &StaleDataError{Op: "UPDATE", Table: m.Table.Name}
-			}
-			return nil
+		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			return postUpdate(ctx, ex, rel, links, u)
 		}})
 	}
 	return out
+}
+
+// postUpdate sets (or clears) the post_update keys of links' rows: one
+// UPDATE, keyed and multi-row for several. It is an UPDATE like any other:
+// it runs the onupdate rules, checks the version the row holds now (after
+// this flush's own UPDATE of it, if any) and bumps it, and reads back
+// server-onupdate columns.
+func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
+	m := rel.child
+	set := slices.Clone(rel.fk)
+	for _, f := range m.Fields {
+		if f.OnUpdate != nil && !slices.Contains(set, f) {
+			set = append(set, f)
+		}
+	}
+	rows := make([]updateRow, len(links))
+	for j, l := range links {
+		ptr := l.child.ptr
+		for i, f := range rel.fk {
+			if l.parent == nil {
+				u.set(f, ptr, reflect.Zero(f.Type))
+				continue
+			}
+			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+			if err != nil {
+				return err
+			}
+			u.set(f, ptr, v)
+		}
+		for _, f := range set[len(rel.fk):] {
+			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+		}
+		rows[j] = updateRow{st: l.child, set: set}
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
+			cur := v.rv(ptr)
+			rows[j].old = cur.Interface()
+			next := reflect.New(v.Type).Elem()
+			if cur.CanInt() {
+				next.SetInt(cur.Int() + 1)
+			} else {
+				next.SetUint(cur.Uint() + 1)
+			}
+			u.set(v, ptr, next)
+		}
+	}
+	if m.Version != nil && !m.appVersion {
+		set = append(set, m.Version)
+	}
+	tr := expr.T(m.Table.Name)
+	var stmt expr.Statement
+	if len(rows) == 1 {
+		up := expr.Update(tr)
+		ptr := rows[0].st.ptr
+		for _, f := range set {
+			up.Set(f.Column.Name, f.Value(ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
+		}
+		stmt = up
+	} else {
+		var match []*Field
+		if m.Version != nil {
+			match = []*Field{m.Version}
+		}
+		ur := keyedUpdate(m, set, match)
+		for _, r := range rows {
+			vals := keyValues(m, r.st.ptr)
+			for _, f := range set {
+				vals = append(vals, f.Value(r.st.ptr))
+			}
+			if m.Version != nil {
+				vals = append(vals, r.old)
+			}
+			ur.Row(vals...)
+		}
+		stmt = ur
+	}
+	res, err := engine.ExecStmt(ctx, ex, stmt)
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		return newStaleBatch("UPDATE", m, rows)
+	}
+	if back := serverOnUpdateFields(m); len(back) > 0 {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		return selectBack(ctx, ex, m, back, states, u)
+	}
+	return nil
 }
 
 // preNullSteps clears post_update keys before the deletes.

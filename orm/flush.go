@@ -48,6 +48,9 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	fv.Set(v)
 }
 
+// fn records an arbitrary undo action.
+func (u *undo) fn(f func()) { *u = append(*u, f) }
+
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
@@ -235,7 +238,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		}
 		// A new row's version is 1, as SQLAlchemy and every reader of the
 		// column expect (0 would read as "never written").
-		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
+		if v := st.m.Version; v != nil && !st.m.appVersion && isZero(v, st.ptr) {
 			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
@@ -256,7 +259,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	// references it: an INSERT must not meet the row it replaces.
 	early, late := s.earlyDeletes(p)
 	for _, group := range groupByMapper(early) {
-		steps = append(steps, deleteSteps(d, group)...)
+		steps = append(steps, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 	}
 	steps = append(steps, ins...)
 	var ups []updateRow
@@ -421,7 +424,7 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 		m := st.m
 		var set []*Field
 		for _, f := range m.Fields {
-			if f != m.Version && f.changed(st.ptr, st.snap) {
+			if (f != m.Version || m.appVersion) && f.changed(st.ptr, st.snap) {
 				if f.PrimaryKey {
 					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
 				}
@@ -438,7 +441,11 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 			}
 		}
 		r := updateRow{st: st, set: set}
-		if v := m.Version; v != nil {
+		if v := m.Version; v != nil && m.appVersion {
+			// The application's version: the row must hold the value
+			// loaded; the new one (if the program set one) is in set.
+			r.old = v.rv(st.snap).Interface()
+		} else if v != nil {
 			// The version is Strata's: the row must still hold the version
 			// loaded, and gets the next one, whatever the field was set to.
 			old := v.rv(st.snap)
@@ -508,7 +515,7 @@ func hasUniqueIndex(t *schema.Table) bool {
 
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
-	out := append(pairSteps(rp), postSteps(rp)...)
+	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
@@ -517,6 +524,9 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 		out = append(out, updateSteps(d, ups[i:j])...)
 		i = j
 	}
+	// post_update keys after every row's own UPDATE: they check the
+	// version that UPDATE left
+	out = append(out, postSteps(rp)...)
 	out = append(out, preNullSteps(rp)...)
 	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
@@ -524,10 +534,10 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			return nil, err
 		}
 		if levels == nil {
-			out = append(out, deleteSteps(d, group)...)
+			out = append(out, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 		}
 		for i := len(levels) - 1; i >= 0; i-- { // children first
-			out = append(out, deleteSteps(d, levels[i])...)
+			out = append(out, deleteSteps(d, levels[i], s.f.cfg.idempotentDeletes)...)
 		}
 	}
 	return out, nil
@@ -1438,7 +1448,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 // DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL) per chunk, or an OR
 // of key-and-version matches when a version must be checked or the key is
 // composite. Fewer rows deleted than asked is stale data.
-func deleteSteps(d dialect.Dialect, group []*state) []step {
+func deleteSteps(d dialect.Dialect, group []*state, idempotent bool) []step {
 	m := group[0].m
 	per := maxBatchRows
 	if !(len(m.PK) == 1 && m.Version == nil) {
@@ -1451,13 +1461,13 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 	var out []step
 	for _, chunk := range expr.Chunk(group, per) {
 		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			return deleteChunk(ctx, ex, m, chunk)
+			return deleteChunk(ctx, ex, m, chunk, idempotent)
 		}})
 	}
 	return out
 }
 
-func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state, idempotent bool) error {
 	tr := expr.T(m.Table.Name)
 	var versions []any
 	if v := m.Version; v != nil {
@@ -1474,6 +1484,14 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 	if err != nil {
 		return err
 	}
+	if res.RowsAffected != int64(len(rows)) && idempotent {
+		// Rows already gone are fine; a row still there was not deleted
+		// because its version moved: that is stale data all the same.
+		if versions == nil {
+			return nil
+		}
+		return stillThere(ctx, ex, m, rows)
+	}
 	if res.RowsAffected != int64(len(rows)) {
 		urs := make([]updateRow, len(rows))
 		for i, st := range rows {
@@ -1483,6 +1501,36 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			}
 		}
 		return newStaleBatch("DELETE", m, urs)
+	}
+	return nil
+}
+
+// stillThere reports the rows of a versioned DELETE that still exist (their
+// version moved) as stale data, read in the same transaction.
+func stillThere(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+	tr := expr.T(m.Table.Name)
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, m.PK)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	var stale [][]any
+	for rs.Next() {
+		vals, err := scanFields(rs, m.PK)
+		if err != nil {
+			return err
+		}
+		k := make([]any, len(vals))
+		for i, v := range vals {
+			k[i] = v.Elem().Interface()
+		}
+		stale = append(stale, k)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if stale != nil {
+		return staleRows("DELETE", m.Table.Name, stale)
 	}
 	return nil
 }

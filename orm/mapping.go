@@ -83,6 +83,9 @@ type Mapper struct {
 	relSpecs []relSpec   // relationships as declared
 	rels     []*relation // resolved by Registry.resolveLocked
 	intPK    bool        // a single primary key of a signed (or small unsigned) integer type
+	// appVersion: the application sets the version (version:app); Strata
+	// matches the value loaded and never computes one
+	appVersion bool
 	// relationships whose children are this mapper's objects, with
 	// delete-orphan: a pending object none of them holds is dropped
 	orphanOf []*relation
@@ -342,10 +345,13 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 				if m.Version != nil {
 					return fail(name, "second version column (first is %s)", m.Version.Name)
 				}
-				if !typ.Kind.IsInteger() {
-					return fail(name, "version column must be an integer, not %s", typ)
+				if !ft.appVersion && !typ.Kind.IsInteger() {
+					return fail(name, "version column must be an integer, not %s (or version:app, set by the application)", typ)
 				}
-				m.Version = f
+				if ft.appVersion && !f.Type.Comparable() {
+					return fail(name, "version:app field of type %s: versions are compared, the type must be comparable", f.Type)
+				}
+				m.Version, m.appVersion = f, ft.appVersion
 			}
 			if ft.autoIncrement != nil && *ft.autoIncrement {
 				col.AutoIncrement = true

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -13,7 +14,7 @@ import (
 // A relationship is declared by a [Ref] or [List] field and an optional
 // `rel:"..."` tag (SQLAlchemy's relationship() arguments):
 //
-//	fk:col[+col]          the foreign-key columns, when the tables have more than one
+//	via:col[+col]         the foreign-key columns, when the tables have more than one
 //	backref:Field         the field on the other side (found by itself when only one matches)
 //	cascade:a+b           save-update, merge, delete, delete-orphan, expunge, all
 //	                      (save-update+merge+delete+expunge); default save-update+merge
@@ -23,6 +24,10 @@ import (
 //	                      passive_deletes:all does not touch loaded children either
 //	order_by:col[+-col]   the order a List is loaded in (-col: descending)
 //	ordering:col          the List keeps col equal to each child's index
+//	count_from:n          with ordering: the first position is n (default 0)
+//	reorder_on_append:false  with ordering: a child appended with a position
+//	                      of its own keeps it (SQLAlchemy's default); others
+//	                      still follow their index
 //
 // The foreign key itself is declared on the child's column (fk:table.col
 // and ondelete:... in its db tag, or the ForeignKey option). Relationships
@@ -77,7 +82,9 @@ type relation struct {
 	singleParent bool
 	passive      passiveMode
 	orderBy      []relOrder
-	ordering     *Field // position column of the target, kept = index
+	ordering     *Field // position column of the target, kept = index + countFrom
+	countFrom    int
+	keepAppend   bool // an appended child's own position is kept
 
 	// many-to-many: rows of secondary pair the owner's ownerRef values
 	// (in secLocal columns) with the target's targetRef values (secRemote)
@@ -107,6 +114,8 @@ type relSpec struct {
 	passive    passiveMode
 	orderBy    []string
 	ordering   string
+	countFrom  int
+	keepAppend bool
 	secondary  string
 	postUpdate bool
 }
@@ -162,11 +171,14 @@ func parseRelTag(tag string, sp *relSpec) error {
 		}
 		switch key {
 		case "":
-		case "fk":
+		case "via":
 			if err := need(); err != nil {
 				return err
 			}
 			sp.fk = strings.Split(val, "+")
+		case "fk":
+			// fk: declares a foreign key in the db tag; one meaning only
+			return fmt.Errorf("rel tag option fk: is the db tag's (fk:table.column declares a foreign key); name a relationship's key columns with via:%s", val)
 		case "backref", "back_populates":
 			if err := need(); err != nil {
 				return err
@@ -177,6 +189,7 @@ func parseRelTag(tag string, sp *relSpec) error {
 				return err
 			}
 			sp.cascade = 0
+			var unknown []string
 			for _, c := range strings.Split(val, "+") {
 				switch strings.ToLower(strings.TrimSpace(c)) {
 				case "all":
@@ -193,8 +206,11 @@ func parseRelTag(tag string, sp *relSpec) error {
 					sp.cascade |= cascadeExpunge
 				case "none":
 				default:
-					return fmt.Errorf("unknown cascade %q (save-update, merge, delete, delete-orphan, expunge, all, none)", c)
+					unknown = append(unknown, strconv.Quote(c))
 				}
+			}
+			if len(unknown) > 0 {
+				return fmt.Errorf("unknown cascade %s (save-update, merge, delete, delete-orphan, expunge, all, none)", strings.Join(unknown, ", "))
 			}
 		case "single_parent":
 			sp.single = true
@@ -214,6 +230,24 @@ func parseRelTag(tag string, sp *relSpec) error {
 				return err
 			}
 			sp.orderBy = strings.Split(val, "+")
+		case "count_from":
+			if err := need(); err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return fmt.Errorf("count_from takes a non-negative integer, not %q", val)
+			}
+			sp.countFrom = n
+		case "reorder_on_append":
+			switch strings.ToLower(val) {
+			case "", "true":
+				sp.keepAppend = false
+			case "false":
+				sp.keepAppend = true
+			default:
+				return fmt.Errorf("reorder_on_append takes true or false, not %q", val)
+			}
 		case "ordering":
 			if err := need(); err != nil {
 				return err
@@ -230,6 +264,9 @@ func parseRelTag(tag string, sp *relSpec) error {
 	}
 	if sp.cascade.has(cascadeDeleteOrphan) && !sp.cascade.has(cascadeDelete) {
 		return fmt.Errorf("cascade delete-orphan needs delete too (cascade:all+delete-orphan)")
+	}
+	if sp.passive == passiveAll && sp.cascade.has(cascadeDelete) {
+		return fmt.Errorf("passive_deletes:all leaves the children to the database, which contradicts cascade delete: drop one (passive_deletes alone lets the database delete unloaded children)")
 	}
 	return nil
 }
@@ -329,7 +366,7 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 	pick := func(child, parent *Mapper, kind relKind) error {
 		list := fks(child, parent)
 		if len(list) > 1 {
-			return fail("%s has %d foreign keys to %s: name one with rel:\"fk:...\"", child.Table.Name, len(list), parent.Table.Name)
+			return fail("%s has %d foreign keys to %s: name its columns with rel:\"via:...\"", child.Table.Name, len(list), parent.Table.Name)
 		}
 		if len(list) == 1 {
 			fk, rel.child, rel.parent, rel.kind = list[0], child, parent, kind
@@ -369,6 +406,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 	if rel.orderBy, err = orderBy(target, sp.orderBy, fail); err != nil {
 		return nil, err
 	}
+	if sp.ordering == "" && (sp.countFrom != 0 || sp.keepAppend) {
+		return nil, fail("count_from and reorder_on_append need ordering:col")
+	}
 	if sp.ordering != "" {
 		if !sp.list {
 			return nil, fail("ordering needs a List")
@@ -377,13 +417,16 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 		if f == nil || !f.Column.Type.Kind.IsInteger() {
 			return nil, fail("ordering %s: %s has no integer field or column of that name", sp.ordering, target.Type.Name())
 		}
-		rel.ordering = f
+		rel.ordering, rel.countFrom, rel.keepAppend = f, sp.countFrom, sp.keepAppend
 		if uniqueCovers(target.Table, f.Column.Name) && !slices.Contains(target.uniqueOrdering, f) {
 			target.uniqueOrdering = append(target.uniqueOrdering, f)
 		}
 		if len(rel.orderBy) == 0 {
 			rel.orderBy = []relOrder{{f: f}}
 		}
+	}
+	if rel.cascade.has(cascadeDeleteOrphan) && rel.kind == manyToOne && !rel.singleParent {
+		return nil, fail("delete-orphan on a reference to a parent needs single_parent: otherwise deleting the orphan would take it from its other children")
 	}
 	if rel.cascade.has(cascadeDeleteOrphan) && !rel.ownerIsChild() && !slices.Contains(rel.child.orphanOf, rel) {
 		rel.child.orphanOf = append(rel.child.orphanOf, rel)
@@ -426,8 +469,8 @@ func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail
 	if !sp.list {
 		return nil, fail("secondary needs a List")
 	}
-	if sp.cascade.has(cascadeDelete) {
-		return nil, fail("cascade delete over a secondary table would delete objects other owners share: not supported")
+	if sp.cascade.has(cascadeDelete) && !sp.single {
+		return nil, fail("cascade delete over a secondary table needs single_parent: otherwise it would delete objects other owners share")
 	}
 	sec := r.meta.Table(sp.secondary)
 	if sec == nil {
