@@ -14,20 +14,20 @@ import (
 	"github.com/strata-go/strata/sqlerr"
 )
 
-// A Playlist holds its tracks in order: the position column is kept equal
-// to each track's index, and deleting the playlist deletes its tracks.
-type Playlist struct {
-	ID     int64           `db:"id,pk"`
-	Name   string          `db:"name,unique"`
-	Tracks orm.List[Track] `rel:"cascade:all+delete-orphan,ordering:Position"`
+// A Mixtape holds its songs in order: the position column is kept equal
+// to each song's index, and deleting the mixtape deletes its songs.
+type Mixtape struct {
+	ID    int64          `db:"id,pk"`
+	Name  string         `db:"name,unique"`
+	Songs orm.List[Song] `rel:"cascade:all+delete-orphan,ordering:Position"`
 }
 
-type Track struct {
-	ID         int64             `db:"id,pk"`
-	PlaylistID int64             `db:"playlist_id,fk:playlist.id"`
-	Title      string            `db:"title"`
-	Position   int32             `db:"position"`
-	Playlist   orm.Ref[Playlist] `rel:"backref:Tracks"`
+type Song struct {
+	ID        int64            `db:"id,pk"`
+	MixtapeID int64            `db:"mixtape_id,fk:mixtape.id"`
+	Title     string           `db:"title"`
+	Position  int32            `db:"position"`
+	Mixtape   orm.Ref[Mixtape] `rel:"backref:Songs"`
 }
 
 // openExample opens a fresh SQLite database in a temporary directory and
@@ -53,8 +53,8 @@ func openExample(ctx context.Context, reg *orm.Registry) (*engine.DB, func()) {
 func Example() {
 	ctx := context.Background()
 	reg := orm.NewRegistry()
-	orm.MustRegister[Playlist](reg)
-	orm.MustRegister[Track](reg)
+	orm.MustRegister[Mixtape](reg)
+	orm.MustRegister[Song](reg)
 	db, done := openExample(ctx, reg)
 	defer done()
 
@@ -62,28 +62,28 @@ func Example() {
 	s := f.New()                 // one per request or job
 	defer s.Close(ctx)
 
-	p := &Playlist{Name: "road trip"}
-	if err := p.Tracks.Append(&Track{Title: "Roadrunner"}, &Track{Title: "Radar Love"}); err != nil {
+	p := &Mixtape{Name: "road trip"}
+	if err := p.Songs.Append(&Song{Title: "Roadrunner"}, &Song{Title: "Radar Love"}); err != nil {
 		panic(err)
 	}
 	if err := s.Add(p); err != nil {
 		panic(err)
 	}
-	if err := s.Commit(ctx); err != nil { // the playlist, then its tracks with the new key
+	if err := s.Commit(ctx); err != nil { // the mixtape, then its songs with the new key
 		panic(err)
 	}
-	same, err := orm.Get[Playlist](ctx, s, p.ID)
+	same, err := orm.Get[Mixtape](ctx, s, p.ID)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println("same object:", same == p)
-	tracks, _ := p.Tracks.All()
-	for _, t := range tracks {
-		fmt.Println(t.Position, t.Title, t.PlaylistID == p.ID)
+	songs, _ := p.Songs.All()
+	for _, t := range songs {
+		fmt.Println(t.Position, t.Title, t.MixtapeID == p.ID)
 	}
 
 	// A key with no row is sqlerr.ErrNotFound, which matches sql.ErrNoRows.
-	_, err = orm.Get[Playlist](ctx, s, int64(999))
+	_, err = orm.Get[Mixtape](ctx, s, int64(999))
 	fmt.Println("missing:", errors.Is(err, sqlerr.ErrNotFound))
 	// Output:
 	// same object: true
@@ -98,16 +98,16 @@ func Example() {
 func ExampleSelect() {
 	ctx := context.Background()
 	reg := orm.NewRegistry()
-	orm.MustRegister[Playlist](reg)
-	orm.MustRegister[Track](reg)
+	orm.MustRegister[Mixtape](reg)
+	orm.MustRegister[Song](reg)
 	db, done := openExample(ctx, reg)
 	defer done()
 	f := orm.NewFactory(db, reg)
 
 	seed := f.New()
 	for _, name := range []string{"focus", "party"} {
-		p := &Playlist{Name: name}
-		_ = p.Tracks.Append(&Track{Title: name + " 1"}, &Track{Title: name + " 2"})
+		p := &Mixtape{Name: name}
+		_ = p.Songs.Append(&Song{Title: name + " 1"}, &Song{Title: name + " 2"})
 		_ = seed.Add(p)
 	}
 	if err := seed.Commit(ctx); err != nil {
@@ -117,31 +117,31 @@ func ExampleSelect() {
 
 	s := f.New()
 	defer s.Close(ctx)
-	q := orm.Select[Playlist](s)
+	q := orm.Select[Mixtape](s)
 	lists, err := q.Where(expr.Like(q.C("Name"), "p%")).OrderBy(expr.Asc(q.C("Name"))).All(ctx)
 	if err != nil {
 		panic(err)
 	}
-	_, err = lists[0].Tracks.All()
-	fmt.Println(lists[0].Name, "tracks not loaded:", errors.Is(err, orm.ErrNotLoaded))
+	_, err = lists[0].Songs.All()
+	fmt.Println(lists[0].Name, "songs not loaded:", errors.Is(err, orm.ErrNotLoaded))
 
-	if err := orm.Load(ctx, s, lists, "Tracks"); err != nil {
+	if err := orm.Load(ctx, s, lists, "Songs"); err != nil {
 		panic(err)
 	}
-	tracks, _ := lists[0].Tracks.All()
-	fmt.Println(lists[0].Name, len(tracks), "tracks")
+	songs, _ := lists[0].Songs.All()
+	fmt.Println(lists[0].Name, len(songs), "songs")
 
-	all, err := orm.Select[Playlist](s).With("Tracks").OrderBy(expr.Desc(q.C("Name"))).All(ctx)
+	all, err := orm.Select[Mixtape](s).With("Songs").OrderBy(expr.Desc(q.C("Name"))).All(ctx)
 	if err != nil {
 		panic(err)
 	}
 	for _, p := range all {
-		n, _ := p.Tracks.Len()
+		n, _ := p.Songs.Len()
 		fmt.Println(p.Name, n)
 	}
 	// Output:
-	// party tracks not loaded: true
-	// party 2 tracks
+	// party songs not loaded: true
+	// party 2 songs
 	// party 2
 	// focus 2
 }
@@ -152,15 +152,15 @@ func ExampleSelect() {
 func ExampleFactory_Transact() {
 	ctx := context.Background()
 	reg := orm.NewRegistry()
-	orm.MustRegister[Playlist](reg)
-	orm.MustRegister[Track](reg)
+	orm.MustRegister[Mixtape](reg)
+	orm.MustRegister[Song](reg)
 	db, done := openExample(ctx, reg)
 	defer done()
 	f := orm.NewFactory(db, reg)
 
 	err := f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
-		p := &Playlist{Name: "mix"}
-		if err := p.Tracks.Append(&Track{Title: "a"}, &Track{Title: "b"}, &Track{Title: "c"}); err != nil {
+		p := &Mixtape{Name: "mix"}
+		if err := p.Songs.Append(&Song{Title: "a"}, &Song{Title: "b"}, &Song{Title: "c"}); err != nil {
 			return err
 		}
 		return s.Add(p)
@@ -169,20 +169,20 @@ func ExampleFactory_Transact() {
 		panic(err)
 	}
 	err = f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
-		p, err := orm.Select[Playlist](s).FilterBy("Name", "mix").With("Tracks").One(ctx)
+		p, err := orm.Select[Mixtape](s).FilterBy("Name", "mix").With("Songs").One(ctx)
 		if err != nil {
 			return err
 		}
-		return p.Tracks.Move(2, 0) // positions renumbered at commit
+		return p.Songs.Move(2, 0) // positions renumbered at commit
 	})
 	if err != nil {
 		panic(err)
 	}
 	s := f.New()
 	defer s.Close(ctx)
-	q := orm.Select[Track](s)
-	tracks, _ := q.OrderBy(expr.Asc(q.C("Position"))).All(ctx)
-	for _, t := range tracks {
+	q := orm.Select[Song](s)
+	songs, _ := q.OrderBy(expr.Asc(q.C("Position"))).All(ctx)
+	for _, t := range songs {
 		fmt.Println(t.Position, t.Title)
 	}
 	// Output:
