@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/strata-go/strata/dialect"
@@ -21,10 +19,7 @@ import (
 // an *sqlerr.IntegrityError naming it.
 func ExampleOpen() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "strata-engine-example")
-	defer os.RemoveAll(dir)
-
-	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(dir, "app.db"))
+	db, err := engine.Open(ctx, sqlitedialect.New(), ":memory:") // or "file:app.db"
 	if err != nil {
 		panic(err)
 	}
@@ -74,9 +69,7 @@ func ExampleOpen() {
 // returns an error; a serialization failure or deadlock runs it again.
 func ExampleDB_RunInTx() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "strata-engine-example")
-	defer os.RemoveAll(dir)
-	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(dir, "app.db"))
+	db, err := engine.Open(ctx, sqlitedialect.New(), ":memory:")
 	if err != nil {
 		panic(err)
 	}

@@ -3,8 +3,6 @@ package expr_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysqldialect"
@@ -33,9 +31,7 @@ func ExampleInsertStmt_OnConflict() {
 
 	// Run it on SQLite: the second upsert adds to the row the first wrote.
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "strata-expr-example")
-	defer os.RemoveAll(dir)
-	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(dir, "app.db"))
+	db, err := engine.Open(ctx, sqlitedialect.New(), ":memory:")
 	if err != nil {
 		panic(err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
@@ -30,21 +28,17 @@ type Song struct {
 	Mixtape   orm.Ref[Mixtape] `rel:"backref:Songs"`
 }
 
-// openExample opens a fresh SQLite database in a temporary directory and
-// creates the tables of reg.
+// openExample opens a fresh in-memory SQLite database and creates the
+// tables of reg.
 func openExample(ctx context.Context, reg *orm.Registry) (*engine.DB, func()) {
-	dir, err := os.MkdirTemp("", "strata-orm-example")
-	if err != nil {
-		panic(err)
-	}
-	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(dir, "app.db"))
+	db, err := engine.Open(ctx, sqlitedialect.New(), ":memory:")
 	if err != nil {
 		panic(err)
 	}
 	if err := engine.CreateAll(ctx, db, reg.MetaData()); err != nil {
 		panic(err)
 	}
-	return db, func() { db.Close(); os.RemoveAll(dir) }
+	return db, func() { db.Close() }
 }
 
 // Register the models once, share one Factory, and open a session per
