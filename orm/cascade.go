@@ -214,6 +214,13 @@ type relPlan struct {
 	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
+
+	// primary key changes: statements before everything (deferring
+	// foreign key checks), statements after a mapper's UPDATEs (moving
+	// the rows referencing its old keys), objects to re-key after
+	first       []step
+	afterUpdate map[*Mapper][]step
+	rekey       []*state
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.
@@ -469,11 +476,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// pending orphans: a new object a cascade brought in, since taken out
+	// Pending orphans: a new object a cascade brought in, since taken out
 	// of every delete-orphan collection it belongs to (and with no key of
-	// a parent either), is dropped instead of inserted
+	// a parent either), is dropped instead of inserted. One the program
+	// added itself is an error before any SQL when its key is NOT NULL:
+	// it cannot be inserted without a parent (SQLAlchemy's "pending
+	// instance is an orphan"). With a nullable key it is a root (the top
+	// of a tree), inserted with NULL: SQLAlchemy refuses those too, which
+	// makes delete-orphan unusable on adjacency lists.
 	for _, st := range s.states.all() {
-		if st.status != Pending || !st.cascaded || len(st.m.orphanOf) == 0 {
+		if st.status != Pending || len(st.m.orphanOf) == 0 {
 			continue
 		}
 		orphan := true
@@ -489,8 +501,30 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			}
 		}
-		if orphan {
+		switch {
+		case orphan && st.cascaded:
 			s.dropPending(st)
+		case orphan && !st.m.orphanOf[0].nullable:
+			return nil, &OrphanError{Object: st.object(), Rel: st.m.orphanOf[0].String()}
+		}
+	}
+	// a new child whose NOT NULL key must come from a parent with a
+	// generated key, and that has none, cannot be placed: say so before
+	// any SQL rather than leave it to a foreign-key error
+	for _, st := range s.states.all() {
+		if st.status != Pending {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
+				continue
+			}
+			if l, ok := want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
+				continue
+			}
+			if anyZeroOrNil(rel.fk, st.ptr) {
+				return nil, fmt.Errorf("orm: a new %s has no %s (%s is NOT NULL and holds no key): set %s, or add it to a parent's collection", st.m.Type.Name(), rel.parent.Type.Name(), columnList(rel.fk), rel)
+			}
 		}
 	}
 	// single_parent: one owner per object through such a relationship
@@ -1044,6 +1078,18 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 		out = append(out, obj)
 	}
 	return out, rs.Err()
+}
+
+// OrphanError reports a pending object the program added that belongs to
+// no parent through a delete-orphan relationship: it would be inserted
+// as a child nobody owns. The flush writes nothing.
+type OrphanError struct {
+	Object any    // the pending object
+	Rel    string // the delete-orphan relationship, Type.Field
+}
+
+func (e *OrphanError) Error() string {
+	return fmt.Sprintf("orm: a new %T is an orphan: no object holds it through %s (delete-orphan); add it to one, or Expunge it", e.Object, e.Rel)
 }
 
 // SingleParentError reports an object given a second parent through a

@@ -419,6 +419,12 @@ func (s *Session) Status(obj any) Status {
 	if err != nil {
 		return Transient
 	}
+	if st == nil && !s.closed {
+		// An object a held object reaches through save-update is pending
+		// now, not only at the next flush: run that cascade first.
+		s.cascadePending()
+		st = s.stateAt(reflect.ValueOf(obj).UnsafePointer())
+	}
 	if st != nil {
 		return st.status
 	}
@@ -426,6 +432,23 @@ func (s *Session) Status(obj any) Status {
 		return Detached
 	}
 	return Transient
+}
+
+// cascadePending makes the objects reachable from the session's pending
+// and persistent objects through save-update relationships pending (the
+// first phase of a flush). Errors are left for the flush to report.
+func (s *Session) cascadePending() {
+	var roots []*state
+	for _, st := range s.states.all() {
+		if st.status == Pending || st.status == Persistent {
+			roots = append(roots, st)
+		}
+	}
+	for _, st := range roots {
+		if s.cascadeAdd(st) != nil {
+			return
+		}
+	}
 }
 
 func (s *Session) forget(st *state) {
