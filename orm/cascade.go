@@ -34,7 +34,7 @@ func (r *Registry) relsOf(m *Mapper) ([]*relation, error) {
 func bind(st *state, rels []*relation, fromDB bool) {
 	for _, rel := range rels {
 		var b *binding
-		if rel.kind == oneToMany || rel.kind == manyToMany {
+		if rel.isList() {
 			v := rel.listAt(st.ptr)
 			if fromDB {
 				v.state, v.items = relUnloaded, nil
@@ -119,7 +119,7 @@ func (s *Session) bindLoaded(st *state) error {
 // targets returns the objects a known relationship of the object at ptr
 // holds now.
 func targets(rel *relation, ptr unsafe.Pointer) []unsafe.Pointer {
-	if rel.kind == oneToMany || rel.kind == manyToMany {
+	if rel.isList() {
 		v := rel.listAt(ptr)
 		if v.state == relUnloaded {
 			return nil
@@ -135,7 +135,7 @@ func targets(rel *relation, ptr unsafe.Pointer) []unsafe.Pointer {
 
 // known reports whether the relationship of the object at ptr is loaded.
 func known(rel *relation, ptr unsafe.Pointer) bool {
-	if rel.kind == oneToMany || rel.kind == manyToMany {
+	if rel.isList() {
 		return rel.listAt(ptr).state != relUnloaded
 	}
 	return rel.refAt(ptr).state != relUnloaded
