@@ -14,10 +14,14 @@ import (
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]action, error) {
 	out := pairSteps(rp)
+	parks := parkKeys(ups)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
 			j++
+		}
+		if a := parks[ups[i].st.m]; a != nil {
+			out = append(out, a)
 		}
 		out = append(out, updateSteps(d, ups[i:j])...)
 		out = append(out, rp.afterUpdate[ups[i].st.m]...)
