@@ -32,6 +32,7 @@ const (
 	ReturningSeesTriggers                     // RETURNING reports values triggers set on the row (PostgreSQL's BEFORE triggers; SQLite's triggers run after and are missed)
 	UpdateFrom                                // WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v (else UPDATE t JOIN (SELECT ...) v ON ... SET ...)
 	CastParams                                // a parameter in a VALUES list needs CAST(? AS type) to have a type
+	AlterKeyColumnType                        // ALTER COLUMN changes the type of a column a foreign key uses (PostgreSQL); without it the foreign keys are dropped and re-added around the change (MariaDB: error 1832)
 )
 
 var featureNames = []string{
@@ -40,7 +41,7 @@ var featureNames = []string{
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
-	"UpdateFrom", "CastParams",
+	"UpdateFrom", "CastParams", "AlterKeyColumnType",
 }
 
 // Has reports whether every flag in x is set.

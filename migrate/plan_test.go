@@ -108,6 +108,7 @@ func planCases() []planCase {
 		{"drop_parent", dropParent(true), dropParent(false)},
 		{"renames", renameModels(false), renameModels(true)},
 		{"enum_values", enumModels("sad", "ok", "happy"), enumModels("sad", "ok", "happy", "ecstatic")},
+		{"key_column_types", keyTypeModels(schema.Integer()), keyTypeModels(schema.BigInt())},
 	}
 }
 

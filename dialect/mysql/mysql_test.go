@@ -34,7 +34,7 @@ func TestIdentity(t *testing.T) {
 	}
 	for _, x := range []dialect.Feature{dialect.UpdateReturning, dialect.TransactionalDDL, dialect.DeferrableConstraints,
 		dialect.PartialIndexes, dialect.SetDefaultAction, dialect.NamedPrimaryKeys, dialect.ForwardReferences,
-		dialect.ArrayParams, dialect.NamedEnums, dialect.OnConflict, dialect.DeleteUsing, dialect.DefaultValues} {
+		dialect.ArrayParams, dialect.NamedEnums, dialect.OnConflict, dialect.DeleteUsing, dialect.DefaultValues, dialect.AlterKeyColumnType} {
 		if f&x != 0 {
 			t.Errorf("features %s include %s", f, x)
 		}

@@ -1,0 +1,86 @@
+package migrate_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/internal/testdb"
+	"github.com/strata-go/strata/migrate"
+	"github.com/strata-go/strata/schema"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// keyTypeModels is p and c (c.pid -> p.id), both key columns of type typ.
+func keyTypeModels(typ schema.Type) *schema.MetaData {
+	return md(
+		&schema.Table{Name: "p", Columns: []*schema.Column{{Name: "id", Type: typ, AutoIncrement: true}}, PrimaryKey: pk()},
+		&schema.Table{Name: "c", Columns: []*schema.Column{{Name: "id", Type: typ, AutoIncrement: true}, {Name: "pid", Type: typ}},
+			PrimaryKey: pk(), ForeignKeys: []*schema.ForeignKey{{Name: "fk_c_p", Columns: []string{"pid"}, RefTable: "p", RefColumns: []string{"id"}}}},
+	)
+}
+
+// TestKeyColumnTypeChange widens the columns on both sides of a foreign
+// key (p.id and c.pid INT -> BIGINT) and back: MariaDB cannot change them
+// while the foreign key exists, so the rendering drops and re-adds it
+// around the change, in both directions; the rows stay and the foreign key
+// is enforced afterwards.
+func TestKeyColumnTypeChange(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2 := keyTypeModels(schema.Integer()), keyTypeModels(schema.BigInt())
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "int keys", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := migrate.Autogenerate(r1.Snapshot, v2, "0002", "bigint keys", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := writeDir(t, r1, r2)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		if err := m.Upgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		p, c := expr.T("p"), expr.T("c")
+		if err := exec(t, db, expr.Insert(p).Columns("id").Values(1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := exec(t, db, expr.Insert(c).Columns("id", "pid").Values(1, 1)); err != nil {
+			t.Fatal(err)
+		}
+		enforced := func(when string) {
+			t.Helper()
+			err := exec(t, db, expr.Insert(c).Columns("id", "pid").Values(2, 99))
+			var ie *sqlerr.IntegrityError
+			if !errors.As(err, &ie) || ie.Kind != sqlerr.ForeignKey {
+				t.Fatalf("%s: a child of a missing parent: %v", when, err)
+			}
+		}
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "c") != 1 || count(t, db, "p") != 1 {
+			t.Fatal("rows lost in the upgrade")
+		}
+		enforced("after the upgrade")
+		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+			t.Fatalf("drift after the upgrade: %v %v", d, err)
+		}
+		if err := m.Downgrade(ctx, "0001"); err != nil {
+			t.Fatal(err)
+		}
+		if count(t, db, "c") != 1 {
+			t.Fatal("rows lost in the downgrade")
+		}
+		enforced("after the downgrade")
+		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+			t.Fatalf("drift after the downgrade: %v %v", d, err)
+		}
+		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
