@@ -84,3 +84,66 @@ func TestKeyColumnTypeChange(t *testing.T) {
 		}
 	})
 }
+
+// fkIndexModels is p and c (c.pid -> p.id), with or without a declared
+// index on c.pid.
+func fkIndexModels(withIndex bool) *schema.MetaData {
+	m := keyTypeModels(schema.BigInt())
+	if withIndex {
+		m.Table("c").Indexes = []*schema.Index{{Name: "ix_c_pid", Columns: []string{"pid"}}}
+	}
+	return m
+}
+
+// TestDropIndexAForeignKeyNeeds adds an index on a foreign key column and
+// drops it again, as an upgrade and as the downgrade of adding it. MariaDB
+// cannot drop an index its foreign key uses (error 1553) and had dropped
+// its own index when the declared one came; the drop puts the foreign
+// key's own index back in the same statement, which introspection does
+// not report: no drift, the foreign key enforced, the round trip passes.
+func TestDropIndexAForeignKeyNeeds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		v1, v2 := fkIndexModels(false), fkIndexModels(true)
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "no index", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := migrate.Autogenerate(v1, v2, "0002", "index", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r3, err := migrate.Autogenerate(v2, v1, "0003", "no index again", []string{"0002"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := opLines(r3.Upgrade); got != "drop index ix_c_pid on c\n" {
+			t.Fatalf("plan:\n%s", got)
+		}
+		g := writeDir(t, r1, r2, r3)
+		db := open(t, tg)
+		m := migrate.New(db, g)
+		for _, target := range []string{"0001", "0002", "0003"} {
+			if err := m.Upgrade(ctx, target); err != nil {
+				t.Fatalf("upgrade to %s: %v", target, err)
+			}
+			if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+				t.Fatalf("drift at %s: %v %v", target, d, err)
+			}
+		}
+		for _, target := range []string{"0002", "0001"} {
+			if err := m.Downgrade(ctx, target); err != nil {
+				t.Fatalf("downgrade to %s: %v", target, err)
+			}
+			if d, err := m.Check(ctx); err != nil || len(d) > 0 {
+				t.Fatalf("drift at %s: %v %v", target, d, err)
+			}
+		}
+		if err := exec(t, db, expr.Insert(expr.T("c")).Columns("id", "pid").Values(1, 99)); err == nil {
+			t.Fatal("the foreign key is gone")
+		}
+		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

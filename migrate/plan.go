@@ -79,6 +79,10 @@ type PlanOptions struct {
 	// [RenameHints]. A rename whose old name is not in from, or whose new
 	// name already is, is ignored.
 	Renames []Rename
+	// Dialect, if set, is the database the plan is for. Operations it
+	// would refuse are refused at planning time (an [*IndexNeededError]
+	// on MariaDB, say).
+	Dialect dialect.Dialect
 }
 
 // Plan returns the operations that turn schema from into schema to, in an

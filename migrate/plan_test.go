@@ -109,6 +109,7 @@ func planCases() []planCase {
 		{"renames", renameModels(false), renameModels(true)},
 		{"enum_values", enumModels("sad", "ok", "happy"), enumModels("sad", "ok", "happy", "ecstatic")},
 		{"key_column_types", keyTypeModels(schema.Integer()), keyTypeModels(schema.BigInt())},
+		{"drop_fk_index", fkIndexModels(true), fkIndexModels(false)},
 	}
 }
 

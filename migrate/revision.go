@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -172,15 +173,23 @@ func ParseRevision(data []byte) (*Revision, error) {
 // inverted. Both are checked to be exact before the revision is returned.
 // It returns a revision with no operations when nothing changed.
 func Autogenerate(prev, models *schema.MetaData, id, message string, parents []string) (*Revision, error) {
+	return AutogenerateFor(nil, prev, models, id, message, parents)
+}
+
+// AutogenerateFor is [Autogenerate] for the database of dialect d (nil:
+// for none in particular, as Autogenerate). Changes d would refuse are
+// refused here, with the typed error the planner gives (an
+// [*IndexNeededError] on MariaDB), rather than when the revision runs.
+func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, message string, parents []string) (*Revision, error) {
 	if err := models.Validate(); err != nil {
 		return nil, err
 	}
 	renames := RenameHints(models)
-	up, err := Plan(prev, models, PlanOptions{Renames: renames})
+	up, err := Plan(prev, models, PlanOptions{Renames: renames, Dialect: d})
 	if err != nil {
 		return nil, err
 	}
-	down, err := Plan(models, prev, PlanOptions{Renames: InvertRenames(renames)})
+	down, err := Plan(models, prev, PlanOptions{Renames: InvertRenames(renames), Dialect: d})
 	if err != nil {
 		return nil, err
 	}

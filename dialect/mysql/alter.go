@@ -83,13 +83,16 @@ func (d *Dialect) DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]stri
 			return nil, d.unsupported("drop the primary key of table %s, whose column %s is AUTO_INCREMENT", t.Name, c.Name)
 		}
 	}
-	return []string{string(append(d.alterTable(t.Name), "DROP PRIMARY KEY"...))}, nil
+	b := append(d.alterTable(t.Name), "DROP PRIMARY KEY"...)
+	return []string{string(append(b, d.keepForeignKeyIndexes(t, primaryKeyName, pk.Columns)...))}, nil
 }
 
 // DropUnique renders ALTER TABLE ... DROP INDEX: MariaDB keeps a unique
-// constraint as a unique index.
+// constraint as a unique index. A foreign key that needs it gets its own
+// index in the same statement (see [Dialect.DropIndex]).
 func (d *Dialect) DropUnique(t *schema.Table, u *schema.Unique) ([]string, error) {
-	return []string{string(d.AppendIdent(append(d.alterTable(t.Name), "DROP INDEX "...), u.Name))}, nil
+	b := d.AppendIdent(append(d.alterTable(t.Name), "DROP INDEX "...), u.Name)
+	return []string{string(append(b, d.keepForeignKeyIndexes(t, u.Name, u.Columns)...))}, nil
 }
 
 // AddCheck renders ALTER TABLE ... ADD CONSTRAINT ... CHECK.
