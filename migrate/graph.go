@@ -364,11 +364,8 @@ func (g *Graph) Verify() []string {
 			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
 			continue
 		}
-		if err := checkExact(before, r.Upgrade, r.Snapshot); err != nil {
-			out = append(out, fmt.Sprintf("revision %s: upgrade: %v", r.ID, err))
-		}
-		if err := checkExact(r.Snapshot, r.Downgrade, before); err != nil {
-			out = append(out, fmt.Sprintf("revision %s: downgrade: %v", r.ID, err))
+		if err := r.verify(before); err != nil {
+			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
 		}
 	}
 	return out

@@ -109,13 +109,38 @@ type PlanOptions struct {
 // The result is exact: ApplyAll(from, Plan(from, to)) equals to (after
 // normalization). Plan(to, from) with inverted renames is the downgrade.
 func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
+	ops, _, err := plan(from, to, opts)
+	return ops, err
+}
+
+// Note is a difference between two schemas that the database of a plan
+// cannot tell apart ([PlanOptions.Dialect]: its Normalize gives the same
+// table either way), such as RESTRICT and NO ACTION on MariaDB, which
+// InnoDB enforces alike. The planner leaves it out of the operations; a
+// revision records it, so that its snapshot (the models) and its
+// operations agree: Op is applied to the snapshot, never run.
+type Note struct {
+	Op     Op
+	Reason string
+}
+
+// String describes the note on one line.
+func (n Note) String() string { return n.Op.String() + ": " + n.Reason }
+
+// PlanNotes is [Plan] that also returns the differences it left out as
+// making no change on opts.Dialect (none without a dialect).
+func PlanNotes(from, to *schema.MetaData, opts PlanOptions) ([]Op, []Note, error) {
+	return plan(from, to, opts)
+}
+
+func plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, []Note, error) {
 	work, err := normalized(from, opts.Normalize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	want, err := normalized(to, opts.Normalize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var prefix []Op
 	for _, r := range opts.Renames {
@@ -125,7 +150,7 @@ func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
 		if work.Table(r.From) != nil && work.Table(r.Table) == nil && want.Table(r.Table) != nil && want.Table(r.From) == nil {
 			op := RenameTable{From: r.From, To: r.Table}
 			if err := op.Apply(work); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			prefix = append(prefix, op)
 		}
@@ -138,20 +163,20 @@ func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
 		if wt != nil && tt != nil && wt.Column(r.From) != nil && wt.Column(r.Column) == nil && tt.Column(r.Column) != nil && tt.Column(r.From) == nil {
 			op := RenameColumn{Table: r.Table, From: r.From, To: r.Column}
 			if err := op.Apply(work); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			prefix = append(prefix, op)
 		}
 	}
-	ops, err := diff(work, want)
+	ops, notes, err := diff(work, want, opts.Dialect)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ordered, err := order(work, want, ops)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(prefix, ordered...), nil
+	return append(prefix, ordered...), notes, nil
 }
 
 func normalized(m *schema.MetaData, norm func(*schema.Table) *schema.Table) (*schema.MetaData, error) {
@@ -173,9 +198,11 @@ func normalized(m *schema.MetaData, norm func(*schema.Table) *schema.Table) (*sc
 	return out, nil
 }
 
-// diff lists the changes from work to want, unordered.
-func diff(work, want *schema.MetaData) ([]Op, error) {
+// diff lists the changes from work to want, unordered, and those of them
+// that d cannot tell apart as notes.
+func diff(work, want *schema.MetaData, d dialect.Dialect) ([]Op, []Note, error) {
 	var ops []Op
+	var notes []Note
 	var errs []error
 	we, te := map[string]schema.Type{}, map[string]schema.Type{}
 	for _, e := range work.Enums() {
@@ -210,9 +237,106 @@ func diff(work, want *schema.MetaData) ([]Op, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if d != nil && len(tops) > 0 {
+			var tnotes []Note
+			if tops, tnotes, err = equivalents(work, w.Name, tops, d); err != nil {
+				errs = append(errs, err)
+			}
+			notes = append(notes, tnotes...)
+		}
 		ops = append(ops, tops...)
 	}
-	return ops, errors.Join(errs...)
+	return ops, notes, errors.Join(errs...)
+}
+
+// equivalents splits the operations on one table (named name, as it is in
+// work) into those that change something on dialect d and notes for those
+// that do not: the operations on one object (a column, or a constraint or
+// index by name, all kinds together, since a unique index and a unique
+// constraint are one thing on MariaDB) are a no-op when d's Normalize of
+// the table is the same before and after them.
+func equivalents(work *schema.MetaData, name string, ops []Op, d dialect.Dialect) ([]Op, []Note, error) {
+	var keys []string
+	groups := map[string][]int{}
+	for i, op := range ops {
+		k := objectKey(op)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	before := d.Normalize(work.Table(name))
+	drop := map[int]bool{}
+	var notes []Note
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		m := work.Clone()
+		for _, i := range groups[k] {
+			if err := ops[i].Apply(m); err != nil {
+				return nil, nil, err
+			}
+		}
+		after := m.Table(name)
+		if after == nil {
+			continue
+		}
+		same, err := diffTable(before, d.Normalize(after))
+		if err != nil || len(same) > 0 {
+			continue
+		}
+		for _, i := range groups[k] {
+			drop[i] = true
+			notes = append(notes, Note{Op: ops[i], Reason: "no change on " + d.Name() + ", which stores both the same way"})
+		}
+	}
+	if len(drop) == 0 {
+		return ops, nil, nil
+	}
+	var keep []Op
+	for i, op := range ops {
+		if !drop[i] {
+			keep = append(keep, op)
+		}
+	}
+	return keep, notes, nil
+}
+
+// objectKey names the object of a table an operation changes, for
+// [equivalents]; "" for operations never taken as no-ops.
+func objectKey(op Op) string {
+	switch o := op.(type) {
+	case AlterColumn:
+		return "column " + o.New.Name
+	case SetTableComment:
+		return "comment"
+	case RenameConstraint:
+		return "rename " + o.From
+	case AddPrimaryKey:
+		return "primary key"
+	case DropPrimaryKey:
+		return "primary key"
+	case AddUnique:
+		return "object " + o.Unique.Name
+	case DropUnique:
+		return "object " + o.Unique.Name
+	case AddCheck:
+		return "object " + o.Check.Name
+	case DropCheck:
+		return "object " + o.Check.Name
+	case CreateIndex:
+		return "object " + o.Index.Name
+	case DropIndex:
+		return "object " + o.Index.Name
+	case AddForeignKey:
+		return "object " + o.ForeignKey.Name
+	case DropForeignKey:
+		return "object " + o.ForeignKey.Name
+	case AlterForeignKeyActions:
+		return "object " + o.ForeignKey.Name
+	}
+	return ""
 }
 
 func diffTable(w, t *schema.Table) ([]Op, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
@@ -44,6 +45,10 @@ type Revision struct {
 	Downgrade    []Op
 	Snapshot     *schema.MetaData
 	Acknowledged bool
+	// Notes are the differences between the schema before and the
+	// snapshot that the database the revision was generated for cannot
+	// tell apart (see [Note]): part of the snapshot, run by nothing.
+	Notes []Note
 
 	// File is the file name the revision was read from (set by OpenDir).
 	File string
@@ -69,7 +74,13 @@ type revisionJSON struct {
 	Acknowledged *bool         `json:"acknowledged,omitempty"`
 	Upgrade      []*opJSON     `json:"upgrade"`
 	Downgrade    []*opJSON     `json:"downgrade"`
+	Notes        []*noteJSON   `json:"notes,omitempty"`
 	Snapshot     *snapshotJSON `json:"snapshot"`
+}
+
+type noteJSON struct {
+	Reason string  `json:"reason"`
+	Op     *opJSON `json:"op"`
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
@@ -102,6 +113,14 @@ func (r *Revision) Marshal() ([]byte, error) {
 		}
 		o.Destructive = "" // a downgrade undoes; only upgrades are gated
 		j.Downgrade = append(j.Downgrade, o)
+	}
+	for _, n := range r.Notes {
+		o, err := encOp(n.Op)
+		if err != nil {
+			return nil, err
+		}
+		o.Destructive = ""
+		j.Notes = append(j.Notes, &noteJSON{Reason: n.Reason, Op: o})
 	}
 	if len(r.Destructive()) > 0 || r.Acknowledged {
 		ack := r.Acknowledged
@@ -158,6 +177,16 @@ func ParseRevision(data []byte) (*Revision, error) {
 		}
 		r.Downgrade = append(r.Downgrade, op)
 	}
+	for i, nj := range j.Notes {
+		if nj == nil {
+			return nil, fmt.Errorf("migrate: revision %s: note %d: null", j.ID, i+1)
+		}
+		op, err := decOp(nj.Op)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: revision %s: note %d: %w", j.ID, i+1, err)
+		}
+		r.Notes = append(r.Notes, Note{Op: op, Reason: nj.Reason})
+	}
 	snap, err := decSnapshot(j.Snapshot)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: revision %s: snapshot: %w", j.ID, err)
@@ -185,25 +214,44 @@ func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, messa
 		return nil, err
 	}
 	renames := RenameHints(models)
-	up, err := Plan(prev, models, PlanOptions{Renames: renames, Dialect: d})
+	up, notes, err := plan(prev, models, PlanOptions{Renames: renames, Dialect: d})
 	if err != nil {
 		return nil, err
 	}
-	down, err := Plan(models, prev, PlanOptions{Renames: InvertRenames(renames), Dialect: d})
+	down, _, err := plan(models, prev, PlanOptions{Renames: InvertRenames(renames), Dialect: d})
 	if err != nil {
 		return nil, err
-	}
-	if err := checkExact(prev, up, models); err != nil {
-		return nil, fmt.Errorf("migrate: autogenerate: upgrade: %w", err)
-	}
-	if err := checkExact(models, down, prev); err != nil {
-		return nil, fmt.Errorf("migrate: autogenerate: downgrade: %w", err)
 	}
 	snap, err := normalized(models, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Revision{ID: id, Parents: parents, Message: message, Upgrade: up, Downgrade: down, Snapshot: snap}, nil
+	r := &Revision{ID: id, Parents: parents, Message: message, Upgrade: up, Downgrade: down, Snapshot: snap, Notes: notes}
+	if err := r.verify(prev); err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
+	}
+	return r, nil
+}
+
+// verify checks the revision against before, the schema before it: the
+// upgrade (and the notes) applied to before give the snapshot, and the
+// downgrade (and the notes undone) applied to the snapshot give before.
+func (r *Revision) verify(before *schema.MetaData) error {
+	var fwd []Op
+	for _, n := range r.Notes {
+		fwd = append(fwd, n.Op)
+	}
+	back, err := InverseAll(fwd)
+	if err != nil {
+		return fmt.Errorf("notes: %w", err)
+	}
+	if err := checkExact(before, append(slices.Clone(r.Upgrade), fwd...), r.Snapshot); err != nil {
+		return fmt.Errorf("upgrade: %w", err)
+	}
+	if err := checkExact(r.Snapshot, append(slices.Clone(r.Downgrade), back...), before); err != nil {
+		return fmt.Errorf("downgrade: %w", err)
+	}
+	return nil
 }
 
 func checkExact(from *schema.MetaData, ops []Op, want *schema.MetaData) error {

@@ -8,7 +8,9 @@
 // # Commands
 //
 //	strata init                                    create the revision directory
-//	strata revision -m MSG [--autogenerate]        write a new revision after the head
+//	strata revision -m MSG [--autogenerate]        write a new revision after the head (for the database
+//	                                               --dialect or --db names, if any: changes it cannot tell
+//	                                               apart become notes, not operations)
 //	                [--head REV] [--depends-on REV]  (or start a branch after REV)
 //	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head; +N for the next N)
 //	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -N for the last N)
@@ -282,11 +284,16 @@ func (a *app) revisionCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if r, err = migrate.Autogenerate(prev, models, id, msg, heads); err != nil {
+				d, err := a.targetDialect()
+				if err != nil {
+					return err
+				}
+				if r, err = migrate.AutogenerateFor(d, prev, models, id, msg, heads); err != nil {
 					return err
 				}
 				r.DependsOn = dependsOn
 				if len(r.Upgrade) == 0 {
+					printNotes(cmd.OutOrStdout(), r.Notes)
 					fmt.Fprintln(cmd.OutOrStdout(), "No changes detected; no revision written.")
 					return nil
 				}
@@ -300,6 +307,7 @@ func (a *app) revisionCmd() *cobra.Command {
 			for _, op := range r.Upgrade {
 				fmt.Fprintf(out, "  %s\n", op)
 			}
+			printNotes(out, r.Notes)
 			if d := r.Destructive(); len(d) > 0 {
 				fmt.Fprintf(out, "Destructive operations; review them and set \"acknowledged\": true in the file, then run strata hash:\n")
 				for _, x := range d {
@@ -315,6 +323,26 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
 	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
 	return c
+}
+
+// targetDialect is the dialect named by --dialect or the DSN (--db or
+// $STRATA_DB), or nil when neither says: autogenerate then plans for no
+// database in particular.
+func (a *app) targetDialect() (dialect.Dialect, error) {
+	dsn := a.dsn
+	if dsn == "" {
+		dsn = a.getenv("STRATA_DB")
+	}
+	if a.dialect == "" && dsn == "" {
+		return nil, nil
+	}
+	return a.dialectFor(dsn)
+}
+
+func printNotes(out io.Writer, notes []migrate.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(out, "  note: %s\n", n)
+	}
 }
 
 // splitRange reads "FROM:TO" (or "TO", from base).

@@ -151,3 +151,42 @@ func TestEndToEndEachDatabase(t *testing.T) {
 		run(0, "current", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 	})
 }
+
+// TestRevisionNotesForDialect: with --dialect mysql, RESTRICT -> NO ACTION
+// is no change (InnoDB enforces both alike): autogenerate writes nothing
+// and prints the note; without a dialect it is an operation.
+func TestRevisionNotesForDialect(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "migrations")
+	write := func(name string, m *schema.MetaData) string {
+		data, err := migrate.MarshalSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	restrict, noAction := write("r.json", models(schema.Restrict, true)), write("n.json", models(schema.NoAction, true))
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := cli.Run(context.Background(), append([]string{"--dir", dir}, args...), &out, &errb, cli.Config{}); code != 0 {
+			t.Fatalf("strata %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	run("init")
+	run("revision", "-m", "first", "--autogenerate", "--models", restrict, "--rev-id", "0001", "--dialect", "mysql")
+	out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "mysql")
+	want := "  note: alter foreign key fk_child_parent_id_parent on child: on delete RESTRICT -> NO ACTION, on update NO ACTION -> NO ACTION: no change on mysql, which stores both the same way\n" +
+		"No changes detected; no revision written.\n"
+	if out != want {
+		t.Fatalf("got\n%swant\n%s", out, want)
+	}
+	if out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "postgres"); !strings.Contains(out, "Generated") {
+		t.Fatalf("on postgres: %s", out)
+	}
+}
