@@ -27,7 +27,8 @@ func planFromDB(t *testing.T, db *engine.DB, models *schema.MetaData) []migrate.
 	return ops
 }
 
-// applyOps renders ops for db's dialect from the live schema and runs them.
+// applyOps renders ops for db's dialect from the live schema and runs them
+// (a rebuild's statements in order, without the runner's transaction).
 func applyOps(t *testing.T, db *engine.DB, ops []migrate.Op) {
 	t.Helper()
 	ctx := context.Background()
@@ -40,8 +41,14 @@ func applyOps(t *testing.T, db *engine.DB, ops []migrate.Op) {
 		t.Fatal(err)
 	}
 	for _, s := range steps {
-		if _, err := db.Exec(ctx, s.SQL); err != nil {
-			t.Fatalf("%s: %v", s.SQL, err)
+		stmts := []string{s.SQL}
+		if r := s.Rebuild; r != nil {
+			stmts = append(append(append(append([]string{}, r.Before...), r.Copy...), r.Swap...), r.After...)
+		}
+		for _, q := range stmts {
+			if _, err := db.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
 	}
 }

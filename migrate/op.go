@@ -88,8 +88,8 @@ type DropColumn struct {
 	Column *schema.Column
 }
 
-// AlterColumn changes a column's type, nullability, server default or
-// comment from Old to New (same name).
+// AlterColumn changes a column's type, nullability, autoincrement, server
+// default or comment from Old to New (same name).
 type AlterColumn struct {
 	Table    string
 	Old, New *schema.Column
@@ -302,6 +302,9 @@ func (o AlterColumn) String() string {
 	}
 	if o.Old.Nullable != o.New.Nullable {
 		what = append(what, fmt.Sprintf("nullable %v -> %v", o.Old.Nullable, o.New.Nullable))
+	}
+	if o.Old.AutoIncrement != o.New.AutoIncrement {
+		what = append(what, fmt.Sprintf("autoincrement %v -> %v", o.Old.AutoIncrement, o.New.AutoIncrement))
 	}
 	if !o.Old.Default.Equal(o.New.Default) {
 		what = append(what, fmt.Sprintf("default %s -> %s", o.Old.Default, o.New.Default))

@@ -13,11 +13,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-// ErrUnsupportedChange is returned by [Plan] for a difference it cannot
-// migrate yet (a changed primary key, new values of a named enum type); the
-// message names the change.
-var ErrUnsupportedChange = errors.New("migrate: change not supported by autogenerate")
-
 // Rename is a rename declared on the model: table From became Table
 // (Column empty), or column From of Table became Column.
 type Rename struct {
@@ -348,10 +343,7 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			ops = append(ops, AddColumn{Table: t.Name, Column: &col})
 			continue
 		}
-		if wc.AutoIncrement != c.AutoIncrement {
-			return nil, fmt.Errorf("%w: autoincrement of %s.%s changed", ErrUnsupportedChange, t.Name, c.Name)
-		}
-		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
+		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || wc.AutoIncrement != c.AutoIncrement || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
 			o, n := *wc, *c
 			o.ClientDefault, n.ClientDefault = nil, nil
 			ops = append(ops, AlterColumn{Table: t.Name, Old: &o, New: &n})

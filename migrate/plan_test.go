@@ -110,6 +110,7 @@ func planCases() []planCase {
 		{"enum_values", enumModels("sad", "ok", "happy"), enumModels("sad", "ok", "happy", "ecstatic")},
 		{"key_column_types", keyTypeModels(schema.Integer()), keyTypeModels(schema.BigInt())},
 		{"drop_fk_index", fkIndexModels(true), fkIndexModels(false)},
+		{"autoincrement", counterModels(false), counterModels(true)},
 	}
 }
 

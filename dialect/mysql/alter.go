@@ -8,7 +8,6 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
-	"github.com/strata-go/strata/sqlerr"
 )
 
 var (
@@ -35,12 +34,11 @@ func (d *Dialect) DropColumn(t *schema.Table, c *schema.Column) ([]string, error
 }
 
 // AlterColumn renders ALTER TABLE ... MODIFY COLUMN with to's whole
-// definition: MariaDB changes type, nullability, default and comment in
-// one statement (and needs the whole definition to change any of them).
+// definition: MariaDB changes type, nullability, AUTO_INCREMENT, default
+// and comment in one statement (and needs the whole definition to change
+// any of them). A column made AUTO_INCREMENT continues after the largest
+// value it holds.
 func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]string, error) {
-	if from.AutoIncrement != to.AutoIncrement {
-		return nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change whether column %s.%s is AUTO_INCREMENT", t.Name, to.Name))
-	}
 	b, err := d.appendColumn(append(d.alterTable(t.Name), "MODIFY COLUMN "...), t, to)
 	if err != nil {
 		return nil, err
