@@ -763,54 +763,6 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 	return nil
 }
 
-// fieldsKey is a map key for the values of fields of the object at ptr,
-// pointers followed and integer widths merged (so *int64, int32 and int64
-// keys agree). One field gives the value itself; several a string.
-func fieldsKey(fs []*Field, ptr unsafe.Pointer) any {
-	if len(fs) == 1 {
-		v := fs[0].rv(ptr)
-		for v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return nil
-			}
-			v = v.Elem()
-		}
-		switch v.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			return v.Int()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			return v.Uint()
-		case reflect.String:
-			return v.String()
-		}
-	}
-	return fieldsString(fs, ptr)
-}
-
-func fieldsString(fs []*Field, ptr unsafe.Pointer) string {
-	var b strings.Builder
-	for _, f := range fs {
-		v := f.rv(ptr)
-		for v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				b.WriteString("\x01null")
-				break
-			}
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Pointer {
-			if vr, ok := v.Interface().(interface{ Value() (any, error) }); ok {
-				if x, err := vr.Value(); err == nil {
-					fmt.Fprintf(&b, "%v\x00", x)
-					continue
-				}
-			}
-			fmt.Fprintf(&b, "%v\x00", v.Interface())
-		}
-	}
-	return b.String()
-}
-
 func sameFields(a, b []*Field) bool { return slices.Equal(a, b) }
 
 func anyZeroOrNil(fs []*Field, ptr unsafe.Pointer) bool {

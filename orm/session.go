@@ -38,15 +38,32 @@ func (s Status) String() string {
 var ErrStaleData = errors.New("orm: stale data")
 
 // StaleDataError reports an UPDATE or DELETE that matched no row: the row
-// is gone, or its version moved. It is never turned into an INSERT.
+// is gone, or its version moved. It is never turned into an INSERT. A
+// flush failing with it has written nothing: it was rolled back whole.
 type StaleDataError struct {
 	Op    string // "UPDATE" or "DELETE"
 	Table string
-	Key   []any // primary key values
+	Key   []any   // primary key values of the (first) stale row
+	Keys  [][]any // primary key values of every stale row of the statement, Key first
+	// Unresolved is set when a batch matched fewer rows than it named but,
+	// read again after the rollback, every row looks current (someone
+	// changed them back meanwhile): Keys then lists the whole batch.
+	Unresolved bool
 }
 
 func (e *StaleDataError) Error() string {
+	switch {
+	case e.Unresolved:
+		return fmt.Sprintf("orm: stale data: %s of %s rows %v matched fewer rows than named (changed concurrently; which one is not known)", e.Op, e.Table, e.Keys)
+	case len(e.Keys) > 1:
+		return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Keys)
+	}
 	return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Key)
+}
+
+// staleRows makes a *StaleDataError naming the keys (at least one).
+func staleRows(op, table string, keys [][]any) *StaleDataError {
+	return &StaleDataError{Op: op, Table: table, Key: keys[0], Keys: keys}
 }
 
 // Is makes errors.Is(err, ErrStaleData) true.
@@ -432,13 +449,6 @@ func (s *Session) detach(st *state) {
 	s.detached[st.ptr] = st
 }
 
-// identityKey is a row's identity: its mapper and primary key (the key
-// value itself for one column, a string of the values for several).
-type identityKey struct {
-	m   *Mapper
-	key any
-}
-
 // putState indexes st by its object's address.
 func (s *Session) putState(st *state) { s.states.set(st.ptr, st) }
 
@@ -511,25 +521,6 @@ func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
 		return s.begin(ctx)
 	}
 	return s.f.db, nil
-}
-
-func keyOf(m *Mapper, ptr unsafe.Pointer) any {
-	if len(m.PK) == 1 {
-		return m.PK[0].Value(ptr)
-	}
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return fmt.Sprint(k...)
-}
-
-func keyValues(m *Mapper, ptr unsafe.Pointer) []any {
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return k
 }
 
 // remember makes st persistent under its current key, with a fresh
@@ -752,34 +743,6 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	defer s.g.exit()
 	return s.flush(ctx)
-}
-
-// intKey returns a single integer primary key as an int64, for the
-// identity map's integer table. Sessions holding few objects keep them all
-// in the small inline map (no map allocated at all).
-func intKey(m *Mapper, key any) (int64, bool) {
-	if !m.intPK {
-		return 0, false
-	}
-	switch k := key.(type) {
-	case int64:
-		return k, true
-	case int:
-		return int64(k), true
-	case int32:
-		return int64(k), true
-	case int16:
-		return int64(k), true
-	case int8:
-		return int64(k), true
-	case uint32:
-		return int64(k), true
-	case uint16:
-		return int64(k), true
-	case uint8:
-		return int64(k), true
-	}
-	return 0, false
 }
 
 // identAll iterates over the identity map.

@@ -197,7 +197,7 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		}
 		for i, tk := range tickets {
 			if tk.ID != int64(i+1) || tk.Status != "open" || tk.Priority != 3 || tk.Source != "api" ||
-				tk.Revision != 0 || tk.Version != 0 || tk.Touches != 0 ||
+				tk.Revision != 0 || tk.Version != 1 || tk.Touches != 0 ||
 				tk.Created.Before(before) || tk.Created.After(time.Now().Add(time.Minute)) ||
 				!tk.UpdatedAt.Equal(story3Epoch.Add(time.Duration(i+1)*time.Second)) {
 				t.Errorf("ticket %d after the insert flush: %+v", i, *tk)
@@ -250,9 +250,9 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 			}
 		}
 		for i, tk := range tickets {
-			wantRev, wantVer := int64(0), int32(0)
+			wantRev, wantVer := int64(0), int32(1)
 			if i < k {
-				wantRev, wantVer = 1, 1
+				wantRev, wantVer = 1, 2
 			}
 			if tk.Revision != wantRev || tk.Version != wantVer {
 				t.Errorf("ticket %d after the update flush: revision %d version %d, want %d %d (the trigger's value)",
@@ -302,8 +302,8 @@ func TestStory3ServerValuesFresh(t *testing.T) {
 		}
 		_, all = rec.take("")
 		t.Logf("second update, by Commit: %q", all)
-		if tickets[0].Revision != 2 || tickets[0].Version != 2 || tickets[0].Touches != k+1 {
-			t.Errorf("after a second update: revision %d version %d touches %d, want 2 2 %d",
+		if tickets[0].Revision != 2 || tickets[0].Version != 3 || tickets[0].Touches != k+1 {
+			t.Errorf("after a second update: revision %d version %d touches %d, want 2 3 %d",
 				tickets[0].Revision, tickets[0].Version, tickets[0].Touches, k+1)
 		}
 		if touches.Load() != k+1 {

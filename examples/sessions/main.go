@@ -155,6 +155,6 @@ func demo(ctx context.Context, app *App, base string, load Load) error {
 		return err
 	}
 	fmt.Printf("background jobs: %d runs, %d failed; %d notes indexed\n", app.Indexed.Load(), app.JobErrors.Load(), indexed)
-	fmt.Printf("the hot note: %d likes, indexed %d times, version %d (= likes + indexings: no update lost)\n", hot.Likes, hot.Indexes, hot.Version)
+	fmt.Printf("the hot note: %d likes, indexed %d times, version %d (= 1 + likes + indexings: no update lost)\n", hot.Likes, hot.Indexes, hot.Version)
 	return nil
 }
