@@ -42,7 +42,7 @@ func TestAutoincrementChanges(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		if err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestAutoincrementChanges(t *testing.T) {
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 			t.Fatalf("drift after the downgrade: %v %v", d, err)
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -40,7 +40,7 @@ func TestKeyColumnTypeChange(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		if err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +79,7 @@ func TestKeyColumnTypeChange(t *testing.T) {
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 			t.Fatalf("drift after the downgrade: %v %v", d, err)
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -122,7 +122,7 @@ func TestDropIndexAForeignKeyNeeds(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2, r3)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		for _, target := range []string{"0001", "0002", "0003"} {
 			if err := m.Upgrade(ctx, target); err != nil {
 				t.Fatalf("upgrade to %s: %v", target, err)
@@ -142,7 +142,7 @@ func TestDropIndexAForeignKeyNeeds(t *testing.T) {
 		if err := exec(t, db, expr.Insert(expr.T("c")).Columns("id", "pid").Values(1, 99)); err == nil {
 			t.Fatal("the foreign key is gone")
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -70,7 +70,7 @@ func TestEquivalentChangesAreNotes(t *testing.T) {
 		if v := g.Verify(); len(v) > 0 {
 			t.Fatalf("verify: %v", v)
 		}
-		m := migrate.New(open(t, tg), g)
+		m := newMigrator(t, open(t, tg), g)
 		if err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestEquivalentChangesAreNotes(t *testing.T) {
 		if again, err := migrate.AutogenerateFor(d, g.Revision("0002").Snapshot, v3, "0003", "none", []string{"0002"}); err != nil || len(again.Upgrade)+len(again.Notes) != 0 {
 			t.Fatalf("second autogenerate: %v %v %v", again.Upgrade, again.Notes, err)
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})

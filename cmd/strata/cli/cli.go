@@ -190,14 +190,22 @@ func (a *app) migrator(ctx context.Context, cmd *cobra.Command) (*migrate.Migrat
 		return nil, nil, err
 	}
 	out := cmd.OutOrStdout()
-	m := migrate.New(db, g, migrate.WithFuncs(a.cfg.Funcs), migrate.WithProgress(func(e migrate.Event) {
+	var opts []migrate.Option
+	if a.cfg.Funcs != nil {
+		opts = append(opts, migrate.WithFuncs(a.cfg.Funcs))
+	}
+	m, err := migrate.New(db, g, append(opts, migrate.WithProgress(func(e migrate.Event) {
 		switch e.Kind {
 		case migrate.RevisionStart:
 			fmt.Fprintf(out, "Running %s %s (%d steps): %s\n", e.Direction, e.Revision.ID, e.Total, e.Revision.Message)
 		case migrate.RevisionFailed:
 			fmt.Fprintf(out, "Failed %s %s\n", e.Direction, e.Revision.ID)
 		}
-	}))
+	}))...)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
 	return m, func() { db.Close() }, nil
 }
 
