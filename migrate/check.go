@@ -39,10 +39,12 @@ func toSet(ids []string) map[string]bool {
 	return out
 }
 
-// Drift compares the live database with want: the lines of [Compare]
-// between want (normalized for the dialect) and what Inspect reads,
-// leaving out the migration tool's own tables. Empty means no drift.
-func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]string, error) {
+// Drift compares the live database with want, leaving out the migration
+// tool's own tables: it returns the operations that would turn the
+// database into want (normalized for the dialect), from the same differ
+// as autogenerate ([Plan]). Empty means no drift; column order is not
+// compared.
+func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]Op, error) {
 	live, err := engine.Inspect(ctx, m.db, m.InspectOptions())
 	if err != nil {
 		return nil, err
@@ -51,12 +53,13 @@ func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	return Compare(norm, live), nil
+	return Plan(live, norm, PlanOptions{})
 }
 
 // Check compares the live database with the snapshot of the revisions it
-// has applied (the drift check).
-func (m *Migrator) Check(ctx context.Context) ([]string, error) {
+// has applied (the drift check): the operations that would bring the
+// database back to that snapshot, empty when there is no drift.
+func (m *Migrator) Check(ctx context.Context) ([]Op, error) {
 	rows, err := m.readRows(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 			return err
 		}
 		if len(d) > 0 {
-			return fmt.Errorf("migrate: round trip: after %s the database differs from the snapshot:\n%s", when, strings.Join(d, "\n"))
+			return fmt.Errorf("migrate: round trip: after %s the database differs from the snapshot; to bring it back: %s", when, joinOps(d))
 		}
 		return nil
 	}

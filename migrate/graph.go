@@ -255,7 +255,8 @@ func merge3(base, a, b *schema.MetaData) (*schema.MetaData, error) {
 		if x == nil || y == nil {
 			return x == y
 		}
-		return len(schema.DiffTable(x, y)) == 0 && len(schema.DiffTable(y, x)) == 0
+		ops, err := diffTable(x, y)
+		return err == nil && len(ops) == 0
 	}
 	names := map[string]bool{}
 	for _, m := range []*schema.MetaData{base, a, b} {

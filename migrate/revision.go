@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
@@ -259,8 +260,21 @@ func checkExact(from *schema.MetaData, ops []Op, want *schema.MetaData) error {
 	if err != nil {
 		return err
 	}
-	if d := Compare(want, got); len(d) > 0 {
-		return fmt.Errorf("planned operations do not reach the target schema: %v", d)
+	d, err := Plan(got, want, PlanOptions{})
+	if err != nil {
+		return err
+	}
+	if len(d) > 0 {
+		return fmt.Errorf("planned operations do not reach the target schema; still to do: %s", joinOps(d))
 	}
 	return nil
+}
+
+// joinOps describes ops on one line, separated by "; ".
+func joinOps(ops []Op) string {
+	s := make([]string, len(ops))
+	for i, op := range ops {
+		s[i] = op.String()
+	}
+	return strings.Join(s, "; ")
 }

@@ -279,3 +279,35 @@ func TestOptionsValidate(t *testing.T) {
 		t.Fatalf("valid options: %v", err)
 	}
 }
+
+// TestDriftIsOperations: a column added by hand shows in Check as the
+// typed operation that would undo it, from the same differ autogenerate
+// uses.
+func TestDriftIsOperations(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), story4Models(schema.Cascade), "0001", "tables", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := open(t, tg)
+		m := newMigrator(t, db, writeDir(t, r1))
+		if err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "ALTER TABLE parent ADD COLUMN extra INTEGER"); err != nil {
+			t.Fatal(err)
+		}
+		drift, err := m.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(drift) != 1 {
+			t.Fatalf("drift: %v", drift)
+		}
+		dc, ok := drift[0].(migrate.DropColumn)
+		if !ok || dc.Table != "parent" || dc.Column.Name != "extra" {
+			t.Fatalf("drift: %#v", drift[0])
+		}
+	})
+}
