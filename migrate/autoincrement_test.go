@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
@@ -60,7 +61,7 @@ func TestAutoincrementChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		var id int64
-		if err := db.QueryRowStmt(ctx, expr.Select(c.C("id")).From(c).Where(expr.Eq(c.C("name"), "c"))).Scan(&id); err != nil || id != 3 {
+		if err := engine.QueryRowStmt(ctx, db, expr.Select(c.C("id")).From(c).Where(expr.Eq(c.C("name"), "c"))).Scan(&id); err != nil || id != 3 {
 			t.Fatalf("generated key %d (%v), want 3", id, err)
 		}
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {

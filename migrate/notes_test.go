@@ -13,7 +13,7 @@ import (
 // restrictModels is parent and child with ON DELETE onDelete, and a note
 // column on child when withNote.
 func restrictModels(onDelete schema.Action, withNote bool) *schema.MetaData {
-	m := story4Models(onDelete)
+	m := cascadeModels(onDelete)
 	if withNote {
 		c := m.Table("child")
 		c.Columns = append(c.Columns, &schema.Column{Name: "note", Type: schema.Text(), Nullable: true})

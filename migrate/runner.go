@@ -287,7 +287,7 @@ func (s *session) ensureTable(ctx context.Context) error {
 
 func (s *session) rows(ctx context.Context) (map[string]versionRow, error) {
 	t := expr.T(s.m.table)
-	rows, err := s.conn.QueryStmt(ctx, expr.Select(t.C("revision"), t.C("state"), t.C("done"), t.C("total")).From(t))
+	rows, err := engine.QueryStmt(ctx, s.conn, expr.Select(t.C("revision"), t.C("state"), t.C("done"), t.C("total")).From(t))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read version table: %w", err)
 	}
@@ -484,12 +484,12 @@ func (m *Migrator) Stamp(ctx context.Context, target string) error {
 	return m.withLock(ctx, func(s *session) error {
 		t := expr.T(m.table)
 		return s.inTx(ctx, func(ex engine.Executor) error {
-			if _, err := ex.ExecStmt(ctx, expr.Delete(t).All()); err != nil {
+			if _, err := engine.ExecStmt(ctx, ex, expr.Delete(t).All()); err != nil {
 				return err
 			}
 			for _, r := range m.g.Ordered() {
 				if want[r.ID] {
-					if _, err := ex.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, 0, 0)); err != nil {
+					if _, err := engine.ExecStmt(ctx, ex, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, 0, 0)); err != nil {
 						return err
 					}
 				}
@@ -594,9 +594,9 @@ func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps [
 	}
 	t := expr.T(s.m.table)
 	if dir == Up {
-		_, err = tx.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, len(steps), len(steps)))
+		_, err = engine.ExecStmt(ctx, tx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, len(steps), len(steps)))
 	} else {
-		_, err = tx.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, tx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	if err != nil {
 		return fail(len(steps), "record the revision in "+s.m.table, err)
@@ -637,10 +637,10 @@ func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
 			}
 		}
 		var n, c int64
-		if err := ex.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(rb.Table))).Scan(&n); err != nil {
+		if err := engine.QueryRowStmt(ctx, ex, expr.Select(expr.CountAll()).From(expr.T(rb.Table))).Scan(&n); err != nil {
 			return err
 		}
-		if err := ex.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(rb.Temp))).Scan(&c); err != nil {
+		if err := engine.QueryRowStmt(ctx, ex, expr.Select(expr.CountAll()).From(expr.T(rb.Temp))).Scan(&c); err != nil {
 			return err
 		}
 		if n != c {
@@ -675,11 +675,11 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 	}
 	switch {
 	case dir == Up && !resume:
-		if _, err := s.conn.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps))); err != nil {
+		if _, err := engine.ExecStmt(ctx, s.conn, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps))); err != nil {
 			return err
 		}
 	default:
-		if _, err := s.conn.ExecStmt(ctx, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+		if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
 			return err
 		}
 	}
@@ -690,19 +690,19 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 		}
 		t0 := time.Now()
 		if err := s.step(ctx, s.conn, st); err != nil {
-			_, uerr := s.conn.ExecStmt(context.WithoutCancel(ctx), expr.Update(t).Set("error", err.Error()).Where(expr.Eq(t.C("revision"), r.ID)))
+			_, uerr := engine.ExecStmt(context.WithoutCancel(ctx), s.conn, expr.Update(t).Set("error", err.Error()).Where(expr.Eq(t.C("revision"), r.ID)))
 			return errors.Join(&PartialError{Revision: r.ID, Direction: dir, Applied: i, Total: len(steps), Statement: st.String(), Err: err}, uerr)
 		}
-		if _, err := s.conn.ExecStmt(ctx, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+		if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
 			return err
 		}
 		s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
 	}
 	var err error
 	if dir == Up {
-		_, err = s.conn.ExecStmt(ctx, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
 	} else {
-		_, err = s.conn.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	return err
 }

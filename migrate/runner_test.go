@@ -42,7 +42,7 @@ func TestConcurrentUpgrade(t *testing.T) {
 		var calls atomic.Int32
 		funcs := migrate.Funcs{"note_go": func(ctx context.Context, ex engine.Executor) error {
 			calls.Add(1)
-			_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
+			_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
 			return err
 		}}
 		var wg sync.WaitGroup
@@ -151,7 +151,7 @@ func TestUpgradeRefusals(t *testing.T) {
 func TestRoundTripCatchesWrongDowngrade(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		v1, v2 := story4Models(schema.NoAction), story4Models(schema.Cascade)
+		v1, v2 := cascadeModels(schema.NoAction), cascadeModels(schema.Cascade)
 		r1, _ := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent and child", nil)
 		r2, _ := migrate.Autogenerate(v1, v2, "0002", "cascade", []string{"0001"})
 		r2.Downgrade = nil
@@ -286,7 +286,7 @@ func TestOptionsValidate(t *testing.T) {
 func TestDriftIsOperations(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		r1, err := migrate.Autogenerate(schema.NewMetaData(), story4Models(schema.Cascade), "0001", "tables", nil)
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), cascadeModels(schema.Cascade), "0001", "tables", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -48,6 +48,9 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	fv.Set(v)
 }
 
+// fn records an arbitrary undo action.
+func (u *undo) fn(f func()) { *u = append(*u, f) }
+
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
@@ -1100,7 +1103,7 @@ func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Fi
 	}
 	tr := expr.T(m.Table.Name)
 	cols := append(slices.Clone(m.PK), rest...)
-	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
 	if err != nil {
 		return err
 	}
@@ -1202,14 +1205,14 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 				for _, k := range m.PK {
 					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
 				}
-				_, err := ex.ExecStmt(ctx, up)
+				_, err := engine.ExecStmt(ctx, ex, up)
 				return err
 			}
 			stmt := keyedUpdate(m, []*Field{f}, nil)
 			for i, st := range park {
 				stmt.Row(append(keyValues(m, st.ptr), vals[i])...)
 			}
-			_, err := ex.ExecStmt(ctx, stmt)
+			_, err := engine.ExecStmt(ctx, ex, stmt)
 			return err
 		}})
 	}
@@ -1379,7 +1382,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 		stmt.Row(vals...)
 	}
 	if !ex.Dialect().Features().Has(dialect.UpdateReturning) {
-		res, err := ex.ExecStmt(ctx, stmt)
+		res, err := engine.ExecStmt(ctx, ex, stmt)
 		if err != nil {
 			return err
 		}
@@ -1392,7 +1395,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	if returning {
 		back = append(back, ret...)
 	}
-	rs, err := ex.QueryStmt(ctx, stmt.Returning(columnsOf(tr, back)...))
+	rs, err := engine.QueryStmt(ctx, ex, stmt.Returning(columnsOf(tr, back)...))
 	if err != nil {
 		return err
 	}
@@ -1471,7 +1474,7 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			versions[i] = v.Value(src)
 		}
 	}
-	res, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
+	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
 	if err != nil {
 		return err
 	}
@@ -1531,7 +1534,7 @@ func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *stale
 	for i, r := range e.rows {
 		states[i] = r.st
 	}
-	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, states, nil)))
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, states, nil)))
 	if err != nil {
 		return errors.Join(all, err)
 	}

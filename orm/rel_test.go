@@ -341,7 +341,7 @@ func TestRelationships(t *testing.T) {
 		})
 
 		t.Run("single parent", func(t *testing.T) {
-			f, _ := setupStory2(t, tg)
+			f, _ := setupFolders(t, tg)
 			s := f.New()
 			defer s.Close(ctx)
 			it := &Item{Name: "shared"}
@@ -760,7 +760,7 @@ func TestPassiveDeletesAll(t *testing.T) {
 func TestDeletePendingGraph(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, rec := setupStory2(t, tg)
+		f, rec := setupFolders(t, tg)
 		s := f.New()
 		defer s.Close(ctx)
 		link := &FolderItem{Item: orm.RefTo(&Item{Name: "x"})}
@@ -826,7 +826,7 @@ func TestRelationshipsAcrossSavepointsAndNewParents(t *testing.T) {
 func TestFailedGraphFlushRestores(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, _ := setupStory2(t, tg, story2Unique)
+		f, _ := setupFolders(t, tg, folderPositionUnique)
 		s := f.New()
 		defer s.Close(ctx)
 		fo := &Folder{Name: "f"}
@@ -853,13 +853,13 @@ func TestFailedGraphFlushRestores(t *testing.T) {
 		if l1.Position != 0 || l2.Position != 1 {
 			t.Fatalf("positions not restored: %d %d", l1.Position, l2.Position)
 		}
-		story2Counts(t, f, [3]int{1, 2, 2})
+		folderCounts(t, f, [3]int{1, 2, 2})
 		// fix and go on: the move is still wanted
 		must(t, bad.Items.Remove(dup))
 		must(t, s.Commit(ctx))
 		if l2.Position != 0 || l1.Position != 1 || bad.ID == 0 {
 			t.Fatalf("after the retry: positions %d %d, folder %d", l1.Position, l2.Position, bad.ID)
 		}
-		story2Counts(t, f, [3]int{2, 2, 2})
+		folderCounts(t, f, [3]int{2, 2, 2})
 	})
 }

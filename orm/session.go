@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -88,7 +87,7 @@ type factoryConfig struct {
 	noAutoflush bool
 	txOpts      dialect.TxOptions
 	eagerTx     bool
-	attempts    int
+	retry       *engine.RetryPolicy // nil: the DB's
 	flushHooks  []FlushHook
 	objHooks    map[reflect.Type]*objectHooks
 }
@@ -109,16 +108,17 @@ func WithTxOptions(o dialect.TxOptions) FactoryOption {
 	return func(c *factoryConfig) { c.txOpts = o; c.eagerTx = o != (dialect.TxOptions{}) }
 }
 
-// WithRetries sets how many times [Factory.Transact] runs its function in
-// all when the transaction fails with a serialization failure or deadlock
-// (default 3).
-func WithRetries(attempts int) FactoryOption {
-	return func(c *factoryConfig) { c.attempts = max(attempts, 1) }
+// WithRetryPolicy sets the policy [Factory.Transact] retries failed
+// transactions by. Without it Transact follows the DB's policy
+// ([engine.DB.RetryPolicy], by default [engine.DefaultRetryPolicy]);
+// [engine.NoRetry] turns retries off.
+func WithRetryPolicy(p engine.RetryPolicy) FactoryOption {
+	return func(c *factoryConfig) { c.retry = &p }
 }
 
 // NewFactory returns a session factory over db for the registry's models.
 func NewFactory(db *engine.DB, reg *Registry, opts ...FactoryOption) *Factory {
-	f := &Factory{db: db, reg: reg, cfg: factoryConfig{attempts: 3}}
+	f := &Factory{db: db, reg: reg}
 	for _, o := range opts {
 		o(&f.cfg)
 	}
@@ -171,29 +171,18 @@ func (f *Factory) order() (map[string]int, error) {
 
 // Transact runs fn in a new session inside one transaction and commits it.
 // If fn returns an error or panics, the transaction is rolled back. If the
-// commit (or any statement) fails with a serialization failure or a
-// deadlock ([sqlerr.IsRetryable]), the whole of fn runs again in a fresh
-// session, up to the factory's retry bound ([WithRetries], 3 by default),
-// with a short growing pause between attempts. fn must therefore be safe
-// to repeat, and must not keep objects from a failed attempt.
+// commit (or any statement) fails with an error the retry policy retries
+// (serialization failures and deadlocks by default; see [WithRetryPolicy]
+// and [engine.RetryPolicy]), the whole of fn runs again in a fresh
+// session, after a jittered pause, within the policy's attempts and time
+// budget. fn must therefore be safe to repeat, and must not keep objects
+// from a failed attempt.
 func (f *Factory) Transact(ctx context.Context, fn func(ctx context.Context, s *Session) error) error {
-	var err error
-	for i := 0; i < f.cfg.attempts; i++ {
-		if i > 0 {
-			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return errors.Join(err, ctx.Err())
-			case <-t.C:
-			}
-		}
-		err = f.transactOnce(ctx, fn)
-		if err == nil || !sqlerr.IsRetryable(err) {
-			return err
-		}
+	p := f.db.RetryPolicy()
+	if f.cfg.retry != nil {
+		p = *f.cfg.retry
 	}
-	return err
+	return p.Run(ctx, func(ctx context.Context) error { return f.transactOnce(ctx, fn) })
 }
 
 func (f *Factory) transactOnce(ctx context.Context, fn func(ctx context.Context, s *Session) error) (err error) {
@@ -502,7 +491,7 @@ func (s *Session) Begin(ctx context.Context) error {
 
 func (s *Session) begin(ctx context.Context) (*engine.Tx, error) {
 	if s.tx == nil {
-		tx, err := s.f.db.Begin(ctx, s.f.cfg.txOpts)
+		tx, err := s.f.db.BeginTx(ctx, s.f.cfg.txOpts)
 		if err != nil {
 			return nil, err
 		}

@@ -230,7 +230,7 @@ func TestSessionStaleData(t *testing.T) {
 		}
 		other.Close(ctx)
 
-		a.Body = "late update" // story 1: never an insert
+		a.Body = "late update" // never an insert
 		err := s.Commit(ctx)
 		var se *orm.StaleDataError
 		if !errors.As(err, &se) || se.Op != "UPDATE" || !errors.Is(err, orm.ErrStaleData) {

@@ -10,6 +10,8 @@
 //     name. errors.Is(err, ErrIntegrity) matches any of them.
 //   - [IsRetryable]: the transaction failed because of a serialization
 //     failure or a deadlock and may succeed if run again from its start.
+//   - [ErrUnsupported]: the database cannot do what was asked; it matches
+//     [errors.ErrUnsupported] too.
 //
 // Errors keep the driver's error in their chain, so errors.As to
 // *pgconn.PgError or *mysql.MySQLError still works.
@@ -27,11 +29,11 @@ var ErrNotFound error = notFound{}
 
 type notFound struct{}
 
-func (notFound) Error() string        { return "strata: no rows in result set" }
+func (notFound) Error() string        { return "sqlerr: no rows in result set" }
 func (notFound) Is(target error) bool { return target == sql.ErrNoRows }
 
 // ErrIntegrity is matched by every [*IntegrityError].
-var ErrIntegrity = errors.New("strata: integrity constraint violated")
+var ErrIntegrity = errors.New("sqlerr: integrity constraint violated")
 
 // ConstraintKind is the kind of constraint an [IntegrityError] violated.
 type ConstraintKind uint8
@@ -72,7 +74,7 @@ func (e *IntegrityError) Error() string {
 	if name == "" {
 		name = "(unnamed)"
 	}
-	return fmt.Sprintf("strata: %s constraint %s violated: %v", e.Kind, name, e.Err)
+	return fmt.Sprintf("sqlerr: %s constraint %s violated: %v", e.Kind, name, e.Err)
 }
 
 // Unwrap returns the driver's error.
@@ -89,7 +91,7 @@ type RetryableError struct {
 }
 
 func (e *RetryableError) Error() string {
-	return fmt.Sprintf("strata: %s (retry the transaction): %v", e.Reason, e.Err)
+	return fmt.Sprintf("sqlerr: %s (retry the transaction): %v", e.Reason, e.Err)
 }
 
 // Unwrap returns the driver's error.
@@ -104,8 +106,17 @@ func IsRetryable(err error) bool {
 }
 
 // ErrUnsupported is matched by errors returned when a dialect cannot do what
-// was asked (a partial index on MariaDB, SET DEFAULT on InnoDB, ...).
-var ErrUnsupported = errors.New("strata: not supported by this database")
+// was asked (a partial index on MariaDB, SET DEFAULT on InnoDB, an
+// isolation level PostgreSQL lacks, ...). It also matches the standard
+// library's [errors.ErrUnsupported], so code that only knows the standard
+// sentinel recognises it; the converse does not hold: not every
+// unsupported operation is a database's.
+var ErrUnsupported error = unsupported{}
+
+type unsupported struct{}
+
+func (unsupported) Error() string        { return "sqlerr: not supported by this database" }
+func (unsupported) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // Unsupported returns an error matching [ErrUnsupported] that names the
 // dialect and the feature.
