@@ -39,13 +39,19 @@ func toSet(ids []string) map[string]bool {
 	return out
 }
 
+// Inspect reads the live schema, leaving out the migration tool's own
+// tables.
+func (m *Migrator) Inspect(ctx context.Context) (*schema.MetaData, error) {
+	return engine.Inspect(ctx, m.db, m.InspectOptions())
+}
+
 // Drift compares the live database with want, leaving out the migration
 // tool's own tables: it returns the operations that would turn the
 // database into want (normalized for the dialect), from the same differ
 // as autogenerate ([Plan]). Empty means no drift; column order is not
 // compared.
 func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]Op, error) {
-	live, err := engine.Inspect(ctx, m.db, m.InspectOptions())
+	live, err := m.Inspect(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -719,8 +719,8 @@ func graph(nodes []node, have map[obj][]obj) [][]int {
 				break
 			}
 			for _, d := range dependents[o] {
-				if r, ok := remover[d]; ok {
-					dep(i, r) // dropped after what needs it
+				if r, ok := remover[d]; ok && !nodes[r].rename {
+					dep(i, r) // dropped after what needs it (a rename keeps it: no need)
 				}
 			}
 		}

@@ -111,6 +111,7 @@ func planCases() []planCase {
 		{"key_column_types", keyTypeModels(schema.Integer()), keyTypeModels(schema.BigInt())},
 		{"drop_fk_index", fkIndexModels(true), fkIndexModels(false)},
 		{"autoincrement", counterModels(false), counterModels(true)},
+		{"rename_key_of_altered_column", renamedKeyModels(false), renamedKeyModels(true)},
 	}
 }
 
@@ -249,4 +250,17 @@ func TestPlanChanges(t *testing.T) {
 
 func deleteColumn(cs []*schema.Column, i int) []*schema.Column {
 	return append(cs[:i:i], cs[i+1:]...)
+}
+
+// renamedKeyModels is a table adopted from PostgreSQL (primary key
+// parent_pkey, id not generated), or as the models declare it (pk_parent,
+// id autoincrement): the key is renamed and its column altered in one
+// plan, which is no cycle.
+func renamedKeyModels(declared bool) *schema.MetaData {
+	t := &schema.Table{Name: "parent", Columns: []*schema.Column{{Name: "id", Type: schema.BigInt(), AutoIncrement: declared}},
+		PrimaryKey: &schema.PrimaryKey{Name: "parent_pkey", Columns: []string{"id"}}}
+	if declared {
+		t.PrimaryKey.Name = ""
+	}
+	return md(t)
 }

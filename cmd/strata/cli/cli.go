@@ -8,7 +8,7 @@
 // # Commands
 //
 //	strata init                                    create the revision directory
-//	strata revision -m MSG [--autogenerate]        write a new revision after the head (for the database
+//	strata revision -m MSG [--autogenerate [--from-db]] write a new revision after the head (for the database
 //	                                               --dialect or --db names, if any: changes it cannot tell
 //	                                               apart become notes, not operations)
 //	                [--head REV] [--depends-on REV]  (or start a branch after REV)
@@ -41,6 +41,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -255,7 +256,7 @@ func (a *app) initCmd() *cobra.Command {
 
 func (a *app) revisionCmd() *cobra.Command {
 	var msg, id, head string
-	var auto bool
+	var auto, fromDB bool
 	var dependsOn []string
 	c := &cobra.Command{
 		Use:   "revision",
@@ -283,6 +284,17 @@ func (a *app) revisionCmd() *cobra.Command {
 				}
 				dependsOn[i] = ids[0]
 			}
+			if fromDB {
+				switch {
+				case !auto:
+					return usageError{errors.New("--from-db needs --autogenerate")}
+				case head != "":
+					return usageError{errors.New("--from-db compares with the database, which is at its own revisions: no --head")}
+				}
+				if prev, heads, err = a.fromDatabase(cmd, g, prev, heads); err != nil {
+					return err
+				}
+			}
 			if id == "" {
 				id = a.newID()
 			}
@@ -296,6 +308,7 @@ func (a *app) revisionCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+
 				if r, err = migrate.AutogenerateFor(d, prev, models, id, msg, heads); err != nil {
 					return err
 				}
@@ -328,9 +341,80 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
 	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
 	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	c.Flags().BoolVar(&fromDB, "from-db", false, "with --autogenerate: compare the models with the database (--db), adopting it first if it has no revisions")
 	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
 	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
 	return c
+}
+
+// fromDatabase is revision --autogenerate --from-db: it returns the
+// schema and parents the new revision follows, taken from the database.
+//
+// A database with no revisions applied, in a directory with none, is
+// adopted: its schema, as Inspect reads it, becomes a baseline revision
+// (creating those tables from nothing, so that a new database can be
+// built from the directory alone), recorded as applied in that database
+// without running it (stamp); the new revision follows the baseline. A
+// database at revisions must be at the heads with no drift: the live
+// schema and the head snapshot then agree, and the new revision follows
+// the heads. Anything else is refused, as a revision planned from a
+// database that matches no revision could not be verified.
+func (a *app) fromDatabase(cmd *cobra.Command, g *migrate.Graph, prev *schema.MetaData, heads []string) (*schema.MetaData, []string, error) {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	m, done, err := a.migrator(ctx, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	cur, err := m.Current(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.Len() > 0 {
+		slices.Sort(cur)
+		if !slices.Equal(cur, heads) {
+			return nil, nil, fmt.Errorf("--from-db: the database is at %v, the directory's heads are %v: upgrade it first", cur, heads)
+		}
+		drift, err := m.Check(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(drift) > 0 {
+			return nil, nil, fmt.Errorf("--from-db: the database differs from the head snapshot (see strata check): %d difference(s), first: %s", len(drift), drift[0])
+		}
+		return prev, heads, nil
+	}
+	if len(cur) > 0 {
+		return nil, nil, fmt.Errorf("--from-db: the database records revisions %v that the directory lacks", cur)
+	}
+	live, err := m.Inspect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(live.Tables()) == 0 {
+		return prev, heads, nil
+	}
+	base, err := migrate.Autogenerate(schema.NewMetaData(), live, a.newID(), "baseline: the database as it was adopted", nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--from-db: the database's schema cannot be a baseline: %w", err)
+	}
+	base.Acknowledged = true // its downgrade drops what was there, its upgrade creates it: nothing to lose by running it
+	path, err := migrate.WriteRevision(a.dir, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "Generated %s (baseline: %d tables read from the database)\n", path, len(live.Tables()))
+	m2, done2, err := a.migrator(ctx, cmd) // over the directory with the baseline
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done2()
+	if err := m2.Stamp(ctx, base.ID); err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "Stamped %s as applied (the database has that schema already)\n", base.ID)
+	return base.Snapshot, []string{base.ID}, nil
 }
 
 // targetDialect is the dialect named by --dialect or the DSN (--db or

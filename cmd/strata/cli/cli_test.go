@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/cmd/strata/cli"
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/golden"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
@@ -189,4 +190,67 @@ func TestRevisionNotesForDialect(t *testing.T) {
 	if out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "postgres"); !strings.Contains(out, "Generated") {
 		t.Fatalf("on postgres: %s", out)
 	}
+}
+
+// TestRevisionFromDatabase adopts a database made by hand on every
+// database: revision --autogenerate --from-db writes a baseline of what is
+// there (stamped, not run) and a revision from it to the models; upgrade
+// applies it, the models then match, a second --from-db finds nothing,
+// and a database at the wrong revision is refused.
+func TestRevisionFromDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		tmp := t.TempDir()
+		dir := filepath.Join(tmp, "migrations")
+		pool := tg.Open(t)
+		for _, s := range []string{
+			"CREATE TABLE parent (id BIGINT NOT NULL, name VARCHAR(40) NOT NULL, PRIMARY KEY (id))",
+			"INSERT INTO parent (id, name) VALUES (1, 'kept')",
+		} {
+			if _, err := pool.Exec(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data, err := migrate.MarshalSnapshot(models(schema.Cascade, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := filepath.Join(tmp, "models.json")
+		if err := os.WriteFile(v, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		cfg := cli.Config{NewID: func() string { n++; return fmt.Sprintf("%04d", n) }}
+		db := []string{"--db", tg.DSN, "--dialect", tg.Dialect.Name()}
+		run := func(want int, args ...string) string {
+			t.Helper()
+			var out, errb bytes.Buffer
+			if code := cli.Run(ctx, append([]string{"--dir", dir}, args...), &out, &errb, cfg); code != want {
+				t.Fatalf("strata %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+			}
+			return out.String()
+		}
+		run(0, "init")
+		out := run(0, append([]string{"revision", "-m", "adopt", "--autogenerate", "--from-db", "--models", v}, db...)...)
+		for _, want := range []string{"baseline: 1 tables", "Stamped 0001", "Generated", "create table child"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if cur := run(0, append([]string{"current"}, db...)...); !strings.HasPrefix(cur, "0001 ") {
+			t.Fatalf("current after adopting: %s", cur)
+		}
+		// Not at the head: refused.
+		run(1, append([]string{"revision", "-m", "again", "--autogenerate", "--from-db", "--models", v}, db...)...)
+		run(0, append([]string{"upgrade"}, db...)...)
+		run(0, append([]string{"check", "--models", v}, db...)...)
+		if out := run(0, append([]string{"revision", "-m", "again", "--autogenerate", "--from-db", "--models", v}, db...)...); !strings.Contains(out, "No changes detected") {
+			t.Fatalf("second --from-db: %s", out)
+		}
+		var name string
+		if err := dialect.QueryEach(ctx, pool, "SELECT name FROM parent WHERE id = 1", nil, func(r dialect.Rows) error { return r.Scan(&name) }); err != nil || name != "kept" {
+			t.Fatalf("the adopted row: %q %v", name, err)
+		}
+		run(2, "revision", "-m", "x", "--from-db", "--models", v)
+	})
 }
