@@ -173,6 +173,22 @@ type AlterForeignKeyActions struct {
 	Old        Actions
 }
 
+// Deferrability is when a foreign key is checked: at once (not
+// Deferrable), at the end of the transaction unless a transaction asks
+// otherwise (Deferrable, InitiallyDeferred), or at once unless a
+// transaction defers it (Deferrable only).
+type Deferrability struct{ Deferrable, InitiallyDeferred bool }
+
+// AlterForeignKeyDeferrability changes when a foreign key is checked, from
+// Old to what ForeignKey says. PostgreSQL does it in place with ALTER
+// CONSTRAINT, which re-checks no row; databases without it drop and add
+// the constraint (a table rebuild on SQLite).
+type AlterForeignKeyDeferrability struct {
+	Table      string
+	ForeignKey *schema.ForeignKey // with the new deferrability
+	Old        Deferrability
+}
+
 // CreateIndex creates an index.
 type CreateIndex struct {
 	Table string
@@ -227,6 +243,9 @@ func (DropCheck) Name() string              { return "drop_check" }
 func (AddForeignKey) Name() string          { return "add_foreign_key" }
 func (DropForeignKey) Name() string         { return "drop_foreign_key" }
 func (AlterForeignKeyActions) Name() string { return "alter_foreign_key_actions" }
+func (AlterForeignKeyDeferrability) Name() string {
+	return "alter_foreign_key_deferrability"
+}
 func (CreateIndex) Name() string            { return "create_index" }
 func (DropIndex) Name() string              { return "drop_index" }
 func (SetTableComment) Name() string        { return "set_table_comment" }
@@ -262,6 +281,12 @@ func (o AlterForeignKeyActions) Inverse() (Op, error) {
 	fk := *o.ForeignKey
 	fk.OnDelete, fk.OnUpdate = o.Old.OnDelete, o.Old.OnUpdate
 	return AlterForeignKeyActions{Table: o.Table, ForeignKey: &fk, Old: Actions{o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate}}, nil
+}
+func (o AlterForeignKeyDeferrability) Inverse() (Op, error) {
+	fk := *o.ForeignKey
+	fk.Deferrable, fk.InitiallyDeferred = o.Old.Deferrable, o.Old.InitiallyDeferred
+	return AlterForeignKeyDeferrability{Table: o.Table, ForeignKey: &fk,
+		Old: Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred}}, nil
 }
 func (o CreateIndex) Inverse() (Op, error) { return DropIndex(o), nil }
 func (o DropIndex) Inverse() (Op, error)   { return CreateIndex(o), nil }
@@ -339,6 +364,19 @@ func (o DropForeignKey) String() string {
 func (o AlterForeignKeyActions) String() string {
 	return fmt.Sprintf("alter foreign key %s on %s: on delete %s -> %s, on update %s -> %s", o.ForeignKey.Name, o.Table,
 		o.Old.OnDelete, o.ForeignKey.OnDelete, o.Old.OnUpdate, o.ForeignKey.OnUpdate)
+}
+func (d Deferrability) String() string {
+	switch {
+	case !d.Deferrable:
+		return "not deferrable"
+	case d.InitiallyDeferred:
+		return "deferrable initially deferred"
+	}
+	return "deferrable initially immediate"
+}
+func (o AlterForeignKeyDeferrability) String() string {
+	return fmt.Sprintf("alter foreign key %s on %s: %s -> %s", o.ForeignKey.Name, o.Table, o.Old,
+		Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred})
 }
 func (o CreateIndex) String() string { return "create index " + o.Index.Name + " on " + o.Table }
 func (o DropIndex) String() string   { return "drop index " + o.Index.Name + " on " + o.Table }
@@ -626,6 +664,19 @@ func (o AlterForeignKeyActions) Apply(m *schema.MetaData) error {
 		return mismatch("no foreign key %s on %s", o.ForeignKey.Name, o.Table)
 	}
 	f.OnDelete, f.OnUpdate = o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate
+	return nil
+}
+
+func (o AlterForeignKeyDeferrability) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	f := t.ForeignKey(o.ForeignKey.Name)
+	if f == nil {
+		return mismatch("no foreign key %s on %s", o.ForeignKey.Name, o.Table)
+	}
+	f.Deferrable, f.InitiallyDeferred = o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred
 	return nil
 }
 

@@ -330,6 +330,8 @@ func objectKey(op Op) string {
 		return "object " + o.ForeignKey.Name
 	case AlterForeignKeyActions:
 		return "object " + o.ForeignKey.Name
+	case AlterForeignKeyDeferrability:
+		return "object " + o.ForeignKey.Name
 	}
 	return ""
 }
@@ -418,11 +420,11 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 		func(x *schema.Index) { ops = append(ops, DropIndex{Table: t.Name, Index: x}) },
 		func(x *schema.Index) { ops = append(ops, CreateIndex{Table: t.Name, Index: x}) }, nil)
 	sameFK := func(a, b *schema.ForeignKey) bool {
-		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns) &&
-			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
+		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns)
 	}
 	diffNamed(w.ForeignKeys, t.ForeignKeys, fkName, func(a, b *schema.ForeignKey) bool {
-		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate
+		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate &&
+			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
 	},
 		func(f *schema.ForeignKey) { ops = append(ops, DropForeignKey{Table: t.Name, ForeignKey: f}) },
 		func(f *schema.ForeignKey) { ops = append(ops, AddForeignKey{Table: t.Name, ForeignKey: f}) },
@@ -430,7 +432,19 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			if !sameFK(a, b) {
 				return false
 			}
-			ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: b, Old: Actions{a.OnDelete, a.OnUpdate}})
+			// Actions and deferrability change by their own operations;
+			// each leaves the other's attributes as they were.
+			cur := *a
+			if a.OnDelete != b.OnDelete || a.OnUpdate != b.OnUpdate {
+				cur.OnDelete, cur.OnUpdate = b.OnDelete, b.OnUpdate
+				next := cur
+				ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: &next, Old: Actions{a.OnDelete, a.OnUpdate}})
+			}
+			if a.Deferrable != b.Deferrable || a.InitiallyDeferred != b.InitiallyDeferred {
+				next := cur
+				next.Deferrable, next.InitiallyDeferred = b.Deferrable, b.InitiallyDeferred
+				ops = append(ops, AlterForeignKeyDeferrability{Table: t.Name, ForeignKey: &next, Old: Deferrability{a.Deferrable, a.InitiallyDeferred}})
+			}
 			return true
 		})
 	return ops, nil
@@ -680,6 +694,10 @@ func describe(op Op, want map[obj][]obj) node {
 		n.provides = []obj{fkObj(o.Table, o.ForeignKey.Name)}
 		n.removes = n.provides
 		needsOf(n.provides...)
+	case AlterForeignKeyDeferrability:
+		// in place: nothing need go before or after it but the key itself
+		n.phase, n.table, n.name, n.rename = phAlterFK, o.Table, o.ForeignKey.Name, true
+		n.needs = []obj{fkObj(o.Table, o.ForeignKey.Name)}
 	}
 	return n
 }

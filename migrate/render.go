@@ -333,6 +333,22 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 			}
 			return append(drop, add...), nil
 		})
+	case AlterForeignKeyDeferrability:
+		if da, ok := d.(dialect.DeferrabilityAlterer); ok {
+			s, err := da.AlterForeignKeyDeferrability(cur.Table(o.Table), o.ForeignKey)
+			return s, nil, err
+		}
+		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) {
+			drop, err := d.DropForeignKey(t, t.ForeignKey(o.ForeignKey.Name))
+			if err != nil {
+				return nil, err
+			}
+			add, err := d.AddForeignKey(t, o.ForeignKey)
+			if err != nil {
+				return nil, err
+			}
+			return append(drop, add...), nil
+		})
 	case CreateIndex:
 		s, err := d.CreateIndex(cur.Table(o.Table), o.Index)
 		return s, nil, err

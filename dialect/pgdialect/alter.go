@@ -138,6 +138,22 @@ func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]strin
 	return out, nil
 }
 
+// AlterForeignKeyDeferrability renders ALTER TABLE ... ALTER CONSTRAINT fk
+// [NOT] DEFERRABLE [INITIALLY DEFERRED | IMMEDIATE]: PostgreSQL changes
+// when the foreign key is checked without checking its rows again.
+func (d *Dialect) AlterForeignKeyDeferrability(t *schema.Table, fk *schema.ForeignKey) ([]string, error) {
+	b := d.AppendIdent(append(d.alterTable(t.Name), "ALTER CONSTRAINT "...), fk.Name)
+	switch {
+	case !fk.Deferrable:
+		b = append(b, " NOT DEFERRABLE"...)
+	case fk.InitiallyDeferred:
+		b = append(b, " DEFERRABLE INITIALLY DEFERRED"...)
+	default:
+		b = append(b, " DEFERRABLE INITIALLY IMMEDIATE"...)
+	}
+	return []string{string(b)}, nil
+}
+
 // RenameTable renders ALTER TABLE ... RENAME TO.
 func (d *Dialect) RenameTable(from, to string) ([]string, error) {
 	b := append(d.alterTable(from), "RENAME TO "...)
