@@ -246,11 +246,11 @@ func (AlterForeignKeyActions) Name() string { return "alter_foreign_key_actions"
 func (AlterForeignKeyDeferrability) Name() string {
 	return "alter_foreign_key_deferrability"
 }
-func (CreateIndex) Name() string            { return "create_index" }
-func (DropIndex) Name() string              { return "drop_index" }
-func (SetTableComment) Name() string        { return "set_table_comment" }
-func (RawSQL) Name() string                 { return "sql" }
-func (GoStep) Name() string                 { return "go" }
+func (CreateIndex) Name() string     { return "create_index" }
+func (DropIndex) Name() string       { return "drop_index" }
+func (SetTableComment) Name() string { return "set_table_comment" }
+func (RawSQL) Name() string          { return "sql" }
+func (GoStep) Name() string          { return "go" }
 
 func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
 func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
