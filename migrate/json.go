@@ -330,6 +330,7 @@ type opJSON struct {
 	ForeignKey  *fkJSON             `json:"foreign_key,omitempty"`
 	OldActions  *actionsJSON        `json:"old_actions,omitempty"`
 	OldDefer    *deferJSON          `json:"old_deferrability,omitempty"`
+	Strategy    string              `json:"strategy,omitempty"`
 	Index       *indexJSON          `json:"index,omitempty"`
 	OldComment  *string             `json:"old_comment,omitempty"`
 	NewComment  *string             `json:"new_comment,omitempty"`
@@ -351,7 +352,7 @@ func encOp(op Op) (*opJSON, error) {
 		j.Enum = &t
 	case AlterEnum:
 		ot, nt := encType(o.Old), encType(o.New)
-		j.OldEnum, j.Enum = &ot, &nt
+		j.OldEnum, j.Enum, j.Strategy = &ot, &nt, string(o.Strategy)
 	case CreateTable:
 		j.Definition = encTable(o.Table)
 	case DropTable:
@@ -462,7 +463,17 @@ func decOp(j *opJSON) (Op, error) {
 		if ot, err = decType(*j.OldEnum); err == nil {
 			nt, err = decType(*j.Enum)
 		}
-		op = AlterEnum{Old: ot, New: nt}
+		switch EnumStrategy(j.Strategy) {
+		case EnumRebuild, EnumAddValue:
+		case "rebuild":
+			j.Strategy = ""
+		default:
+			return nil, fmt.Errorf("alter_enum: unknown strategy %q (add_value or rebuild)", j.Strategy)
+		}
+		if err == nil && EnumStrategy(j.Strategy) == EnumAddValue && !addsValues(ot, nt) {
+			return nil, fmt.Errorf("alter_enum: strategy add_value only adds values; %q -> %q needs rebuild", ot.Values, nt.Values)
+		}
+		op = AlterEnum{Old: ot, New: nt, Strategy: EnumStrategy(j.Strategy)}
 	case "create_table", "drop_table":
 		var t *schema.Table
 		if t, err = decTable(j.Definition); err == nil {

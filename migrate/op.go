@@ -58,11 +58,55 @@ type CreateEnum struct{ Type schema.Type }
 // DropEnum drops a named enum type.
 type DropEnum struct{ Type schema.Type }
 
-// AlterEnum changes the values of a named enum type from Old to New. On
-// PostgreSQL the type is recreated and the columns using it converted;
-// elsewhere enum values live in the column types, which the AlterColumn
-// operations of the same plan change.
-type AlterEnum struct{ Old, New schema.Type }
+// AlterEnum changes the values of a named enum type from Old to New.
+// Elsewhere than PostgreSQL enum values live in the column types, which
+// the AlterColumn operations of the same plan change, and Strategy does
+// not matter. On PostgreSQL:
+//
+//   - [EnumRebuild] (the zero value) recreates the type and converts the
+//     columns using it (a rewrite of those tables); it makes any change,
+//     and fails if a row holds a value that is removed;
+//   - [EnumAddValue] runs ALTER TYPE ... ADD VALUE for each new value, in
+//     place and without a rewrite; it only adds values. PostgreSQL 12 and
+//     later run it inside the revision's transaction, but a value added in
+//     a transaction cannot be used before it commits ("unsafe use of new
+//     value"): a revision that adds a value and also uses it (a default,
+//     a data step) must be split in two.
+//
+// The planner chooses EnumAddValue when values are only added (the old
+// ones keeping their order); the downgrade then removes them with
+// EnumRebuild, the only way PostgreSQL has (there is no DROP VALUE):
+// [Revision.Irreversible] names it. Set "strategy": "rebuild" on the
+// upgrade to rewrite both ways instead.
+type AlterEnum struct {
+	Old, New schema.Type
+	Strategy EnumStrategy
+}
+
+// EnumStrategy is how PostgreSQL changes an enum type; see [AlterEnum].
+type EnumStrategy string
+
+// The enum strategies.
+const (
+	EnumRebuild  EnumStrategy = ""
+	EnumAddValue EnumStrategy = "add_value"
+)
+
+// addsValues reports whether b is a with values added, a's in their order.
+func addsValues(a, b schema.Type) bool {
+	if len(b.Values) <= len(a.Values) {
+		return false
+	}
+	i := 0
+	for _, v := range b.Values {
+		if i < len(a.Values) && v == a.Values[i] {
+			i++
+		} else if slices.Contains(a.Values, v) {
+			return false
+		}
+	}
+	return i == len(a.Values)
+}
 
 // CreateTable creates a table with its columns, primary key, unique and
 // check constraints, the foreign keys it lists and its indexes. Foreign
@@ -254,7 +298,10 @@ func (GoStep) Name() string          { return "go" }
 
 func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
 func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
-func (o AlterEnum) Inverse() (Op, error)   { return AlterEnum{Old: o.New, New: o.Old}, nil }
+func (o AlterEnum) Inverse() (Op, error) {
+	// removing values: only a rebuild can
+	return AlterEnum{Old: o.New, New: o.Old}, nil
+}
 func (o CreateTable) Inverse() (Op, error) { return DropTable(o), nil }
 func (o DropTable) Inverse() (Op, error)   { return CreateTable(o), nil }
 func (o RenameTable) Inverse() (Op, error) { return RenameTable{From: o.To, To: o.From}, nil }
@@ -313,7 +360,11 @@ func (o GoStep) Inverse() (Op, error) {
 func (o CreateEnum) String() string { return "create enum " + o.Type.EnumName }
 func (o DropEnum) String() string   { return "drop enum " + o.Type.EnumName }
 func (o AlterEnum) String() string {
-	return fmt.Sprintf("alter enum %s: values %q -> %q", o.New.EnumName, o.Old.Values, o.New.Values)
+	how := ""
+	if o.Strategy == EnumAddValue {
+		how = " (add value)"
+	}
+	return fmt.Sprintf("alter enum %s: values %q -> %q%s", o.New.EnumName, o.Old.Values, o.New.Values, how)
 }
 func (o CreateTable) String() string { return "create table " + o.Table.Name }
 func (o DropTable) String() string   { return "drop table " + o.Table.Name }

@@ -206,7 +206,11 @@ func diff(work, want *schema.MetaData, d dialect.Dialect) ([]Op, []Note, error) 
 	for _, e := range want.Enums() {
 		te[e.EnumName] = e
 		if old, ok := we[e.EnumName]; ok && !old.Equal(e) {
-			ops = append(ops, AlterEnum{Old: old, New: e})
+			op := AlterEnum{Old: old, New: e}
+			if addsValues(old, e) {
+				op.Strategy = EnumAddValue
+			}
+			ops = append(ops, op)
 		}
 		if _, ok := we[e.EnumName]; !ok {
 			ops = append(ops, CreateEnum{Type: e})

@@ -277,6 +277,12 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		if !ok || !d.Features().Has(dialect.NamedEnums) {
 			return nil, nil, nil // values live in column types: AlterColumn changes them
 		}
+		if o.Strategy == EnumAddValue {
+			if av, ok := d.(dialect.EnumValueAdder); ok {
+				s, err := av.AddEnumValues(o.Old, o.New)
+				return s, nil, err
+			}
+		}
 		var cols []dialect.EnumColumn
 		for _, t := range next.Tables() {
 			for _, c := range t.Columns {

@@ -66,6 +66,22 @@ func (r *Revision) Destructive() []string {
 	return out
 }
 
+// Irreversible lists, one line per operation, what the downgrade cannot
+// undo in place: removing enum values that the upgrade added with ALTER
+// TYPE ... ADD VALUE is a rebuild of the type on PostgreSQL (it rewrites
+// the tables using it) and fails if a row holds one of those values.
+func (r *Revision) Irreversible() []string {
+	var out []string
+	for _, op := range r.Upgrade {
+		if o, ok := op.(AlterEnum); ok && o.Strategy == EnumAddValue {
+			out = append(out, fmt.Sprintf("enum %s: values added in place cannot be dropped in place; the downgrade recreates the type "+
+				"(rewriting the tables that use it) and fails if a row holds an added value; "+
+				"set \"strategy\": \"rebuild\" on the upgrade to rebuild both ways", o.New.EnumName))
+		}
+	}
+	return out
+}
+
 type revisionJSON struct {
 	Format       int           `json:"strata_revision"`
 	ID           string        `json:"id"`

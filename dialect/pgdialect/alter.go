@@ -255,6 +255,49 @@ func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait
 
 var _ dialect.EnumAlterer = (*Dialect)(nil)
 
+// AddEnumValues renders ALTER TYPE ... ADD VALUE for each value of new
+// that old lacks, placed BEFORE the next old value (or AFTER the previous
+// one, or last): no table is rewritten. PostgreSQL 12 and later accept it
+// in a transaction, but the new value cannot be used until that
+// transaction commits.
+func (d *Dialect) AddEnumValues(old, new schema.Type) ([]string, error) {
+	if old.EnumName == "" || old.EnumName != new.EnumName {
+		return nil, fmt.Errorf("postgres: AddEnumValues of %q into %q", old.EnumName, new.EnumName)
+	}
+	has := map[string]bool{}
+	for _, v := range old.Values {
+		has[v] = true
+	}
+	var out []string
+	for i, v := range new.Values {
+		if has[v] {
+			continue
+		}
+		if err := noNUL(fmt.Sprintf("value of enum %s", new.EnumName), v); err != nil {
+			return nil, err
+		}
+		b := d.AppendIdent([]byte("ALTER TYPE "), new.EnumName)
+		b = d.AppendString(append(b, " ADD VALUE "...), v)
+		switch {
+		case i > 0:
+			b = d.AppendString(append(b, " AFTER "...), new.Values[i-1])
+		default:
+			for _, next := range new.Values[i+1:] {
+				if has[next] {
+					b = d.AppendString(append(b, " BEFORE "...), next)
+					break
+				}
+			}
+		}
+		out = append(out, string(b))
+		has[v] = true
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("postgres: AddEnumValues: %q adds nothing to %q", new.Values, old.Values)
+	}
+	return out, nil
+}
+
 // AlterEnum recreates the type: the old one is renamed aside, the new one
 // created, every column converted through text (its default dropped first
 // and set again after), and the old type dropped. Unlike ALTER TYPE ...

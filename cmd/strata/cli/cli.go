@@ -329,6 +329,9 @@ func (a *app) revisionCmd() *cobra.Command {
 				fmt.Fprintf(out, "  %s\n", op)
 			}
 			printNotes(out, r.Notes)
+			for _, x := range r.Irreversible() {
+				fmt.Fprintf(out, "  downgrade: %s\n", x)
+			}
 			if d := r.Destructive(); len(d) > 0 {
 				fmt.Fprintf(out, "Destructive operations; review them and set \"acknowledged\": true in the file, then run strata hash:\n")
 				for _, x := range d {
