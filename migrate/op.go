@@ -296,8 +296,8 @@ func (SetTableComment) Name() string { return "set_table_comment" }
 func (RawSQL) Name() string          { return "sql" }
 func (GoStep) Name() string          { return "go" }
 
-func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
-func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
+func (o CreateEnum) Inverse() (Op, error) { return DropEnum(o), nil }
+func (o DropEnum) Inverse() (Op, error)   { return CreateEnum(o), nil }
 func (o AlterEnum) Inverse() (Op, error) {
 	// removing values: only a rebuild can
 	return AlterEnum{Old: o.New, New: o.Old}, nil
