@@ -109,6 +109,15 @@ func syncBack(st *state, rel *relation) {
 				b.state, b.v = relKnown, st.ptr
 			}
 		}
+	case rel.kind == oneToOneRemote || rel.kind == manyToOne && rel.back.kind == oneToOneRemote:
+		// one-to-one: both sides are references
+		v := rel.refAt(st.ptr)
+		if v.state == relUnloaded || v.v == nil {
+			return
+		}
+		if b := rel.back.refAt(v.v); b.state == relUnloaded || b.v == nil {
+			b.state, b.v = relKnown, st.ptr
+		}
 	}
 }
 
@@ -195,7 +204,6 @@ type relPlan struct {
 	touched  []*state            // owners whose relationships changed: new snapshots after the flush
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
-	single   map[fkSlot]*state
 
 	// many-to-many pairs to write, by the primary side's relation
 	pairAdd, pairDel []pair
@@ -358,6 +366,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			switch rel.kind {
 			case manyToMany:
 				rp.pairs(rel, st, before, now)
+				if rel.cascade.has(cascadeDeleteOrphan) {
+					for _, t := range before {
+						if !slices.Contains(now, t) {
+							removed = append(removed, removal{child: t, rel: rel, owner: st})
+						}
+					}
+				}
 			case manyToOne:
 				if rel.postUpdate {
 					// set by an UPDATE after the inserts
@@ -427,8 +442,10 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		if cst == nil || cst.status == Deleted {
 			continue
 		}
-		if r.rel.kind == manyToOne {
-			// a replaced parent with delete-orphan (the link owned it)
+		if r.rel.kind == manyToOne || r.rel.kind == manyToMany {
+			// a replaced parent, or a target taken out of a list, with
+			// delete-orphan (the link owned it): deleted unless another
+			// owner took it
 			if !referencedElsewhere(s, r.child, r.rel) {
 				s.markDeleted(cst)
 			}
@@ -477,27 +494,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	// single_parent: one owner per object through such a relationship
-	for _, st := range s.states.all() {
-		if st.status == Deleted {
-			continue
-		}
-		for _, rel := range st.m.rels {
-			if !rel.singleParent || rel.kind == oneToMany || rel.kind == manyToMany {
-				continue
-			}
-			v := rel.refAt(st.ptr)
-			if v.state == relUnloaded || v.v == nil {
-				continue
-			}
-			k := fkSlot{child: v.v, fk: rel.ref[0]}
-			if rp.single == nil {
-				rp.single = map[fkSlot]*state{}
-			}
-			if other := rp.single[k]; other != nil && other != st {
-				return nil, &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, v.v).Interface()}
-			}
-			rp.single[k] = st
-		}
+	if err := s.checkSingleParents(rp); err != nil {
+		return nil, err
 	}
 	// 3. deletes cascade
 	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
@@ -564,6 +562,62 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	return rp, nil
 }
 
+// checkSingleParents refuses an object held by two live owners through a
+// single_parent relationship: two references to it, a reference while
+// the other side of a one-to-one still names another holder, or two
+// many-to-many lists.
+func (s *Session) checkSingleParents(rp *relPlan) error {
+	type slot struct {
+		target unsafe.Pointer
+		rel    *relation
+	}
+	var seen map[slot]*state
+	claim := func(rel *relation, owner *state, target unsafe.Pointer) error {
+		if seen == nil {
+			seen = map[slot]*state{}
+		}
+		k := slot{target, rel}
+		if other := seen[k]; other != nil && other != owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
+		seen[k] = owner
+		return nil
+	}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !rel.singleParent || rel.kind == oneToMany {
+				continue
+			}
+			for _, t := range targets(rel, st.ptr) {
+				if err := claim(rel, st, t); err != nil {
+					return err
+				}
+				// the other side of a one-to-one names its holder
+				if rel.back == nil || rel.back.kind != oneToOneRemote {
+					continue
+				}
+				b := rel.back.refAt(t)
+				if b.state == relUnloaded || b.v == nil || b.v == st.ptr {
+					continue
+				}
+				h := s.stateAt(b.v)
+				if h == nil || h.status == Deleted {
+					continue
+				}
+				if hv := rel.refAt(h.ptr); hv.state == relUnloaded || hv.v == nil || hv.v == t {
+					if err := claim(rel, h, t); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
 
 // referencedElsewhere reports whether another object of the session still
@@ -573,7 +627,7 @@ func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool 
 		if st.m != rel.owner || st.status == Deleted {
 			continue
 		}
-		if v := rel.refAt(st.ptr); v.state != relUnloaded && v.v == target {
+		if slices.Contains(targets(rel, st.ptr), target) {
 			return true
 		}
 	}
@@ -755,6 +809,25 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					continue
 				}
 				if rel.kind == manyToMany {
+					// With a delete cascade (single_parent makes it safe: no
+					// other owner shares the targets) the targets go too,
+					// read first when not loaded.
+					if rel.cascade.has(cascadeDelete) && !st.gone && st.status != Pending && (!known(rel, st.ptr) || st.ghost) {
+						if _, err := s.begin(ctx); err != nil {
+							return err
+						}
+						if err := s.loadRel(ctx, rel, []*state{st}); err != nil {
+							return err
+						}
+					}
+					if rel.cascade.has(cascadeDelete) && known(rel, st.ptr) {
+						for _, p := range targets(rel, st.ptr) {
+							if c := s.stateAt(p); c != nil && c.status != Deleted {
+								s.markDeleted(c)
+								next = append(next, c)
+							}
+						}
+					}
 					// its pairs go with it
 					if known(rel, st.ptr) && !st.ghost {
 						var before []unsafe.Pointer
@@ -1115,54 +1188,107 @@ func postSteps(rp *relPlan) []step {
 	var out []step
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m := rel.child
-			for _, l := range links {
-				for i, f := range rel.fk {
-					if l.parent == nil {
-						u.set(f, l.child.ptr, reflect.Zero(f.Type))
-						continue
-					}
-					v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-					if err != nil {
-						return err
-					}
-					u.set(f, l.child.ptr, v)
-				}
-			}
-			tr := expr.T(m.Table.Name)
-			var stmt expr.Statement
-			if len(links) == 1 {
-				up := expr.Update(tr)
-				for _, f := range rel.fk {
-					up.Set(f.Column.Name, f.Value(links[0].child.ptr))
-				}
-				for _, f := range m.PK {
-					up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(links[0].child.ptr)))
-				}
-				stmt = up
-			} else {
-				ur := keyedUpdate(m, rel.fk, nil)
-				for _, l := range links {
-					vals := keyValues(m, l.child.ptr)
-					for _, f := range rel.fk {
-						vals = append(vals, f.Value(l.child.ptr))
-					}
-					ur.Row(vals...)
-				}
-				stmt = ur
-			}
-			res, err := engine.ExecStmt(ctx, ex, stmt)
-			if err != nil {
-				return err
-			}
-			if res.RowsAffected != int64(len(links)) {
-				return &StaleDataError{Op: "UPDATE", Table: m.Table.Name}
-			}
-			return nil
+		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			return postUpdate(ctx, ex, rel, links, u)
 		}})
 	}
 	return out
+}
+
+// postUpdate sets (or clears) the post_update keys of links' rows: one
+// UPDATE, keyed and multi-row for several. It is an UPDATE like any other:
+// it runs the onupdate rules, checks the version the row holds now (after
+// this flush's own UPDATE of it, if any) and bumps it, and reads back
+// server-onupdate columns.
+func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
+	m := rel.child
+	set := slices.Clone(rel.fk)
+	for _, f := range m.Fields {
+		if f.OnUpdate != nil && !slices.Contains(set, f) {
+			set = append(set, f)
+		}
+	}
+	rows := make([]updateRow, len(links))
+	for j, l := range links {
+		ptr := l.child.ptr
+		for i, f := range rel.fk {
+			if l.parent == nil {
+				u.set(f, ptr, reflect.Zero(f.Type))
+				continue
+			}
+			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+			if err != nil {
+				return err
+			}
+			u.set(f, ptr, v)
+		}
+		for _, f := range set[len(rel.fk):] {
+			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+		}
+		rows[j] = updateRow{st: l.child, set: set}
+		if v := m.Version; v != nil {
+			cur := v.rv(ptr)
+			rows[j].old = cur.Interface()
+			next := reflect.New(v.Type).Elem()
+			if cur.CanInt() {
+				next.SetInt(cur.Int() + 1)
+			} else {
+				next.SetUint(cur.Uint() + 1)
+			}
+			u.set(v, ptr, next)
+		}
+	}
+	if m.Version != nil {
+		set = append(set, m.Version)
+	}
+	tr := expr.T(m.Table.Name)
+	var stmt expr.Statement
+	if len(rows) == 1 {
+		up := expr.Update(tr)
+		ptr := rows[0].st.ptr
+		for _, f := range set {
+			up.Set(f.Column.Name, f.Value(ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
+		}
+		stmt = up
+	} else {
+		var match []*Field
+		if m.Version != nil {
+			match = []*Field{m.Version}
+		}
+		ur := keyedUpdate(m, set, match)
+		for _, r := range rows {
+			vals := keyValues(m, r.st.ptr)
+			for _, f := range set {
+				vals = append(vals, f.Value(r.st.ptr))
+			}
+			if m.Version != nil {
+				vals = append(vals, r.old)
+			}
+			ur.Row(vals...)
+		}
+		stmt = ur
+	}
+	res, err := engine.ExecStmt(ctx, ex, stmt)
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		return newStaleBatch("UPDATE", m, rows)
+	}
+	if back := serverOnUpdateFields(m); len(back) > 0 {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		return selectBack(ctx, ex, m, back, states, u)
+	}
+	return nil
 }
 
 // preNullSteps clears post_update keys before the deletes.

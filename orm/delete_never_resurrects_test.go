@@ -33,8 +33,8 @@ type ChatStep struct {
 	ParentID *int64                 `db:"parent_id,fk:chat_step.id"`
 	Output   string                 `db:"output"`
 	Thread   orm.Ref[ChatThread]    `rel:"backref:Steps"`
-	Parent   orm.Ref[ChatStep]      `rel:"fk:parent_id,backref:Children"`
-	Children orm.List[ChatStep]     `rel:"fk:parent_id,cascade:all+delete-orphan"`
+	Parent   orm.Ref[ChatStep]      `rel:"via:parent_id,backref:Children"`
+	Children orm.List[ChatStep]     `rel:"via:parent_id,cascade:all+delete-orphan"`
 	Feedback orm.List[ChatFeedback] `rel:"cascade:all+delete-orphan"`
 }
 

@@ -259,7 +259,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	// references it: an INSERT must not meet the row it replaces.
 	early, late := s.earlyDeletes(p)
 	for _, group := range groupByMapper(early) {
-		steps = append(steps, deleteSteps(d, group)...)
+		steps = append(steps, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 	}
 	steps = append(steps, ins...)
 	var ups []updateRow
@@ -511,7 +511,7 @@ func hasUniqueIndex(t *schema.Table) bool {
 
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
-	out := append(pairSteps(rp), postSteps(rp)...)
+	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
@@ -520,6 +520,9 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 		out = append(out, updateSteps(d, ups[i:j])...)
 		i = j
 	}
+	// post_update keys after every row's own UPDATE: they check the
+	// version that UPDATE left
+	out = append(out, postSteps(rp)...)
 	out = append(out, preNullSteps(rp)...)
 	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
@@ -527,10 +530,10 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			return nil, err
 		}
 		if levels == nil {
-			out = append(out, deleteSteps(d, group)...)
+			out = append(out, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 		}
 		for i := len(levels) - 1; i >= 0; i-- { // children first
-			out = append(out, deleteSteps(d, levels[i])...)
+			out = append(out, deleteSteps(d, levels[i], s.f.cfg.idempotentDeletes)...)
 		}
 	}
 	return out, nil
@@ -1442,7 +1445,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 // DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL) per chunk, or an OR
 // of key-and-version matches when a version must be checked or the key is
 // composite. Fewer rows deleted than asked is stale data.
-func deleteSteps(d dialect.Dialect, group []*state) []step {
+func deleteSteps(d dialect.Dialect, group []*state, idempotent bool) []step {
 	m := group[0].m
 	per := maxBatchRows
 	if !(len(m.PK) == 1 && m.Version == nil) {
@@ -1455,13 +1458,13 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 	var out []step
 	for _, chunk := range expr.Chunk(group, per) {
 		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			return deleteChunk(ctx, ex, m, chunk)
+			return deleteChunk(ctx, ex, m, chunk, idempotent)
 		}})
 	}
 	return out
 }
 
-func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state, idempotent bool) error {
 	tr := expr.T(m.Table.Name)
 	var versions []any
 	if v := m.Version; v != nil {
@@ -1478,6 +1481,14 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 	if err != nil {
 		return err
 	}
+	if res.RowsAffected != int64(len(rows)) && idempotent {
+		// Rows already gone are fine; a row still there was not deleted
+		// because its version moved: that is stale data all the same.
+		if versions == nil {
+			return nil
+		}
+		return stillThere(ctx, ex, m, rows)
+	}
 	if res.RowsAffected != int64(len(rows)) {
 		urs := make([]updateRow, len(rows))
 		for i, st := range rows {
@@ -1487,6 +1498,36 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			}
 		}
 		return newStaleBatch("DELETE", m, urs)
+	}
+	return nil
+}
+
+// stillThere reports the rows of a versioned DELETE that still exist (their
+// version moved) as stale data, read in the same transaction.
+func stillThere(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+	tr := expr.T(m.Table.Name)
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, m.PK)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	var stale [][]any
+	for rs.Next() {
+		vals, err := scanFields(rs, m.PK)
+		if err != nil {
+			return err
+		}
+		k := make([]any, len(vals))
+		for i, v := range vals {
+			k[i] = v.Elem().Interface()
+		}
+		stale = append(stale, k)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if stale != nil {
+		return staleRows("DELETE", m.Table.Name, stale)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package orm
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"unsafe"
 )
@@ -332,6 +333,12 @@ func setRef(r *refView, target unsafe.Pointer) error {
 	rel := r.b.rel
 	if r.state == relUnloaded && rel != nil && (rel.kind == oneToOneRemote || rel.cascade.has(cascadeDeleteOrphan)) {
 		return notLoaded(r.b)
+	}
+	if rel != nil && rel.singleParent && rel.back != nil && rel.back.kind == oneToOneRemote && target != nil && target != r.v {
+		// taking it from the object holding it would break single_parent
+		if nb := rel.back.refAt(target); nb.state != relUnloaded && nb.v != nil && nb.v != r.b.owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
 	}
 	old := r.v
 	r.v, r.state = target, relKnown

@@ -74,8 +74,8 @@ type Node struct {
 	ID       int64          `db:"id,pk"`
 	ParentID *int64         `db:"parent_id,fk:node.id"`
 	Name     string         `db:"name"`
-	Parent   orm.Ref[Node]  `rel:"fk:parent_id,backref:Children"`
-	Children orm.List[Node] `rel:"fk:parent_id,cascade:all+delete-orphan"`
+	Parent   orm.Ref[Node]  `rel:"via:parent_id,backref:Children"`
+	Children orm.List[Node] `rel:"via:parent_id,cascade:all+delete-orphan"`
 }
 
 func setupRel(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
@@ -541,7 +541,7 @@ type Document struct {
 	ID        int64                `db:"id,pk"`
 	Title     string               `db:"title"`
 	CurrentID *int64               `db:"current_id,fk:doc_version.id"`
-	Current   orm.Ref[DocVersion]  `rel:"fk:current_id,post_update"`
+	Current   orm.Ref[DocVersion]  `rel:"via:current_id,post_update"`
 	Versions  orm.List[DocVersion] `rel:"cascade:all+delete-orphan"`
 }
 
@@ -722,7 +722,7 @@ func TestMergeCascade(t *testing.T) {
 // not even loaded books are touched by the flush.
 type Shelf struct {
 	ID    int64               `db:"id,pk"`
-	Books orm.List[ShelfBook] `rel:"cascade:all,passive_deletes:all"`
+	Books orm.List[ShelfBook] `rel:"cascade:save-update,passive_deletes:all"`
 }
 
 type ShelfBook struct {

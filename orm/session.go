@@ -90,10 +90,22 @@ type factoryConfig struct {
 	retry       *engine.RetryPolicy // nil: the DB's
 	flushHooks  []FlushHook
 	objHooks    map[reflect.Type]*objectHooks
+	// a DELETE of a row already gone is not stale data
+	idempotentDeletes bool
 }
 
 // FactoryOption configures a [Factory].
 type FactoryOption func(*factoryConfig)
+
+// IdempotentDeletes makes the flush's DELETE of a row that is already gone
+// succeed: the object is detached as if it had deleted the row. By
+// default such a DELETE is a *StaleDataError, as any write that matches
+// no row (SQLAlchemy's confirm_deleted_rows): the program decided on a
+// row someone else removed, and may want to know. A versioned row that
+// is still there with another version is stale data either way.
+func IdempotentDeletes() FactoryOption {
+	return func(c *factoryConfig) { c.idempotentDeletes = true }
+}
 
 // NoAutoflush stops queries from flushing pending changes first. By
 // default a query flushes, so it sees what the session holds (SQLAlchemy's
