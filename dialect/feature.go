@@ -33,6 +33,7 @@ const (
 	UpdateFrom                                // WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v (else UPDATE t JOIN (SELECT ...) v ON ... SET ...)
 	CastParams                                // a parameter in a VALUES list needs CAST(? AS type) to have a type
 	AlterKeyColumnType                        // ALTER COLUMN changes the type of a column a foreign key uses (PostgreSQL); without it the foreign keys are dropped and re-added around the change (MariaDB: error 1832)
+	LockImpactLint                            // DDL takes PostgreSQL's table locks: the migration lint flags long ACCESS EXCLUSIVE locks and rewrites
 )
 
 var featureNames = []string{
@@ -41,7 +42,7 @@ var featureNames = []string{
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
-	"UpdateFrom", "CastParams", "AlterKeyColumnType",
+	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint",
 }
 
 // Has reports whether every flag in x is set.

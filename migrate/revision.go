@@ -46,6 +46,11 @@ type Revision struct {
 	Downgrade    []Op
 	Snapshot     *schema.MetaData
 	Acknowledged bool
+	// LockImpact lists the upgrade's operations that hold long locks or
+	// rewrite tables on the database the revision was generated for (see
+	// [LockImpact]); like destructive operations they must be
+	// acknowledged before the revision runs.
+	LockImpact []string
 	// Notes are the differences between the schema before and the
 	// snapshot that the database the revision was generated for cannot
 	// tell apart (see [Note]): part of the snapshot, run by nothing.
@@ -64,6 +69,12 @@ func (r *Revision) Destructive() []string {
 		}
 	}
 	return out
+}
+
+// NeedsAcknowledgement lists what a person must review before the
+// revision runs: its destructive operations and its lock impact.
+func (r *Revision) NeedsAcknowledgement() []string {
+	return append(r.Destructive(), r.LockImpact...)
 }
 
 // Irreversible lists, one line per operation, what the downgrade cannot
@@ -91,6 +102,7 @@ type revisionJSON struct {
 	Acknowledged *bool         `json:"acknowledged,omitempty"`
 	Upgrade      []*opJSON     `json:"upgrade"`
 	Downgrade    []*opJSON     `json:"downgrade"`
+	LockImpact   []string      `json:"lock_impact,omitempty"`
 	Notes        []*noteJSON   `json:"notes,omitempty"`
 	Snapshot     *snapshotJSON `json:"snapshot"`
 }
@@ -139,7 +151,8 @@ func (r *Revision) Marshal() ([]byte, error) {
 		o.Destructive = ""
 		j.Notes = append(j.Notes, &noteJSON{Reason: n.Reason, Op: o})
 	}
-	if len(r.Destructive()) > 0 || r.Acknowledged {
+	j.LockImpact = r.LockImpact
+	if len(r.NeedsAcknowledgement()) > 0 || r.Acknowledged {
 		ack := r.Acknowledged
 		j.Acknowledged = &ack
 	}
@@ -171,7 +184,7 @@ func ParseRevision(data []byte) (*Revision, error) {
 	if !ValidID(j.ID) {
 		return nil, fmt.Errorf("migrate: invalid revision id %q", j.ID)
 	}
-	r := &Revision{ID: j.ID, Parents: j.Parents, DependsOn: j.DependsOn, Message: j.Message}
+	r := &Revision{ID: j.ID, Parents: j.Parents, DependsOn: j.DependsOn, Message: j.Message, LockImpact: j.LockImpact}
 	if j.Acknowledged != nil {
 		r.Acknowledged = *j.Acknowledged
 	}
@@ -245,6 +258,9 @@ func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, messa
 	}
 	r := &Revision{ID: id, Parents: parents, Message: message, Upgrade: up, Downgrade: down, Snapshot: snap, Notes: notes}
 	if err := r.verify(prev); err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
+	}
+	if r.LockImpact, err = LockImpacts(d, prev, up); err != nil {
 		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
 	}
 	return r, nil

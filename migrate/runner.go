@@ -399,9 +399,9 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 			if have && row.state == stateDowngrading {
 				return fmt.Errorf("migrate: revision %s was partly downgraded (%d of %d steps); finish the downgrade first", r.ID, row.done, row.total)
 			}
-			if len(r.Destructive()) > 0 && !r.Acknowledged {
+			if ack := r.NeedsAcknowledgement(); len(ack) > 0 && !r.Acknowledged {
 				return fmt.Errorf("%w: %s (%s): %s; review them and set \"acknowledged\": true in the file",
-					ErrUnacknowledged, r.ID, r.File, strings.Join(r.Destructive(), "; "))
+					ErrUnacknowledged, r.ID, r.File, strings.Join(ack, "; "))
 			}
 			for _, op := range r.Upgrade {
 				if gs, ok := op.(GoStep); ok && m.funcs[gs.Func] == nil {

@@ -338,6 +338,12 @@ func (a *app) revisionCmd() *cobra.Command {
 					fmt.Fprintf(out, "  ! %s\n", x)
 				}
 			}
+			if len(r.LockImpact) > 0 {
+				fmt.Fprintf(out, "Lock impact; review it and set \"acknowledged\": true in the file, then run strata hash:\n")
+				for _, x := range r.LockImpact {
+					fmt.Fprintf(out, "  ! lock: %s\n", x)
+				}
+			}
 			return nil
 		},
 	}
@@ -418,6 +424,37 @@ func (a *app) fromDatabase(cmd *cobra.Command, g *migrate.Graph, prev *schema.Me
 	}
 	fmt.Fprintf(out, "Stamped %s as applied (the database has that schema already)\n", base.ID)
 	return base.Snapshot, []string{base.ID}, nil
+}
+
+// lintPending prints the lock impact of the revisions not in applied on
+// the database --dialect or --db names (nothing for a database without
+// the lint): information for review, not a failure of check.
+func (a *app) lintPending(out io.Writer, g *migrate.Graph, applied map[string]bool) error {
+	d, err := a.targetDialect()
+	if err != nil || d == nil {
+		return err
+	}
+	for _, r := range g.Ordered() {
+		if applied[r.ID] {
+			continue
+		}
+		before, err := g.SchemaBefore(r)
+		if err != nil {
+			return err
+		}
+		lint, err := migrate.LockImpacts(d, before, r.Upgrade)
+		if err != nil {
+			return err
+		}
+		for _, l := range lint {
+			ack := ""
+			if r.Acknowledged {
+				ack = " (acknowledged)"
+			}
+			fmt.Fprintf(out, "lock impact of %s%s: %s\n", r.ID, ack, l)
+		}
+	}
+	return nil
 }
 
 // targetDialect is the dialect named by --dialect or the DSN (--db or
@@ -685,12 +722,16 @@ func (a *app) checkCmd() *cobra.Command {
 					problems++
 				}
 			}
+			applied := map[string]bool{}
 			if a.dsn != "" || a.getenv("STRATA_DB") != "" {
 				m, done, err := a.migrator(cmd.Context(), cmd)
 				if err != nil {
 					return err
 				}
 				defer done()
+				if cur, err := m.Current(cmd.Context()); err == nil {
+					applied = g.Ancestors(cur...)
+				}
 				if roundtrip {
 					if err := m.RoundTrip(cmd.Context()); err != nil {
 						return err
@@ -708,6 +749,9 @@ func (a *app) checkCmd() *cobra.Command {
 				}
 			} else if roundtrip {
 				return usageError{errors.New("check --roundtrip needs a scratch database (--db)")}
+			}
+			if err := a.lintPending(out, g, applied); err != nil {
+				return err
 			}
 			if problems > 0 {
 				return fmt.Errorf("check found %d difference(s)", problems)

@@ -187,8 +187,16 @@ func TestRevisionNotesForDialect(t *testing.T) {
 	if out != want {
 		t.Fatalf("got\n%swant\n%s", out, want)
 	}
-	if out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "postgres"); !strings.Contains(out, "Generated") {
+	if out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "postgres"); !strings.Contains(out, "Generated") ||
+		!strings.Contains(out, "  ! lock: re-adds foreign key fk_child_parent_id_parent on child with new actions") {
 		t.Fatalf("on postgres: %s", out)
+	}
+	// check shows the lock impact of what is not applied, for the database named.
+	if out := run("check", "--dialect", "postgres"); !strings.Contains(out, "lock impact of 0002: re-adds foreign key") {
+		t.Fatalf("check on postgres: %s", out)
+	}
+	if out := run("check", "--dialect", "mysql"); strings.Contains(out, "lock impact") {
+		t.Fatalf("check on mysql: %s", out)
 	}
 }
 
