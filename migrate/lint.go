@@ -44,7 +44,9 @@ func LockImpact(before *schema.MetaData, op Op) string {
 		if !exists(o.Table) {
 			return ""
 		}
-		if !o.Old.Type.Equal(o.New.Type) && !binaryCompatible(o.Old.Type, o.New.Type) {
+		sameEnum := o.Old.Type.Kind == schema.KindEnum && o.New.Type.Kind == schema.KindEnum &&
+			o.Old.Type.EnumName != "" && o.Old.Type.EnumName == o.New.Type.EnumName // AlterEnum changes it, and is linted
+		if !o.Old.Type.Equal(o.New.Type) && !sameEnum && !binaryCompatible(o.Old.Type, o.New.Type) {
 			return fmt.Sprintf("changes the type of %s.%s from %s to %s: rewrites the table under an ACCESS EXCLUSIVE lock", o.Table, o.New.Name, o.Old.Type, o.New.Type)
 		}
 		if o.Old.Nullable && !o.New.Nullable {
