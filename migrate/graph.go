@@ -87,6 +87,19 @@ func NewGraph(revs []*Revision) (*Graph, error) {
 		slices.Sort(stuck)
 		return nil, fmt.Errorf("migrate: revisions form a cycle: %s", strings.Join(stuck, ", "))
 	}
+	// Snapshots recorded as a digest are rebuilt, parents first.
+	for _, r := range g.order {
+		if r.Snapshot != nil {
+			continue
+		}
+		before, err := g.SchemaBefore(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.replaySnapshot(before); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 

@@ -2,6 +2,9 @@ package migrate
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -56,8 +59,31 @@ type Revision struct {
 	// tell apart (see [Note]): part of the snapshot, run by nothing.
 	Notes []Note
 
+	// EmbedSnapshot writes the whole snapshot into the file. By default a
+	// file records only its SHA-256 ("snapshot_sha256"): the snapshot is
+	// the schema before the revision with its upgrade (and notes) applied,
+	// which [NewGraph] rebuilds by replaying the revisions in order and
+	// checks against that digest, so verification stays exact while a
+	// revision holds only what it changes. A file read with a snapshot
+	// keeps it, and a revision with raw SQL or Go steps (whose effect on
+	// the schema only the snapshot says) always has it.
+	EmbedSnapshot bool
+
 	// File is the file name the revision was read from (set by OpenDir).
 	File string
+	// sum is the snapshot's digest as read from a file without one.
+	sum string
+}
+
+// SnapshotSum returns the hex SHA-256 of a schema's snapshot encoding
+// ([MarshalSnapshot]): what a revision file records of its snapshot.
+func SnapshotSum(m *schema.MetaData) (string, error) {
+	data, err := MarshalSnapshot(m)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.Sum256(data)
+	return hex.EncodeToString(h[:]), nil
 }
 
 // Destructive lists why the upgrade may lose data, one line per operation.
@@ -104,7 +130,8 @@ type revisionJSON struct {
 	Downgrade    []*opJSON     `json:"downgrade"`
 	LockImpact   []string      `json:"lock_impact,omitempty"`
 	Notes        []*noteJSON   `json:"notes,omitempty"`
-	Snapshot     *snapshotJSON `json:"snapshot"`
+	SnapshotSum  string        `json:"snapshot_sha256"`
+	Snapshot     *snapshotJSON `json:"snapshot,omitempty"`
 }
 
 type noteJSON struct {
@@ -156,11 +183,21 @@ func (r *Revision) Marshal() ([]byte, error) {
 		ack := r.Acknowledged
 		j.Acknowledged = &ack
 	}
-	snap := r.Snapshot
-	if snap == nil {
-		snap = schema.NewMetaData()
+	switch {
+	case r.Snapshot != nil:
+		sum, err := SnapshotSum(r.Snapshot)
+		if err != nil {
+			return nil, err
+		}
+		j.SnapshotSum = sum
+		if r.EmbedSnapshot || opaque(r.Upgrade) {
+			j.Snapshot = encSnapshot(r.Snapshot)
+		}
+	case r.sum != "":
+		j.SnapshotSum = r.sum
+	default:
+		return nil, fmt.Errorf("migrate: revision %s has no snapshot", r.ID)
 	}
-	j.Snapshot = encSnapshot(snap)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -217,13 +254,70 @@ func ParseRevision(data []byte) (*Revision, error) {
 		}
 		r.Notes = append(r.Notes, Note{Op: op, Reason: nj.Reason})
 	}
-	snap, err := decSnapshot(j.Snapshot)
-	if err != nil {
-		return nil, fmt.Errorf("migrate: revision %s: snapshot: %w", j.ID, err)
+	if !sumPattern.MatchString(j.SnapshotSum) {
+		return nil, fmt.Errorf("migrate: revision %s: snapshot_sha256 %q is not a hex SHA-256", j.ID, j.SnapshotSum)
 	}
-	r.Snapshot = snap
+	r.sum = j.SnapshotSum
+	if j.Snapshot != nil {
+		snap, err := decSnapshot(j.Snapshot)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: revision %s: snapshot: %w", j.ID, err)
+		}
+		if sum, err := SnapshotSum(snap); err != nil || sum != j.SnapshotSum {
+			return nil, fmt.Errorf("migrate: revision %s: the snapshot does not match snapshot_sha256 (edited by hand?)", j.ID)
+		}
+		r.Snapshot, r.EmbedSnapshot = snap, true
+	}
 	return r, nil
 }
+
+// opaque reports whether ops hold raw SQL or Go steps, whose effect on
+// the schema only the snapshot records: such a revision keeps it whole.
+func opaque(ops []Op) bool {
+	return slices.ContainsFunc(ops, func(op Op) bool {
+		switch op.(type) {
+		case RawSQL, GoStep:
+			return true
+		}
+		return false
+	})
+}
+
+var sumPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// replaySnapshot sets r.Snapshot, when its file holds only the digest, to
+// before with the upgrade and the notes applied, and checks the digest (a
+// revision built in memory without a snapshot just takes the replay).
+func (r *Revision) replaySnapshot(before *schema.MetaData) error {
+	if r.Snapshot != nil {
+		return nil
+	}
+	fwd := slices.Clone(r.Upgrade)
+	for _, n := range r.Notes {
+		fwd = append(fwd, n.Op)
+	}
+	snap, err := ApplyAll(before, fwd)
+	if err != nil {
+		return fmt.Errorf("migrate: revision %s: its upgrade does not apply to the schema before it: %w", r.ID, err)
+	}
+	if snap, err = normalized(snap, nil); err != nil {
+		return err
+	}
+	sum, err := SnapshotSum(snap)
+	if err != nil {
+		return err
+	}
+	if r.sum != "" && sum != r.sum { // a revision built in memory has none to check
+		return fmt.Errorf("%w: revision %s: replaying it gives a schema whose SHA-256 is %s, the file records %s", ErrSnapshotMismatch, r.ID, sum, r.sum)
+	}
+	r.Snapshot = snap
+	return nil
+}
+
+// ErrSnapshotMismatch is returned by [NewGraph] when replaying a revision
+// does not give the schema its file records (an operation edited by hand,
+// a parent changed).
+var ErrSnapshotMismatch = errors.New("migrate: revision does not give its recorded snapshot")
 
 // Autogenerate builds the revision that takes the schema from prev (the
 // snapshot of the revision it follows; empty for the first) to models. The
@@ -236,9 +330,10 @@ func Autogenerate(prev, models *schema.MetaData, id, message string, parents []s
 }
 
 // AutogenerateFor is [Autogenerate] for the database of dialect d (nil:
-// for none in particular, as Autogenerate). Changes d would refuse are
-// refused here, with the typed error the planner gives (an
-// [*IndexNeededError] on MariaDB), rather than when the revision runs.
+// for none in particular, as Autogenerate): differences d cannot tell
+// apart are [Note]s, not operations, and on a database with
+// [dialect.LockImpactLint] the revision lists its lock impact, to be
+// acknowledged.
 func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, message string, parents []string) (*Revision, error) {
 	if err := models.Validate(); err != nil {
 		return nil, err
@@ -252,11 +347,24 @@ func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, messa
 	if err != nil {
 		return nil, err
 	}
-	snap, err := normalized(models, nil)
+	// The snapshot is what the operations make of prev (the models up to
+	// column order, which a migration does not choose): the schema a
+	// reader rebuilds by replaying the revisions, byte for byte.
+	fwd := slices.Clone(up)
+	for _, n := range notes {
+		fwd = append(fwd, n.Op)
+	}
+	snap, err := ApplyAll(prev, fwd)
 	if err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
+	}
+	if snap, err = normalized(snap, nil); err != nil {
 		return nil, err
 	}
 	r := &Revision{ID: id, Parents: parents, Message: message, Upgrade: up, Downgrade: down, Snapshot: snap, Notes: notes}
+	if err := checkExact(snap, nil, models); err != nil {
+		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
+	}
 	if err := r.verify(prev); err != nil {
 		return nil, fmt.Errorf("migrate: autogenerate: %w", err)
 	}
