@@ -89,6 +89,27 @@ func (m *Migrator) Check(ctx context.Context) ([]Op, error) {
 // revisions), comparing the introspected schema with the stored snapshots
 // after every step. It returns the first difference as an error.
 func (m *Migrator) RoundTrip(ctx context.Context) error {
+	return m.RoundTripWith(ctx, RoundTripOptions{})
+}
+
+// RoundTripOptions add data to a round trip.
+type RoundTripOptions struct {
+	// Seed inserts rows before every step that has no destructive
+	// operation, and checks after it that every table still there holds at
+	// least as many rows: data survives every non-destructive upgrade and
+	// downgrade. Before a destructive step (a drop, a NOT NULL column
+	// without a default) the tables are emptied instead. Rows are
+	// generated per column type (one per table and step), or taken from
+	// Rows.
+	Seed bool
+	// Rows are the rows to insert into a table (column name -> value)
+	// instead of generated ones, for tables whose checks or types a
+	// generated row would not satisfy.
+	Rows map[string][]map[string]any
+}
+
+// RoundTripWith is [Migrator.RoundTrip] with data: see [RoundTripOptions].
+func (m *Migrator) RoundTripWith(ctx context.Context, opts RoundTripOptions) error {
 	cur, err := m.Current(ctx)
 	if err != nil {
 		return err
@@ -97,6 +118,7 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 		return fmt.Errorf("migrate: round trip needs a scratch database; this one has revisions applied (%s)", strings.Join(cur, ", "))
 	}
 	applied := map[string]bool{}
+	seed := &seeder{m: m, rows: opts.Rows}
 	verify := func(when string) error {
 		want, err := m.g.SchemaAt(applied)
 		if err != nil {
@@ -111,15 +133,38 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 		}
 		return nil
 	}
-	upAll := func(pass string) error {
-		for _, r := range m.g.Ordered() {
-			if err := m.Upgrade(ctx, r.ID); err != nil {
+	// step runs one upgrade or downgrade with the data checks around it.
+	step := func(when string, ops []Op, run func() error) error {
+		var before map[string]int
+		if opts.Seed {
+			now, err := m.g.SchemaAt(applied)
+			if err != nil {
 				return err
 			}
-			for id := range m.g.Ancestors(r.ID) {
-				applied[id] = true
+			if before, err = seed.prepare(ctx, now, ops); err != nil {
+				return fmt.Errorf("migrate: round trip: before %s: %w", when, err)
 			}
-			if err := verify(pass + " upgrade to " + r.ID); err != nil {
+		}
+		if err := run(); err != nil {
+			return err
+		}
+		if err := seed.check(ctx, when, before); err != nil {
+			return err
+		}
+		return verify(when)
+	}
+	upAll := func(pass string) error {
+		for _, r := range m.g.Ordered() {
+			err := step(pass+" upgrade to "+r.ID, r.Upgrade, func() error {
+				if err := m.Upgrade(ctx, r.ID); err != nil {
+					return err
+				}
+				for id := range m.g.Ancestors(r.ID) {
+					applied[id] = true
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -130,11 +175,14 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 	}
 	order := m.g.Ordered()
 	for i := len(order) - 1; i >= 0; i-- {
-		if err := m.Downgrade(ctx, "-1"); err != nil {
-			return err
-		}
-		delete(applied, order[i].ID)
-		if err := verify("downgrade of " + order[i].ID); err != nil {
+		err := step("downgrade of "+order[i].ID, order[i].Downgrade, func() error {
+			if err := m.Downgrade(ctx, "-1"); err != nil {
+				return err
+			}
+			delete(applied, order[i].ID)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}

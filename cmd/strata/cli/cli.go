@@ -17,7 +17,7 @@
 //	strata current | history | heads               show the state
 //	strata merge -m MSG [REV...]                   join heads (default: all heads)
 //	strata stamp TARGET                            record TARGET as applied, run nothing
-//	strata check [--roundtrip]                     drift: database vs snapshot (and models vs head)
+//	strata check [--roundtrip [--seed]]            drift: database vs snapshot (and models vs head); lock lint
 //	strata sql [--downgrade] [FROM:]TO             print the SQL without a database
 //	strata hash                                    rewrite strata.sum after a reviewed edit
 //
@@ -688,7 +688,7 @@ func (a *app) stampCmd() *cobra.Command {
 }
 
 func (a *app) checkCmd() *cobra.Command {
-	var roundtrip bool
+	var roundtrip, seed bool
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Check the revisions: database vs snapshot, models vs head, or a round trip",
@@ -733,10 +733,14 @@ func (a *app) checkCmd() *cobra.Command {
 					applied = g.Ancestors(cur...)
 				}
 				if roundtrip {
-					if err := m.RoundTrip(cmd.Context()); err != nil {
+					if err := m.RoundTripWith(cmd.Context(), migrate.RoundTripOptions{Seed: seed}); err != nil {
 						return err
 					}
-					fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step.")
+					if seed {
+						fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step, seeded rows kept by every non-destructive step.")
+					} else {
+						fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step.")
+					}
 				} else {
 					drift, err := m.Check(cmd.Context())
 					if err != nil {
@@ -761,6 +765,7 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&roundtrip, "roundtrip", false, "run upgrade head, downgrade base, upgrade head on a scratch database")
+	c.Flags().BoolVar(&seed, "seed", false, "with --roundtrip: insert generated rows before every step and check non-destructive steps keep them")
 	return c
 }
 

@@ -148,6 +148,7 @@ func TestEndToEndEachDatabase(t *testing.T) {
 		run(0, "upgrade", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 		run(0, "check", "--db", tg.DSN, "--dialect", tg.Dialect.Name(), "--models", v2)
 		run(0, "check", "--roundtrip", "--db", scratch.DSN, "--dialect", tg.Dialect.Name())
+		run(0, "check", "--roundtrip", "--seed", "--db", testdb.New(t, tg.Name).DSN, "--dialect", tg.Dialect.Name())
 		run(0, "downgrade", "base", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 		run(0, "current", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 	})
