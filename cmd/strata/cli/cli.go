@@ -20,6 +20,7 @@
 //	strata check [--roundtrip [--seed]]            drift: database vs snapshot (and models vs head); lock lint
 //	strata sql [--downgrade] [FROM:]TO             print the SQL without a database
 //	strata hash                                    rewrite strata.sum after a reviewed edit
+//	strata models [--package P] [-o FILE]          Go models (structs with Strata tags) for the database's tables
 //
 // Global flags: --dir (default "migrations"), --db (default $STRATA_DB), a
 // DSN: postgres://... for PostgreSQL, file:... or a path ending in .db for
@@ -51,6 +52,7 @@ import (
 	"github.com/strata-go/strata/dialect/pgdialect"
 	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/internal/modelgen"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 )
@@ -110,7 +112,7 @@ func NewCommand(cfg Config) *cobra.Command {
 	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
 	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
 	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
-		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd())
+		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd())
 	return root
 }
 
@@ -805,4 +807,40 @@ func (a *app) hashCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (a *app) modelsCmd() *cobra.Command {
+	var pkg, outFile string
+	c := &cobra.Command{
+		Use:   "models",
+		Short: "Write Go models (structs with Strata tags) for the tables of a database",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}})
+			if err != nil {
+				return err
+			}
+			src, err := modelgen.Generate(live, pkg)
+			if err != nil {
+				return err
+			}
+			if outFile == "" {
+				_, err = cmd.OutOrStdout().Write(src)
+				return err
+			}
+			if err := os.WriteFile(outFile, src, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s (%d tables)\n", outFile, len(live.Tables()))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pkg, "package", "models", "package name of the generated file")
+	c.Flags().StringVarP(&outFile, "out", "o", "", "file to write (default: standard output)")
+	return c
 }
