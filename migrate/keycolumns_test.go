@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
@@ -146,4 +147,32 @@ func TestDropIndexAForeignKeyNeeds(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestKeptIndexesAreFlagged: planning for MariaDB names the drops of an
+// index a foreign key needs (the index stays under the foreign key's
+// name), in the upgrade that drops it and in the downgrade of the one
+// that adds it; other databases keep nothing.
+func TestKeptIndexesAreFlagged(t *testing.T) {
+	with, without := fkIndexModels(true), fkIndexModels(false)
+	drop, err := migrate.Plan(with, without, migrate.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dialects {
+		got, err := migrate.KeptIndexes(d, with, drop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if d.Features().Has(dialect.ForeignKeyIndexes) {
+			want = 1
+		}
+		if len(got) != want {
+			t.Fatalf("%s: %v", d.Name(), got)
+		}
+		if want == 1 && got[0] != `drop index ix_c_pid on c: foreign key fk_c_p needs an index on ["pid"]; mysql keeps one in its place, named fk_c_p` {
+			t.Fatalf("%s: %q", d.Name(), got[0])
+		}
+	}
 }

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
@@ -117,4 +118,67 @@ func LockImpacts(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]string
 		}
 	}
 	return out, nil
+}
+
+// KeptIndexes lists, for a dialect with [dialect.ForeignKeyIndexes]
+// (MariaDB), the operations of ops (run from before) that drop the last
+// index, unique constraint or primary key a foreign key of the table can
+// use: InnoDB refuses that drop (error 1553), so the dialect adds the
+// foreign key's own index in the same statement, and the index stays
+// under the foreign key's name. Nothing is lost; the lines say where an
+// index remains that the models no longer declare.
+func KeptIndexes(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]string, error) {
+	if d == nil || !d.Features().Has(dialect.ForeignKeyIndexes) {
+		return nil, nil
+	}
+	var out []string
+	cur := before.Clone()
+	for _, op := range ops {
+		var tname, name string
+		var cols []string
+		switch o := op.(type) {
+		case DropIndex:
+			tname, name, cols = o.Table, o.Index.Name, o.Index.Columns
+		case DropUnique:
+			tname, name, cols = o.Table, o.Unique.Name, o.Unique.Columns
+		case DropPrimaryKey:
+			tname, name, cols = o.Table, o.PrimaryKey.Name, o.PrimaryKey.Columns
+		}
+		if t := cur.Table(tname); t != nil {
+			for _, f := range t.ForeignKeys {
+				if hasPrefix(cols, f.Columns) && !servedElsewhere(t, name, f.Columns) {
+					out = append(out, fmt.Sprintf("%s: foreign key %s needs an index on %q; %s keeps one in its place, named %s",
+						op, f.Name, f.Columns, d.Name(), f.Name))
+				}
+			}
+		}
+		if err := op.Apply(cur); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// servedElsewhere reports whether an index, unique constraint or primary
+// key of t other than the one called except starts with cols.
+func servedElsewhere(t *schema.Table, except string, cols []string) bool {
+	if t.PrimaryKey != nil && t.PrimaryKey.Name != except && hasPrefix(t.PrimaryKey.Columns, cols) {
+		return true
+	}
+	for _, u := range t.Uniques {
+		if u.Name != except && hasPrefix(u.Columns, cols) {
+			return true
+		}
+	}
+	for _, x := range t.Indexes {
+		if x.Name != except && x.Where == "" && hasPrefix(x.Columns, cols) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefix reports whether cols starts with prefix.
+func hasPrefix(cols, prefix []string) bool {
+	return len(prefix) <= len(cols) && slices.Equal(cols[:len(prefix)], prefix)
 }

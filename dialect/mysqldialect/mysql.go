@@ -20,7 +20,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 func New() *Dialect { return &Dialect{} }
 
 const features = dialect.InsertReturning | dialect.DeleteReturning | dialect.AlterConstraints |
-	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking
+	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking | dialect.ForeignKeyIndexes
 
 // The limits of MariaDB and MySQL that TypeSQL enforces.
 const (

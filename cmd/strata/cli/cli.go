@@ -331,6 +331,26 @@ func (a *app) revisionCmd() *cobra.Command {
 				fmt.Fprintf(out, "  %s\n", op)
 			}
 			printNotes(out, r.Notes)
+			if auto {
+				d, err := a.targetDialect()
+				if err != nil {
+					return err
+				}
+				up, err := migrate.KeptIndexes(d, prev, r.Upgrade)
+				if err != nil {
+					return err
+				}
+				down, err := migrate.KeptIndexes(d, r.Snapshot, r.Downgrade)
+				if err != nil {
+					return err
+				}
+				for _, x := range up {
+					fmt.Fprintf(out, "  kept index: %s\n", x)
+				}
+				for _, x := range down {
+					fmt.Fprintf(out, "  kept index (downgrade): %s\n", x)
+				}
+			}
 			for _, x := range r.Irreversible() {
 				fmt.Fprintf(out, "  downgrade: %s\n", x)
 			}

@@ -283,3 +283,44 @@ func TestModelsCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestRevisionFlagsKeptIndexes: with --dialect mysql, adding an index on a
+// foreign key column says its downgrade keeps the foreign key's own index,
+// and dropping it again says the upgrade does.
+func TestRevisionFlagsKeptIndexes(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "migrations")
+	write := func(name string, m *schema.MetaData) string {
+		data, err := migrate.MarshalSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := models(schema.Cascade, true)
+	indexed := plain.Clone()
+	indexed.Table("child").Indexes = []*schema.Index{{Name: "ix_child_parent_id", Columns: []string{"parent_id"}}}
+	v1, v2 := write("v1.json", plain), write("v2.json", indexed)
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := cli.Run(context.Background(), append([]string{"--dir", dir, "--dialect", "mysql"}, args...), &out, &errb, cli.Config{}); code != 0 {
+			t.Fatalf("strata %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	run("init")
+	run("revision", "-m", "tables", "--autogenerate", "--models", v1, "--rev-id", "0001")
+	if out := run("revision", "-m", "index", "--autogenerate", "--models", v2, "--rev-id", "0002"); !strings.Contains(out,
+		"  kept index (downgrade): drop index ix_child_parent_id on child: foreign key fk_child_parent_id_parent needs an index") {
+		t.Fatalf("adding the index:\n%s", out)
+	}
+	if out := run("revision", "-m", "no index", "--autogenerate", "--models", v1, "--rev-id", "0003"); !strings.Contains(out,
+		"  kept index: drop index ix_child_parent_id on child") {
+		t.Fatalf("dropping the index:\n%s", out)
+	}
+}
