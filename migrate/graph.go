@@ -368,18 +368,20 @@ func (g *Graph) History() []string {
 // the upgrade applied to the schema before it must give its snapshot, and
 // the downgrade applied to the snapshot must give the schema before it
 // (raw SQL and Go steps are opaque and count as no schema change). It
-// returns one line per problem; a hand-edited revision whose snapshot was
-// not updated shows here.
-func (g *Graph) Verify() []string {
-	var out []string
+// returns one [*VerifyError] per revision that does not (with the
+// operations still to do), or an error saying why the schema before a
+// revision cannot be built; a hand-edited revision whose snapshot was not
+// updated shows here.
+func (g *Graph) Verify() []error {
+	var out []error
 	for _, r := range g.order {
 		before, err := g.SchemaBefore(r)
 		if err != nil {
-			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
+			out = append(out, fmt.Errorf("revision %s: %w", r.ID, err))
 			continue
 		}
 		if err := r.verify(before); err != nil {
-			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
+			out = append(out, err)
 		}
 	}
 	return out

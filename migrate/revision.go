@@ -384,15 +384,55 @@ func (r *Revision) verify(before *schema.MetaData) error {
 	}
 	back, err := InverseAll(fwd)
 	if err != nil {
-		return fmt.Errorf("notes: %w", err)
+		return &VerifyError{Revision: r.ID, Direction: Down, Err: fmt.Errorf("notes: %w", err)}
 	}
 	if err := checkExact(before, append(slices.Clone(r.Upgrade), fwd...), r.Snapshot); err != nil {
-		return fmt.Errorf("upgrade: %w", err)
+		return verifyError(r.ID, Up, err)
 	}
 	if err := checkExact(r.Snapshot, append(slices.Clone(r.Downgrade), back...), before); err != nil {
-		return fmt.Errorf("downgrade: %w", err)
+		return verifyError(r.ID, Down, err)
 	}
 	return nil
+}
+
+// VerifyError says that a revision's upgrade (or downgrade) does not give
+// its snapshot (or the schema before it): Remaining are the operations the
+// differ finds still to do after it, or Err says why its operations do not
+// even apply. It matches [ErrSnapshotMismatch].
+type VerifyError struct {
+	Revision  string
+	Direction Direction
+	Remaining []Op
+	Err       error
+}
+
+func (e *VerifyError) Error() string {
+	if len(e.Remaining) > 0 {
+		return fmt.Sprintf("revision %s: %s: planned operations do not reach the target schema; still to do: %s", e.Revision, e.Direction, joinOps(e.Remaining))
+	}
+	return fmt.Sprintf("revision %s: %s: %v", e.Revision, e.Direction, e.Err)
+}
+
+// Is makes a VerifyError match ErrSnapshotMismatch.
+func (e *VerifyError) Is(target error) bool { return target == ErrSnapshotMismatch }
+
+// Unwrap returns why the operations do not apply, if they do not.
+func (e *VerifyError) Unwrap() error { return e.Err }
+
+func verifyError(id string, dir Direction, err error) *VerifyError {
+	var rem *remainingError
+	if errors.As(err, &rem) {
+		return &VerifyError{Revision: id, Direction: dir, Remaining: rem.ops}
+	}
+	return &VerifyError{Revision: id, Direction: dir, Err: err}
+}
+
+// remainingError is checkExact's answer when the operations apply but do
+// not reach the target.
+type remainingError struct{ ops []Op }
+
+func (e *remainingError) Error() string {
+	return "planned operations do not reach the target schema; still to do: " + joinOps(e.ops)
 }
 
 func checkExact(from *schema.MetaData, ops []Op, want *schema.MetaData) error {
@@ -405,7 +445,7 @@ func checkExact(from *schema.MetaData, ops []Op, want *schema.MetaData) error {
 		return err
 	}
 	if len(d) > 0 {
-		return fmt.Errorf("planned operations do not reach the target schema; still to do: %s", joinOps(d))
+		return &remainingError{ops: d}
 	}
 	return nil
 }

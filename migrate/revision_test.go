@@ -237,7 +237,10 @@ func TestGraphVerify(t *testing.T) {
 	}
 	r2.Upgrade = r2.Upgrade[1:] // a hand edit that forgets the snapshot
 	g, _ = migrate.NewGraph([]*migrate.Revision{r1, r2})
-	if p := g.Verify(); len(p) != 1 || !strings.Contains(p[0], "revision 0002: upgrade") {
+	p := g.Verify()
+	var ve *migrate.VerifyError
+	if len(p) != 1 || !errors.As(p[0], &ve) || ve.Revision != "0002" || ve.Direction != migrate.Up || len(ve.Remaining) == 0 ||
+		!errors.Is(p[0], migrate.ErrSnapshotMismatch) || !strings.Contains(p[0].Error(), "revision 0002: upgrade") {
 		t.Fatalf("verify: %v", p)
 	}
 }
