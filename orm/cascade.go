@@ -214,6 +214,13 @@ type relPlan struct {
 	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
+
+	// primary key changes: statements before everything (deferring
+	// foreign key checks), statements after a mapper's UPDATEs (moving
+	// the rows referencing its old keys), objects to re-key after
+	first       []step
+	afterUpdate map[*Mapper][]step
+	rekey       []*state
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.
@@ -469,11 +476,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// pending orphans: a new object a cascade brought in, since taken out
+	// Pending orphans: a new object a cascade brought in, since taken out
 	// of every delete-orphan collection it belongs to (and with no key of
-	// a parent either), is dropped instead of inserted
+	// a parent either), is dropped instead of inserted. One the program
+	// added itself is an error before any SQL when its key is NOT NULL:
+	// it cannot be inserted without a parent (SQLAlchemy's "pending
+	// instance is an orphan"). With a nullable key it is a root (the top
+	// of a tree), inserted with NULL: SQLAlchemy refuses those too, which
+	// makes delete-orphan unusable on adjacency lists.
 	for _, st := range s.states.all() {
-		if st.status != Pending || !st.cascaded || len(st.m.orphanOf) == 0 {
+		if st.status != Pending || len(st.m.orphanOf) == 0 {
 			continue
 		}
 		orphan := true
@@ -489,8 +501,30 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			}
 		}
-		if orphan {
+		switch {
+		case orphan && st.cascaded:
 			s.dropPending(st)
+		case orphan && !st.m.orphanOf[0].nullable:
+			return nil, &OrphanError{Object: st.object(), Rel: st.m.orphanOf[0].String()}
+		}
+	}
+	// a new child whose NOT NULL key must come from a parent with a
+	// generated key, and that has none, cannot be placed: say so before
+	// any SQL rather than leave it to a foreign-key error
+	for _, st := range s.states.all() {
+		if st.status != Pending {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
+				continue
+			}
+			if l, ok := want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
+				continue
+			}
+			if anyZeroOrNil(rel.fk, st.ptr) {
+				return nil, fmt.Errorf("orm: a new %s has no %s (%s is NOT NULL and holds no key): set %s, or add it to a parent's collection", st.m.Type.Name(), rel.parent.Type.Name(), columnList(rel.fk), rel)
+			}
 		}
 	}
 	// single_parent: one owner per object through such a relationship
@@ -550,9 +584,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
@@ -1029,7 +1070,7 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 	for rs.Next() {
 		obj := reflect.New(m.Type).UnsafePointer()
 		for i, f := range m.Fields {
-			dest[i] = f.Ptr(obj)
+			dest[i] = f.ptrAt(obj)
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -1037,6 +1078,18 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 		out = append(out, obj)
 	}
 	return out, rs.Err()
+}
+
+// OrphanError reports a pending object the program added that belongs to
+// no parent through a delete-orphan relationship: it would be inserted
+// as a child nobody owns. The flush writes nothing.
+type OrphanError struct {
+	Object any    // the pending object
+	Rel    string // the delete-orphan relationship, Type.Field
+}
+
+func (e *OrphanError) Error() string {
+	return fmt.Sprintf("orm: a new %T is an orphan: no object holds it through %s (delete-orphan); add it to one, or Expunge it", e.Object, e.Rel)
 }
 
 // SingleParentError reports an object given a second parent through a
@@ -1119,7 +1172,7 @@ func pairSteps(rp *relPlan) []step {
 			tr := expr.T(rel.secondary.Name)
 			var ands []expr.Expr
 			for i, c := range rel.secLocal {
-				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
+				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(l.parent.ptr)))
 			}
 			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
 			return err
@@ -1135,10 +1188,10 @@ func pairSteps(rp *relPlan) []step {
 				for i, p := range chunk {
 					var ands []expr.Expr
 					for j, c := range rel.secLocal {
-						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].Value(p.a)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
 					}
 					for j, c := range rel.secRemote {
-						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].Value(p.b)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
 					}
 					ors[i] = expr.And(ands...)
 				}
@@ -1156,10 +1209,10 @@ func pairSteps(rp *relPlan) []step {
 				for _, p := range chunk {
 					var vals []any
 					for _, f := range rel.ownerRef {
-						vals = append(vals, f.Value(p.a))
+						vals = append(vals, f.valueAt(p.a))
 					}
 					for _, f := range rel.targetRef {
-						vals = append(vals, f.Value(p.b))
+						vals = append(vals, f.valueAt(p.b))
 					}
 					ins.Values(vals...)
 				}
@@ -1226,7 +1279,9 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
 		}
 		rows[j] = updateRow{st: l.child, set: set}
-		if v := m.Version; v != nil {
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
 			cur := v.rv(ptr)
 			rows[j].old = cur.Interface()
 			next := reflect.New(v.Type).Elem()
@@ -1238,7 +1293,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			u.set(v, ptr, next)
 		}
 	}
-	if m.Version != nil {
+	if m.Version != nil && !m.appVersion {
 		set = append(set, m.Version)
 	}
 	tr := expr.T(m.Table.Name)
@@ -1247,10 +1302,10 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 		up := expr.Update(tr)
 		ptr := rows[0].st.ptr
 		for _, f := range set {
-			up.Set(f.Column.Name, f.Value(ptr))
+			up.Set(f.Column.Name, f.valueAt(ptr))
 		}
 		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(ptr)))
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
@@ -1265,7 +1320,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 		for _, r := range rows {
 			vals := keyValues(m, r.st.ptr)
 			for _, f := range set {
-				vals = append(vals, f.Value(r.st.ptr))
+				vals = append(vals, f.valueAt(r.st.ptr))
 			}
 			if m.Version != nil {
 				vals = append(vals, r.old)
@@ -1303,7 +1358,7 @@ func preNullSteps(rp *relPlan) []step {
 				up.Set(f.Column.Name, nil)
 			}
 			for _, f := range m.PK {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(l.child.ptr)))
 			}
 			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
 				return err
