@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 )
@@ -218,8 +219,8 @@ type relPlan struct {
 	// primary key changes: statements before everything (deferring
 	// foreign key checks), statements after a mapper's UPDATEs (moving
 	// the rows referencing its old keys), objects to re-key after
-	first       []step
-	afterUpdate map[*Mapper][]step
+	first       []action
+	afterUpdate map[*Mapper][]action
 	rekey       []*state
 }
 
@@ -1152,8 +1153,8 @@ func (rp *relPlan) pairs(rel *relation, owner *state, before, now []unsafe.Point
 // pair of deleted owners whose list was not loaded) first, then new pairs.
 // They run after the inserts, so generated keys are known, and before the
 // deletes of either side.
-func pairSteps(rp *relPlan) []step {
-	var out []step
+func pairSteps(rp *relPlan) []action {
+	var out []action
 	byRel := func(list []pair) ([]*relation, map[*relation][]pair) {
 		var order []*relation
 		m := map[*relation][]pair{}
@@ -1166,67 +1167,113 @@ func pairSteps(rp *relPlan) []step {
 		return order, m
 	}
 	for _, l := range rp.dropAll {
-		l := l
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			rel := l.rel
-			tr := expr.T(rel.secondary.Name)
-			var ands []expr.Expr
-			for i, c := range rel.secLocal {
-				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(l.parent.ptr)))
-			}
-			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
-			return err
-		}})
+		out = append(out, &dropPairs{cost: cost{n: 1}, l: l})
 	}
 	rels, del := byRel(rp.pairDel)
 	for _, rel := range rels {
 		for _, chunk := range chunks(del[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-				tr := expr.T(rel.secondary.Name)
-				ors := make([]expr.Expr, len(chunk))
-				for i, p := range chunk {
-					var ands []expr.Expr
-					for j, c := range rel.secLocal {
-						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
-					}
-					for j, c := range rel.secRemote {
-						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
-					}
-					ors[i] = expr.And(ands...)
-				}
-				_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(expr.Or(ors...)))
-				return err
-			}})
+			out = append(out, &linkPairs{cost: cost{n: 1}, rel: rel, pairs: chunk})
 		}
 	}
 	rels, add := byRel(rp.pairAdd)
 	for _, rel := range rels {
 		for _, chunk := range chunks(add[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-				ins := expr.Insert(expr.T(rel.secondary.Name)).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
-				for _, p := range chunk {
-					var vals []any
-					for _, f := range rel.ownerRef {
-						vals = append(vals, f.valueAt(p.a))
-					}
-					for _, f := range rel.targetRef {
-						vals = append(vals, f.valueAt(p.b))
-					}
-					ins.Values(vals...)
-				}
-				_, err := engine.ExecStmt(ctx, ex, ins)
-				return err
-			}})
+			out = append(out, &linkPairs{cost: cost{n: 1}, rel: rel, pairs: chunk, add: true})
 		}
 	}
 	return out
 }
 
+// dropPairs deletes every association row of an owner whose list was not
+// loaded (the owner is deleted).
+type dropPairs struct {
+	cost
+	l link
+}
+
+func (a *dropPairs) String() string {
+	return fmt.Sprintf("delete every %s row of a deleted %s", a.l.rel.secondary.Name, a.l.rel.owner.Type.Name())
+}
+
+func (a *dropPairs) stmt() expr.Statement {
+	rel := a.l.rel
+	tr := expr.T(rel.secondary.Name)
+	var ands []expr.Expr
+	for i, c := range rel.secLocal {
+		ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(a.l.parent.ptr)))
+	}
+	return expr.Delete(tr).Where(ands...)
+}
+
+func (a *dropPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *dropPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
+}
+
+// linkPairs inserts (add) or deletes association rows of a many-to-many
+// relationship.
+type linkPairs struct {
+	cost
+	rel   *relation
+	pairs []pair
+	add   bool
+}
+
+func (a *linkPairs) String() string {
+	verb := "delete"
+	if a.add {
+		verb = "insert"
+	}
+	return fmt.Sprintf("%s %s of %s", verb, rowsWord(len(a.pairs)), a.rel.secondary.Name)
+}
+
+func (a *linkPairs) stmt() expr.Statement {
+	rel := a.rel
+	tr := expr.T(rel.secondary.Name)
+	if a.add {
+		ins := expr.Insert(tr).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
+		for _, p := range a.pairs {
+			var vals []any
+			for _, f := range rel.ownerRef {
+				vals = append(vals, f.valueAt(p.a))
+			}
+			for _, f := range rel.targetRef {
+				vals = append(vals, f.valueAt(p.b))
+			}
+			ins.Values(vals...)
+		}
+		return ins
+	}
+	ors := make([]expr.Expr, len(a.pairs))
+	for i, p := range a.pairs {
+		var ands []expr.Expr
+		for j, c := range rel.secLocal {
+			ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
+		}
+		for j, c := range rel.secRemote {
+			ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
+		}
+		ors[i] = expr.And(ands...)
+	}
+	return expr.Delete(tr).Where(expr.Or(ors...))
+}
+
+func (a *linkPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *linkPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
+}
+
 // postSteps sets post_update keys once the inserts have run: one UPDATE
 // per relationship (a keyed multi-row UPDATE for several rows).
-func postSteps(rp *relPlan) []step {
+func postSteps(rp *relPlan) []action {
 	byRel := map[*relation][]link{}
 	var rels []*relation
 	for _, l := range rp.post {
@@ -1238,14 +1285,36 @@ func postSteps(rp *relPlan) []step {
 		}
 		byRel[l.rel] = append(byRel[l.rel], l)
 	}
-	var out []step
+	var out []action
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			return postUpdate(ctx, ex, rel, links, u)
-		}})
+		out = append(out, &postLinks{cost: cost{n: 1, check: len(links) > 1}, rel: rel, links: links})
 	}
 	return out
+}
+
+// postLinks sets (or clears) the post_update keys of rows: the UPDATE
+// that closes a row cycle.
+type postLinks struct {
+	cost
+	rel   *relation
+	links []link
+}
+
+func (a *postLinks) String() string {
+	return fmt.Sprintf("update %s of %s set (%s) (post_update)", rowsWord(len(a.links)), a.rel.child.Table.Name, columnList(a.rel.fk))
+}
+
+func (a *postLinks) commands(d dialect.Dialect, u *undo) ([]command, error) {
+	stmt, _, err := postUpdateStmt(a.rel, a.links, u)
+	if err != nil {
+		return nil, err
+	}
+	return buildAll(d, stmt)
+}
+
+func (a *postLinks) run(ctx context.Context, ex engine.Executor, u *undo) error {
+	return postUpdate(ctx, ex, a.rel, a.links, u)
 }
 
 // postUpdate sets (or clears) the post_update keys of links' rows: one
@@ -1254,6 +1323,31 @@ func postSteps(rp *relPlan) []step {
 // this flush's own UPDATE of it, if any) and bumps it, and reads back
 // server-onupdate columns.
 func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
+	m := rel.child
+	stmt, rows, err := postUpdateStmt(rel, links, u)
+	if err != nil {
+		return err
+	}
+	res, err := engine.ExecStmt(ctx, ex, stmt)
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		return newStaleBatch("UPDATE", m, rows)
+	}
+	if back := serverOnUpdateFields(m); len(back) > 0 {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		return selectBack(ctx, ex, m, back, states, u)
+	}
+	return nil
+}
+
+// postUpdateStmt sets the links' keys, onupdate values and next versions
+// in the objects (through u) and builds their UPDATE.
+func postUpdateStmt(rel *relation, links []link, u *undo) (expr.Statement, []updateRow, error) {
 	m := rel.child
 	set := slices.Clone(rel.fk)
 	for _, f := range m.Fields {
@@ -1271,7 +1365,7 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 			}
 			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			u.set(f, ptr, v)
 		}
@@ -1329,47 +1423,54 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 		}
 		stmt = ur
 	}
-	res, err := engine.ExecStmt(ctx, ex, stmt)
-	if err != nil {
-		return err
-	}
-	if res.RowsAffected != int64(len(rows)) {
-		return newStaleBatch("UPDATE", m, rows)
-	}
-	if back := serverOnUpdateFields(m); len(back) > 0 {
-		states := make([]*state, len(rows))
-		for i, r := range rows {
-			states[i] = r.st
-		}
-		return selectBack(ctx, ex, m, back, states, u)
-	}
-	return nil
+	return stmt, rows, nil
 }
 
 // preNullSteps clears post_update keys before the deletes.
-func preNullSteps(rp *relPlan) []step {
-	var out []step
+func preNullSteps(rp *relPlan) []action {
+	var out []action
 	for _, l := range rp.preNull {
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m, rel := l.child.m, l.rel
-			tr := expr.T(m.Table.Name)
-			up := expr.Update(tr)
-			for _, f := range rel.fk {
-				up.Set(f.Column.Name, nil)
-			}
-			for _, f := range m.PK {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(l.child.ptr)))
-			}
-			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
-				return err
-			}
-			if l.child.status != Deleted {
-				for _, f := range rel.fk {
-					u.set(f, l.child.ptr, reflect.Zero(f.Type))
-				}
-			}
-			return nil
-		}})
+		out = append(out, &clearLink{cost: cost{n: 1}, l: l})
 	}
 	return out
+}
+
+// clearLink sets a post_update key to NULL before the deletes, so that the
+// rows of a cycle can go.
+type clearLink struct {
+	cost
+	l link
+}
+
+func (a *clearLink) String() string {
+	return fmt.Sprintf("clear %s.%s of 1 row (post_update)", a.l.child.m.Table.Name, columnList(a.l.rel.fk))
+}
+
+func (a *clearLink) stmt() expr.Statement {
+	m, rel := a.l.child.m, a.l.rel
+	tr := expr.T(m.Table.Name)
+	up := expr.Update(tr)
+	for _, f := range rel.fk {
+		up.Set(f.Column.Name, nil)
+	}
+	for _, f := range m.PK {
+		up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(a.l.child.ptr)))
+	}
+	return up
+}
+
+func (a *clearLink) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *clearLink) run(ctx context.Context, ex engine.Executor, u *undo) error {
+	if _, err := engine.ExecStmt(ctx, ex, a.stmt()); err != nil {
+		return err
+	}
+	if a.l.child.status != Deleted {
+		for _, f := range a.l.rel.fk {
+			u.set(f, a.l.child.ptr, reflect.Zero(f.Type))
+		}
+	}
+	return nil
 }

@@ -86,19 +86,16 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 					return err
 				}
 				if rp.afterUpdate == nil {
-					rp.afterUpdate = map[*Mapper][]step{}
+					rp.afterUpdate = map[*Mapper][]action{}
 				}
-				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], moveStep(mv))
+				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], &moveKeys{cost: cost{n: 1}, mv: mv})
 			}
 			rekey = append(rekey, s.followKeys(st, mv, u)...)
 		}
 	}
 	if needDefer {
 		stmt, _ := d.(dialect.ForeignKeyDeferrer).DeferForeignKeys()
-		rp.first = append(rp.first, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			_, err := ex.Exec(ctx, stmt)
-			return err
-		}})
+		rp.first = append(rp.first, &deferChecks{cost: cost{n: 1}, sql: stmt})
 	}
 	rp.rekey = append(rp.rekey, rekey...)
 	return nil
@@ -162,18 +159,31 @@ func canDefer(d dialect.Dialect, mv keyMove) error {
 	return nil
 }
 
-// moveStep is the UPDATE moving the rows that reference the old key.
-func moveStep(mv keyMove) step {
-	return step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-		tr := expr.T(mv.table.Name)
-		up := expr.Update(tr)
-		for i, c := range mv.cols {
-			up.Set(c, mv.new[i])
-			up.Where(expr.Eq(tr.C(c), mv.old[i]))
-		}
-		_, err := engine.ExecStmt(ctx, ex, up)
-		return err
-	}}
+// moveKeys is the UPDATE moving the rows that reference an old key.
+type moveKeys struct {
+	cost
+	mv keyMove
+}
+
+func (a *moveKeys) String() string { return "move " + a.mv.String() }
+
+func (a *moveKeys) stmt() expr.Statement {
+	tr := expr.T(a.mv.table.Name)
+	up := expr.Update(tr)
+	for i, c := range a.mv.cols {
+		up.Set(c, a.mv.new[i])
+		up.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+	}
+	return up
+}
+
+func (a *moveKeys) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *moveKeys) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
 }
 
 // followKeys brings the session's objects of the move's table that hold
