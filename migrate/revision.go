@@ -162,12 +162,29 @@ func (r *Revision) Marshal() ([]byte, error) {
 		}
 		j.Upgrade = append(j.Upgrade, o)
 	}
+	created := map[string][]byte{} // tables the upgrade creates, as encoded
+	for _, op := range r.Upgrade {
+		if ct, ok := op.(CreateTable); ok {
+			b, err := json.Marshal(encTable(ct.Table))
+			if err != nil {
+				return nil, err
+			}
+			created[ct.Table.Name] = b
+		}
+	}
 	for _, op := range r.Downgrade {
 		o, err := encOp(op)
 		if err != nil {
 			return nil, err
 		}
 		o.Destructive = "" // a downgrade undoes; only upgrades are gated
+		if dt, ok := op.(DropTable); ok && created[dt.Table.Name] != nil {
+			// Dropping a table the upgrade creates as it was created: the
+			// definition is the upgrade's (filled in when read), written once.
+			if b, err := json.Marshal(o.Definition); err == nil && bytes.Equal(b, created[dt.Table.Name]) {
+				o.Definition, o.Table = nil, dt.Table.Name
+			}
+		}
 		j.Downgrade = append(j.Downgrade, o)
 	}
 	for _, n := range r.Notes {
@@ -238,6 +255,20 @@ func ParseRevision(data []byte) (*Revision, error) {
 		r.Upgrade = append(r.Upgrade, op)
 	}
 	for i, oj := range j.Downgrade {
+		if oj != nil && oj.Op == "drop_table" && oj.Definition == nil && oj.Table != "" {
+			// a table the upgrade creates, dropped as created
+			for _, uj := range j.Upgrade {
+				if uj != nil && uj.Op == "create_table" && uj.Definition != nil && uj.Definition.Name == oj.Table {
+					c := *oj
+					c.Definition, c.Table = uj.Definition, ""
+					oj = &c
+					break
+				}
+			}
+			if oj.Definition == nil {
+				return nil, fmt.Errorf("migrate: revision %s: downgrade operation %d: drop_table %q without a definition needs a create_table of it in the upgrade", j.ID, i+1, oj.Table)
+			}
+		}
 		op, err := decOp(oj)
 		if err != nil {
 			return nil, fmt.Errorf("migrate: revision %s: downgrade operation %d: %w", j.ID, i+1, err)

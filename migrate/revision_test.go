@@ -266,6 +266,9 @@ func TestCompactRevisionFiles(t *testing.T) {
 	r1.EmbedSnapshot, r2.EmbedSnapshot = true, true
 	full1, full2 := mustMarshal(t, r1), mustMarshal(t, r2)
 	t.Logf("first revision %d bytes (%d with the snapshot), one check %d bytes (%d)", len(compact1), len(full1), len(compact2), len(full2))
+	if len(compact1)*3 > len(full1)*2 {
+		t.Fatalf("the first revision is %d bytes, %d with its snapshot", len(compact1), len(full1))
+	}
 	if strings.Contains(string(compact2), `"snapshot":`) || len(compact2)*5 > len(full2) {
 		t.Fatalf("the one-check revision is %d bytes, %d with its snapshot", len(compact2), len(full2))
 	}
@@ -297,6 +300,26 @@ func TestCompactRevisionFiles(t *testing.T) {
 	// Byte-identical after parse and marshal.
 	if again := mustMarshal(t, p2); string(again) != string(compact2) {
 		t.Fatal("parse and marshal changed the compact file")
+	}
+	// A downgrade drops the tables the upgrade creates by name only, and
+	// reads their definitions back from the upgrade; without one it is an
+	// error.
+	if !strings.Contains(string(compact1), `"op": "drop_table",
+      "table": "departments"`) {
+		t.Fatalf("the first revision's downgrade repeats the tables:\n%s", compact1)
+	}
+	for i, op := range p1.Downgrade {
+		if dt, ok := op.(migrate.DropTable); ok && (dt.Table == nil || len(dt.Table.Columns) == 0) {
+			t.Fatalf("downgrade operation %d has no definition after parsing", i+1)
+		}
+	}
+	orphan := strings.Replace(string(compact1), `"op": "create_table"`, `"op": "create_tablex"`, -1)
+	if _, err := migrate.ParseRevision([]byte(orphan)); err == nil {
+		t.Fatal("a malformed revision parsed")
+	}
+	noCreate := strings.Replace(string(compact2), `"downgrade": [`, `"downgrade": [{"op": "drop_table", "table": "ghost"},`, 1)
+	if _, err := migrate.ParseRevision([]byte(noCreate)); err == nil || !strings.Contains(err.Error(), `drop_table "ghost" without a definition`) {
+		t.Fatalf("drop_table of a table the upgrade does not create, by name only: %v", err)
 	}
 	// An operation edited by hand no longer gives the recorded snapshot.
 	edited, err := migrate.ParseRevision([]byte(strings.Replace(string(compact2), "name <> ''", "name <> 'x'", 1)))
