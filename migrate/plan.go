@@ -74,9 +74,10 @@ type PlanOptions struct {
 	// [RenameHints]. A rename whose old name is not in from, or whose new
 	// name already is, is ignored.
 	Renames []Rename
-	// Dialect, if set, is the database the plan is for. Operations it
-	// would refuse are refused at planning time (an [*IndexNeededError]
-	// on MariaDB, say).
+	// Dialect, if set, is the database the plan is for: a difference it
+	// cannot tell apart (its Normalize gives the same table either way)
+	// is left out of the operations and returned as a [Note] by
+	// [PlanNotes].
 	Dialect dialect.Dialect
 }
 
