@@ -313,7 +313,7 @@ func TestCompactRevisionFiles(t *testing.T) {
 			t.Fatalf("downgrade operation %d has no definition after parsing", i+1)
 		}
 	}
-	orphan := strings.Replace(string(compact1), `"op": "create_table"`, `"op": "create_tablex"`, -1)
+	orphan := strings.ReplaceAll(string(compact1), `"op": "create_table"`, `"op": "create_tablex"`)
 	if _, err := migrate.ParseRevision([]byte(orphan)); err == nil {
 		t.Fatal("a malformed revision parsed")
 	}
