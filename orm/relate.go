@@ -42,6 +42,36 @@ type relPlanner struct {
 	byFK    map[*relation]map[any][]*state
 }
 
+// markDeleted marks an object a cascade reaches deleted (or forgets a
+// pending one), undone if the flush fails: a failed flush leaves every
+// object in the state it had.
+func (p *relPlanner) markDeleted(st *state) {
+	s := p.s
+	switch st.status {
+	case Persistent:
+		p.u.fn(func() { st.status = Persistent })
+		st.status = Deleted
+	case Pending:
+		i := slices.Index(s.order, st)
+		p.u.fn(func() {
+			s.putState(st)
+			if i >= 0 && i <= len(s.order) {
+				s.order = slices.Insert(s.order, i, st)
+			}
+		})
+		s.forget(st)
+	}
+}
+
+// markGone marks a child the database deletes by itself (passive
+// deletes): no SQL for it, detached after the flush.
+func (p *relPlanner) markGone(st *state) {
+	old := st.status
+	p.u.fn(func() { st.status, st.gone = old, false })
+	st.gone, st.status = true, Deleted
+	p.rp.gone = append(p.rp.gone, st)
+}
+
 // removal is a target taken out of an owner's relationship.
 type removal struct {
 	child unsafe.Pointer
@@ -310,7 +340,7 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 					continue
 				}
 				if rel.cascade.has(cascadeDelete) {
-					s.markDeleted(c)
+					p.markDeleted(c)
 					lvl.next = append(lvl.next, c)
 					continue
 				}
