@@ -17,7 +17,7 @@ import (
 // SQLAlchemy: deleting the root of a tree whose children link to each
 // other through post_update references: an UPDATE clears the links of the
 // rows being deleted, then the rows go (children first).
-// Strata today: the Commit fails before any SQL: "orm: 3 rows of scy_sib
+// Strata today: the Commit fails: "orm: 3 rows of scy_sib
 // reference each other in a cycle; flush them in two steps (insert, then
 // set the reference)".
 // Needs: post_update on delete for rows of one self-referential table:

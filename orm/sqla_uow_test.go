@@ -190,6 +190,19 @@ type SuDefaults struct {
 	Touched int64     `db:"touched"`
 }
 
+// RowswitchAccountingTest fixture: a one-to-one child, all+delete-orphan.
+type SuAcParent struct {
+	ID    int64              `db:"id,pk,noautoincrement"`
+	Data  int32              `db:"data"`
+	Child orm.Ref[SuAcChild] `rel:"cascade:all+delete-orphan"`
+}
+
+type SuAcChild struct {
+	ID       int64               `db:"id,pk"`
+	ParentID *int64              `db:"parent_id,fk:su_ac_parent.id"`
+	Parent   orm.Ref[SuAcParent] `rel:"backref:Child"`
+}
+
 func registerSu(reg *orm.Registry) {
 	orm.MustRegister[SuUser](reg)
 	orm.MustRegister[SuAddress](reg)
@@ -210,6 +223,8 @@ func registerSu(reg *orm.Registry) {
 	orm.MustRegister[SuKeepKid](reg)
 	orm.MustRegister[SuPeople](reg)
 	orm.MustRegister[SuPeopleSite](reg)
+	orm.MustRegister[SuAcParent](reg)
+	orm.MustRegister[SuAcChild](reg)
 	var n int64
 	orm.MustRegister[SuDefaults](reg, orm.OnUpdate("Touched", func() any { n++; return n }))
 }
@@ -918,5 +933,40 @@ func TestUowInsertsInAddOrder(t *testing.T) {
 		if strings.Join(names, "") != "cadb" {
 			t.Fatalf("rows in id order: %v", names)
 		}
+	})
+}
+
+// RowswitchAccountingTest.test_switch_on_update.
+//
+// SQLAlchemy: merging a detached Parent(id=1) with a new one-to-one Child
+// over a persistent Parent(id=1) whose Child is another: the old child is
+// an orphan (deleted), the new one inserted, the session consistent; done
+// twice.
+// Strata does the same: Merge cascading through a one-to-one with
+// delete-orphan replaces the child (the old one deleted at the flush).
+func TestUowMergeReplacesOneToOneChild(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSu)
+		s0 := f.New()
+		must(t, s0.Add(&SuAcParent{ID: 1, Child: orm.RefTo(&SuAcChild{})}))
+		must(t, s0.Commit(ctx))
+		must(t, s0.Close(ctx))
+		s := f.New()
+		defer s.Close(ctx)
+		for i := 0; i < 2; i++ {
+			p, err := orm.Merge(ctx, s, &SuAcParent{ID: 1, Child: orm.RefTo(&SuAcChild{})})
+			must(t, err)
+			must(t, s.Flush(ctx))
+			c, err := p.Child.Get()
+			must(t, err)
+			if c == nil || s.Status(c) != orm.Persistent {
+				t.Fatalf("round %d: merged child %v", i, c)
+			}
+			if n := sqlaCount(t, f, "SELECT COUNT(*) FROM su_ac_child WHERE parent_id = 1"); n != 1 || countRows(t, f, "su_ac_child") != 1 {
+				t.Fatalf("round %d: %d children", i, countRows(t, f, "su_ac_child"))
+			}
+		}
+		must(t, s.Commit(ctx))
 	})
 }
