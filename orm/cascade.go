@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 )
@@ -214,6 +215,13 @@ type relPlan struct {
 	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
+
+	// primary key changes: statements before everything (deferring
+	// foreign key checks), statements after a mapper's UPDATEs (moving
+	// the rows referencing its old keys), objects to re-key after
+	first       []action
+	afterUpdate map[*Mapper][]action
+	rekey       []*state
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.
@@ -469,11 +477,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// pending orphans: a new object a cascade brought in, since taken out
+	// Pending orphans: a new object a cascade brought in, since taken out
 	// of every delete-orphan collection it belongs to (and with no key of
-	// a parent either), is dropped instead of inserted
+	// a parent either), is dropped instead of inserted. One the program
+	// added itself is an error before any SQL when its key is NOT NULL:
+	// it cannot be inserted without a parent (SQLAlchemy's "pending
+	// instance is an orphan"). With a nullable key it is a root (the top
+	// of a tree), inserted with NULL: SQLAlchemy refuses those too, which
+	// makes delete-orphan unusable on adjacency lists.
 	for _, st := range s.states.all() {
-		if st.status != Pending || !st.cascaded || len(st.m.orphanOf) == 0 {
+		if st.status != Pending || len(st.m.orphanOf) == 0 {
 			continue
 		}
 		orphan := true
@@ -489,8 +502,30 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			}
 		}
-		if orphan {
+		switch {
+		case orphan && st.cascaded:
 			s.dropPending(st)
+		case orphan && !st.m.orphanOf[0].nullable:
+			return nil, &OrphanError{Object: st.object(), Rel: st.m.orphanOf[0].String()}
+		}
+	}
+	// a new child whose NOT NULL key must come from a parent with a
+	// generated key, and that has none, cannot be placed: say so before
+	// any SQL rather than leave it to a foreign-key error
+	for _, st := range s.states.all() {
+		if st.status != Pending {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
+				continue
+			}
+			if l, ok := want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
+				continue
+			}
+			if anyZeroOrNil(rel.fk, st.ptr) {
+				return nil, fmt.Errorf("orm: a new %s has no %s (%s is NOT NULL and holds no key): set %s, or add it to a parent's collection", st.m.Type.Name(), rel.parent.Type.Name(), columnList(rel.fk), rel)
+			}
 		}
 	}
 	// single_parent: one owner per object through such a relationship
@@ -550,9 +585,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
@@ -1029,7 +1071,7 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 	for rs.Next() {
 		obj := reflect.New(m.Type).UnsafePointer()
 		for i, f := range m.Fields {
-			dest[i] = f.Ptr(obj)
+			dest[i] = f.ptrAt(obj)
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -1037,6 +1079,18 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 		out = append(out, obj)
 	}
 	return out, rs.Err()
+}
+
+// OrphanError reports a pending object the program added that belongs to
+// no parent through a delete-orphan relationship: it would be inserted
+// as a child nobody owns. The flush writes nothing.
+type OrphanError struct {
+	Object any    // the pending object
+	Rel    string // the delete-orphan relationship, Type.Field
+}
+
+func (e *OrphanError) Error() string {
+	return fmt.Sprintf("orm: a new %T is an orphan: no object holds it through %s (delete-orphan); add it to one, or Expunge it", e.Object, e.Rel)
 }
 
 // SingleParentError reports an object given a second parent through a
@@ -1099,8 +1153,8 @@ func (rp *relPlan) pairs(rel *relation, owner *state, before, now []unsafe.Point
 // pair of deleted owners whose list was not loaded) first, then new pairs.
 // They run after the inserts, so generated keys are known, and before the
 // deletes of either side.
-func pairSteps(rp *relPlan) []step {
-	var out []step
+func pairSteps(rp *relPlan) []action {
+	var out []action
 	byRel := func(list []pair) ([]*relation, map[*relation][]pair) {
 		var order []*relation
 		m := map[*relation][]pair{}
@@ -1113,67 +1167,113 @@ func pairSteps(rp *relPlan) []step {
 		return order, m
 	}
 	for _, l := range rp.dropAll {
-		l := l
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			rel := l.rel
-			tr := expr.T(rel.secondary.Name)
-			var ands []expr.Expr
-			for i, c := range rel.secLocal {
-				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
-			}
-			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
-			return err
-		}})
+		out = append(out, &dropPairs{cost: cost{n: 1}, l: l})
 	}
 	rels, del := byRel(rp.pairDel)
 	for _, rel := range rels {
 		for _, chunk := range chunks(del[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-				tr := expr.T(rel.secondary.Name)
-				ors := make([]expr.Expr, len(chunk))
-				for i, p := range chunk {
-					var ands []expr.Expr
-					for j, c := range rel.secLocal {
-						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].Value(p.a)))
-					}
-					for j, c := range rel.secRemote {
-						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].Value(p.b)))
-					}
-					ors[i] = expr.And(ands...)
-				}
-				_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(expr.Or(ors...)))
-				return err
-			}})
+			out = append(out, &linkPairs{cost: cost{n: 1}, rel: rel, pairs: chunk})
 		}
 	}
 	rels, add := byRel(rp.pairAdd)
 	for _, rel := range rels {
 		for _, chunk := range chunks(add[rel], maxBatchRows) {
-			rel, chunk := rel, chunk
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-				ins := expr.Insert(expr.T(rel.secondary.Name)).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
-				for _, p := range chunk {
-					var vals []any
-					for _, f := range rel.ownerRef {
-						vals = append(vals, f.Value(p.a))
-					}
-					for _, f := range rel.targetRef {
-						vals = append(vals, f.Value(p.b))
-					}
-					ins.Values(vals...)
-				}
-				_, err := engine.ExecStmt(ctx, ex, ins)
-				return err
-			}})
+			out = append(out, &linkPairs{cost: cost{n: 1}, rel: rel, pairs: chunk, add: true})
 		}
 	}
 	return out
 }
 
+// dropPairs deletes every association row of an owner whose list was not
+// loaded (the owner is deleted).
+type dropPairs struct {
+	cost
+	l link
+}
+
+func (a *dropPairs) String() string {
+	return fmt.Sprintf("delete every %s row of a deleted %s", a.l.rel.secondary.Name, a.l.rel.owner.Type.Name())
+}
+
+func (a *dropPairs) stmt() expr.Statement {
+	rel := a.l.rel
+	tr := expr.T(rel.secondary.Name)
+	var ands []expr.Expr
+	for i, c := range rel.secLocal {
+		ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(a.l.parent.ptr)))
+	}
+	return expr.Delete(tr).Where(ands...)
+}
+
+func (a *dropPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *dropPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
+}
+
+// linkPairs inserts (add) or deletes association rows of a many-to-many
+// relationship.
+type linkPairs struct {
+	cost
+	rel   *relation
+	pairs []pair
+	add   bool
+}
+
+func (a *linkPairs) String() string {
+	verb := "delete"
+	if a.add {
+		verb = "insert"
+	}
+	return fmt.Sprintf("%s %s of %s", verb, rowsWord(len(a.pairs)), a.rel.secondary.Name)
+}
+
+func (a *linkPairs) stmt() expr.Statement {
+	rel := a.rel
+	tr := expr.T(rel.secondary.Name)
+	if a.add {
+		ins := expr.Insert(tr).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
+		for _, p := range a.pairs {
+			var vals []any
+			for _, f := range rel.ownerRef {
+				vals = append(vals, f.valueAt(p.a))
+			}
+			for _, f := range rel.targetRef {
+				vals = append(vals, f.valueAt(p.b))
+			}
+			ins.Values(vals...)
+		}
+		return ins
+	}
+	ors := make([]expr.Expr, len(a.pairs))
+	for i, p := range a.pairs {
+		var ands []expr.Expr
+		for j, c := range rel.secLocal {
+			ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
+		}
+		for j, c := range rel.secRemote {
+			ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
+		}
+		ors[i] = expr.And(ands...)
+	}
+	return expr.Delete(tr).Where(expr.Or(ors...))
+}
+
+func (a *linkPairs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *linkPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
+}
+
 // postSteps sets post_update keys once the inserts have run: one UPDATE
 // per relationship (a keyed multi-row UPDATE for several rows).
-func postSteps(rp *relPlan) []step {
+func postSteps(rp *relPlan) []action {
 	byRel := map[*relation][]link{}
 	var rels []*relation
 	for _, l := range rp.post {
@@ -1185,14 +1285,36 @@ func postSteps(rp *relPlan) []step {
 		}
 		byRel[l.rel] = append(byRel[l.rel], l)
 	}
-	var out []step
+	var out []action
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			return postUpdate(ctx, ex, rel, links, u)
-		}})
+		out = append(out, &postLinks{cost: cost{n: 1, check: len(links) > 1}, rel: rel, links: links})
 	}
 	return out
+}
+
+// postLinks sets (or clears) the post_update keys of rows: the UPDATE
+// that closes a row cycle.
+type postLinks struct {
+	cost
+	rel   *relation
+	links []link
+}
+
+func (a *postLinks) String() string {
+	return fmt.Sprintf("update %s of %s set (%s) (post_update)", rowsWord(len(a.links)), a.rel.child.Table.Name, columnList(a.rel.fk))
+}
+
+func (a *postLinks) commands(d dialect.Dialect, u *undo) ([]command, error) {
+	stmt, _, err := postUpdateStmt(a.rel, a.links, u)
+	if err != nil {
+		return nil, err
+	}
+	return buildAll(d, stmt)
+}
+
+func (a *postLinks) run(ctx context.Context, ex engine.Executor, u *undo) error {
+	return postUpdate(ctx, ex, a.rel, a.links, u)
 }
 
 // postUpdate sets (or clears) the post_update keys of links' rows: one
@@ -1202,77 +1324,9 @@ func postSteps(rp *relPlan) []step {
 // server-onupdate columns.
 func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
 	m := rel.child
-	set := slices.Clone(rel.fk)
-	for _, f := range m.Fields {
-		if f.OnUpdate != nil && !slices.Contains(set, f) {
-			set = append(set, f)
-		}
-	}
-	rows := make([]updateRow, len(links))
-	for j, l := range links {
-		ptr := l.child.ptr
-		for i, f := range rel.fk {
-			if l.parent == nil {
-				u.set(f, ptr, reflect.Zero(f.Type))
-				continue
-			}
-			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-			if err != nil {
-				return err
-			}
-			u.set(f, ptr, v)
-		}
-		for _, f := range set[len(rel.fk):] {
-			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
-		}
-		rows[j] = updateRow{st: l.child, set: set}
-		if v := m.Version; v != nil {
-			cur := v.rv(ptr)
-			rows[j].old = cur.Interface()
-			next := reflect.New(v.Type).Elem()
-			if cur.CanInt() {
-				next.SetInt(cur.Int() + 1)
-			} else {
-				next.SetUint(cur.Uint() + 1)
-			}
-			u.set(v, ptr, next)
-		}
-	}
-	if m.Version != nil {
-		set = append(set, m.Version)
-	}
-	tr := expr.T(m.Table.Name)
-	var stmt expr.Statement
-	if len(rows) == 1 {
-		up := expr.Update(tr)
-		ptr := rows[0].st.ptr
-		for _, f := range set {
-			up.Set(f.Column.Name, f.Value(ptr))
-		}
-		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(ptr)))
-		}
-		if m.Version != nil {
-			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
-		}
-		stmt = up
-	} else {
-		var match []*Field
-		if m.Version != nil {
-			match = []*Field{m.Version}
-		}
-		ur := keyedUpdate(m, set, match)
-		for _, r := range rows {
-			vals := keyValues(m, r.st.ptr)
-			for _, f := range set {
-				vals = append(vals, f.Value(r.st.ptr))
-			}
-			if m.Version != nil {
-				vals = append(vals, r.old)
-			}
-			ur.Row(vals...)
-		}
-		stmt = ur
+	stmt, rows, err := postUpdateStmt(rel, links, u)
+	if err != nil {
+		return err
 	}
 	res, err := engine.ExecStmt(ctx, ex, stmt)
 	if err != nil {
@@ -1291,30 +1345,132 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 	return nil
 }
 
+// postUpdateStmt sets the links' keys, onupdate values and next versions
+// in the objects (through u) and builds their UPDATE.
+func postUpdateStmt(rel *relation, links []link, u *undo) (expr.Statement, []updateRow, error) {
+	m := rel.child
+	set := slices.Clone(rel.fk)
+	for _, f := range m.Fields {
+		if f.OnUpdate != nil && !slices.Contains(set, f) {
+			set = append(set, f)
+		}
+	}
+	rows := make([]updateRow, len(links))
+	for j, l := range links {
+		ptr := l.child.ptr
+		for i, f := range rel.fk {
+			if l.parent == nil {
+				u.set(f, ptr, reflect.Zero(f.Type))
+				continue
+			}
+			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+			if err != nil {
+				return nil, nil, err
+			}
+			u.set(f, ptr, v)
+		}
+		for _, f := range set[len(rel.fk):] {
+			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+		}
+		rows[j] = updateRow{st: l.child, set: set}
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
+			cur := v.rv(ptr)
+			rows[j].old = cur.Interface()
+			next := reflect.New(v.Type).Elem()
+			if cur.CanInt() {
+				next.SetInt(cur.Int() + 1)
+			} else {
+				next.SetUint(cur.Uint() + 1)
+			}
+			u.set(v, ptr, next)
+		}
+	}
+	if m.Version != nil && !m.appVersion {
+		set = append(set, m.Version)
+	}
+	tr := expr.T(m.Table.Name)
+	var stmt expr.Statement
+	if len(rows) == 1 {
+		up := expr.Update(tr)
+		ptr := rows[0].st.ptr
+		for _, f := range set {
+			up.Set(f.Column.Name, f.valueAt(ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
+		}
+		stmt = up
+	} else {
+		var match []*Field
+		if m.Version != nil {
+			match = []*Field{m.Version}
+		}
+		ur := keyedUpdate(m, set, match)
+		for _, r := range rows {
+			vals := keyValues(m, r.st.ptr)
+			for _, f := range set {
+				vals = append(vals, f.valueAt(r.st.ptr))
+			}
+			if m.Version != nil {
+				vals = append(vals, r.old)
+			}
+			ur.Row(vals...)
+		}
+		stmt = ur
+	}
+	return stmt, rows, nil
+}
+
 // preNullSteps clears post_update keys before the deletes.
-func preNullSteps(rp *relPlan) []step {
-	var out []step
+func preNullSteps(rp *relPlan) []action {
+	var out []action
 	for _, l := range rp.preNull {
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m, rel := l.child.m, l.rel
-			tr := expr.T(m.Table.Name)
-			up := expr.Update(tr)
-			for _, f := range rel.fk {
-				up.Set(f.Column.Name, nil)
-			}
-			for _, f := range m.PK {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
-			}
-			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
-				return err
-			}
-			if l.child.status != Deleted {
-				for _, f := range rel.fk {
-					u.set(f, l.child.ptr, reflect.Zero(f.Type))
-				}
-			}
-			return nil
-		}})
+		out = append(out, &clearLink{cost: cost{n: 1}, l: l})
 	}
 	return out
+}
+
+// clearLink sets a post_update key to NULL before the deletes, so that the
+// rows of a cycle can go.
+type clearLink struct {
+	cost
+	l link
+}
+
+func (a *clearLink) String() string {
+	return fmt.Sprintf("clear %s.%s of 1 row (post_update)", a.l.child.m.Table.Name, columnList(a.l.rel.fk))
+}
+
+func (a *clearLink) stmt() expr.Statement {
+	m, rel := a.l.child.m, a.l.rel
+	tr := expr.T(m.Table.Name)
+	up := expr.Update(tr)
+	for _, f := range rel.fk {
+		up.Set(f.Column.Name, nil)
+	}
+	for _, f := range m.PK {
+		up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(a.l.child.ptr)))
+	}
+	return up
+}
+
+func (a *clearLink) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *clearLink) run(ctx context.Context, ex engine.Executor, u *undo) error {
+	if _, err := engine.ExecStmt(ctx, ex, a.stmt()); err != nil {
+		return err
+	}
+	if a.l.child.status != Deleted {
+		for _, f := range a.l.rel.fk {
+			u.set(f, a.l.child.ptr, reflect.Zero(f.Type))
+		}
+	}
+	return nil
 }

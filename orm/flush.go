@@ -92,7 +92,17 @@ func isZero(f *Field, ptr unsafe.Pointer) bool {
 
 type flushPlan struct {
 	inserts, updates, deletes []*state
+	// row switches: a new object taking the row of a deleted one with
+	// the same key, written as an UPDATE of that row
+	switches []rowSwitch
 }
+
+// rowSwitch is a pending object (to) replacing a deleted one (from) with
+// the same primary key in one flush (SQLAlchemy's "row switch"): the row
+// is updated to the new object's values, never deleted and inserted
+// again (which would violate the key, or lose the row's identity to
+// foreign keys pointing at it).
+type rowSwitch struct{ from, to *state }
 
 func (p *flushPlan) empty() bool { return len(p.inserts)+len(p.updates)+len(p.deletes) == 0 }
 
@@ -110,7 +120,54 @@ func dirty(st *state) bool {
 	return false
 }
 
-func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
+// switchRows finds pending objects whose key a deleted object of the
+// session holds and turns the pair into an UPDATE of the row: the new
+// object is compared with the deleted one's snapshot (what the row holds)
+// and takes over its key and version.
+func (s *Session) switchRows(p *flushPlan, u *undo) {
+	if len(p.inserts) == 0 || len(p.deletes) == 0 {
+		return
+	}
+	deleted := map[identityKey]*state{}
+	for _, st := range p.deletes {
+		if !st.ghost && st.snap != nil {
+			deleted[identityKey{st.m, st.key}] = st
+		}
+	}
+	if len(deleted) == 0 {
+		return
+	}
+	var switched map[*state]bool
+	ins := p.inserts[:0:0]
+	for _, st := range p.inserts {
+		if anyZeroOrNil(st.m.PK, st.ptr) {
+			ins = append(ins, st) // a generated key: a new row
+			continue
+		}
+		from := deleted[identityKey{st.m, keyOf(st.m, st.ptr)}]
+		if from == nil {
+			ins = append(ins, st)
+			continue
+		}
+		delete(deleted, identityKey{st.m, from.key})
+		if switched == nil {
+			switched = map[*state]bool{}
+		}
+		switched[from] = true
+		to := st
+		u.fn(func() { to.snap, to.key = nil, nil })
+		to.snap, to.key = from.snap, from.key
+		p.switches = append(p.switches, rowSwitch{from: from, to: to})
+		p.updates = append(p.updates, to)
+	}
+	if switched == nil {
+		return
+	}
+	p.inserts = ins
+	p.deletes = slices.DeleteFunc(p.deletes, func(st *state) bool { return switched[st] })
+}
+
+func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	rank, err := s.f.order()
 	if err != nil {
 		return nil, err
@@ -143,6 +200,7 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 			}
 		}
 	}
+	s.switchRows(p, u)
 	byRank := func(list []*state, desc bool) {
 		if len(list) < 2 {
 			return
@@ -185,7 +243,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		u.run()
 		return err
 	}
-	p, err := s.plan(rp)
+	p, err := s.plan(rp, &u)
 	if err != nil {
 		u.run()
 		return err
@@ -208,19 +266,10 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 // updateRow is one object's UPDATE: the fields it writes (the version,
 // if any, last, with its new value) and the version the row must hold.
 type updateRow struct {
-	st  *state
-	set []*Field
-	old any // the version loaded; nil without a version column
-}
-
-// step is a unit of the flush's work: one or a few statements.
-type step struct {
-	stmts int // statements it sends
-	// checked: the statement writes several rows and then checks how many
-	// it matched. Failing that check leaves the other rows written, so it
-	// must run in a transaction, never alone in autocommit.
-	checked bool
-	run     func(ctx context.Context, ex engine.Executor, u *undo) error
+	st     *state
+	set    []*Field
+	old    any   // the version loaded; nil without a version column
+	oldKey []any // the key the row holds, when the UPDATE changes it
 }
 
 // hadTx says whether the transaction was open before this flush (a
@@ -230,58 +279,14 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		u.run()
 		return err
 	}
-	for _, st := range p.inserts {
-		for _, f := range st.m.Fields {
-			if f.Default != nil && isZero(f, st.ptr) {
-				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
-			}
-		}
-		// A new row's version is 1, as SQLAlchemy and every reader of the
-		// column expect (0 would read as "never written").
-		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
-			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
-		}
-	}
-	d := s.f.db.Dialect()
-	// Inserts first. Updates and deletes are planned now when nothing can
-	// change them; after the inserts when parents inserted by this flush
-	// hand their generated keys to persistent children.
-	ins, err := s.insertSteps(d, p.inserts, rp)
+	acts, ups, err := s.planActions(p, rp, u)
 	if err != nil {
 		u.run()
 		return err
 	}
-	// Positions under a unique constraint move out of the way first, so
-	// that neither the inserts nor the updates meet a position still held.
-	steps := parkSteps(p.updates, p.deletes)
-	// Rows replaced by new ones (a one-to-one child, a link) leave first
-	// when their table has unique keys the new rows may take and no table
-	// references it: an INSERT must not meet the row it replaces.
-	early, late := s.earlyDeletes(p)
-	for _, group := range groupByMapper(early) {
-		steps = append(steps, deleteSteps(d, group)...)
-	}
-	steps = append(steps, ins...)
-	var ups []updateRow
-	restPlanned := len(rp.deferred) == 0
-	if restPlanned {
-		if ups, err = prepareUpdates(p.updates, u); err != nil {
-			u.run()
-			return err
-		}
-		rest, err := s.restSteps(d, rp, late, ups)
-		if err != nil {
-			u.run()
-			return err
-		}
-		steps = append(steps, rest...)
-	}
 	n := 0
-	for _, st := range steps {
-		n += st.stmts
-	}
-	if !restPlanned {
-		n += 2 // at least: the transaction is needed
+	for _, a := range acts {
+		n += a.stmts()
 	}
 
 	var ex engine.Executor
@@ -296,7 +301,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			return err
 		}
 		ex = sp
-	case commit && n == 1 && !s.f.cfg.eagerTx && !steps[0].checked:
+	case commit && n == 1 && !s.f.cfg.eagerTx && !acts[0].checked():
 		ex = s.f.db
 	default:
 		tx, err := s.begin(ctx)
@@ -330,41 +335,21 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		}
 		return fmt.Errorf("orm: flush rolled back, session unchanged: %w", err)
 	}
-	for _, st := range steps {
+	for _, a := range acts {
+		// keys generated by the actions so far reach the children waiting
+		// for them before the next action builds its statements
 		if err := rp.syncDeferred(u); err != nil {
 			return fail(err)
 		}
-		if err := st.run(ctx, ex, u); err != nil {
+		if err := a.run(ctx, ex, u); err != nil {
 			return fail(err)
 		}
 	}
-	if !restPlanned {
-		if err := rp.syncDeferred(u); err != nil {
-			return fail(err)
-		}
-		if len(rp.deferred) > 0 {
-			return fail(fmt.Errorf("orm: %d foreign keys could not be set: their parents were not inserted", len(rp.deferred)))
-		}
-		// persistent objects the new keys made dirty join the updates
-		updates := p.updates
-		for _, st := range rp.movedToNew {
-			if st.status == Persistent && !slices.Contains(updates, st) && dirty(st) {
-				updates = append(updates, st)
-			}
-		}
-		var err error
-		if ups, err = prepareUpdates(updates, u); err != nil {
-			return fail(err)
-		}
-		rest, err := s.restSteps(d, rp, late, ups)
-		if err != nil {
-			return fail(err)
-		}
-		for _, st := range rest {
-			if err := st.run(ctx, ex, u); err != nil {
-				return fail(err)
-			}
-		}
+	if err := rp.syncDeferred(u); err != nil {
+		return fail(err)
+	}
+	if len(rp.deferred) > 0 {
+		return fail(fmt.Errorf("orm: %d foreign keys could not be set: their parents were not inserted", len(rp.deferred)))
 	}
 	if sp != nil {
 		if err := sp.Commit(ctx); err != nil {
@@ -375,6 +360,16 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	for _, st := range p.inserts {
 		st.status = Persistent
 		s.remember(st)
+	}
+	s.rekey(rp.rekey)
+	for _, sw := range p.switches {
+		// the deleted object lets go of the row, the new one holds it
+		s.forget(sw.from)
+		sw.from.snap = nil
+		s.detach(sw.from)
+		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == sw.to })
+		sw.to.status = Persistent
+		s.remember(sw.to)
 	}
 	s.order = s.order[:0]
 	for _, r := range ups {
@@ -390,6 +385,68 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	s.afterFlush(rp)
 	return nil
+}
+
+// planActions plans the flush once: client defaults and versions of new
+// rows, primary key moves, then the actions in their order (see plan.go).
+// Persistent children waiting for a new parent's generated key are
+// planned as UPDATEs of their key columns, whose values the key copy
+// before the UPDATE's action supplies: nothing is planned twice.
+func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []updateRow, error) {
+	for _, st := range p.inserts {
+		for _, f := range st.m.Fields {
+			if f.Default != nil && isZero(f, st.ptr) {
+				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
+			}
+		}
+		// A new row's version is 1, as SQLAlchemy and every reader of the
+		// column expect (0 would read as "never written").
+		if v := st.m.Version; v != nil && !st.m.appVersion && isZero(v, st.ptr) {
+			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
+		}
+	}
+	if err := s.planKeyMoves(p, rp, u); err != nil {
+		return nil, nil, err
+	}
+	d := s.f.db.Dialect()
+	ins, err := s.insertSteps(d, p.inserts, rp)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Positions under a unique constraint move out of the way first, so
+	// that neither the inserts nor the updates meet a position still held.
+	acts := append(slices.Clip(rp.first), parkSteps(p.updates, p.deletes)...)
+	// Rows replaced by new ones (a one-to-one child, a link) leave first
+	// when their table has unique keys the new rows may take and no table
+	// references it: an INSERT must not meet the row it replaces.
+	early, late := s.earlyDeletes(p)
+	for _, group := range groupByMapper(early) {
+		acts = append(acts, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
+	}
+	acts = append(acts, ins...)
+	updates := p.updates
+	var force map[*state][]*Field
+	for _, l := range rp.deferred {
+		if l.child.status != Persistent {
+			continue
+		}
+		if force == nil {
+			force = map[*state][]*Field{}
+		}
+		force[l.child] = append(force[l.child], l.rel.fk...)
+		if !slices.Contains(updates, l.child) {
+			updates = append(slices.Clip(updates), l.child)
+		}
+	}
+	ups, err := prepareUpdates(updates, force, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	rest, err := s.restSteps(d, rp, late, ups)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(acts, rest...), ups, nil
 }
 
 // afterFlush moves on what relationships changed: objects the database
@@ -418,16 +475,13 @@ func (s *Session) afterFlush(rp *relPlan) {
 
 // prepareUpdates applies onupdate rules and version bumps to the objects
 // that changed and lists what each UPDATE writes.
-func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
+func prepareUpdates(list []*state, force map[*state][]*Field, u *undo) ([]updateRow, error) {
 	var out []updateRow
 	for _, st := range list {
 		m := st.m
 		var set []*Field
 		for _, f := range m.Fields {
-			if f != m.Version && f.changed(st.ptr, st.snap) {
-				if f.PrimaryKey {
-					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
-				}
+			if (f != m.Version || m.appVersion) && f.changed(st.ptr, st.snap) || slices.Contains(force[st], f) {
 				set = append(set, f)
 			}
 		}
@@ -440,8 +494,12 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 				set = append(set, f)
 			}
 		}
-		r := updateRow{st: st, set: set}
-		if v := m.Version; v != nil {
+		r := updateRow{st: st, set: set, oldKey: oldKey(st)}
+		if v := m.Version; v != nil && m.appVersion {
+			// The application's version: the row must hold the value
+			// loaded; the new one (if the program set one) is in set.
+			r.old = v.rv(st.snap).Interface()
+		} else if v != nil {
 			// The version is Strata's: the row must still hold the version
 			// loaded, and gets the next one, whatever the field was set to.
 			old := v.rv(st.snap)
@@ -461,8 +519,8 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 }
 
 // insertSteps plans the flush's INSERTs.
-func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) ([]step, error) {
-	out := make([]step, 0, 4)
+func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) ([]action, error) {
+	out := make([]action, 0, 4)
 	for _, group := range groupByMapper(inserts) {
 		levels, err := selfLevels(group[0].m, group, rp.levels)
 		if err != nil {
@@ -510,7 +568,7 @@ func hasUniqueIndex(t *schema.Table) bool {
 }
 
 // restSteps plans the flush's UPDATEs and DELETEs.
-func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
+func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]action, error) {
 	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
@@ -518,6 +576,7 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			j++
 		}
 		out = append(out, updateSteps(d, ups[i:j])...)
+		out = append(out, rp.afterUpdate[ups[i].st.m]...)
 		i = j
 	}
 	// post_update keys after every row's own UPDATE: they check the
@@ -530,10 +589,10 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			return nil, err
 		}
 		if levels == nil {
-			out = append(out, deleteSteps(d, group)...)
+			out = append(out, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 		}
 		for i := len(levels) - 1; i >= 0; i-- { // children first
-			out = append(out, deleteSteps(d, levels[i])...)
+			out = append(out, deleteSteps(d, levels[i], s.f.cfg.idempotentDeletes)...)
 		}
 	}
 	return out, nil
@@ -660,7 +719,7 @@ func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state
 // holds its zero value and that the database fills (autoincrement keys,
 // server defaults) are left out and read back: with RETURNING in the same
 // statement, otherwise by LastInsertID and one SELECT per chunk.
-func insertSteps(d dialect.Dialect, group []*state) []step {
+func insertSteps(d dialect.Dialect, group []*state) []action {
 	m := group[0].m
 	// Rows leaving out the same columns share statements.
 	type shape struct {
@@ -716,14 +775,11 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 		last = sh
 	}
 	canReturn := d.Features().Has(dialect.InsertReturning)
-	var out []step
+	var out []action
 	for _, sh := range shapes {
 		if len(sh.rows) > 1 && len(sh.cols) > 0 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols) {
 			for _, chunk := range chunks(sh.rows, maxArrayRows) {
-				cols, fetch := sh.cols, sh.fetch
-				out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-					return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, true, u)
-				}})
+				out = append(out, &insertRows{cost: cost{n: 1}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn, arrays: true})
 			}
 			continue
 		}
@@ -742,10 +798,7 @@ func insertSteps(d dialect.Dialect, group []*state) []step {
 			}
 		}
 		for _, chunk := range chunks(sh.rows, per) {
-			cols, fetch := sh.cols, sh.fetch
-			out = append(out, step{stmts: stmts, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-				return insertChunk(ctx, ex, m, cols, fetch, chunk, canReturn, false, u)
-			}})
+			out = append(out, &insertRows{cost: cost{n: stmts}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn})
 		}
 	}
 	return out
@@ -783,11 +836,11 @@ func arraySafe(fields []*Field) bool {
 
 // insertChunk sends one INSERT of rows: a multi-row VALUES list, or with
 // arrays set one array parameter per column (see [expr.InsertArrays]).
-func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {
-	d := ex.Dialect()
-	auto := autoField(m, fetch)
+// insertCommand builds one INSERT of rows and says what comes back: the
+// RETURNING fields and the generated key, if any.
+func insertCommand(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool) (c command, ret []*Field, auto *Field, err error) {
+	auto = autoField(m, fetch)
 	// RETURNING: the fetched columns plus the key to match rows with.
-	var ret []*Field
 	if canReturn && len(fetch) > 0 {
 		ret = fetch
 		if auto == nil {
@@ -828,7 +881,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 			}
 			vals := make([]any, len(cols))
 			for i, f := range cols {
-				vals[i] = f.Value(st.ptr)
+				vals[i] = f.valueAt(st.ptr)
 			}
 			ins.Values(vals...)
 		}
@@ -839,22 +892,27 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 	}
 	var q string
 	var args []any
-	var err error
 	colMask, ok1 := m.maskOf(cols)
 	retMask, ok2 := m.maskOf(ret)
 	if len(rows) == 1 && ok1 && ok2 {
 		// one row: the SQL is cached per column set, only arguments are made
 		args = make([]any, len(cols))
 		for i, f := range cols {
-			args[i] = f.Value(rows[0].ptr)
+			args[i] = f.valueAt(rows[0].ptr)
 		}
 		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
 	} else {
 		q, args, err = expr.Build(d, build())
 	}
+	return command{sql: q, args: args}, ret, auto, err
+}
+
+func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {
+	c, ret, auto, err := insertCommand(ex.Dialect(), m, cols, fetch, rows, canReturn, arrays)
 	if err != nil {
 		return err
 	}
+	q, args := c.sql, c.args
 	if len(ret) == 0 {
 		res, err := ex.Exec(ctx, q, args...)
 		if err != nil {
@@ -889,7 +947,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 		dest := m.getDest()
 		for i, f := range ret {
-			(*dest)[i] = f.Ptr(st.ptr)
+			(*dest)[i] = f.ptrAt(st.ptr)
 		}
 		u.zero(st.ptr, ret)
 		err := rs.Scan((*dest)[:len(ret)]...)
@@ -1021,7 +1079,7 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 	for i, st := range rows {
 		var ands []expr.Expr
 		for _, f := range m.PK {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 		}
 		ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
 		ors[i] = expr.And(ands...)
@@ -1060,7 +1118,7 @@ func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) ex
 	for i, st := range objs {
 		ands := make([]expr.Expr, len(cols))
 		for j, c := range cols {
-			ands[j] = expr.Eq(tr.C(c), fields[j].Value(st.ptr))
+			ands[j] = expr.Eq(tr.C(c), fields[j].valueAt(st.ptr))
 		}
 		ors[i] = expr.And(ands...)
 	}
@@ -1094,19 +1152,28 @@ func columnNames(fs []*Field) []string {
 
 // selectBack reads columns the database filled into objects whose keys are
 // known: one SELECT per call.
-func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Field, rows []*state, u *undo) error {
-	var rest []*Field
+// selectBackStmt builds the SELECT of selectBack; nil when there is
+// nothing to read.
+func selectBackStmt(m *Mapper, fields []*Field, rows []*state) (stmt expr.Statement, cols, rest []*Field) {
 	for _, f := range fields {
 		if !f.Column.AutoIncrement {
 			rest = append(rest, f)
 		}
 	}
 	if len(rest) == 0 {
-		return nil
+		return nil, nil, nil
 	}
 	tr := expr.T(m.Table.Name)
-	cols := append(slices.Clone(m.PK), rest...)
-	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	cols = append(slices.Clone(m.PK), rest...)
+	return expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)), cols, rest
+}
+
+func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Field, rows []*state, u *undo) error {
+	stmt, cols, rest := selectBackStmt(m, fields, rows)
+	if stmt == nil {
+		return nil
+	}
+	rs, err := engine.QueryStmt(ctx, ex, stmt)
 	if err != nil {
 		return err
 	}
@@ -1168,8 +1235,8 @@ func serverOnUpdateFields(m *Mapper) []*Field {
 //
 // Rows deleted by the same flush still hold their positions until the
 // DELETEs, which come last: they are parked too.
-func parkSteps(updates, deletes []*state) []step {
-	var out []step
+func parkSteps(updates, deletes []*state) []action {
+	var out []action
 	temp := 0 // parking positions handed out in this flush
 	for _, group := range groupByMapper(updates) {
 		out = append(out, parkMapper(group, deletes, &temp)...)
@@ -1177,9 +1244,9 @@ func parkSteps(updates, deletes []*state) []step {
 	return out
 }
 
-func parkMapper(rows, deletes []*state, temp *int) []step {
+func parkMapper(rows, deletes []*state, temp *int) []action {
 	m := rows[0].m
-	var out []step
+	var out []action
 	for _, f := range m.uniqueOrdering {
 		var park []*state
 		for _, st := range rows {
@@ -1200,40 +1267,67 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 			*temp++
 			vals[i] = -*temp
 		}
-		f := f
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			if len(park) == 1 {
-				tr := expr.T(m.Table.Name)
-				up := expr.Update(tr).Set(f.Column.Name, vals[0])
-				for _, k := range m.PK {
-					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
-				}
-				_, err := engine.ExecStmt(ctx, ex, up)
-				return err
-			}
-			stmt := keyedUpdate(m, []*Field{f}, nil)
-			for i, st := range park {
-				stmt.Row(append(keyValues(m, st.ptr), vals[i])...)
-			}
-			_, err := engine.ExecStmt(ctx, ex, stmt)
-			return err
-		}})
+		out = append(out, &parkPositions{cost: cost{n: 1}, m: m, f: f, rows: park, vals: vals})
 	}
 	return out
+}
+
+// parkPositions moves ordering positions under a unique constraint to
+// distinct negative values, before the real ones are written.
+type parkPositions struct {
+	cost
+	m    *Mapper
+	f    *Field
+	rows []*state
+	vals []int
+}
+
+func (a *parkPositions) String() string {
+	return fmt.Sprintf("park %s of %s.%s", rowsWord(len(a.rows)), a.m.Table.Name, a.f.Column.Name)
+}
+
+func (a *parkPositions) stmt() expr.Statement {
+	m := a.m
+	if len(a.rows) == 1 {
+		tr := expr.T(m.Table.Name)
+		up := expr.Update(tr).Set(a.f.Column.Name, a.vals[0])
+		for _, k := range m.PK {
+			up.Where(expr.Eq(tr.C(k.Column.Name), k.valueAt(a.rows[0].ptr)))
+		}
+		return up
+	}
+	stmt := keyedUpdate(m, []*Field{a.f}, nil)
+	for i, st := range a.rows {
+		stmt.Row(append(keyValues(m, st.ptr), a.vals[i])...)
+	}
+	return stmt
+}
+
+func (a *parkPositions) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *parkPositions) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
 }
 
 // updateSteps plans the UPDATEs of one mapper's changed objects: rows
 // writing the same columns share one keyed multi-row UPDATE per chunk (a
 // single row gets a plain UPDATE), and where the dialect cannot return
 // server-onupdate values, one SELECT reads them back for the whole table.
-func updateSteps(d dialect.Dialect, rows []updateRow) []step {
+func updateSteps(d dialect.Dialect, rows []updateRow) []action {
 	m := rows[0].st.m
 	ret := serverOnUpdateFields(m)
 	var groups [][]updateRow
 	for _, r := range rows {
+		if r.oldKey != nil {
+			groups = append(groups, []updateRow{r}) // alone: matched by its old key
+			continue
+		}
 		found := false
 		for i, g := range groups {
-			if slices.Equal(g[0].set, r.set) {
+			if g[0].oldKey == nil && slices.Equal(g[0].set, r.set) {
 				groups[i] = append(g, r)
 				found = true
 				break
@@ -1244,13 +1338,10 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 		}
 	}
 	returning := len(ret) > 0 && d.Features().Has(returnsOnUpdate)
-	var out []step
+	var out []action
 	for _, g := range groups {
 		if len(g) == 1 {
-			r := g[0]
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-				return updateOne(ctx, ex, r, ret, returning, u)
-			}})
+			out = append(out, &updateRows{cost: cost{n: 1}, rows: g, ret: ret, returning: returning})
 			continue
 		}
 		width := len(m.PK) + len(g[0].set)
@@ -1259,9 +1350,7 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 		}
 		per := min(maxBatchRows, d.MaxParams()/width)
 		for _, chunk := range expr.Chunk(g, per) {
-			out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-				return updateMany(ctx, ex, chunk, ret, returning, u)
-			}})
+			out = append(out, &updateRows{cost: cost{n: 1, check: len(chunk) > 1}, rows: chunk, ret: ret, returning: returning})
 		}
 	}
 	if len(ret) > 0 && !returning {
@@ -1270,29 +1359,27 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 			states[i] = r.st
 		}
 		for _, chunk := range expr.Chunk(states, maxBatchRows) {
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-				var u undo // values read back are the database's: nothing to restore
-				return selectBack(ctx, ex, m, ret, chunk, &u)
-			}})
+			out = append(out, &readBack{cost: cost{n: 1}, m: m, fields: ret, rows: chunk})
 		}
 	}
 	return out
 }
 
-func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Field, returning bool, u *undo) error {
+// updateOneCommand builds the UPDATE of one row, returning ret.
+func updateOneCommand(d dialect.Dialect, r updateRow, ret []*Field) (command, error) {
 	st, m := r.st, r.st.m
-	d := ex.Dialect()
-	if !returning {
-		ret = nil
-	}
 	build := func() expr.Statement {
 		tr := expr.T(m.Table.Name)
 		up := expr.Update(tr)
 		for _, f := range r.set {
-			up.Set(f.Column.Name, f.Value(st.ptr))
+			up.Set(f.Column.Name, f.valueAt(st.ptr))
 		}
-		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+		for i, f := range m.PK {
+			if r.oldKey != nil {
+				up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
+			} else {
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
+			}
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
@@ -1310,10 +1397,14 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if ok1 && ok2 {
 		args = make([]any, 0, len(r.set)+len(m.PK)+1)
 		for _, f := range r.set {
-			args = append(args, f.Value(st.ptr))
+			args = append(args, f.valueAt(st.ptr))
 		}
-		for _, f := range m.PK {
-			args = append(args, f.Value(st.ptr))
+		if r.oldKey != nil {
+			args = append(args, r.oldKey...)
+		} else {
+			for _, f := range m.PK {
+				args = append(args, f.valueAt(st.ptr))
+			}
 		}
 		if m.Version != nil {
 			args = append(args, r.old)
@@ -1322,9 +1413,19 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	} else {
 		q, args, err = expr.Build(d, build())
 	}
+	return command{sql: q, args: args}, err
+}
+
+func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Field, returning bool, u *undo) error {
+	st, m := r.st, r.st.m
+	if !returning {
+		ret = nil
+	}
+	c, err := updateOneCommand(ex.Dialect(), r, ret)
 	if err != nil {
 		return err
 	}
+	q, args := c.sql, c.args
 	stale := func() error { return staleRows("UPDATE", m.Table.Name, [][]any{keyValues(m, st.ptr)}) }
 	if len(ret) == 0 {
 		res, err := ex.Exec(ctx, q, args...)
@@ -1362,29 +1463,44 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 // keys come back (with server-onupdate values), naming exactly the rows
 // that matched nothing; elsewhere the count of matched rows is checked and
 // a shortfall resolved after the rollback.
-func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {
+// updateManyStmt builds the keyed multi-row UPDATE of rows writing the
+// same columns; with RETURNING (where the dialect has it) it returns the
+// keys and back's fields.
+func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning bool) (stmt *expr.UpdateRowsStmt, back []*Field) {
 	m := rows[0].st.m
 	set := rows[0].set
-	tr := expr.T(m.Table.Name)
 	var match []*Field
 	if m.Version != nil {
 		match = []*Field{m.Version}
 	}
-	stmt := keyedUpdate(m, set, match)
+	stmt = keyedUpdate(m, set, match)
 	for _, r := range rows {
 		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		for _, f := range set {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		if m.Version != nil {
 			vals = append(vals, r.old)
 		}
 		stmt.Row(vals...)
 	}
-	if !ex.Dialect().Features().Has(dialect.UpdateReturning) {
+	if !d.Features().Has(dialect.UpdateReturning) {
+		return stmt, nil
+	}
+	back = slices.Clone(m.PK)
+	if returning {
+		back = append(back, ret...)
+	}
+	return stmt.Returning(columnsOf(expr.T(m.Table.Name), back)...), back
+}
+
+func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {
+	m := rows[0].st.m
+	stmt, back := updateManyStmt(ex.Dialect(), rows, ret, returning)
+	if back == nil {
 		res, err := engine.ExecStmt(ctx, ex, stmt)
 		if err != nil {
 			return err
@@ -1394,11 +1510,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 		}
 		return nil
 	}
-	back := slices.Clone(m.PK)
-	if returning {
-		back = append(back, ret...)
-	}
-	rs, err := engine.QueryStmt(ctx, ex, stmt.Returning(columnsOf(tr, back)...))
+	rs, err := engine.QueryStmt(ctx, ex, stmt)
 	if err != nil {
 		return err
 	}
@@ -1445,7 +1557,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 // DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL) per chunk, or an OR
 // of key-and-version matches when a version must be checked or the key is
 // composite. Fewer rows deleted than asked is stale data.
-func deleteSteps(d dialect.Dialect, group []*state) []step {
+func deleteSteps(d dialect.Dialect, group []*state, idempotent bool) []action {
 	m := group[0].m
 	per := maxBatchRows
 	if !(len(m.PK) == 1 && m.Version == nil) {
@@ -1455,16 +1567,15 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 		}
 		per = min(per, d.MaxParams()/width)
 	}
-	var out []step
+	var out []action
 	for _, chunk := range expr.Chunk(group, per) {
-		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			return deleteChunk(ctx, ex, m, chunk)
-		}})
+		out = append(out, &deleteRows{cost: cost{n: 1, check: len(chunk) > 1}, m: m, rows: chunk, idempotent: idempotent})
 	}
 	return out
 }
 
-func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+// deleteStmt builds the DELETE of rows, matching their loaded versions.
+func deleteStmt(m *Mapper, rows []*state) (expr.Statement, []any) {
 	tr := expr.T(m.Table.Name)
 	var versions []any
 	if v := m.Version; v != nil {
@@ -1474,12 +1585,25 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			if src == nil {
 				src = st.ptr
 			}
-			versions[i] = v.Value(src)
+			versions[i] = v.valueAt(src)
 		}
 	}
-	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
+	return expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)), versions
+}
+
+func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state, idempotent bool) error {
+	stmt, versions := deleteStmt(m, rows)
+	res, err := engine.ExecStmt(ctx, ex, stmt)
 	if err != nil {
 		return err
+	}
+	if res.RowsAffected != int64(len(rows)) && idempotent {
+		// Rows already gone are fine; a row still there was not deleted
+		// because its version moved: that is stale data all the same.
+		if versions == nil {
+			return nil
+		}
+		return stillThere(ctx, ex, m, rows)
 	}
 	if res.RowsAffected != int64(len(rows)) {
 		urs := make([]updateRow, len(rows))
@@ -1490,6 +1614,36 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			}
 		}
 		return newStaleBatch("DELETE", m, urs)
+	}
+	return nil
+}
+
+// stillThere reports the rows of a versioned DELETE that still exist (their
+// version moved) as stale data, read in the same transaction.
+func stillThere(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+	tr := expr.T(m.Table.Name)
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, m.PK)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	var stale [][]any
+	for rs.Next() {
+		vals, err := scanFields(rs, m.PK)
+		if err != nil {
+			return err
+		}
+		k := make([]any, len(vals))
+		for i, v := range vals {
+			k[i] = v.Elem().Interface()
+		}
+		stale = append(stale, k)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if stale != nil {
+		return staleRows("DELETE", m.Table.Name, stale)
 	}
 	return nil
 }
