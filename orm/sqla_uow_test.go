@@ -1244,3 +1244,120 @@ func TestUowIdempotentDeleteOptIn(t *testing.T) {
 		}
 	})
 }
+
+// RudimentaryFlushTest.test_one_to_many_delete_all: a user and all its
+// addresses deleted explicitly (no delete cascade): the addresses are
+// deleted, never nulled first, then the user.
+func TestUowDeleteParentAndChildrenTogether(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, registerSu)
+		s := f.New()
+		defer s.Close(ctx)
+		a1, a2 := &SuAddress{Email: "a1"}, &SuAddress{Email: "a2"}
+		u := &SuUser{Name: "u1", Addresses: orm.ListOf(a1, a2)}
+		must(t, s.Add(u))
+		must(t, s.Commit(ctx))
+		must(t, s.Delete(u))
+		must(t, s.Delete(a1))
+		must(t, s.Delete(a2))
+		rec.take("")
+		must(t, s.Commit(ctx))
+		_, all := rec.take("")
+		k := stmtKinds(all)
+		if k["UPDATE"] != 0 || k["DELETE"] != 2 {
+			t.Fatalf("statements %v, want two DELETEs and no UPDATE: %q", k, all)
+		}
+		wantStatus(t, s, orm.Detached, u, a1, a2)
+		wantCounts(t, f, "su_user", 0, "su_address", 0)
+	})
+}
+
+// RudimentaryFlushTest.test_many_to_one_delete_unloaded /
+// test_many_to_one_delete_all: an address whose user is not loaded and the
+// user deleted together: the address goes first.
+func TestUowDeleteChildAndUnloadedParentTogether(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSu)
+		s0 := f.New()
+		a := &SuAddress{Email: "a", User: orm.RefTo(&SuUser{Name: "u"})}
+		must(t, s0.Add(a))
+		must(t, s0.Commit(ctx))
+		must(t, s0.Close(ctx))
+		s := f.New()
+		defer s.Close(ctx)
+		ga, err := orm.Get[SuAddress](ctx, s, a.ID)
+		must(t, err)
+		gu, err := orm.Get[SuUser](ctx, s, *a.UserID)
+		must(t, err)
+		must(t, s.Delete(gu)) // the user first, as the program said it
+		must(t, s.Delete(ga))
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Detached, ga, gu)
+		wantCounts(t, f, "su_user", 0, "su_address", 0)
+	})
+}
+
+// RudimentaryFlushTest.test_natural_selfref: nodes of a self-referential
+// table added child first are inserted parent first.
+func TestUowSelfReferentialInsertsParentsFirst(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSu)
+		s := f.New()
+		defer s.Close(ctx)
+		n1 := &SuNode{Data: "n1"}
+		n2 := &SuNode{Data: "n2", Parent: orm.RefTo(n1)}
+		n3 := &SuNode{Data: "n3", Parent: orm.RefTo(n2)}
+		must(t, s.Add(n3)) // the deepest first: the others come by cascade
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Persistent, n1, n2, n3)
+		if !(n1.ID < n2.ID && n2.ID < n3.ID) {
+			t.Fatalf("ids %d %d %d: not inserted parents first", n1.ID, n2.ID, n3.ID)
+		}
+		if i64(n3.ParentID) != n2.ID || i64(n2.ParentID) != n1.ID || n1.ParentID != nil {
+			t.Fatal("keys")
+		}
+	})
+}
+
+// RudimentaryFlushTest.test_o2m_flush_size / test_m2o_flush_size: a change
+// to one child of a loaded graph sends one UPDATE and nothing else; adding
+// a child to a loaded parent sends one INSERT.
+func TestUowFlushSizeOfSmallChanges(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, registerSu)
+		s := f.New()
+		defer s.Close(ctx)
+		a1, a2 := &SuAddress{Email: "a1"}, &SuAddress{Email: "a2"}
+		u := &SuUser{Name: "u", Addresses: orm.ListOf(a1, a2)}
+		must(t, s.Add(u))
+		must(t, s.Commit(ctx))
+		a2.Email = "changed"
+		rec.take("")
+		must(t, s.Flush(ctx))
+		if _, all := rec.take(""); len(stripTx(all)) != 1 || !strings.HasPrefix(stripTx(all)[0], "UPDATE") {
+			t.Fatalf("one changed address sent %q", all)
+		}
+		must(t, u.Addresses.Append(&SuAddress{Email: "a3"}))
+		must(t, s.Flush(ctx))
+		if _, all := rec.take(""); len(stripTx(all)) != 1 || !strings.HasPrefix(stripTx(all)[0], "INSERT") {
+			t.Fatalf("one new address sent %q", all)
+		}
+		must(t, s.Commit(ctx))
+	})
+}
+
+// stripTx drops transaction control statements.
+func stripTx(all []string) []string {
+	var out []string
+	for _, q := range all {
+		if q == "BEGIN" || q == "COMMIT" || q == "ROLLBACK" || strings.HasPrefix(q, "SAVEPOINT") || strings.HasPrefix(q, "RELEASE") {
+			continue
+		}
+		out = append(out, q)
+	}
+	return out
+}
