@@ -252,7 +252,13 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		s.afterFlush(rp)
 		return nil
 	}
-	run := func(ctx context.Context, _ *ChangeSet) error { return s.write(ctx, p, rp, commit, hadTx, &u) }
+	run := func(ctx context.Context, cs *ChangeSet) error {
+		if cs != nil && len(cs.skipped) > 0 {
+			// the updates a hook skipped stay dirty for the next flush
+			p.updates = slices.DeleteFunc(slices.Clone(p.updates), func(st *state) bool { return cs.skipped[st] })
+		}
+		return s.write(ctx, p, rp, commit, hadTx, &u)
+	}
 	if len(s.f.cfg.flushHooks) == 0 {
 		return run(ctx, nil)
 	}
@@ -260,7 +266,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 	for i := len(s.f.cfg.flushHooks) - 1; i >= 0; i-- {
 		f = s.f.cfg.flushHooks[i](f)
 	}
-	return f(ctx, newChangeSet(p))
+	return f(ctx, newChangeSet(s, p))
 }
 
 // updateRow is one object's UPDATE: the fields it writes (the version,

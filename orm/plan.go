@@ -3,7 +3,10 @@ package orm
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
@@ -256,6 +259,29 @@ type Statement struct {
 	Args []any
 }
 
+// formatArg shows an argument's value: pointers followed, strings quoted.
+func formatArg(a any) string {
+	v := reflect.ValueOf(a)
+	for v.IsValid() && v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "NULL"
+		}
+		v = v.Elem()
+	}
+	if !v.IsValid() {
+		return "NULL"
+	}
+	switch x := v.Interface().(type) {
+	case string:
+		return strconv.Quote(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case []byte:
+		return fmt.Sprintf("%x", x)
+	}
+	return fmt.Sprint(v.Interface())
+}
+
 // FormatPlan renders a plan one action per line, its statements indented
 // below it, arguments after the SQL.
 func FormatPlan(plan []Planned) string {
@@ -267,10 +293,59 @@ func FormatPlan(plan []Planned) string {
 			b.WriteString("    ")
 			b.WriteString(s.SQL)
 			if len(s.Args) > 0 {
-				fmt.Fprintf(&b, " %v", s.Args)
+				b.WriteString(" [")
+				for i, a := range s.Args {
+					if i > 0 {
+						b.WriteByte(' ')
+					}
+					b.WriteString(formatArg(a))
+				}
+				b.WriteByte(']')
 			}
 			b.WriteByte('\n')
 		}
 	}
 	return b.String()
+}
+
+var opExplain = &op{"Explain"}
+
+// Explain returns the plan of the next flush: its actions in order, and
+// the statements each would send, built from the objects as they are now.
+// Nothing is written and the session is left exactly as it was. What the
+// next flush would read first is read (the rows a delete cascades to when
+// they are not loaded); flush hooks and object hooks do not run. Keys the
+// database will generate are not known yet: statements show them as the
+// objects hold them now (zero), as do the foreign keys copied from them.
+//
+//	plan, err := s.Explain(ctx)
+//	fmt.Print(orm.FormatPlan(plan))
+//	// insert 1 row into folder (name) reading back (id)
+//	//     INSERT INTO "folder" ("name") VALUES ($1) RETURNING "id" [inbox]
+//	// insert 2 rows into item (folder_id, position, title) reading back (id)
+//	//     INSERT INTO "item" ... RETURNING "id" [0 0 a 0 1 b]
+func (s *Session) Explain(ctx context.Context) ([]Planned, error) {
+	if err := s.enter(opExplain); err != nil {
+		return nil, err
+	}
+	defer s.g.exit()
+	saved, order := s.saveStates()
+	var u undo
+	defer func() {
+		u.run()
+		s.restoreStates(saved, order)
+	}()
+	rp, err := s.prepareRelations(ctx, &u)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.plan(rp, &u)
+	if err != nil {
+		return nil, err
+	}
+	acts, _, err := s.planActions(p, rp, &u)
+	if err != nil {
+		return nil, err
+	}
+	return explainActions(s.f.db.Dialect(), acts, &u)
 }

@@ -78,6 +78,7 @@ type relation struct {
 	nullable      bool // every fk column can hold NULL
 
 	back         *relation
+	dep          depProcessor // what the relationship means to a flush, by kind
 	cascade      cascadeSet
 	singleParent bool
 	passive      passiveMode
@@ -337,6 +338,9 @@ func (r *Registry) resolveLocked() error {
 		}
 	}
 	for _, m := range todo {
+		for _, rel := range m.rels {
+			rel.dep = processorFor(rel)
+		}
 		m.resolvedFlag.Store(true)
 	}
 	return nil

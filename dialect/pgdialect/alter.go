@@ -67,8 +67,8 @@ func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]strin
 	if from.AutoIncrement != to.AutoIncrement {
 		return nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change whether column %s.%s is an identity column", t.Name, to.Name))
 	}
-	col := func(b []byte) []byte {
-		b = append(d.alterTable(t.Name), "ALTER COLUMN "...)
+	col := func() []byte {
+		b := append(d.alterTable(t.Name), "ALTER COLUMN "...)
 		return append(d.AppendIdent(b, to.Name), ' ')
 	}
 	var out []string
@@ -80,10 +80,10 @@ func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]strin
 			return nil, fmt.Errorf("table %s, column %s: %w", t.Name, to.Name, err)
 		}
 		if from.Default != nil {
-			out = append(out, string(append(col(nil), "DROP DEFAULT"...)))
+			out = append(out, string(append(col(), "DROP DEFAULT"...)))
 			defaultChanged = true
 		}
-		b := append(col(nil), "TYPE "...)
+		b := append(col(), "TYPE "...)
 		b = append(b, typ...)
 		b = append(b, " USING "...)
 		b = d.AppendIdent(b, to.Name)
@@ -93,15 +93,15 @@ func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]strin
 	}
 	if from.Nullable != to.Nullable {
 		if to.Nullable {
-			out = append(out, string(append(col(nil), "DROP NOT NULL"...)))
+			out = append(out, string(append(col(), "DROP NOT NULL"...)))
 		} else {
-			out = append(out, string(append(col(nil), "SET NOT NULL"...)))
+			out = append(out, string(append(col(), "SET NOT NULL"...)))
 		}
 	}
 	if defaultChanged {
 		if to.Default == nil {
 			if !typeChanged { // already dropped
-				out = append(out, string(append(col(nil), "DROP DEFAULT"...)))
+				out = append(out, string(append(col(), "DROP DEFAULT"...)))
 			}
 		} else {
 			if to.Default.Kind == schema.DefaultString {
@@ -109,7 +109,7 @@ func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]strin
 					return nil, err
 				}
 			}
-			b := append(col(nil), "SET DEFAULT "...)
+			b := append(col(), "SET DEFAULT "...)
 			out = append(out, string(dialect.AppendDefault(d, b, to.Default)))
 		}
 	}
