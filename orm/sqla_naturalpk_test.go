@@ -628,3 +628,76 @@ func TestNaturalKeyChangePropagatedByORM(t *testing.T) {
 		})
 	})
 }
+
+// CascadeToFKPKTest.test_rowswitch_doesntfire: a user and its note (whose
+// key contains the user's) deleted and replaced by new objects with the
+// same keys in one flush: row switches; the only statement is the UPDATE
+// of the note's changed column, its key columns not rewritten.
+func TestNaturalKeyRowSwitchWritesOnlyChangedColumns(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, registerSnAll)
+		s := f.New()
+		defer s.Close(ctx)
+		u1 := &SnUser{Username: "ed"}
+		n1 := &SnUserNote{Seq: 1, Text: "", User: orm.RefTo(u1)}
+		must(t, s.Add(u1))
+		must(t, s.Add(n1))
+		must(t, s.Flush(ctx))
+		must(t, s.Delete(u1))
+		must(t, s.Delete(n1))
+		u2 := &SnUser{Username: "ed"}
+		n2 := &SnUserNote{Seq: 1, Text: "foo", User: orm.RefTo(u2)}
+		must(t, s.Add(u2))
+		must(t, s.Add(n2))
+		rec.take("")
+		must(t, s.Flush(ctx))
+		_, all := rec.take("")
+		all = stripTx(all)
+		if len(all) != 1 || !strings.HasPrefix(all[0], "UPDATE") || !strings.Contains(all[0], "sn_user_note") {
+			t.Fatalf("the row switches sent %q, want one UPDATE of sn_user_note", all)
+		}
+		set, _, _ := strings.Cut(all[0], "WHERE")
+		if strings.Contains(set, "username") || strings.Contains(set, "seq") {
+			t.Fatalf("the row switch rewrote key columns: %q", all[0])
+		}
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Persistent, u2, n2)
+		wantStatus(t, s, orm.Detached, u1, n1)
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_user_note WHERE username = 'ed' AND text = 'foo'"); n != 1 {
+			t.Fatal("the note row does not hold the new text")
+		}
+	})
+}
+
+// NaturalPKTest._test_manytomany(passive_updates=True), the other side: an
+// item's natural key changed; the association rows follow through ON
+// UPDATE CASCADE and the users' loaded lists still hold the item.
+func TestNaturalKeyChangeOfManyToManyTarget(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSnAll)
+		s := f.New()
+		defer s.Close(ctx)
+		i1 := &SnItem{Itemname: "item1"}
+		u1 := &SnUser{Username: "jack", Items: orm.ListOf(i1)}
+		u2 := &SnUser{Username: "ed", Items: orm.ListOf(i1)}
+		must(t, s.Add(u1))
+		must(t, s.Add(u2))
+		must(t, s.Commit(ctx))
+		i1.Itemname = "item one"
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_user_item WHERE itemname = 'item one'"); n != 2 || countRows(t, f, "sn_user_item") != 2 {
+			t.Fatalf("%d pairs of the renamed item", n)
+		}
+		pkChanged(t, s, i1, []any{"item one"}, []any{"item1"})
+		s2 := f.New()
+		defer s2.Close(ctx)
+		got, err := orm.Get[SnUser](ctx, s2, "ed")
+		must(t, err)
+		must(t, orm.Load(ctx, s2, got, "Items"))
+		if is, _ := got.Items.All(); len(is) != 1 || is[0].Itemname != "item one" {
+			t.Fatalf("ed's items %v", is)
+		}
+	})
+}
