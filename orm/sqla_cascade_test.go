@@ -1219,3 +1219,29 @@ func TestCascadeSaveUpdateMakesAttachedObjectPendingAtOnce(t *testing.T) {
 		wantStatus(t, s, orm.Persistent, o, p)
 	})
 }
+
+// M2OCascadeDeleteOrphanTestOne.test_double_assignment: setting the same
+// new target twice keeps it once; the old one is deleted.
+func TestCascadeDoubleAssignmentOfManyToOne(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSc)
+		s := f.New()
+		defer s.Close(ctx)
+		old := &ScPref{Data: "pref 1"}
+		jack := &ScAccount{Name: "jack", Pref: orm.RefTo(old)}
+		other := &ScAccount{Name: "ed", Pref: orm.RefTo(&ScPref{Data: "pref 3"})}
+		must(t, s.Add(jack))
+		must(t, s.Add(other))
+		must(t, s.Commit(ctx))
+		nw := &ScPref{Data: "newpref"}
+		must(t, jack.Pref.Set(nw))
+		must(t, jack.Pref.Set(nw))
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Detached, old)
+		wantStatus(t, s, orm.Persistent, nw)
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sc_pref WHERE data IN ('pref 3', 'newpref')"); n != 2 || countRows(t, f, "sc_pref") != 2 {
+			t.Fatalf("prefs: %d", countRows(t, f, "sc_pref"))
+		}
+	})
+}
