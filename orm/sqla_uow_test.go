@@ -1361,3 +1361,34 @@ func stripTx(all []string) []string {
 	}
 	return out
 }
+
+// SingleCycleTest.test_one_to_many_delete_all / test_many_to_one_delete_all:
+// every node of a self-referential tree deleted explicitly (no delete
+// cascade): children before parents, no UPDATE nulling keys of rows that
+// are going anyway.
+func TestUowSelfReferentialDeleteAll(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, registerSu)
+		s := f.New()
+		defer s.Close(ctx)
+		n1 := &SuNode{Data: "n1"}
+		n2, n3 := &SuNode{Data: "n2"}, &SuNode{Data: "n3"}
+		n4 := &SuNode{Data: "n4"}
+		must(t, n1.Children.Append(n2, n3))
+		must(t, n3.Children.Append(n4))
+		must(t, s.Add(n1))
+		must(t, s.Commit(ctx))
+		for _, n := range []*SuNode{n1, n4, n2, n3} { // in no particular order
+			must(t, s.Delete(n))
+		}
+		rec.take("")
+		must(t, s.Commit(ctx))
+		_, all := rec.take("")
+		if k := stmtKinds(all); k["UPDATE"] != 0 {
+			t.Fatalf("deleting a whole tree sent UPDATEs: %q", all)
+		}
+		wantStatus(t, s, orm.Detached, n1, n2, n3, n4)
+		wantCounts(t, f, "su_node", 0)
+	})
+}
