@@ -132,6 +132,10 @@ func (r *relation) listAt(obj unsafe.Pointer) *listCore {
 	return (*listCore)(unsafe.Add(obj, r.offset))
 }
 
+// isList reports whether the relationship is a List (one-to-many or
+// many-to-many) rather than a Ref.
+func (r *relation) isList() bool { return r.kind == oneToMany || r.kind == manyToMany }
+
 // ownerIsChild reports whether the owner holds the foreign key.
 func (r *relation) ownerIsChild() bool { return r.kind == manyToOne }
 
