@@ -1392,3 +1392,60 @@ func TestUowSelfReferentialDeleteAll(t *testing.T) {
 		wantCounts(t, f, "su_node", 0)
 	})
 }
+
+// RowswitchAccountingTest.test_switch_on_delete.
+//
+// SQLAlchemy: a persistent Parent(id=1) whose key is changed to 5 and then
+// deleted: the DELETE matches the row by its committed key (1); the table
+// is empty.
+// Strata: the same; the DELETE of a Deleted object matches the key its
+// row holds (the snapshot), whatever the key fields hold.
+func TestUowDeleteAfterKeyChangeDeletesCommittedRow(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSuAll)
+		s := f.New()
+		defer s.Close(ctx)
+		p := &SuAcParent{ID: 1, Data: 2}
+		must(t, s.Add(p))
+		must(t, s.Flush(ctx))
+		p.ID = 5
+		must(t, s.Delete(p))
+		if p.ID != 5 {
+			t.Fatal("Delete changed the key field")
+		}
+		must(t, s.Commit(ctx))
+		wantCounts(t, f, "su_ac_parent", 0)
+		wantStatus(t, s, orm.Detached, p)
+	})
+}
+
+// OneToManyTest.test_one_to_one with a unique key on the child (SQLAlchemy
+// emits a table's UPDATEs before its INSERTs in persistence.save_obj, so
+// the nulling of the old child precedes the new child's INSERT).
+//
+// SQLAlchemy: replacing the one-to-one value nulls the old row's key and
+// inserts the new row; the unique constraint is never violated.
+// Strata: the same; UPDATEs that only release a unique value (null-outs of
+// replaced children) run before the INSERTs that may take it.
+func TestUowReplaceOneToOneUnderUniqueKey(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSuAll)
+		s := f.New()
+		defer s.Close(ctx)
+		old := &SuTicket{Code: "old"}
+		seat := &SuSeat{Ticket: orm.RefTo(old)}
+		must(t, s.Add(seat))
+		must(t, s.Commit(ctx))
+		nw := &SuTicket{Code: "new"}
+		must(t, seat.Ticket.Set(nw))
+		must(t, s.Commit(ctx))
+		if old.SeatID != nil || i64(nw.SeatID) != seat.ID {
+			t.Fatalf("old %v new %v", old.SeatID, nw.SeatID)
+		}
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM su_ticket WHERE seat_id IS NULL AND code = 'old'"); n != 1 {
+			t.Fatal("the old ticket was not released")
+		}
+	})
+}
