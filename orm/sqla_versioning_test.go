@@ -440,3 +440,33 @@ func TestVersionRowSwitch(t *testing.T) {
 		})
 	})
 }
+
+// VersioningTest.test_merge_no_version.
+//
+// SQLAlchemy: merging an object whose version attribute was never set
+// (None) skips the version check: the held object takes the values and
+// the UPDATE bumps the version (3).
+// Strata: the same; a zero version (never a valid one: versions start at
+// 1) is "not known", the check is skipped and the held version kept.
+func TestVersionMergeWithoutVersionSkipsCheck(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSvAll)
+		s := f.New()
+		defer s.Close(ctx)
+		f1 := &SvFoo{Value: "f1"}
+		must(t, s.Add(f1))
+		must(t, s.Commit(ctx))
+		f1.Value = "f2"
+		must(t, s.Commit(ctx))
+		f3, err := orm.Merge(ctx, s, &SvFoo{ID: f1.ID, Value: "f3"})
+		must(t, err)
+		if f3 != f1 {
+			t.Fatal("Merge did not return the held object")
+		}
+		must(t, s.Commit(ctx))
+		if f3.Version != 3 || f3.Value != "f3" {
+			t.Fatalf("after the merge: %+v", f3)
+		}
+	})
+}
