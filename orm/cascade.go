@@ -202,7 +202,9 @@ type relPlan struct {
 	// the rows referencing its old keys), objects to re-key after
 	first       []action
 	afterUpdate map[*Mapper][]action
-	rekey       []*state
+	// before a mapper's UPDATEs: rows letting go of a key that changes
+	beforeUpdate map[*Mapper][]action
+	rekey        []*state
 
 	planner relPlanner // the phases' working state
 	level   deleteLevel

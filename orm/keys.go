@@ -68,31 +68,47 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 		}
 		var cols []string
 		var old, now []any
-		for _, f := range st.m.PK {
-			if f.changed(st.ptr, st.snap) {
+		keyed := false
+		refCols := s.f.refCols[st.m.Table.Name]
+		for _, f := range st.m.Fields {
+			if (f.PrimaryKey || refCols[f.Column.Name]) && f.changed(st.ptr, st.snap) {
 				cols = append(cols, f.Column.Name)
 				old = append(old, f.valueAt(st.snap))
 				now = append(now, f.valueAt(st.ptr))
+				keyed = keyed || f.PrimaryKey
 			}
 		}
 		if cols == nil {
 			continue
 		}
-		rekey = append(rekey, st)
+		if keyed {
+			rekey = append(rekey, st)
+		}
 		if md == nil {
 			md = s.f.reg.MetaData()
 		}
 		moves := referencing(md, st.m.Table.Name, cols, old, now)
 		for _, mv := range moves {
-			if !mv.passive {
+			if rp.afterUpdate == nil {
+				rp.afterUpdate = map[*Mapper][]action{}
+				rp.beforeUpdate = map[*Mapper][]action{}
+			}
+			switch err := canDefer(d, mv); {
+			case mv.passive:
+			case err == nil:
+				// moved by one UPDATE after the parent's, checks deferred
 				needDefer = true
-				if err := canDefer(d, mv); err != nil {
-					return err
-				}
-				if rp.afterUpdate == nil {
-					rp.afterUpdate = map[*Mapper][]action{}
-				}
 				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], &moveKeys{cost: cost{n: 1}, mv: mv})
+			case nullable(mv):
+				// no deferral, but the key can be NULL for a moment: the
+				// referencing rows let go before the parent's UPDATE and
+				// take the new value after it
+				rows := new([][]any)
+				rp.beforeUpdate[st.m] = append(rp.beforeUpdate[st.m], &detachRefs{cost: cost{n: 2}, mv: mv, rows: rows})
+				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], &reattachRefs{cost: cost{n: 1}, mv: mv, rows: rows})
+			default:
+				// refused if any row references the old value, before any write
+				rp.first = append(rp.first, &refuseRefs{cost: cost{n: 1}, mv: mv, err: err})
 			}
 			rekey = append(rekey, s.followKeys(st, mv, u)...)
 		}
@@ -146,6 +162,160 @@ func referencing(md *schema.MetaData, table string, cols []string, old, now []an
 		}
 	}
 	return out
+}
+
+// nullable reports whether every moving column of the foreign key can
+// hold NULL.
+func nullable(mv keyMove) bool {
+	for _, c := range mv.cols {
+		if col := mv.table.Column(c); col == nil || !col.Nullable {
+			return false
+		}
+	}
+	return true
+}
+
+// refuseRefs fails the flush, before any write, when rows reference a key
+// that changes and that the ORM can neither defer nor clear for a moment.
+type refuseRefs struct {
+	cost
+	mv  keyMove
+	err error
+}
+
+func (a *refuseRefs) String() string { return "check that no row references " + a.mv.String() }
+
+func (a *refuseRefs) stmt() expr.Statement {
+	tr := expr.T(a.mv.table.Name)
+	q := expr.Select(tr.C(a.mv.cols[0])).From(tr).Limit(1)
+	for i, c := range a.mv.cols {
+		q.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+	}
+	return q
+}
+
+func (a *refuseRefs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *refuseRefs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	rs, err := engine.QueryStmt(ctx, ex, a.stmt())
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	if rs.Next() {
+		return a.err
+	}
+	return rs.Err()
+}
+
+// detachRefs reads which rows reference the old value and sets their key
+// to NULL, before the parent's UPDATE; reattachRefs gives them the new
+// value after it. For nullable keys the database cannot defer.
+type detachRefs struct {
+	cost
+	mv   keyMove
+	rows *[][]any // primary keys of the rows let go
+}
+
+func (a *detachRefs) String() string { return "let go of " + a.mv.String() }
+
+func (a *detachRefs) build() (expr.Statement, expr.Statement) {
+	tr := expr.T(a.mv.table.Name)
+	var pk []expr.Expr
+	for _, c := range a.mv.table.PrimaryKey.Columns {
+		pk = append(pk, tr.C(c))
+	}
+	sel := expr.Select(pk...).From(tr)
+	up := expr.Update(tr)
+	for i, c := range a.mv.cols {
+		sel.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+		up.Set(c, nil)
+		up.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+	}
+	return sel, up
+}
+
+func (a *detachRefs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	sel, up := a.build()
+	return buildAll(d, sel, up)
+}
+
+func (a *detachRefs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	sel, up := a.build()
+	rs, err := engine.QueryStmt(ctx, ex, sel)
+	if err != nil {
+		return err
+	}
+	n := len(a.mv.table.PrimaryKey.Columns)
+	for rs.Next() {
+		vals := make([]any, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			rs.Close()
+			return err
+		}
+		*a.rows = append(*a.rows, vals)
+	}
+	if err := rs.Err(); err != nil {
+		rs.Close()
+		return err
+	}
+	rs.Close()
+	if len(*a.rows) == 0 {
+		return nil
+	}
+	_, err = engine.ExecStmt(ctx, ex, up)
+	return err
+}
+
+type reattachRefs struct {
+	cost
+	mv   keyMove
+	rows *[][]any
+}
+
+func (a *reattachRefs) String() string { return "reattach " + a.mv.String() }
+
+func (a *reattachRefs) stmt() expr.Statement {
+	tr := expr.T(a.mv.table.Name)
+	up := expr.Update(tr)
+	for i, c := range a.mv.cols {
+		up.Set(c, a.mv.new[i])
+	}
+	pk := a.mv.table.PrimaryKey.Columns
+	ors := make([]expr.Expr, 0, len(*a.rows))
+	for _, r := range *a.rows {
+		ands := make([]expr.Expr, len(pk))
+		for i, c := range pk {
+			ands[i] = expr.Eq(tr.C(c), r[i])
+		}
+		ors = append(ors, expr.And(ands...))
+	}
+	if len(ors) == 0 {
+		// as planned (the rows are read when the plan runs)
+		for i, c := range a.mv.cols {
+			up.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+		}
+		return up
+	}
+	return up.Where(expr.Or(ors...))
+}
+
+func (a *reattachRefs) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *reattachRefs) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	if len(*a.rows) == 0 {
+		return nil
+	}
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
 }
 
 // canDefer reports an error when the dialect cannot defer the foreign

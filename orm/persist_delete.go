@@ -24,6 +24,7 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 		if a := parks[ups[i].st.m]; a != nil {
 			out = append(out, a)
 		}
+		out = append(out, rp.beforeUpdate[ups[i].st.m]...)
 		out = append(out, updateSteps(d, ups[i:j])...)
 		out = append(out, rp.afterUpdate[ups[i].st.m]...)
 		i = j

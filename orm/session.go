@@ -41,6 +41,9 @@ type Factory struct {
 	once sync.Once
 	rank map[string]int  // table -> position in dependency order
 	refd map[string]bool // tables some foreign key references
+	// columns some foreign key references, by table: a change moves the
+	// referencing rows
+	refCols map[string]map[string]bool
 	err  error
 }
 
@@ -132,10 +135,22 @@ func (f *Factory) order() (map[string]int, error) {
 		}
 		f.rank = map[string]int{}
 		f.refd = map[string]bool{}
+		f.refCols = map[string]map[string]bool{}
 		for i, t := range plan.Tables {
 			f.rank[t.Name] = i
 			for _, fk := range t.ForeignKeys {
 				f.refd[fk.RefTable] = true
+			}
+		}
+		// every foreign key, post_update ones included
+		for _, t := range f.reg.MetaData().Tables() {
+			for _, fk := range t.ForeignKeys {
+				if f.refCols[fk.RefTable] == nil {
+					f.refCols[fk.RefTable] = map[string]bool{}
+				}
+				for _, c := range fk.RefColumns {
+					f.refCols[fk.RefTable][c] = true
+				}
 			}
 		}
 	})

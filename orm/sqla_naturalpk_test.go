@@ -30,8 +30,9 @@ import (
 
 	"context"
 	"errors"
-	"github.com/strata-go/strata/dialect"
 	"testing"
+
+	"github.com/strata-go/strata/dialect"
 
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
@@ -550,8 +551,10 @@ func TestNaturalKeySwapInSavepointRolledBack(t *testing.T) {
 // child's primary key and association rows. (SQLAlchemy runs these tests
 // only where the database does not enforce the foreign key.) Strata moves
 // them with the foreign key checks deferred (SQLite; PostgreSQL with
-// DEFERRABLE keys), and refuses the change before any SQL where the
-// database cannot defer them (MariaDB), naming ON UPDATE CASCADE.
+// DEFERRABLE keys); where the database cannot defer them (MariaDB) a
+// nullable referencing key lets go before the parent's UPDATE and takes
+// the new value after it, and a NOT NULL one that references the row is
+// refused before any write, naming ON UPDATE CASCADE.
 func TestNaturalKeyChangePropagatedByORM(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
@@ -560,19 +563,32 @@ func TestNaturalKeyChangePropagatedByORM(t *testing.T) {
 		if _, ok := tg.Dialect.(dialect.ForeignKeyDeferrer); !ok {
 			s := f.New()
 			defer s.Close(ctx)
+			// a nullable referencing key lets go for a moment and takes the
+			// new value after the parent's UPDATE
 			o := &SnOwner{Username: "jack", Pets: orm.ListOf(&SnPet{Name: "rex"})}
 			must(t, s.Add(o))
 			must(t, s.Commit(ctx))
 			o.Username = "ed"
+			must(t, s.Commit(ctx))
+			if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_pet WHERE username = 'ed'"); n != 1 {
+				t.Fatal("the pet did not follow its owner's new key")
+			}
+			// a NOT NULL key referencing the old value: refused before any write
+			must(t, o.Notes.Append(&SnOwnerNote{Seq: 1, Text: "n"}))
+			must(t, s.Commit(ctx))
+			o.Username = "fred"
 			rec.take("")
 			err := s.Commit(ctx)
 			if err == nil || !strings.Contains(err.Error(), "ON UPDATE CASCADE") {
 				t.Fatalf("key change without a way to defer: %v, want a refusal naming ON UPDATE CASCADE", err)
 			}
-			if _, all := rec.take(""); len(all) != 0 {
-				t.Fatalf("the refused change sent %q", all)
+			_, sent := rec.take("")
+			for _, q := range sent {
+				if strings.HasPrefix(q, "UPDATE") || strings.HasPrefix(q, "INSERT") || strings.HasPrefix(q, "DELETE") {
+					t.Fatalf("the refused change wrote %q", q)
+				}
 			}
-			if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_pet WHERE username = 'jack'"); n != 1 {
+			if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_pet WHERE username = 'ed'"); n != 1 {
 				t.Fatal("the refused change wrote")
 			}
 			return
@@ -698,6 +714,78 @@ func TestNaturalKeyChangeOfManyToManyTarget(t *testing.T) {
 		must(t, orm.Load(ctx, s2, got, "Items"))
 		if is, _ := got.Items.All(); len(is) != 1 || is[0].Itemname != "item one" {
 			t.Fatalf("ed's items %v", is)
+		}
+	})
+}
+
+// NonPKCascadeTest._test_onetomany(passive_updates=True).
+//
+// SQLAlchemy: changing a unique non-key column that children reference,
+// with ON UPDATE CASCADE: one UPDATE, the database changes the children's
+// rows, the loaded children's attribute follows in memory.
+// Strata: the same.
+func TestNaturalUniqueKeyChangePassiveCascade(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSn)
+		s := f.New()
+		defer s.Close(ctx)
+		p1, p2 := &SnPost{Title: "p1"}, &SnPost{Title: "p2"}
+		m := &SnMember{Handle: "jack", Posts: orm.ListOf(p1, p2)}
+		must(t, s.Add(m))
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_post WHERE handle = 'jack'"); n != 2 {
+			t.Fatalf("%d posts of jack", n)
+		}
+		m.Handle = "ed"
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_post WHERE handle = 'ed'"); n != 2 {
+			t.Fatalf("%d posts of ed after the change", n)
+		}
+		if p1.Handle == nil || *p1.Handle != "ed" || p2.Handle == nil || *p2.Handle != "ed" {
+			t.Fatalf("loaded posts hold %s, %s", derefStr(p1.Handle), derefStr(p2.Handle))
+		}
+		// a later change of a post does not write the old handle back
+		p1.Title = "p1 changed"
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_post WHERE handle = 'ed'"); n != 2 {
+			t.Fatalf("%d posts of ed after a later flush", n)
+		}
+	})
+}
+
+// NonPKCascadeTest._test_onetomany(passive_updates=False).
+//
+// SQLAlchemy: without ON UPDATE CASCADE the ORM updates the children's
+// column itself, loaded or not.
+// Strata: the same.
+func TestNaturalUniqueKeyChangeUpdatesChildren(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSn)
+		s := f.New()
+		defer s.Close(ctx)
+		b1, b2 := &SnBadge{Name: "b1"}, &SnBadge{Name: "b2"}
+		m := &SnMember{Handle: "jack", Badges: orm.ListOf(b1, b2)}
+		must(t, s.Add(m))
+		must(t, s.Commit(ctx))
+		m.Handle = "ed"
+		must(t, s.Commit(ctx))
+		if b1.Handle == nil || *b1.Handle != "ed" {
+			t.Fatalf("loaded badge holds %s", derefStr(b1.Handle))
+		}
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_badge WHERE handle = 'ed'"); n != 2 {
+			t.Fatalf("%d badges of ed", n)
+		}
+		// children not loaded
+		s2 := f.New()
+		defer s2.Close(ctx)
+		gm, err := orm.Get[SnMember](ctx, s2, m.ID)
+		must(t, err)
+		gm.Handle = "fred"
+		must(t, s2.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_badge WHERE handle = 'fred'"); n != 2 {
+			t.Fatalf("%d badges of fred", n)
 		}
 	})
 }
