@@ -44,7 +44,7 @@ type Factory struct {
 	// columns some foreign key references, by table: a change moves the
 	// referencing rows
 	refCols map[string]map[string]bool
-	err  error
+	err     error
 }
 
 type factoryConfig struct {
