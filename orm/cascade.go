@@ -205,9 +205,6 @@ type relPlan struct {
 	// before a mapper's UPDATEs: rows letting go of a key that changes
 	beforeUpdate map[*Mapper][]action
 	rekey        []*state
-
-	planner relPlanner // the phases' working state
-	level   deleteLevel
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.
@@ -334,16 +331,6 @@ func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool 
 		}
 	}
 	return false
-}
-
-// markDeleted marks a persistent object deleted, or forgets a pending one.
-func (s *Session) markDeleted(st *state) {
-	switch st.status {
-	case Pending:
-		s.forget(st)
-	case Persistent:
-		st.status = Deleted
-	}
 }
 
 // syncKey copies the parent's key into the child's foreign key, or sets it

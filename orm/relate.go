@@ -40,6 +40,7 @@ type relPlanner struct {
 	removed []removal       // targets taken out of a relationship
 	byFK    map[*relation]map[any][]*state
 	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
+	level   deleteLevel       // the delete cascade's current level
 }
 
 // targetsOf is targets for the claims: a Ref's target comes back in the
@@ -108,9 +109,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	if !hasRels {
 		return rp, nil
 	}
-	// the planner lives in the plan: one allocation for both
-	p := &rp.planner
-	*p = relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
+	p := &relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
 	}
@@ -394,7 +393,7 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 		}
 	}
 	for len(work) > 0 {
-		lvl := &p.rp.level
+		lvl := &p.level
 		*lvl = deleteLevel{reads: lvl.reads}
 		clear(lvl.reads)
 		for _, st := range work {

@@ -134,8 +134,6 @@ func registerSn(reg *orm.Registry) {
 	orm.MustRegister[SnNode](reg)
 }
 
-func strp(s string) *string { return &s }
-
 // NaturalPKTest.test_entity (insert and identity part): a natural key is
 // written as given and is the identity.
 func TestNaturalKeyIsTheIdentity(t *testing.T) {
