@@ -63,7 +63,11 @@ func (m *Migrator) Check(ctx context.Context) ([]string, error) {
 	}
 	applied := map[string]bool{}
 	for _, id := range sortedKeys(rows) {
-		if r := rows[id]; r.state != stateApplied {
+		r := rows[id]
+		if r.state == stateFailed {
+			continue // rolled back: not applied
+		}
+		if r.state != stateApplied {
 			return nil, fmt.Errorf("migrate: revision %s is partly applied (%s, %d of %d steps)", id, r.state, r.done, r.total)
 		}
 		applied[id] = true
@@ -104,7 +108,7 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 	}
 	upAll := func(pass string) error {
 		for _, r := range m.g.Ordered() {
-			if err := m.Upgrade(ctx, r.ID); err != nil {
+			if _, err := m.Upgrade(ctx, r.ID); err != nil {
 				return err
 			}
 			for id := range m.g.Ancestors(r.ID) {
@@ -121,7 +125,7 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 	}
 	order := m.g.Ordered()
 	for i := len(order) - 1; i >= 0; i-- {
-		if err := m.Downgrade(ctx, "-1"); err != nil {
+		if _, err := m.Downgrade(ctx, "-1"); err != nil {
 			return err
 		}
 		delete(applied, order[i].ID)

@@ -58,7 +58,7 @@ func Example() {
 	}
 	defer db.Close()
 	m := migrate.New(db, g)
-	if err := m.Upgrade(ctx, "head"); err != nil {
+	if _, err := m.Upgrade(ctx, "head"); err != nil {
 		panic(err)
 	}
 	cur, _ := m.Current(ctx)

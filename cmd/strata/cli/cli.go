@@ -364,7 +364,8 @@ func (a *app) upgradeCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			return m.Upgrade(cmd.Context(), target)
+			_, err = m.Upgrade(cmd.Context(), target)
+			return err
 		},
 	}
 	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL ([FROM:]TO) instead of running it")
@@ -391,7 +392,8 @@ func (a *app) downgradeCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			return m.Downgrade(cmd.Context(), as[0])
+			_, err = m.Downgrade(cmd.Context(), as[0])
+			return err
 		},
 	}
 	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL (FROM:TO) instead of running it")
