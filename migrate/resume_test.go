@@ -88,7 +88,9 @@ func TestResumeAfterLostRecordRunsEachStepOnce(t *testing.T) {
 	}{
 		{"create table", func(q string) bool { return strings.HasPrefix(q, "CREATE TABLE") && strings.Contains(q, "notes") }, 1},
 		{"raw insert", func(q string) bool { return strings.HasPrefix(q, "INSERT INTO notes (src) VALUES ('sql')") }, 2},
-		{"go step", func(q string) bool { return strings.HasPrefix(q, "INSERT INTO") && strings.Contains(q, "notes") && !strings.Contains(q, "'sql'") }, 3},
+		{"go step", func(q string) bool {
+			return strings.HasPrefix(q, "INSERT INTO") && strings.Contains(q, "notes") && !strings.Contains(q, "'sql'")
+		}, 3},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
