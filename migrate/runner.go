@@ -139,11 +139,13 @@ type Migrator struct {
 	lockWait time.Duration
 	progress func(Event)
 	table    string
+	lockRow  bool          // lock with a row of DefaultLockTable (WithLockRow, or a Galera node)
+	lockTTL  time.Duration // the lock row's time to live
 }
 
 // New returns a Migrator for db over the revision graph g.
 func New(db *engine.DB, g *Graph, opts ...Option) *Migrator {
-	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable}
+	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable, lockTTL: 30 * time.Second}
 	for _, o := range opts {
 		o(m)
 	}
@@ -195,30 +197,50 @@ type versionRow struct {
 // InspectOptions are the options that read the user's schema without the
 // migration tool's own tables.
 func (m *Migrator) InspectOptions() dialect.InspectOptions {
-	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock"}}
+	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}}
 }
 
 type session struct {
 	m    *Migrator
 	conn *engine.Conn
+	lock *rowLock // the lock row, when the runner locks with one
 }
 
 // withLock runs fn on one connection holding the migration lock, with the
-// version table created if missing.
+// version table created if missing. The lock is the dialect's session lock
+// ([dialect.Locker]) unless the runner locks with a row: when asked
+// ([WithLockRow]) or on a cluster node where session locks are node-local
+// ([dialect.Clustered]: MariaDB Galera).
 func (m *Migrator) withLock(ctx context.Context, fn func(s *session) error) (err error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if l, ok := m.db.Dialect().(dialect.Locker); ok {
+	s := &session{m: m, conn: conn}
+	useRow := m.lockRow
+	if c, ok := m.db.Dialect().(dialect.Clustered); ok {
+		node, err := c.ClusterNode(ctx, connQuerier{conn})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		useRow = useRow || node
+	}
+	if l, ok := m.db.Dialect().(dialect.Locker); ok && !useRow {
 		unlock, err := l.Lock(ctx, connQuerier{conn}, lockName, m.lockWait)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		defer func() { err = errors.Join(err, unlock(context.WithoutCancel(ctx))) }()
 	}
-	s := &session{m: m, conn: conn}
+	if useRow {
+		l, err := m.takeLockRow(ctx, conn)
+		if err != nil {
+			return err
+		}
+		s.lock = l
+		defer func() { err = errors.Join(err, l.release(ctx)) }()
+	}
 	if err := s.ensureTable(ctx); err != nil {
 		return err
 	}
@@ -627,6 +649,11 @@ func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps [
 			return fail(len(steps)+1, q, err)
 		}
 	}
+	if s.lock != nil {
+		if err := s.lock.lost(); err != nil {
+			return fail(len(steps)+1, "COMMIT", err)
+		}
+	}
 	t := expr.T(s.m.table)
 	// A row left by an earlier failed attempt goes in either direction.
 	_, err = tx.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
@@ -663,8 +690,13 @@ func noRows(ctx context.Context, ex engine.Executor, q string) error {
 	return rows.Err()
 }
 
-// step runs one step through ex.
+// step runs one step through ex, unless the lock row was lost.
 func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
+	if s.lock != nil {
+		if err := s.lock.lost(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case st.Func != "":
 		return s.m.funcs[st.Func](ctx, ex)
