@@ -18,6 +18,7 @@ type core struct {
 	q   dialect.Querier
 	log *logger
 	mw  []Middleware
+	tx  bool // statements run inside a transaction
 }
 
 // Middleware wraps the [dialect.Querier] that every statement of a DB goes
@@ -79,7 +80,7 @@ func (c *core) translate(err error) error {
 }
 
 func (c *core) translateAt(ctx context.Context, err error) error {
-	err = c.translate(err)
+	err = stmtOutcome(ctx, c.tx, withCtx(ctx, c.translate(err)))
 	var ie *sqlerr.IntegrityError
 	if r, ok := c.d.(constraintResolver); ok && errors.As(err, &ie) {
 		// best effort: the original error stands if the lookup fails
