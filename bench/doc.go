@@ -26,6 +26,6 @@
 // Every benchmark reports stmts/op, the statements sent to the server per
 // operation (BEGIN, COMMIT and SAVEPOINT included), counted by a pgx
 // tracer (bun: a query hook). Strata runs on a pgx pool with that tracer
-// through postgres.FromPool rather than engine.WithLogger, so that counting
+// through pgdialect.FromPool rather than engine.WithLogger, so that counting
 // costs it nothing a user's build would not pay either.
 package bench

@@ -12,13 +12,13 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/jmoiron/sqlx"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
+	bunpg "github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 	gormpg "gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/strata-go/strata/dialect/postgres"
+	"github.com/strata-go/strata/dialect/pgdialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/orm"
 )
@@ -193,7 +193,7 @@ func (e *env) gormDB(b *testing.B) *gorm.DB {
 func (e *env) bunDB(b *testing.B) *bun.DB {
 	b.Helper()
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(e.dsn)))
-	db := bun.NewDB(sqldb, pgdialect.New())
+	db := bun.NewDB(sqldb, bunpg.New())
 	db.AddQueryHook(e.c)
 	b.Cleanup(func() { db.Close() })
 	if err := db.PingContext(e.ctx); err != nil {
@@ -207,7 +207,7 @@ func (e *env) bunDB(b *testing.B) *bun.DB {
 func (e *env) strata(b *testing.B, reg *orm.Registry) (*engine.DB, *orm.Factory) {
 	b.Helper()
 	p := e.pgxPool(b)
-	db := engine.New(postgres.New(), postgres.FromPool(p))
+	db := engine.New(pgdialect.New(), pgdialect.FromPool(p))
 	return db, orm.NewFactory(db, reg)
 }
 

@@ -335,7 +335,7 @@ func strataExprLoad(e *env, db *engine.DB, limit int64) ([]StrataModel, error) {
 	if limit > 0 {
 		q.Limit(limit)
 	}
-	rs, err := db.QueryStmt(e.ctx, q)
+	rs, err := engine.QueryStmt(e.ctx, db, q)
 	if err != nil {
 		return nil, err
 	}

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/mysql"
-	"github.com/strata-go/strata/dialect/postgres"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/internal/golden"
 	"github.com/strata-go/strata/internal/testdb"
 )
@@ -15,7 +15,7 @@ import (
 // TestGoldenDDL renders create-all and drop-all of the rich schema for
 // every dialect into testdata/ddl_<dialect>.golden (-update rewrites them).
 func TestGoldenDDL(t *testing.T) {
-	for _, d := range []dialect.Dialect{postgres.New(), mysql.New(), sqlite.New()} {
+	for _, d := range []dialect.Dialect{pgdialect.New(), mysqldialect.New(), sqlitedialect.New()} {
 		t.Run(d.Name(), func(t *testing.T) {
 			md := testdb.RichSchema(d.Features())
 			create, err := dialect.CreateAllSQL(d, md)

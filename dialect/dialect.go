@@ -9,9 +9,9 @@ import (
 // Dialect is everything Strata knows about one kind of database: how to
 // write SQL for it, what it can do, how to create and read back a schema,
 // how to connect and how to read its errors. The implementations are
-// [github.com/strata-go/strata/dialect/postgres],
-// [github.com/strata-go/strata/dialect/mysql] and
-// [github.com/strata-go/strata/dialect/sqlite]. A Dialect is stateless and
+// [github.com/strata-go/strata/dialect/pgdialect],
+// [github.com/strata-go/strata/dialect/mysqldialect] and
+// [github.com/strata-go/strata/dialect/sqlitedialect]. A Dialect is stateless and
 // safe for concurrent use.
 type Dialect interface {
 	// Name is "postgres", "mysql" or "sqlite".

@@ -8,9 +8,10 @@
 //
 //	if d.Features().Has(dialect.UpdateReturning) { ... }
 //
-// The implementations live in subpackages: postgres (pgx v5, native),
-// mysql (MariaDB and MySQL through go-sql-driver/mysql) and sqlite (the
-// pure-Go modernc.org/sqlite, foreign keys on for every connection).
+// The implementations live in subpackages: pgdialect (pgx v5, native),
+// mysqldialect (MariaDB and MySQL through go-sql-driver/mysql) and
+// sqlitedialect (the pure-Go modernc.org/sqlite, foreign keys on for every
+// connection). Their names cannot clash with the driver packages.
 //
 // # Execution interfaces
 //

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/sqlerr"
 )
 
@@ -116,33 +115,6 @@ func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, err
 func (c *core) QueryRow(ctx context.Context, query string, args ...any) *Row {
 	rows, err := c.Query(ctx, query, args...)
 	return &Row{rows: rows, err: err}
-}
-
-// ExecStmt builds s for the dialect and runs it.
-func (c *core) ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error) {
-	q, args, err := expr.Build(c.d, s)
-	if err != nil {
-		return dialect.Result{}, err
-	}
-	return c.Exec(ctx, q, args...)
-}
-
-// QueryStmt builds s for the dialect and runs it as a query.
-func (c *core) QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error) {
-	q, args, err := expr.Build(c.d, s)
-	if err != nil {
-		return nil, err
-	}
-	return c.Query(ctx, q, args...)
-}
-
-// QueryRowStmt is QueryRow for a built statement.
-func (c *core) QueryRowStmt(ctx context.Context, s expr.Statement) *Row {
-	q, args, err := expr.Build(c.d, s)
-	if err != nil {
-		return &Row{err: err}
-	}
-	return c.QueryRow(ctx, q, args...)
 }
 
 // Rows is a query's result. Iterate with Next, read with Scan, and always

@@ -38,7 +38,7 @@ func Inspect(ctx context.Context, ex Executor, opts dialect.InspectOptions) (*sc
 
 func (db *DB) runDDL(ctx context.Context, stmts []string) error {
 	if db.d.Features().Has(dialect.TransactionalDDL) {
-		return db.RunInTx(ctx, 1, dialect.TxOptions{}, func(ctx context.Context, tx *Tx) error {
+		return db.runOnce(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *Tx) error {
 			return execAll(ctx, tx, stmts)
 		})
 	}

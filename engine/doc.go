@@ -2,9 +2,9 @@
 // abstraction: a [DB] (a pool), a [Conn] (one connection) and a [Tx] (a
 // transaction or a savepoint) are all [Executor]s.
 //
-//	db, err := engine.Open(ctx, sqlite.New(), "file:app.db")
+//	db, err := engine.Open(ctx, sqlitedialect.New(), "file:app.db")
 //	err = engine.CreateAll(ctx, db, md)
-//	_, err = db.ExecStmt(ctx, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
+//	_, err = engine.ExecStmt(ctx, db, expr.Insert(expr.T("users")).Columns("name").Values("ann"))
 //	err = db.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
 //
 // # Errors
@@ -17,9 +17,11 @@
 //
 // # Transactions
 //
-// [DB.Begin] starts a transaction; [Tx.Begin] inside it makes a savepoint.
+// [DB.Begin] starts a transaction, [DB.BeginTx] one with an isolation level
+// or read-only; [Tx.Begin] inside it makes a savepoint.
 // [DB.RunInTx] commits or rolls back around a function and re-runs it on
-// retryable failures, a bounded number of times.
+// retryable failures as its [RetryPolicy] says: a bounded number of
+// attempts within a time budget, with jittered exponential pauses.
 //
 // # Logging
 //

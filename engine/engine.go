@@ -14,15 +14,50 @@ import (
 )
 
 // Executor runs SQL on a [DB], a [Conn] or a [Tx]: code that takes an
-// Executor works the same inside and outside a transaction.
+// Executor works the same inside and outside a transaction. It runs SQL
+// text; [ExecStmt], [QueryStmt] and [QueryRowStmt] build an
+// [expr.Statement] for the executor's dialect and run it through these
+// methods, so a statement builder needs no method of its own here (as
+// pgx's and bun's three-method interfaces).
 type Executor interface {
+	// Dialect is the dialect statements are built for.
 	Dialect() dialect.Dialect
+	// Exec runs a statement that returns no rows.
 	Exec(ctx context.Context, query string, args ...any) (dialect.Result, error)
+	// Query runs a statement that returns rows; close them when done.
 	Query(ctx context.Context, query string, args ...any) (*Rows, error)
+	// QueryRow runs a query expected to return one row; its error,
+	// including [sqlerr.ErrNotFound] when there is no row, comes from
+	// Row.Scan.
 	QueryRow(ctx context.Context, query string, args ...any) *Row
-	ExecStmt(ctx context.Context, s expr.Statement) (dialect.Result, error)
-	QueryStmt(ctx context.Context, s expr.Statement) (*Rows, error)
-	QueryRowStmt(ctx context.Context, s expr.Statement) *Row
+}
+
+// ExecStmt builds s for ex's dialect and runs it with ex.Exec.
+func ExecStmt(ctx context.Context, ex Executor, s expr.Statement) (dialect.Result, error) {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	return ex.Exec(ctx, q, args...)
+}
+
+// QueryStmt builds s for ex's dialect and runs it with ex.Query.
+func QueryStmt(ctx context.Context, ex Executor, s expr.Statement) (*Rows, error) {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return nil, err
+	}
+	return ex.Query(ctx, q, args...)
+}
+
+// QueryRowStmt builds s for ex's dialect and runs it with ex.QueryRow; a
+// build error comes from Row.Scan.
+func QueryRowStmt(ctx context.Context, ex Executor, s expr.Statement) *Row {
+	q, args, err := expr.Build(ex.Dialect(), s)
+	if err != nil {
+		return &Row{err: err}
+	}
+	return ex.QueryRow(ctx, q, args...)
 }
 
 var (
@@ -41,6 +76,13 @@ func WithLogger(l *slog.Logger, level slog.Level) Option {
 	return func(db *DB) { db.log = &logger{l: l, level: level} }
 }
 
+// WithRetryPolicy sets the policy [DB.RunInTx] retries failed
+// transactions by (default [DefaultRetryPolicy]); [NoRetry] turns retries
+// off.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(db *DB) { db.retry = p }
+}
+
 // WithMiddleware wraps every statement the DB runs; see [Middleware].
 func WithMiddleware(mw ...Middleware) Option {
 	return func(db *DB) { db.mw = append(db.mw, mw...) }
@@ -50,7 +92,8 @@ func WithMiddleware(mw ...Middleware) Option {
 // concurrent use; open one per database and share it.
 type DB struct {
 	core
-	pool dialect.Pool
+	pool  dialect.Pool
+	retry RetryPolicy
 }
 
 // Open connects to dsn with dialect d.
@@ -64,7 +107,7 @@ func Open(ctx context.Context, d dialect.Dialect, dsn string, opts ...Option) (*
 
 // New wraps an already open pool.
 func New(d dialect.Dialect, pool dialect.Pool, opts ...Option) *DB {
-	db := &DB{core: core{d: d, q: pool}, pool: pool}
+	db := &DB{core: core{d: d, q: pool}, pool: pool, retry: DefaultRetryPolicy()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -91,8 +134,15 @@ func (db *DB) Conn(ctx context.Context) (*Conn, error) {
 	return &Conn{core: core{d: db.d, q: db.wrap(c), log: db.log, mw: db.mw}, c: c}, nil
 }
 
-// Begin starts a transaction.
-func (db *DB) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+// Begin starts a transaction with the database's default isolation level.
+func (db *DB) Begin(ctx context.Context) (*Tx, error) {
+	return begin(ctx, &db.core, db.pool, dialect.TxOptions{})
+}
+
+// BeginTx starts a transaction with the given isolation level and access
+// mode. A level the database does not have is an error matching
+// [sqlerr.ErrUnsupported].
+func (db *DB) BeginTx(ctx context.Context, opts dialect.TxOptions) (*Tx, error) {
 	return begin(ctx, &db.core, db.pool, opts)
 }
 
@@ -103,7 +153,12 @@ type Conn struct {
 }
 
 // Begin starts a transaction on this connection.
-func (c *Conn) Begin(ctx context.Context, opts ...dialect.TxOptions) (*Tx, error) {
+func (c *Conn) Begin(ctx context.Context) (*Tx, error) {
+	return begin(ctx, &c.core, c.c, dialect.TxOptions{})
+}
+
+// BeginTx starts a transaction on this connection with the given options.
+func (c *Conn) BeginTx(ctx context.Context, opts dialect.TxOptions) (*Tx, error) {
 	return begin(ctx, &c.core, c.c, opts)
 }
 
@@ -114,11 +169,7 @@ type beginner interface {
 	Begin(ctx context.Context, opts dialect.TxOptions) (dialect.Tx, error)
 }
 
-func begin(ctx context.Context, c *core, b beginner, opts []dialect.TxOptions) (*Tx, error) {
-	var o dialect.TxOptions
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+func begin(ctx context.Context, c *core, b beginner, o dialect.TxOptions) (*Tx, error) {
 	start := time.Now()
 	tx, err := b.Begin(ctx, o)
 	c.logf(ctx, "BEGIN", nil, start, err)
@@ -203,34 +254,21 @@ func (tx *Tx) Done() bool { return tx.done }
 type TxFunc func(ctx context.Context, tx *Tx) error
 
 // RunInTx runs fn in a transaction: committed if fn returns nil, rolled
-// back if it returns an error or panics. If the transaction fails with a
-// serialization failure or deadlock ([sqlerr.IsRetryable]) the whole of fn
-// runs again in a new transaction, up to attempts times in all (at least
-// once), with a short growing pause between attempts; fn must therefore be
-// safe to repeat.
-func (db *DB) RunInTx(ctx context.Context, attempts int, opts dialect.TxOptions, fn TxFunc) error {
-	attempts = max(attempts, 1)
-	var err error
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return errors.Join(err, ctx.Err())
-			case <-t.C:
-			}
-		}
-		err = db.runOnce(ctx, opts, fn)
-		if err == nil || !sqlerr.IsRetryable(err) {
-			return err
-		}
-	}
-	return err
+// back if it returns an error or panics. If the transaction fails with an
+// error the DB's [RetryPolicy] retries ([WithRetryPolicy]; by default
+// [DefaultRetryPolicy]: serialization failures and deadlocks, up to 10
+// attempts within 2 s, with jittered growing pauses), the whole of fn runs
+// again in a new transaction; fn must therefore be safe to repeat.
+func (db *DB) RunInTx(ctx context.Context, opts dialect.TxOptions, fn TxFunc) error {
+	return db.retry.Run(ctx, func(ctx context.Context) error { return db.runOnce(ctx, opts, fn) })
 }
 
+// RetryPolicy returns the policy [DB.RunInTx] follows; the ORM's session
+// factory follows it too unless given its own.
+func (db *DB) RetryPolicy() RetryPolicy { return db.retry }
+
 func (db *DB) runOnce(ctx context.Context, opts dialect.TxOptions, fn TxFunc) (err error) {
-	tx, err := db.Begin(ctx, opts)
+	tx, err := db.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}

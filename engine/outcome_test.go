@@ -277,7 +277,7 @@ func TestReadOnlyWriteIsTyped(t *testing.T) {
 			rodb := open(t, testdb.Target{Name: tg.Name, Dialect: tg.Dialect, DSN: tg.DSN + "?mode=ro"})
 			_, err = rodb.Exec(ctx, "INSERT INTO ro (id) VALUES (1)")
 		} else {
-			tx, berr := db.Begin(ctx, dialect.TxOptions{ReadOnly: true})
+			tx, berr := db.BeginTx(ctx, dialect.TxOptions{ReadOnly: true})
 			if berr != nil {
 				t.Fatal(berr)
 			}

@@ -47,7 +47,7 @@ func normalized(d dialect.Dialect, m *schema.MetaData) *schema.MetaData {
 func count(t *testing.T, ex engine.Executor, table string) int {
 	t.Helper()
 	var n int
-	if err := ex.QueryRowStmt(context.Background(), expr.Select(expr.CountAll()).From(expr.T(table))).Scan(&n); err != nil {
+	if err := engine.QueryRowStmt(context.Background(), ex, expr.Select(expr.CountAll()).From(expr.T(table))).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
@@ -76,12 +76,12 @@ func TestCreateInspectDropAll(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		must(db.ExecStmt(ctx, expr.Insert(expr.T("departments")).Columns("id", "code", "name").Values(1, "ENGR", "Engineering")))
-		must(db.ExecStmt(ctx, expr.Insert(expr.T("employees")).Columns("id", "department_id", "email").Values(10, 1, "boss@x")))
-		must(db.ExecStmt(ctx, expr.Insert(expr.T("employees")).Columns("id", "department_id", "manager_id", "email").Values(11, 1, 10, "dev@x")))
-		must(db.ExecStmt(ctx, expr.Update(expr.T("departments")).Set("head_id", 10).Where(expr.Eq(expr.C("id"), 1))))
-		must(db.ExecStmt(ctx, expr.Insert(expr.T("orders")).Columns("region", "number", "employee_id", "dept_code").Values("eu", 1, 11, "ENGR")))
-		must(db.ExecStmt(ctx, expr.Insert(expr.T("order_lines")).Columns("region", "number", "line", "price").Values("eu", 1, 1, 9.5)))
+		must(engine.ExecStmt(ctx, db, expr.Insert(expr.T("departments")).Columns("id", "code", "name").Values(1, "ENGR", "Engineering")))
+		must(engine.ExecStmt(ctx, db, expr.Insert(expr.T("employees")).Columns("id", "department_id", "email").Values(10, 1, "boss@x")))
+		must(engine.ExecStmt(ctx, db, expr.Insert(expr.T("employees")).Columns("id", "department_id", "manager_id", "email").Values(11, 1, 10, "dev@x")))
+		must(engine.ExecStmt(ctx, db, expr.Update(expr.T("departments")).Set("head_id", 10).Where(expr.Eq(expr.C("id"), 1))))
+		must(engine.ExecStmt(ctx, db, expr.Insert(expr.T("orders")).Columns("region", "number", "employee_id", "dept_code").Values("eu", 1, 11, "ENGR")))
+		must(engine.ExecStmt(ctx, db, expr.Insert(expr.T("order_lines")).Columns("region", "number", "line", "price").Values("eu", 1, 1, 9.5)))
 
 		// Server defaults were applied.
 		var status string
@@ -89,22 +89,22 @@ func TestCreateInspectDropAll(t *testing.T) {
 		if err := db.QueryRow(ctx, "SELECT status FROM orders").Scan(&status); err != nil || status != "new 'open'" {
 			t.Fatalf("status default: %q %v", status, err)
 		}
-		if err := db.QueryRowStmt(ctx, expr.Select(expr.C("active")).From(expr.T("employees")).Where(expr.Eq(expr.C("id"), 11))).Scan(&active); err != nil || !active {
+		if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.C("active")).From(expr.T("employees")).Where(expr.Eq(expr.C("id"), 11))).Scan(&active); err != nil || !active {
 			t.Fatalf("active default: %v %v", active, err)
 		}
 
 		// Every action does what it says: ON UPDATE CASCADE through a unique key,
 		// ON DELETE CASCADE through a composite key, SET NULL on a self-reference.
-		must(db.ExecStmt(ctx, expr.Update(expr.T("departments")).Set("code", "ENG2").Where(expr.Eq(expr.C("id"), 1))))
+		must(engine.ExecStmt(ctx, db, expr.Update(expr.T("departments")).Set("code", "ENG2").Where(expr.Eq(expr.C("id"), 1))))
 		var code string
 		if err := db.QueryRow(ctx, "SELECT dept_code FROM orders").Scan(&code); err != nil || code != "ENG2" {
 			t.Fatalf("ON UPDATE CASCADE via unique key: %q %v", code, err)
 		}
-		must(db.ExecStmt(ctx, expr.Delete(expr.T("orders")).Where(expr.Eq(expr.C("region"), "eu"))))
+		must(engine.ExecStmt(ctx, db, expr.Delete(expr.T("orders")).Where(expr.Eq(expr.C("region"), "eu"))))
 		if n := count(t, db, "order_lines"); n != 0 {
 			t.Fatalf("ON DELETE CASCADE left %d lines", n)
 		}
-		_, err = db.ExecStmt(ctx, expr.Delete(expr.T("departments")).Where(expr.Eq(expr.C("id"), 1)))
+		_, err = engine.ExecStmt(ctx, db, expr.Delete(expr.T("departments")).Where(expr.Eq(expr.C("id"), 1)))
 		var ie *sqlerr.IntegrityError
 		if !errors.As(err, &ie) || ie.Kind != sqlerr.ForeignKey {
 			t.Fatalf("ON DELETE RESTRICT: got %v", err)
@@ -151,14 +151,14 @@ func TestHostileIdentifiers(t *testing.T) {
 		for _, n := range names {
 			row = append(row, "v:"+n+"'\"`;")
 		}
-		if _, err := db.ExecStmt(ctx, ins.Values(row...)); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, ins.Values(row...)); err != nil {
 			t.Fatal(err)
 		}
 		tr := expr.T(tbl.Name).As(`a"lias`)
 		for _, n := range names {
 			var v string
 			q := expr.Select(tr.C(n)).From(tr).Where(expr.Eq(tr.C(n), "v:"+n+"'\"`;"))
-			if err := db.QueryRowStmt(ctx, q).Scan(&v); err != nil || v != "v:"+n+"'\"`;" {
+			if err := engine.QueryRowStmt(ctx, db, q).Scan(&v); err != nil || v != "v:"+n+"'\"`;" {
 				t.Fatalf("column %q: %q %v", n, v, err)
 			}
 		}
@@ -206,7 +206,7 @@ func TestIntegrityErrorsNameTheConstraint(t *testing.T) {
 		if err := engine.CreateAll(ctx, db, integritySchema()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ExecStmt(ctx, expr.Insert(expr.T("parents")).Columns("id", "email").Values(1, "a@x")); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("parents")).Columns("id", "email").Values(1, "a@x")); err != nil {
 			t.Fatal(err)
 		}
 		cases := []struct {
@@ -232,7 +232,7 @@ func TestIntegrityErrorsNameTheConstraint(t *testing.T) {
 					}
 					ex = tx
 				}
-				_, err := ex.ExecStmt(ctx, c.stmt)
+				_, err := engine.ExecStmt(ctx, ex, c.stmt)
 				var ie *sqlerr.IntegrityError
 				if !errors.As(err, &ie) || !errors.Is(err, sqlerr.ErrIntegrity) {
 					t.Fatalf("%s (tx=%v): got %v, want an IntegrityError", c.name, inTx, err)
@@ -268,7 +268,7 @@ func TestNotFoundMatchesErrNoRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		var id int
-		err := db.QueryRowStmt(ctx, expr.Select(expr.C("id")).From(expr.T("parents")).Where(expr.Eq(expr.C("id"), 42))).Scan(&id)
+		err := engine.QueryRowStmt(ctx, db, expr.Select(expr.C("id")).From(expr.T("parents")).Where(expr.Eq(expr.C("id"), 42))).Scan(&id)
 		if !errors.Is(err, sqlerr.ErrNotFound) || !errors.Is(err, sql.ErrNoRows) {
 			t.Fatalf("got %v, want ErrNotFound matching sql.ErrNoRows", err)
 		}
@@ -299,7 +299,7 @@ func TestStatementsRunEverywhere(t *testing.T) {
 		for i := range 5 {
 			ins.Values(fmt.Sprintf("n%d", i), i*10)
 		}
-		res, err := db.ExecStmt(ctx, ins)
+		res, err := engine.ExecStmt(ctx, db, ins)
 		if err != nil || res.RowsAffected != 5 {
 			t.Fatalf("multi-row insert: %+v %v", res, err)
 		}
@@ -308,17 +308,17 @@ func TestStatementsRunEverywhere(t *testing.T) {
 			var id int64
 			var qty int
 			q := expr.Insert(items).Columns("name").Values("ret").Returning(expr.C("id"), expr.C("qty"))
-			if err := db.QueryRowStmt(ctx, q).Scan(&id, &qty); err != nil {
+			if err := engine.QueryRowStmt(ctx, db, q).Scan(&id, &qty); err != nil {
 				t.Fatalf("INSERT RETURNING: %v", err)
 			}
 			// The returned id is the row's, whatever the server's id step
 			// (a Galera node steps ids by the cluster size).
 			var want int64
-			if err := db.QueryRowStmt(ctx, expr.Select(expr.C("id")).From(items).Where(expr.Eq(expr.C("name"), "ret"))).Scan(&want); err != nil {
+			if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.C("id")).From(items).Where(expr.Eq(expr.C("name"), "ret"))).Scan(&want); err != nil {
 				t.Fatal(err)
 			}
 			var maxBefore int64
-			if err := db.QueryRowStmt(ctx, expr.Select(expr.C("id")).From(items).Where(expr.Eq(expr.C("name"), "n4"))).Scan(&maxBefore); err != nil {
+			if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.C("id")).From(items).Where(expr.Eq(expr.C("name"), "n4"))).Scan(&maxBefore); err != nil {
 				t.Fatal(err)
 			}
 			if id != want || id <= maxBefore || qty != 0 {
@@ -326,7 +326,7 @@ func TestStatementsRunEverywhere(t *testing.T) {
 			}
 		}
 		// IN with a slice (= ANY on PostgreSQL), ordering, limit/offset.
-		rows, err := db.QueryStmt(ctx, expr.Select(expr.C("name")).From(items).
+		rows, err := engine.QueryStmt(ctx, db, expr.Select(expr.C("name")).From(items).
 			Where(expr.In(expr.C("qty"), []int{10, 20, 30, 40})).OrderBy(expr.Desc(expr.C("qty"))).Limit(2).Offset(1))
 		if err != nil {
 			t.Fatal(err)
@@ -347,18 +347,18 @@ func TestStatementsRunEverywhere(t *testing.T) {
 			t.Fatalf("select = %v", got)
 		}
 		// Upsert, only when asked: the plain insert fails, the upsert updates.
-		if _, err := db.ExecStmt(ctx, expr.Insert(items).Columns("name", "qty").Values("n1", 99)); !errors.Is(err, sqlerr.ErrIntegrity) {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(items).Columns("name", "qty").Values("n1", 99)); !errors.Is(err, sqlerr.ErrIntegrity) {
 			t.Fatalf("plain insert of a duplicate: %v", err)
 		}
-		if _, err := db.ExecStmt(ctx, expr.Insert(items).Columns("name", "qty").Values("n1", 99).OnConflict("name").DoUpdateColumns("qty")); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(items).Columns("name", "qty").Values("n1", 99).OnConflict("name").DoUpdateColumns("qty")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ExecStmt(ctx, expr.Insert(items).Columns("name", "qty").Values("n2", 77).OnConflict("name").DoNothing()); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(items).Columns("name", "qty").Values("n2", 77).OnConflict("name").DoNothing()); err != nil {
 			t.Fatal(err)
 		}
 		add := expr.Insert(items).Columns("name", "qty").Values("n4", 5).
 			OnConflict("name").DoUpdate(expr.Set("qty", expr.Add(items.C("qty"), expr.Excluded("qty"))))
-		if _, err := db.ExecStmt(ctx, add); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, add); err != nil {
 			t.Fatal(err)
 		}
 		var q1, q2, q4 int
@@ -371,35 +371,35 @@ func TestStatementsRunEverywhere(t *testing.T) {
 		// Group/having, subquery, exists.
 		var n int
 		sub := expr.Select(expr.C("qty")).From(items).Where(expr.Gt(expr.C("qty"), 15))
-		if err := db.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(items).Where(expr.In(expr.C("qty"), sub))).Scan(&n); err != nil || n != 4 {
+		if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.CountAll()).From(items).Where(expr.In(expr.C("qty"), sub))).Scan(&n); err != nil || n != 4 {
 			t.Fatalf("IN subquery: %d %v", n, err)
 		}
 		// Update and delete, with RETURNING where the dialect has it.
 		upd := expr.Update(items).Set("flag", true).Set("qty", expr.Add(expr.C("qty"), 1)).Where(expr.Eq(expr.C("name"), "n0"))
 		if f.Has(dialect.UpdateReturning) {
 			var qty int
-			if err := db.QueryRowStmt(ctx, upd.Returning(expr.C("qty"))).Scan(&qty); err != nil || qty != 1 {
+			if err := engine.QueryRowStmt(ctx, db, upd.Returning(expr.C("qty"))).Scan(&qty); err != nil || qty != 1 {
 				t.Fatalf("UPDATE RETURNING: %d %v", qty, err)
 			}
-		} else if res, err := db.ExecStmt(ctx, upd); err != nil || res.RowsAffected != 1 {
+		} else if res, err := engine.ExecStmt(ctx, db, upd); err != nil || res.RowsAffected != 1 {
 			t.Fatalf("UPDATE: %+v %v", res, err)
 		}
 		del := expr.Delete(items).Where(expr.Eq(expr.C("flag"), true))
 		if f.Has(dialect.DeleteReturning) {
 			var name string
-			if err := db.QueryRowStmt(ctx, del.Returning(expr.C("name"))).Scan(&name); err != nil || name != "n0" {
+			if err := engine.QueryRowStmt(ctx, db, del.Returning(expr.C("name"))).Scan(&name); err != nil || name != "n0" {
 				t.Fatalf("DELETE RETURNING: %q %v", name, err)
 			}
-		} else if res, err := db.ExecStmt(ctx, del); err != nil || res.RowsAffected != 1 {
+		} else if res, err := engine.ExecStmt(ctx, db, del); err != nil || res.RowsAffected != 1 {
 			t.Fatalf("DELETE: %+v %v", res, err)
 		}
 		// Rows affected counts matched rows, also when nothing changes
 		// (MariaDB needs clientFoundRows for that): the ORM relies on it.
 		same := expr.Update(items).Set("name", "n1").Where(expr.Eq(expr.C("name"), "n1"))
-		if res, err := db.ExecStmt(ctx, same); err != nil || res.RowsAffected != 1 {
+		if res, err := engine.ExecStmt(ctx, db, same); err != nil || res.RowsAffected != 1 {
 			t.Fatalf("UPDATE to the same value: %+v %v", res, err)
 		}
-		if _, err := db.ExecStmt(ctx, expr.Delete(items)); !errors.Is(err, expr.ErrNoWhere) {
+		if _, err := engine.ExecStmt(ctx, db, expr.Delete(items)); !errors.Is(err, expr.ErrNoWhere) {
 			t.Fatalf("DELETE without WHERE: %v", err)
 		}
 	})
@@ -413,7 +413,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		ins := func(ex engine.Executor, id int) error {
-			_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("parents")).Columns("id", "email").Values(id, fmt.Sprint(id)))
+			_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("parents")).Columns("id", "email").Values(id, fmt.Sprint(id)))
 			return err
 		}
 		tx, err := db.Begin(ctx)
@@ -455,7 +455,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		// RunInTx rolls back on error and on panic.
 		boom := errors.New("boom")
-		err = db.RunInTx(ctx, 3, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+		err = db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 			if err := ins(tx, 4); err != nil {
 				return err
 			}
@@ -466,7 +466,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		func() {
 			defer func() { recover() }()
-			db.RunInTx(ctx, 1, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+			db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 				ins(tx, 5)
 				panic("x")
 			})
@@ -476,7 +476,7 @@ func TestTransactionsAndSavepoints(t *testing.T) {
 		}
 		// A retryable failure is retried, then succeeds.
 		attempts := 0
-		err = db.RunInTx(ctx, 3, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
+		err = db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error {
 			attempts++
 			if err := ins(tx, 10+attempts); err != nil {
 				return err
@@ -502,7 +502,7 @@ func TestLoggingWithSlog(t *testing.T) {
 			t.Fatal(err)
 		}
 		buf.Reset()
-		db.ExecStmt(ctx, expr.Insert(expr.T("parents")).Columns("id", "email").Values(7, "secret@x"))
+		engine.ExecStmt(ctx, db, expr.Insert(expr.T("parents")).Columns("id", "email").Values(7, "secret@x"))
 		out := buf.String()
 		for _, want := range []string{"INSERT INTO", "secret@x", "duration="} {
 			if !strings.Contains(out, want) {
@@ -515,6 +515,124 @@ func TestLoggingWithSlog(t *testing.T) {
 		quiet.Exec(ctx, "SELECT 1")
 		if buf.Len() != 0 {
 			t.Errorf("a DB without WithLogger logged: %s", buf.String())
+		}
+	})
+}
+
+// BeginTx passes its options to the database: a read-only transaction
+// refuses writes (PostgreSQL and MariaDB; modernc's SQLite driver ignores
+// ReadOnly, see docs/NOTES.md) and a serializable one writes.
+func TestBeginTxPassesOptions(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		if err := engine.CreateAll(ctx, db, integritySchema()); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for name, begin := range map[string]func() (*engine.Tx, error){
+			"DB":   func() (*engine.Tx, error) { return db.BeginTx(ctx, dialect.TxOptions{ReadOnly: true}) },
+			"Conn": func() (*engine.Tx, error) { return conn.BeginTx(ctx, dialect.TxOptions{ReadOnly: true}) },
+		} {
+			tx, err := begin()
+			if err != nil {
+				t.Fatalf("%s.BeginTx: %v", name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'ro@x')"); err == nil && tg.Name != "sqlite" {
+				t.Errorf("%s.BeginTx(ReadOnly): an INSERT succeeded", name)
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := conn.BeginTx(ctx, dialect.TxOptions{Isolation: sql.LevelSerializable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'rw@x')"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db, "parents"); n != 1 {
+			t.Fatalf("%d parents, want 1", n)
+		}
+	})
+}
+
+// counting is an Executor of its own: the statement functions need nothing
+// beyond the interface's four methods.
+type counting struct {
+	engine.Executor
+	execs, queries int
+}
+
+func (c *counting) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
+	c.execs++
+	return c.Executor.Exec(ctx, q, args...)
+}
+
+func (c *counting) Query(ctx context.Context, q string, args ...any) (*engine.Rows, error) {
+	c.queries++
+	return c.Executor.Query(ctx, q, args...)
+}
+
+func (c *counting) QueryRow(ctx context.Context, q string, args ...any) *engine.Row {
+	c.queries++
+	return c.Executor.QueryRow(ctx, q, args...)
+}
+
+func TestStatementFunctionsRunThroughTheExecutor(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		if err := engine.CreateAll(ctx, db, integritySchema()); err != nil {
+			t.Fatal(err)
+		}
+		ex := &counting{Executor: db}
+		p := expr.T("parents")
+		if _, err := engine.ExecStmt(ctx, ex, expr.Insert(p).Columns("id", "email").Values(1, "a@x").Values(2, "b@x")); err != nil {
+			t.Fatal(err)
+		}
+		var email string
+		if err := engine.QueryRowStmt(ctx, ex, expr.Select(p.C("email")).From(p).Where(expr.Eq(p.C("id"), 2))).Scan(&email); err != nil || email != "b@x" {
+			t.Fatalf("QueryRowStmt: %q, %v", email, err)
+		}
+		rows, err := engine.QueryStmt(ctx, ex, expr.Select(p.C("id")).From(p).OrderBy(expr.Asc(p.C("id"))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int
+		for rows.Next() {
+			var id int
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		if err := rows.Err(); err != nil || !slices.Equal(ids, []int{1, 2}) {
+			t.Fatalf("QueryStmt: %v, %v", ids, err)
+		}
+		if ex.execs != 1 || ex.queries != 2 {
+			t.Fatalf("%d Exec and %d Query calls, want 1 and 2", ex.execs, ex.queries)
+		}
+		// A statement that does not build runs nothing.
+		if _, err := engine.ExecStmt(ctx, ex, expr.Delete(p)); !errors.Is(err, expr.ErrNoWhere) {
+			t.Fatalf("ExecStmt of a DELETE without WHERE: %v", err)
+		}
+		if _, err := engine.QueryStmt(ctx, ex, expr.Update(p).Set("email", "z")); !errors.Is(err, expr.ErrNoWhere) {
+			t.Fatalf("QueryStmt of an UPDATE without WHERE: %v", err)
+		}
+		if err := engine.QueryRowStmt(ctx, ex, expr.Delete(p)).Scan(&email); !errors.Is(err, expr.ErrNoWhere) {
+			t.Fatalf("QueryRowStmt of a DELETE without WHERE: %v", err)
+		}
+		if ex.execs != 1 || ex.queries != 2 || count(t, db, "parents") != 2 {
+			t.Fatalf("a statement that failed to build ran: %d Exec, %d Query", ex.execs, ex.queries)
 		}
 	})
 }

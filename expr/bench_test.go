@@ -3,14 +3,14 @@ package expr_test
 import (
 	"testing"
 
-	"github.com/strata-go/strata/dialect/postgres"
+	"github.com/strata-go/strata/dialect/pgdialect"
 	"github.com/strata-go/strata/expr"
 )
 
 // BenchmarkBuildSelectByKey measures rendering the ORM's hottest statement:
 // one row by primary key.
 func BenchmarkBuildSelectByKey(b *testing.B) {
-	d := postgres.New()
+	d := pgdialect.New()
 	t := expr.T("users")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -23,7 +23,7 @@ func BenchmarkBuildSelectByKey(b *testing.B) {
 
 // BenchmarkBuildInsert100 measures a 100-row, 3-column INSERT.
 func BenchmarkBuildInsert100(b *testing.B) {
-	d := postgres.New()
+	d := pgdialect.New()
 	t := expr.T("users")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -7,16 +7,16 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/mysql"
-	"github.com/strata-go/strata/dialect/postgres"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/golden"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
 
-var dialects = []dialect.Dialect{postgres.New(), mysql.New(), sqlite.New()}
+var dialects = []dialect.Dialect{pgdialect.New(), mysqldialect.New(), sqlitedialect.New()}
 
 var users = &schema.Table{
 	Name: "users",
@@ -123,7 +123,7 @@ func TestValuesAreNeverInterpolated(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	d := sqlite.New()
+	d := sqlitedialect.New()
 	for _, c := range []struct {
 		name string
 		stmt expr.Statement
@@ -147,21 +147,21 @@ func TestBuildErrors(t *testing.T) {
 	if !errors.Is(err, expr.ErrNoWhere) {
 		t.Errorf("delete without where: %v is not ErrNoWhere", err)
 	}
-	_, _, err = expr.Build(mysql.New(), expr.Update(expr.T("users")).Set("a", 1).All().Returning(expr.C("a")))
+	_, _, err = expr.Build(mysqldialect.New(), expr.Update(expr.T("users")).Set("a", 1).All().Returning(expr.C("a")))
 	if !errors.Is(err, sqlerr.ErrUnsupported) {
 		t.Errorf("UPDATE RETURNING on mysql: %v is not ErrUnsupported", err)
 	}
 }
 
 func TestTooManyParams(t *testing.T) {
-	d := sqlite.New()
+	d := sqlitedialect.New()
 	ids := make([]int, d.MaxParams()+1)
 	_, _, err := expr.Build(d, expr.Select().From(expr.T("t")).Where(expr.In(expr.C("id"), ids)))
 	if !errors.Is(err, expr.ErrTooManyParams) {
 		t.Fatalf("got %v, want ErrTooManyParams", err)
 	}
 	// PostgreSQL binds the whole list as one array.
-	_, args, err := expr.Build(postgres.New(), expr.Select().From(expr.T("t")).Where(expr.In(expr.C("id"), make([]int64, 100000))))
+	_, args, err := expr.Build(pgdialect.New(), expr.Select().From(expr.T("t")).Where(expr.In(expr.C("id"), make([]int64, 100000))))
 	if err != nil || len(args) != 1 {
 		t.Fatalf("postgres = ANY: %v, %d args", err, len(args))
 	}

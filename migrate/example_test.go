@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
@@ -52,7 +52,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+filepath.Join(tmp, "app.db"))
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+filepath.Join(tmp, "app.db"))
 	if err != nil {
 		panic(err)
 	}

@@ -147,9 +147,9 @@ func (m *Migrator) takeLockRow(ctx context.Context, ex *engine.Conn) (*rowLock, 
 		if err != nil {
 			return false, err
 		}
-		_, err = tx.ExecStmt(ctx, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Lt(t.C("expires_at"), now.UnixMilli()))))
+		_, err = engine.ExecStmt(ctx, tx, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Lt(t.C("expires_at"), now.UnixMilli()))))
 		if err == nil {
-			_, err = tx.ExecStmt(ctx, expr.Insert(t).Columns("name", "holder", "acquired_at", "heartbeat_at", "expires_at").
+			_, err = engine.ExecStmt(ctx, tx, expr.Insert(t).Columns("name", "holder", "acquired_at", "heartbeat_at", "expires_at").
 				Values(lockName, l.holder, now.UnixMilli(), now.UnixMilli(), now.Add(m.lockTTL).UnixMilli()))
 		}
 		if err == nil {
@@ -203,7 +203,7 @@ func (l *rowLock) heartbeat(ctx context.Context) {
 		}
 		now := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, m.lockTTL/3)
-		res, err := m.db.ExecStmt(cctx, expr.Update(t).Set("heartbeat_at", now.UnixMilli()).Set("expires_at", now.Add(m.lockTTL).UnixMilli()).
+		res, err := engine.ExecStmt(cctx, m.db, expr.Update(t).Set("heartbeat_at", now.UnixMilli()).Set("expires_at", now.Add(m.lockTTL).UnixMilli()).
 			Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("holder"), l.holder))))
 		cancel()
 		var cause error
@@ -231,7 +231,7 @@ func (l *rowLock) release(ctx context.Context) error {
 	t := expr.T(DefaultLockTable)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	_, err := l.m.db.ExecStmt(ctx, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("holder"), l.holder))))
+	_, err := engine.ExecStmt(ctx, l.m.db, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("holder"), l.holder))))
 	return err
 }
 
@@ -248,7 +248,7 @@ func (m *Migrator) LockHolder(ctx context.Context) (*LockInfo, error) {
 	t := expr.T(DefaultLockTable)
 	var holder string
 	var acq, hb, exp int64
-	err = m.db.QueryRowStmt(ctx, expr.Select(t.C("holder"), t.C("acquired_at"), t.C("heartbeat_at"), t.C("expires_at")).From(t).
+	err = engine.QueryRowStmt(ctx, m.db, expr.Select(t.C("holder"), t.C("acquired_at"), t.C("heartbeat_at"), t.C("expires_at")).From(t).
 		Where(expr.Eq(t.C("name"), lockName))).Scan(&holder, &acq, &hb, &exp)
 	if errors.Is(err, sqlerr.ErrNotFound) {
 		return nil, nil
@@ -275,7 +275,7 @@ func (m *Migrator) Unlock(ctx context.Context) (*LockInfo, error) {
 	}
 	if info != nil {
 		t := expr.T(DefaultLockTable)
-		if _, err := m.db.ExecStmt(ctx, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("holder"), info.Holder)))); err != nil {
+		if _, err := engine.ExecStmt(ctx, m.db, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("holder"), info.Holder)))); err != nil {
 			return nil, fmt.Errorf("migrate: break the lock row: %w", err)
 		}
 		return info, nil
@@ -293,14 +293,14 @@ func (m *Migrator) unlockSessionRow(ctx context.Context) (*LockInfo, error) {
 	}
 	t := expr.T(table)
 	var owner, since string
-	err = m.db.QueryRowStmt(ctx, expr.Select(t.C("owner"), t.C("acquired_at")).From(t).Where(expr.Eq(t.C("name"), lockName))).Scan(&owner, &since)
+	err = engine.QueryRowStmt(ctx, m.db, expr.Select(t.C("owner"), t.C("acquired_at")).From(t).Where(expr.Eq(t.C("name"), lockName))).Scan(&owner, &since)
 	if errors.Is(err, sqlerr.ErrNotFound) {
 		return nil, ErrNotLocked
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := m.db.ExecStmt(ctx, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("owner"), owner)))); err != nil {
+	if _, err := engine.ExecStmt(ctx, m.db, expr.Delete(t).Where(expr.And(expr.Eq(t.C("name"), lockName), expr.Eq(t.C("owner"), owner)))); err != nil {
 		return nil, err
 	}
 	at, _ := time.Parse(time.RFC3339Nano, since)

@@ -159,7 +159,7 @@ func twoRunners(t *testing.T, targets []testdb.Target, opts ...migrate.Option) {
 			bodyFunc(func(ctx context.Context, ex engine.Executor) error {
 				calls.Add(1)
 				time.Sleep(100 * time.Millisecond) // widen the window
-				_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
+				_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
 				return err
 			}),
 			migrate.WithProgress(func(e migrate.Event) {

@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/mysql"
-	"github.com/strata-go/strata/dialect/postgres"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/internal/golden"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 )
 
-var dialects = []dialect.Dialect{postgres.New(), mysql.New(), sqlite.New()}
+var dialects = []dialect.Dialect{pgdialect.New(), mysqldialect.New(), sqlitedialect.New()}
 
 func md(tables ...*schema.Table) *schema.MetaData {
 	m := schema.NewMetaData()

@@ -106,7 +106,7 @@ func TestResumeAfterLostRecordRunsEachStepOnce(t *testing.T) {
 				}
 				g := writeDir(t, r)
 				funcs := migrate.WithFuncs(migrate.Funcs{"note_go": func(ctx context.Context, ex engine.Executor) error {
-					_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("notes")).Columns("src").Values("go"))
+					_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("notes")).Columns("src").Values("go"))
 					return err
 				}})
 				var fired atomic.Bool

@@ -287,7 +287,7 @@ func (s *session) ensureTable(ctx context.Context) error {
 
 func (s *session) rows(ctx context.Context) (map[string]versionRow, error) {
 	t := expr.T(s.m.table)
-	rows, err := s.conn.QueryStmt(ctx, expr.Select(t.C("revision"), t.C("state"), t.C("done"), t.C("total")).From(t))
+	rows, err := engine.QueryStmt(ctx, s.conn, expr.Select(t.C("revision"), t.C("state"), t.C("done"), t.C("total")).From(t))
 	if err != nil {
 		return nil, fmt.Errorf("migrate: read version table: %w", err)
 	}
@@ -508,12 +508,12 @@ func (m *Migrator) Stamp(ctx context.Context, target string) error {
 	return m.withLock(ctx, func(s *session) error {
 		t := expr.T(m.table)
 		return s.inTx(ctx, func(ex engine.Executor) error {
-			if _, err := ex.ExecStmt(ctx, expr.Delete(t).All()); err != nil {
+			if _, err := engine.ExecStmt(ctx, ex, expr.Delete(t).All()); err != nil {
 				return err
 			}
 			for _, r := range m.g.Ordered() {
 				if want[r.ID] {
-					if _, err := ex.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, 0, 0)); err != nil {
+					if _, err := engine.ExecStmt(ctx, ex, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, 0, 0)); err != nil {
 						return err
 					}
 				}
@@ -579,10 +579,10 @@ func (s *session) recordFailure(ctx context.Context, r *Revision, dir Direction,
 	defer cancel()
 	t := expr.T(s.m.table)
 	_ = s.inTx(ctx, func(ex engine.Executor) error {
-		if _, err := ex.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+		if _, err := engine.ExecStmt(ctx, ex, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
 			return err
 		}
-		_, err := ex.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total", "error", "statement").
+		_, err := engine.ExecStmt(ctx, ex, expr.Insert(t).Columns("revision", "state", "done", "total", "error", "statement").
 			Values(r.ID, stateFailed, 0, pe.Total, pe.Err.Error(), pe.Statement))
 		return err
 	})
@@ -656,9 +656,9 @@ func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps [
 	}
 	t := expr.T(s.m.table)
 	// A row left by an earlier failed attempt goes in either direction.
-	_, err = tx.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+	_, err = engine.ExecStmt(ctx, tx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	if err == nil && dir == Up {
-		_, err = tx.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, len(steps), len(steps)))
+		_, err = engine.ExecStmt(ctx, tx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, len(steps), len(steps)))
 	}
 	if err != nil {
 		return fail(len(steps)+1, "record the revision in "+s.m.table, err)
@@ -708,10 +708,10 @@ func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
 			}
 		}
 		var n, c int64
-		if err := ex.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(rb.Table))).Scan(&n); err != nil {
+		if err := engine.QueryRowStmt(ctx, ex, expr.Select(expr.CountAll()).From(expr.T(rb.Table))).Scan(&n); err != nil {
 			return err
 		}
-		if err := ex.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(rb.Temp))).Scan(&c); err != nil {
+		if err := engine.QueryRowStmt(ctx, ex, expr.Select(expr.CountAll()).From(expr.T(rb.Temp))).Scan(&c); err != nil {
 			return err
 		}
 		if n != c {
@@ -754,7 +754,7 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 		pe := &PartialError{Revision: r.ID, Direction: dir, Step: i + 1, Done: i, Total: len(steps), Statement: what, Err: err}
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_, uerr := s.conn.ExecStmt(rctx, expr.Update(t).Set("error", err.Error()).Set("statement", what).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, uerr := engine.ExecStmt(rctx, s.conn, expr.Update(t).Set("error", err.Error()).Set("statement", what).Where(expr.Eq(t.C("revision"), r.ID)))
 		if uerr != nil {
 			// The connection is likely gone; the error is the news.
 			return errors.Join(pe, fmt.Errorf("migrate: record the failure: %w", uerr))
@@ -765,13 +765,13 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 	switch {
 	case dir == Up && (!resume || row.state == stateFailed):
 		if row.state == stateFailed {
-			_, err = s.conn.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 		}
 		if err == nil {
-			_, err = s.conn.ExecStmt(ctx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps)))
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps)))
 		}
 	default:
-		_, err = s.conn.ExecStmt(ctx, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	if err != nil {
 		return &PartialError{Revision: r.ID, Direction: dir, Step: start + 1, Done: start, Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
@@ -793,7 +793,7 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 				for j < len(steps) && steps[j].Op == st.Op {
 					j++
 				}
-				if _, err := s.conn.ExecStmt(ctx, expr.Update(t).Set("done", j).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+				if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("done", j).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
 					return partial(i, "record the revision in "+s.m.table, err)
 				}
 				res.Skipped += j - i
@@ -806,7 +806,7 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 			if err := s.step(ctx, tx, st); err != nil {
 				return err
 			}
-			if _, err := tx.ExecStmt(ctx, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+			if _, err := engine.ExecStmt(ctx, tx, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
 				return fmt.Errorf("migrate: record step %d in %s: %w", i+1, s.m.table, err)
 			}
 			return nil
@@ -817,9 +817,9 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 		s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
 	}
 	if dir == Up {
-		_, err = s.conn.ExecStmt(ctx, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Set("statement", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Set("statement", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
 	} else {
-		_, err = s.conn.ExecStmt(ctx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	if err != nil {
 		return &PartialError{Revision: r.ID, Direction: dir, Step: len(steps) + 1, Done: len(steps), Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}

@@ -42,7 +42,7 @@ func TestConcurrentUpgrade(t *testing.T) {
 		var calls atomic.Int32
 		funcs := migrate.Funcs{"note_go": func(ctx context.Context, ex engine.Executor) error {
 			calls.Add(1)
-			_, err := ex.ExecStmt(ctx, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
+			_, err := engine.ExecStmt(ctx, ex, expr.Insert(expr.T("runs")).Columns("note").Values("go"))
 			return err
 		}}
 		var wg sync.WaitGroup
@@ -154,7 +154,7 @@ func TestUpgradeRefusals(t *testing.T) {
 func TestRoundTripCatchesWrongDowngrade(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		v1, v2 := story4Models(schema.NoAction), story4Models(schema.Cascade)
+		v1, v2 := cascadeModels(schema.NoAction), cascadeModels(schema.Cascade)
 		r1, _ := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent and child", nil)
 		r2, _ := migrate.Autogenerate(v1, v2, "0002", "cascade", []string{"0001"})
 		r2.Downgrade = nil

@@ -113,7 +113,7 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	if len(held) == 0 {
-		res, err := ex.ExecStmt(ctx, q.up)
+		res, err := engine.ExecStmt(ctx, ex, q.up)
 		return res.RowsAffected, err
 	}
 	// Bring the session's objects up to date with what the UPDATE wrote.
@@ -137,7 +137,7 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 	// No UPDATE ... RETURNING (MariaDB): the UPDATE, then one SELECT of the
 	// rows the session holds (their unflushed changes were just flushed,
 	// so reading them back loses nothing).
-	res, err := ex.ExecStmt(ctx, q.up)
+	res, err := engine.ExecStmt(ctx, ex, q.up)
 	if err != nil {
 		return 0, err
 	}
@@ -202,7 +202,7 @@ func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	del := expr.Delete(u.t).Where(q.w...)
-	res, err := ex.ExecStmt(ctx, del)
+	res, err := engine.ExecStmt(ctx, ex, del)
 	if err != nil || len(held) == 0 {
 		return res.RowsAffected, err
 	}

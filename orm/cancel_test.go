@@ -40,7 +40,7 @@ func TestCancelledFlush(t *testing.T) {
 		if countRows(t, f, "note") != 3 {
 			t.Fatalf("%d notes after the cancelled flush", countRows(t, f, "note"))
 		}
-		if added.ID != 0 || notes[0].Version != 0 {
+		if added.ID != 0 || notes[0].Version != 1 {
 			t.Fatalf("objects after the cancelled flush: added %d, version %d", added.ID, notes[0].Version)
 		}
 		if s.Status(added) != orm.Pending || s.Status(notes[0]) != orm.Persistent {
@@ -48,7 +48,7 @@ func TestCancelledFlush(t *testing.T) {
 		}
 		// the same changes commit with a live context
 		must(t, s.Commit(context.Background()))
-		if added.ID == 0 || notes[0].Version != 1 || countRows(t, f, "note") != 4 {
+		if added.ID == 0 || notes[0].Version != 2 || countRows(t, f, "note") != 4 {
 			t.Fatalf("after the retry: added %d, version %d, %d notes", added.ID, notes[0].Version, countRows(t, f, "note"))
 		}
 	})

@@ -214,6 +214,49 @@ type link struct {
 	rel           *relation
 }
 
+// heldLink is a link unchanged since the last flush, and whose field
+// holds it: the parent's List or Ref (owner is the parent), or the
+// child's Ref (owner is the child).
+type heldLink struct {
+	link
+	owner *state
+}
+
+// followMove makes a stale membership agree with the child's new parent:
+// the old parent's List loses the child (its Ref lets go of it), or the
+// child's Ref points at the new parent. The change is undone with the
+// flush if it fails.
+func (s *Session) followMove(rp *relPlan, h heldLink, to *state, u *undo) {
+	rel := h.rel
+	switch rel.kind {
+	case manyToOne: // the child's Ref
+		v := rel.refAt(h.child.ptr)
+		old := *v
+		u.fn(func() { *v = old })
+		v.v, v.state = to.ptr, relKnown
+	case oneToMany: // the old parent's List
+		l := rel.listAt(h.owner.ptr)
+		j := slices.Index(l.items, h.child.ptr)
+		if j < 0 {
+			return
+		}
+		old := l.items
+		u.fn(func() { l.items = old })
+		l.items = slices.Delete(slices.Clone(l.items), j, j+1)
+	case oneToOneRemote: // the old parent's Ref
+		v := rel.refAt(h.owner.ptr)
+		if v.v != h.child.ptr {
+			return
+		}
+		old := *v
+		u.fn(func() { *v = old })
+		v.v = nil
+	}
+	if h.owner.status == Persistent {
+		rp.touched = append(rp.touched, h.owner)
+	}
+}
+
 type fkSlot struct {
 	child unsafe.Pointer
 	fk    *Field // first column of the foreign key
@@ -246,10 +289,17 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// 2. wanted parents and orphans
+	// 2. wanted parents and orphans. A child's parent is decided by what
+	// changed since the last flush (SQLAlchemy syncs keys from attribute
+	// history alike): a membership or reference the program made (or any
+	// of a pending object) is a claim; one that was already there is
+	// stale when a claim gives the child another parent, and is then
+	// made to agree in memory (the child leaves the old parent's List,
+	// its Ref follows), so that no later flush or cascade sees it twice.
 	want := make(map[fkSlot]link, s.states.len())
 	var order []fkSlot
-	wantParent := func(child, parent unsafe.Pointer, rel *relation) error {
+	var held []heldLink // memberships unchanged since the last flush
+	wantParent := func(child, parent unsafe.Pointer, rel *relation, changed bool, owner *state) error {
 		cst := s.stateAt(child)
 		if cst == nil {
 			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
@@ -259,6 +309,10 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if pst = s.stateAt(parent); pst == nil {
 				return fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
 			}
+		}
+		if !changed {
+			held = append(held, heldLink{link: link{child: cst, parent: pst, rel: rel}, owner: owner})
+			return nil
 		}
 		k := fkSlot{child: child, fk: rel.fk[0]}
 		if prev, ok := want[k]; ok {
@@ -319,12 +373,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 					}
 					continue
 				}
+				changed := st.status == Pending || !slices.Equal(before, now)
 				if len(now) == 1 {
-					if err := wantParent(st.ptr, now[0], rel); err != nil {
+					if err := wantParent(st.ptr, now[0], rel, changed, st); err != nil {
 						return nil, err
 					}
 				} else if len(before) == 1 {
-					if err := wantParent(st.ptr, nil, rel); err != nil {
+					if err := wantParent(st.ptr, nil, rel, true, st); err != nil {
 						return nil, err
 					}
 				}
@@ -333,7 +388,8 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			default:
 				for _, c := range now {
-					if err := wantParent(c, st.ptr, rel); err != nil {
+					changed := st.status == Pending || !slices.Contains(before, c)
+					if err := wantParent(c, st.ptr, rel, changed, st); err != nil {
 						return nil, err
 					}
 				}
@@ -343,6 +399,27 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 					}
 				}
 			}
+		}
+	}
+	// Stale memberships of moved children follow the move. A cleared
+	// reference does not undo a membership held elsewhere (a merged
+	// child whose Ref came in empty stays in its parent's List): the
+	// reference follows the membership instead.
+	for _, h := range held {
+		k := fkSlot{child: h.child.ptr, fk: h.rel.fk[0]}
+		w, ok := want[k]
+		if !ok || w.parent == h.parent {
+			continue
+		}
+		if w.parent == nil && h.parent != nil {
+			want[k] = h.link
+			if w.rel.kind == manyToOne {
+				s.followMove(rp, heldLink{link: w, owner: w.child}, h.parent, u)
+			}
+			continue
+		}
+		if w.parent != nil {
+			s.followMove(rp, h, w.parent, u)
 		}
 	}
 	for _, r := range removed {
@@ -364,11 +441,14 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			s.markDeleted(cst)
 			continue
 		}
+		if r.rel.passive == passiveAll {
+			continue // only the database acts on the row
+		}
 		if !r.rel.nullable {
 			return nil, fmt.Errorf("orm: a %s was removed from %s, which would set %s to NULL, but the column is NOT NULL: delete it, give it another parent, or add cascade delete-orphan",
 				r.rel.child.Type.Name(), r.rel, columnList(r.rel.fk))
 		}
-		if err := wantParent(r.child, nil, r.rel); err != nil {
+		if err := wantParent(r.child, nil, r.rel, true, r.owner); err != nil {
 			return nil, err
 		}
 	}
@@ -611,6 +691,12 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 		}
 		return idx[fieldsKey(rel.ref, parent.ptr)]
 	}
+	// moved reports whether a child of a deleted parent has been given
+	// another parent: neither the delete cascade nor nulling reach it.
+	moved := func(c *state, rel *relation, parent *state) bool {
+		l, ok := want[fkSlot{child: c.ptr, fk: rel.fk[0]}]
+		return ok && l.parent != nil && l.parent != parent
+	}
 	nullChild := func(c *state, rel *relation, parent *state) error {
 		if l, ok := want[fkSlot{child: c.ptr, fk: rel.fk[0]}]; ok && l.parent != nil && l.parent != parent {
 			return nil // moved
@@ -689,10 +775,22 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 							kids = append(kids, c)
 						}
 					}
+					// Children taken out before the delete are orphans, not
+					// members: the cascade does not reach them.
 					if st.snap != nil && known(rel, st.snap) {
 						for _, p := range targets(rel, st.snap) {
-							if c := s.stateAt(p); c != nil && !slices.Contains(kids, c) {
-								kids = append(kids, c)
+							if c := s.stateAt(p); c != nil && !slices.Contains(kids, c) && c.status != Deleted {
+								if moved(c, rel, st) {
+									continue
+								}
+								if rel.cascade.has(cascadeDeleteOrphan) {
+									s.markDeleted(c)
+									next = append(next, c)
+									continue
+								}
+								if err := nullChild(c, rel, st); err != nil {
+									return err
+								}
 							}
 						}
 					}
@@ -700,7 +798,7 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					kids = childrenOf(rel, st)
 				}
 				for _, c := range kids {
-					if c.status == Deleted {
+					if c.status == Deleted || moved(c, rel, st) {
 						continue
 					}
 					switch {
@@ -761,54 +859,6 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 		work = next
 	}
 	return nil
-}
-
-// fieldsKey is a map key for the values of fields of the object at ptr,
-// pointers followed and integer widths merged (so *int64, int32 and int64
-// keys agree). One field gives the value itself; several a string.
-func fieldsKey(fs []*Field, ptr unsafe.Pointer) any {
-	if len(fs) == 1 {
-		v := fs[0].rv(ptr)
-		for v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return nil
-			}
-			v = v.Elem()
-		}
-		switch v.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			return v.Int()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			return v.Uint()
-		case reflect.String:
-			return v.String()
-		}
-	}
-	return fieldsString(fs, ptr)
-}
-
-func fieldsString(fs []*Field, ptr unsafe.Pointer) string {
-	var b strings.Builder
-	for _, f := range fs {
-		v := f.rv(ptr)
-		for v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				b.WriteString("\x01null")
-				break
-			}
-			v = v.Elem()
-		}
-		if v.Kind() != reflect.Pointer {
-			if vr, ok := v.Interface().(interface{ Value() (any, error) }); ok {
-				if x, err := vr.Value(); err == nil {
-					fmt.Fprintf(&b, "%v\x00", x)
-					continue
-				}
-			}
-			fmt.Fprintf(&b, "%v\x00", v.Interface())
-		}
-	}
-	return b.String()
 }
 
 func sameFields(a, b []*Field) bool { return slices.Equal(a, b) }
@@ -896,7 +946,7 @@ func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, 
 // queryObjects runs a SELECT of every mapped column of m and returns new,
 // untracked objects.
 func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Statement) ([]unsafe.Pointer, error) {
-	rs, err := ex.QueryStmt(ctx, q)
+	rs, err := engine.QueryStmt(ctx, ex, q)
 	if err != nil {
 		return nil, err
 	}
@@ -998,7 +1048,7 @@ func pairSteps(rp *relPlan) []step {
 			for i, c := range rel.secLocal {
 				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
 			}
-			_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(ands...))
+			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
 			return err
 		}})
 	}
@@ -1019,7 +1069,7 @@ func pairSteps(rp *relPlan) []step {
 					}
 					ors[i] = expr.And(ands...)
 				}
-				_, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(expr.Or(ors...)))
+				_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(expr.Or(ors...)))
 				return err
 			}})
 		}
@@ -1040,7 +1090,7 @@ func pairSteps(rp *relPlan) []step {
 					}
 					ins.Values(vals...)
 				}
-				_, err := ex.ExecStmt(ctx, ins)
+				_, err := engine.ExecStmt(ctx, ex, ins)
 				return err
 			}})
 		}
@@ -1102,7 +1152,7 @@ func postSteps(rp *relPlan) []step {
 				}
 				stmt = ur
 			}
-			res, err := ex.ExecStmt(ctx, stmt)
+			res, err := engine.ExecStmt(ctx, ex, stmt)
 			if err != nil {
 				return err
 			}
@@ -1129,7 +1179,7 @@ func preNullSteps(rp *relPlan) []step {
 			for _, f := range m.PK {
 				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
 			}
-			if _, err := ex.ExecStmt(ctx, up); err != nil {
+			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
 				return err
 			}
 			if l.child.status != Deleted {

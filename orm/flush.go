@@ -48,6 +48,9 @@ func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
 	fv.Set(v)
 }
 
+// fn records an arbitrary undo action.
+func (u *undo) fn(f func()) { *u = append(*u, f) }
+
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
@@ -168,28 +171,6 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 	return p, nil
 }
 
-func keyLess(a, b any) bool {
-	switch x := a.(type) {
-	case int64:
-		if y, ok := b.(int64); ok {
-			return x < y
-		}
-	case int:
-		if y, ok := b.(int); ok {
-			return x < y
-		}
-	case int32:
-		if y, ok := b.(int32); ok {
-			return x < y
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return x < y
-		}
-	}
-	return fmt.Sprint(a) < fmt.Sprint(b)
-}
-
 // flush writes pending changes; see flushTx.
 func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false) }
 
@@ -235,7 +216,11 @@ type updateRow struct {
 // step is a unit of the flush's work: one or a few statements.
 type step struct {
 	stmts int // statements it sends
-	run   func(ctx context.Context, ex engine.Executor, u *undo) error
+	// checked: the statement writes several rows and then checks how many
+	// it matched. Failing that check leaves the other rows written, so it
+	// must run in a transaction, never alone in autocommit.
+	checked bool
+	run     func(ctx context.Context, ex engine.Executor, u *undo) error
 }
 
 // hadTx says whether the transaction was open before this flush (a
@@ -250,6 +235,11 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			if f.Default != nil && isZero(f, st.ptr) {
 				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
 			}
+		}
+		// A new row's version is 1, as SQLAlchemy and every reader of the
+		// column expect (0 would read as "never written").
+		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
+			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
 	d := s.f.db.Dialect()
@@ -306,7 +296,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			return err
 		}
 		ex = sp
-	case commit && n == 1 && !s.f.cfg.eagerTx:
+	case commit && n == 1 && !s.f.cfg.eagerTx && !steps[0].checked:
 		ex = s.f.db
 	default:
 		tx, err := s.begin(ctx)
@@ -965,16 +955,16 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 	if len(got) != len(rows) {
 		return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, len(got), len(rows))
 	}
-	byKey := map[string][]reflect.Value{}
+	byKey := make(map[any][]reflect.Value, len(got))
+	k := make([]any, len(m.PK))
 	for _, vals := range got {
-		var k []any
-		for _, f := range m.PK {
-			k = append(k, vals[slices.Index(ret, f)].Elem().Interface())
+		for i, f := range m.PK {
+			k[i] = vals[slices.Index(ret, f)].Elem().Interface()
 		}
-		byKey[fmt.Sprint(k...)] = vals
+		byKey[keyFrom(k)] = vals
 	}
 	for _, st := range rows {
-		vals, ok := byKey[fmt.Sprint(keyValues(m, st.ptr)...)]
+		vals, ok := byKey[keyOf(m, st.ptr)]
 		if !ok {
 			return fmt.Errorf("orm: INSERT into %s returned no row for key %v", m.Table.Name, keyValues(m, st.ptr))
 		}
@@ -1014,7 +1004,7 @@ func lessValue(a, b reflect.Value) bool {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return a.Uint() < b.Uint()
 	}
-	return fmt.Sprint(a.Interface()) < fmt.Sprint(b.Interface())
+	return keyLess(a.Interface(), b.Interface())
 }
 
 // keyWhere is the condition matching the rows' keys (and, with versions,
@@ -1113,26 +1103,26 @@ func selectBack(ctx context.Context, ex engine.Executor, m *Mapper, fields []*Fi
 	}
 	tr := expr.T(m.Table.Name)
 	cols := append(slices.Clone(m.PK), rest...)
-	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
-	byKey := map[string]*state{}
+	byKey := make(map[any]*state, len(rows))
 	for _, st := range rows {
-		byKey[fmt.Sprint(keyValues(m, st.ptr)...)] = st
+		byKey[keyOf(m, st.ptr)] = st
 	}
 	n := 0
+	k := make([]any, len(m.PK))
 	for rs.Next() {
 		vals, err := scanFields(rs, cols)
 		if err != nil {
 			return err
 		}
-		var k []any
 		for i := range m.PK {
-			k = append(k, vals[i].Elem().Interface())
+			k[i] = vals[i].Elem().Interface()
 		}
-		st := byKey[fmt.Sprint(k...)]
+		st := byKey[keyFrom(k)]
 		if st == nil {
 			continue
 		}
@@ -1215,14 +1205,14 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 				for _, k := range m.PK {
 					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
 				}
-				_, err := ex.ExecStmt(ctx, up)
+				_, err := engine.ExecStmt(ctx, ex, up)
 				return err
 			}
 			stmt := keyedUpdate(m, []*Field{f}, nil)
 			for i, st := range park {
 				stmt.Row(append(keyValues(m, st.ptr), vals[i])...)
 			}
-			_, err := ex.ExecStmt(ctx, stmt)
+			_, err := engine.ExecStmt(ctx, ex, stmt)
 			return err
 		}})
 	}
@@ -1266,7 +1256,7 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 		}
 		per := min(maxBatchRows, d.MaxParams()/width)
 		for _, chunk := range expr.Chunk(g, per) {
-			out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
 				return updateMany(ctx, ex, chunk, ret, returning, u)
 			}})
 		}
@@ -1332,7 +1322,7 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if err != nil {
 		return err
 	}
-	stale := func() error { return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, st.ptr)} }
+	stale := func() error { return staleRows("UPDATE", m.Table.Name, [][]any{keyValues(m, st.ptr)}) }
 	if len(ret) == 0 {
 		res, err := ex.Exec(ctx, q, args...)
 		if err != nil {
@@ -1392,7 +1382,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 		stmt.Row(vals...)
 	}
 	if !ex.Dialect().Features().Has(dialect.UpdateReturning) {
-		res, err := ex.ExecStmt(ctx, stmt)
+		res, err := engine.ExecStmt(ctx, ex, stmt)
 		if err != nil {
 			return err
 		}
@@ -1405,7 +1395,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	if returning {
 		back = append(back, ret...)
 	}
-	rs, err := ex.QueryStmt(ctx, stmt.Returning(columnsOf(tr, back)...))
+	rs, err := engine.QueryStmt(ctx, ex, stmt.Returning(columnsOf(tr, back)...))
 	if err != nil {
 		return err
 	}
@@ -1436,10 +1426,14 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	if err := rs.Err(); err != nil {
 		return err
 	}
+	var stale [][]any
 	for _, r := range rows {
 		if !seen[r.st] {
-			return &StaleDataError{Op: "UPDATE", Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+			stale = append(stale, keyValues(m, r.st.ptr))
 		}
+	}
+	if stale != nil {
+		return staleRows("UPDATE", m.Table.Name, stale)
 	}
 	return rs.Close()
 }
@@ -1460,7 +1454,7 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 	}
 	var out []step
 	for _, chunk := range expr.Chunk(group, per) {
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
 			return deleteChunk(ctx, ex, m, chunk)
 		}})
 	}
@@ -1480,7 +1474,7 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			versions[i] = v.Value(src)
 		}
 	}
-	res, err := ex.ExecStmt(ctx, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
+	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
 	if err != nil {
 		return err
 	}
@@ -1509,7 +1503,7 @@ type staleBatch struct {
 
 func newStaleBatch(op string, m *Mapper, rows []updateRow) error {
 	if len(rows) == 1 {
-		return &StaleDataError{Op: op, Table: m.Table.Name, Key: keyValues(m, rows[0].st.ptr)}
+		return staleRows(op, m.Table.Name, [][]any{keyValues(m, rows[0].st.ptr)})
 	}
 	return &staleBatch{op: op, m: m, rows: rows}
 }
@@ -1520,15 +1514,17 @@ func (e *staleBatch) Error() string {
 
 func (e *staleBatch) Is(target error) bool { return target == ErrStaleData }
 
-// resolveStale names the first row of the batch that is gone or whose
-// version moved; if the rows look fine again (a concurrent change), it
-// names them all.
+// resolveStale names the rows of the batch that are gone or whose version
+// moved, read after the rollback; if the rows look fine again (a
+// concurrent change), it names them all, marked unresolved.
 func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *staleBatch) error {
 	m := e.m
-	all := &StaleDataError{Op: e.op, Table: m.Table.Name}
+	var keys [][]any
 	for _, r := range e.rows {
-		all.Key = append(all.Key, keyValues(m, r.st.ptr)...)
+		keys = append(keys, keyValues(m, r.st.ptr))
 	}
+	all := staleRows(e.op, m.Table.Name, keys)
+	all.Unresolved = true
 	tr := expr.T(m.Table.Name)
 	cols := slices.Clone(m.PK)
 	if m.Version != nil {
@@ -1538,35 +1534,39 @@ func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *stale
 	for i, r := range e.rows {
 		states[i] = r.st
 	}
-	rs, err := ex.QueryStmt(ctx, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, states, nil)))
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, states, nil)))
 	if err != nil {
 		return errors.Join(all, err)
 	}
 	defer rs.Close()
-	found := map[string]any{}
+	found := make(map[any]any, len(e.rows))
+	k := make([]any, len(m.PK))
 	for rs.Next() {
 		vals, err := scanFields(rs, cols)
 		if err != nil {
 			return errors.Join(all, err)
 		}
-		var k []any
 		for i := range m.PK {
-			k = append(k, vals[i].Elem().Interface())
+			k[i] = vals[i].Elem().Interface()
 		}
 		var ver any
 		if m.Version != nil {
 			ver = vals[len(m.PK)].Elem().Interface()
 		}
-		found[fmt.Sprint(k...)] = ver
+		found[keyFrom(k)] = ver
 	}
 	if err := rs.Err(); err != nil {
 		return errors.Join(all, err)
 	}
+	var stale [][]any
 	for _, r := range e.rows {
-		ver, ok := found[fmt.Sprint(keyValues(m, r.st.ptr)...)]
-		if !ok || (m.Version != nil && fmt.Sprint(ver) != fmt.Sprint(r.old)) {
-			return &StaleDataError{Op: e.op, Table: m.Table.Name, Key: keyValues(m, r.st.ptr)}
+		ver, ok := found[keyOf(m, r.st.ptr)]
+		if !ok || (m.Version != nil && ver != r.old) {
+			stale = append(stale, keyValues(m, r.st.ptr))
 		}
+	}
+	if stale != nil {
+		return staleRows(e.op, m.Table.Name, stale)
 	}
 	return all
 }

@@ -79,11 +79,11 @@ func TestFlushGroupsUpdatesByColumnSet(t *testing.T) {
 			if i >= 200 {
 				wantBody = fmt.Sprint("body ", i)
 			}
-			if n.Stars != int32(i+1) || n.Body != wantBody || n.Version != 1 || n.Title != notes[i].Title {
+			if n.Stars != int32(i+1) || n.Body != wantBody || n.Version != 2 || n.Title != notes[i].Title {
 				t.Fatalf("row %d after grouped update: %+v", i, *n)
 			}
-			if notes[i].Version != 1 {
-				t.Fatalf("object %d version %d, want 1", i, notes[i].Version)
+			if notes[i].Version != 2 {
+				t.Fatalf("object %d version %d, want 2", i, notes[i].Version)
 			}
 		}
 	})
@@ -133,7 +133,7 @@ func TestFlushStaleRowInBatch(t *testing.T) {
 						t.Fatalf("stale error names %s %v, want %s of key %d", stale.Op, stale.Key, strings.ToUpper(op), victim.ID)
 					}
 					for _, n := range notes {
-						if n.Version != 0 {
+						if n.Version != 1 {
 							t.Fatalf("version of %d moved to %d by a failed flush", n.ID, n.Version)
 						}
 					}
@@ -183,7 +183,7 @@ func TestFlushFailsAtThirdStatement(t *testing.T) {
 		if len(writes) != 3 || !strings.Contains(writes[2], "title") {
 			t.Fatalf("writes of the failed flush: %q, want INSERT, UPDATE, UPDATE of title", writes)
 		}
-		if fresh.ID != 0 || s.Status(fresh) != orm.Pending || a.Version != 0 || b.Version != 0 {
+		if fresh.ID != 0 || s.Status(fresh) != orm.Pending || a.Version != 1 || b.Version != 1 {
 			t.Fatalf("objects after the failed flush: fresh %+v (%s), a %+v, b %+v", *fresh, s.Status(fresh), *a, *b)
 		}
 		if n := countRows(t, f, "note"); n != 2 {
@@ -193,7 +193,7 @@ func TestFlushFailsAtThirdStatement(t *testing.T) {
 		if err := s.Commit(ctx); err != nil {
 			t.Fatalf("commit after fixing: %v", err)
 		}
-		if fresh.ID == 0 || a.Version != 1 || b.Version != 1 || countRows(t, f, "note") != 3 {
+		if fresh.ID == 0 || a.Version != 2 || b.Version != 2 || countRows(t, f, "note") != 3 {
 			t.Fatalf("after the retried commit: fresh %+v a %+v b %+v", *fresh, *a, *b)
 		}
 	})
@@ -219,7 +219,7 @@ func TestCommitOfOneStatementNeedsNoTransaction(t *testing.T) {
 		if err := s.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, all := rec.take(""); len(all) != 1 || !strings.HasPrefix(all[0], "UPDATE") || n.Version != 1 {
+		if _, all := rec.take(""); len(all) != 1 || !strings.HasPrefix(all[0], "UPDATE") || n.Version != 2 {
 			t.Fatalf("commit of one update sent %q (version %d)", all, n.Version)
 		}
 		// failing alone: nothing written, the object restored, the session usable

@@ -13,7 +13,7 @@ var ErrConcurrentUse = errors.New("orm: session used by two goroutines at once")
 // while another was still running in it: two goroutines sharing a session,
 // or a query started from a flush hook. A session is a unit of work for one
 // goroutine at a time; open one per request or job from the session
-// factory instead (story 5).
+// factory instead.
 type ConcurrentUseError struct {
 	Op      string // the operation refused
 	Running string // the operation already in the session

@@ -265,7 +265,7 @@ func anyNil(fs []*Field, ptr unsafe.Pointer) bool {
 // object (the session's own for rows it holds) to fn. The rows are read
 // first and the session's maps sized for them once.
 func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, fn func(unsafe.Pointer)) error {
-	rs, err := ex.QueryStmt(ctx, sel)
+	rs, err := engine.QueryStmt(ctx, ex, sel)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *r
 		for _, f := range m.PK {
 			ob = append(ob, expr.Asc(tr.C(f.Column.Name)))
 		}
-		rs, err := ex.QueryStmt(ctx, sel.OrderBy(ob...))
+		rs, err := engine.QueryStmt(ctx, ex, sel.OrderBy(ob...))
 		if err != nil {
 			return err
 		}

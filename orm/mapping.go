@@ -404,9 +404,17 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 			return nil, fail("", "no primary key: tag a field `db:\",pk\"` or name it ID")
 		}
 	}
+	if len(m.PK) > maxKeyCols {
+		return nil, fail("", "a primary key of %d columns; at most %d are supported", len(m.PK), maxKeyCols)
+	}
 	for _, f := range m.PK {
 		if f.Column.Nullable {
 			return nil, fail(f.Name, "primary key field cannot be nullable")
+		}
+		// The key's values are the identity map's keys: Go must be able to
+		// compare them, and two equal keys must be equal values.
+		if k := f.Type.Kind(); k == reflect.Pointer || k == reflect.Interface || !f.Type.Comparable() {
+			return nil, fail(f.Name, "primary key field of type %s: a key must be a comparable value type (integer, string, UUID array, time...), not a pointer, interface, slice or map", f.Type)
 		}
 	}
 	if len(m.PK) == 1 {

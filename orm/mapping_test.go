@@ -232,7 +232,7 @@ func TestMappedValuesRoundTrip(t *testing.T) {
 			cols = append(cols, f.Column.Name)
 			vals = append(vals, f.Value(unsafe.Pointer(in)))
 		}
-		if _, err := db.ExecStmt(ctx, ins.Columns(cols...).Values(vals...)); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, ins.Columns(cols...).Values(vals...)); err != nil {
 			t.Fatal(err)
 		}
 		out := &Account{}
@@ -242,7 +242,7 @@ func TestMappedValuesRoundTrip(t *testing.T) {
 			sel = append(sel, expr.C(f.Column.Name))
 			dest = append(dest, f.Ptr(unsafe.Pointer(out)))
 		}
-		if err := db.QueryRowStmt(ctx, expr.Select(sel...).From(expr.T(m.Table.Name))).Scan(dest...); err != nil {
+		if err := engine.QueryRowStmt(ctx, db, expr.Select(sel...).From(expr.T(m.Table.Name))).Scan(dest...); err != nil {
 			t.Fatal(err)
 		}
 		var settings any

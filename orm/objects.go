@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/sqlerr"
 )
@@ -26,7 +27,7 @@ import (
 //   - a new pending object (a copy of obj) when obj's key is unset (a
 //     zero autoincrement key);
 //   - sqlerr.ErrNotFound when obj's key is set but has no row: Merge is an
-//     update of an existing row and never turns into an INSERT (story 1: a
+//     update of an existing row and never turns into an INSERT (a
 //     late update of a deleted row must not bring it back). Insert new
 //     objects with [Session.Add].
 //
@@ -207,7 +208,7 @@ func RawQuery[T any](ctx context.Context, s *Session, sql string, args ...any) (
 	if err != nil {
 		return nil, err
 	}
-	rs, err := ex.QueryStmt(ctx, rawStatement{expr.Raw(sql, args...)})
+	rs, err := engine.QueryStmt(ctx, ex, rawStatement{expr.Raw(sql, args...)})
 	if err != nil {
 		return nil, err
 	}

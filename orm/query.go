@@ -261,7 +261,7 @@ func (q *Query[T]) Count(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	var n int64
-	err = ex.QueryRowStmt(ctx, q.sel.CountStmt()).Scan(&n)
+	err = engine.QueryRowStmt(ctx, ex, q.sel.CountStmt()).Scan(&n)
 	return n, err
 }
 
@@ -279,7 +279,7 @@ func (q *Query[T]) Exists(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	var ok bool
-	err = ex.QueryRowStmt(ctx, expr.Select(expr.Exists(q.sel.Clone().Limit(1)))).Scan(&ok)
+	err = engine.QueryRowStmt(ctx, ex, expr.Select(expr.Exists(q.sel.Clone().Limit(1)))).Scan(&ok)
 	return ok, err
 }
 
@@ -337,7 +337,7 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 	if jn != nil {
 		sel = jn.apply(sel)
 	}
-	rs, err := ex.QueryStmt(ctx, sel)
+	rs, err := engine.QueryStmt(ctx, ex, sel)
 	if err != nil {
 		return err
 	}

@@ -74,8 +74,8 @@ type Node struct {
 	ID       int64          `db:"id,pk"`
 	ParentID *int64         `db:"parent_id,fk:node.id"`
 	Name     string         `db:"name"`
-	Parent   orm.Ref[Node]  `rel:"fk:parent_id,backref:Children"`
-	Children orm.List[Node] `rel:"fk:parent_id,cascade:all+delete-orphan"`
+	Parent   orm.Ref[Node]  `rel:"via:parent_id,backref:Children"`
+	Children orm.List[Node] `rel:"via:parent_id,cascade:all+delete-orphan"`
 }
 
 func setupRel(t *testing.T, tg testdb.Target) (*orm.Factory, *recorder) {
@@ -341,7 +341,7 @@ func TestRelationships(t *testing.T) {
 		})
 
 		t.Run("single parent", func(t *testing.T) {
-			f, _ := setupStory2(t, tg)
+			f, _ := setupFolders(t, tg)
 			s := f.New()
 			defer s.Close(ctx)
 			it := &Item{Name: "shared"}
@@ -541,7 +541,7 @@ type Document struct {
 	ID        int64                `db:"id,pk"`
 	Title     string               `db:"title"`
 	CurrentID *int64               `db:"current_id,fk:doc_version.id"`
-	Current   orm.Ref[DocVersion]  `rel:"fk:current_id,post_update"`
+	Current   orm.Ref[DocVersion]  `rel:"via:current_id,post_update"`
 	Versions  orm.List[DocVersion] `rel:"cascade:all+delete-orphan"`
 }
 
@@ -722,7 +722,7 @@ func TestMergeCascade(t *testing.T) {
 // not even loaded books are touched by the flush.
 type Shelf struct {
 	ID    int64               `db:"id,pk"`
-	Books orm.List[ShelfBook] `rel:"cascade:all,passive_deletes:all"`
+	Books orm.List[ShelfBook] `rel:"cascade:save-update,passive_deletes:all"`
 }
 
 type ShelfBook struct {
@@ -760,7 +760,7 @@ func TestPassiveDeletesAll(t *testing.T) {
 func TestDeletePendingGraph(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, rec := setupStory2(t, tg)
+		f, rec := setupFolders(t, tg)
 		s := f.New()
 		defer s.Close(ctx)
 		link := &FolderItem{Item: orm.RefTo(&Item{Name: "x"})}
@@ -826,7 +826,7 @@ func TestRelationshipsAcrossSavepointsAndNewParents(t *testing.T) {
 func TestFailedGraphFlushRestores(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		f, _ := setupStory2(t, tg, story2Unique)
+		f, _ := setupFolders(t, tg, folderPositionUnique)
 		s := f.New()
 		defer s.Close(ctx)
 		fo := &Folder{Name: "f"}
@@ -853,13 +853,13 @@ func TestFailedGraphFlushRestores(t *testing.T) {
 		if l1.Position != 0 || l2.Position != 1 {
 			t.Fatalf("positions not restored: %d %d", l1.Position, l2.Position)
 		}
-		story2Counts(t, f, [3]int{1, 2, 2})
+		folderCounts(t, f, [3]int{1, 2, 2})
 		// fix and go on: the move is still wanted
 		must(t, bad.Items.Remove(dup))
 		must(t, s.Commit(ctx))
 		if l2.Position != 0 || l1.Position != 1 || bad.ID == 0 {
 			t.Fatalf("after the retry: positions %d %d, folder %d", l1.Position, l2.Position, bad.ID)
 		}
-		story2Counts(t, f, [3]int{2, 2, 2})
+		folderCounts(t, f, [3]int{2, 2, 2})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -13,7 +14,7 @@ import (
 // A relationship is declared by a [Ref] or [List] field and an optional
 // `rel:"..."` tag (SQLAlchemy's relationship() arguments):
 //
-//	fk:col[+col]          the foreign-key columns, when the tables have more than one
+//	via:col[+col]         the foreign-key columns, when the tables have more than one
 //	backref:Field         the field on the other side (found by itself when only one matches)
 //	cascade:a+b           save-update, merge, delete, delete-orphan, expunge, all
 //	                      (save-update+merge+delete+expunge); default save-update+merge
@@ -162,11 +163,14 @@ func parseRelTag(tag string, sp *relSpec) error {
 		}
 		switch key {
 		case "":
-		case "fk":
+		case "via":
 			if err := need(); err != nil {
 				return err
 			}
 			sp.fk = strings.Split(val, "+")
+		case "fk":
+			// fk: declares a foreign key in the db tag; one meaning only
+			return fmt.Errorf("rel tag option fk: is the db tag's (fk:table.column declares a foreign key); name a relationship's key columns with via:%s", val)
 		case "backref", "back_populates":
 			if err := need(); err != nil {
 				return err
@@ -177,6 +181,7 @@ func parseRelTag(tag string, sp *relSpec) error {
 				return err
 			}
 			sp.cascade = 0
+			var unknown []string
 			for _, c := range strings.Split(val, "+") {
 				switch strings.ToLower(strings.TrimSpace(c)) {
 				case "all":
@@ -193,8 +198,11 @@ func parseRelTag(tag string, sp *relSpec) error {
 					sp.cascade |= cascadeExpunge
 				case "none":
 				default:
-					return fmt.Errorf("unknown cascade %q (save-update, merge, delete, delete-orphan, expunge, all, none)", c)
+					unknown = append(unknown, strconv.Quote(c))
 				}
+			}
+			if len(unknown) > 0 {
+				return fmt.Errorf("unknown cascade %s (save-update, merge, delete, delete-orphan, expunge, all, none)", strings.Join(unknown, ", "))
 			}
 		case "single_parent":
 			sp.single = true
@@ -230,6 +238,9 @@ func parseRelTag(tag string, sp *relSpec) error {
 	}
 	if sp.cascade.has(cascadeDeleteOrphan) && !sp.cascade.has(cascadeDelete) {
 		return fmt.Errorf("cascade delete-orphan needs delete too (cascade:all+delete-orphan)")
+	}
+	if sp.passive == passiveAll && sp.cascade.has(cascadeDelete) {
+		return fmt.Errorf("passive_deletes:all leaves the children to the database, which contradicts cascade delete: drop one (passive_deletes alone lets the database delete unloaded children)")
 	}
 	return nil
 }
@@ -329,7 +340,7 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 	pick := func(child, parent *Mapper, kind relKind) error {
 		list := fks(child, parent)
 		if len(list) > 1 {
-			return fail("%s has %d foreign keys to %s: name one with rel:\"fk:...\"", child.Table.Name, len(list), parent.Table.Name)
+			return fail("%s has %d foreign keys to %s: name its columns with rel:\"via:...\"", child.Table.Name, len(list), parent.Table.Name)
 		}
 		if len(list) == 1 {
 			fk, rel.child, rel.parent, rel.kind = list[0], child, parent, kind
@@ -384,6 +395,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 		if len(rel.orderBy) == 0 {
 			rel.orderBy = []relOrder{{f: f}}
 		}
+	}
+	if rel.cascade.has(cascadeDeleteOrphan) && rel.kind == manyToOne && !rel.singleParent {
+		return nil, fail("delete-orphan on a reference to a parent needs single_parent: otherwise deleting the orphan would take it from its other children")
 	}
 	if rel.cascade.has(cascadeDeleteOrphan) && !rel.ownerIsChild() && !slices.Contains(rel.child.orphanOf, rel) {
 		rel.child.orphanOf = append(rel.child.orphanOf, rel)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -38,15 +37,32 @@ func (s Status) String() string {
 var ErrStaleData = errors.New("orm: stale data")
 
 // StaleDataError reports an UPDATE or DELETE that matched no row: the row
-// is gone, or its version moved. It is never turned into an INSERT.
+// is gone, or its version moved. It is never turned into an INSERT. A
+// flush failing with it has written nothing: it was rolled back whole.
 type StaleDataError struct {
 	Op    string // "UPDATE" or "DELETE"
 	Table string
-	Key   []any // primary key values
+	Key   []any   // primary key values of the (first) stale row
+	Keys  [][]any // primary key values of every stale row of the statement, Key first
+	// Unresolved is set when a batch matched fewer rows than it named but,
+	// read again after the rollback, every row looks current (someone
+	// changed them back meanwhile): Keys then lists the whole batch.
+	Unresolved bool
 }
 
 func (e *StaleDataError) Error() string {
+	switch {
+	case e.Unresolved:
+		return fmt.Sprintf("orm: stale data: %s of %s rows %v matched fewer rows than named (changed concurrently; which one is not known)", e.Op, e.Table, e.Keys)
+	case len(e.Keys) > 1:
+		return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Keys)
+	}
 	return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Key)
+}
+
+// staleRows makes a *StaleDataError naming the keys (at least one).
+func staleRows(op, table string, keys [][]any) *StaleDataError {
+	return &StaleDataError{Op: op, Table: table, Key: keys[0], Keys: keys}
 }
 
 // Is makes errors.Is(err, ErrStaleData) true.
@@ -71,7 +87,7 @@ type factoryConfig struct {
 	noAutoflush bool
 	txOpts      dialect.TxOptions
 	eagerTx     bool
-	attempts    int
+	retry       *engine.RetryPolicy // nil: the DB's
 	flushHooks  []FlushHook
 	objHooks    map[reflect.Type]*objectHooks
 }
@@ -92,16 +108,17 @@ func WithTxOptions(o dialect.TxOptions) FactoryOption {
 	return func(c *factoryConfig) { c.txOpts = o; c.eagerTx = o != (dialect.TxOptions{}) }
 }
 
-// WithRetries sets how many times [Factory.Transact] runs its function in
-// all when the transaction fails with a serialization failure or deadlock
-// (default 3).
-func WithRetries(attempts int) FactoryOption {
-	return func(c *factoryConfig) { c.attempts = max(attempts, 1) }
+// WithRetryPolicy sets the policy [Factory.Transact] retries failed
+// transactions by. Without it Transact follows the DB's policy
+// ([engine.DB.RetryPolicy], by default [engine.DefaultRetryPolicy]);
+// [engine.NoRetry] turns retries off.
+func WithRetryPolicy(p engine.RetryPolicy) FactoryOption {
+	return func(c *factoryConfig) { c.retry = &p }
 }
 
 // NewFactory returns a session factory over db for the registry's models.
 func NewFactory(db *engine.DB, reg *Registry, opts ...FactoryOption) *Factory {
-	f := &Factory{db: db, reg: reg, cfg: factoryConfig{attempts: 3}}
+	f := &Factory{db: db, reg: reg}
 	for _, o := range opts {
 		o(&f.cfg)
 	}
@@ -154,29 +171,18 @@ func (f *Factory) order() (map[string]int, error) {
 
 // Transact runs fn in a new session inside one transaction and commits it.
 // If fn returns an error or panics, the transaction is rolled back. If the
-// commit (or any statement) fails with a serialization failure or a
-// deadlock ([sqlerr.IsRetryable]), the whole of fn runs again in a fresh
-// session, up to the factory's retry bound ([WithRetries], 3 by default),
-// with a short growing pause between attempts. fn must therefore be safe
-// to repeat, and must not keep objects from a failed attempt.
+// commit (or any statement) fails with an error the retry policy retries
+// (serialization failures and deadlocks by default; see [WithRetryPolicy]
+// and [engine.RetryPolicy]), the whole of fn runs again in a fresh
+// session, after a jittered pause, within the policy's attempts and time
+// budget. fn must therefore be safe to repeat, and must not keep objects
+// from a failed attempt.
 func (f *Factory) Transact(ctx context.Context, fn func(ctx context.Context, s *Session) error) error {
-	var err error
-	for i := 0; i < f.cfg.attempts; i++ {
-		if i > 0 {
-			t := time.NewTimer(time.Duration(i*i) * 5 * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return errors.Join(err, ctx.Err())
-			case <-t.C:
-			}
-		}
-		err = f.transactOnce(ctx, fn)
-		if err == nil || !sqlerr.IsRetryable(err) {
-			return err
-		}
+	p := f.db.RetryPolicy()
+	if f.cfg.retry != nil {
+		p = *f.cfg.retry
 	}
-	return err
+	return p.Run(ctx, func(ctx context.Context) error { return f.transactOnce(ctx, fn) })
 }
 
 func (f *Factory) transactOnce(ctx context.Context, fn func(ctx context.Context, s *Session) error) (err error) {
@@ -432,13 +438,6 @@ func (s *Session) detach(st *state) {
 	s.detached[st.ptr] = st
 }
 
-// identityKey is a row's identity: its mapper and primary key (the key
-// value itself for one column, a string of the values for several).
-type identityKey struct {
-	m   *Mapper
-	key any
-}
-
 // putState indexes st by its object's address.
 func (s *Session) putState(st *state) { s.states.set(st.ptr, st) }
 
@@ -492,7 +491,7 @@ func (s *Session) Begin(ctx context.Context) error {
 
 func (s *Session) begin(ctx context.Context) (*engine.Tx, error) {
 	if s.tx == nil {
-		tx, err := s.f.db.Begin(ctx, s.f.cfg.txOpts)
+		tx, err := s.f.db.BeginTx(ctx, s.f.cfg.txOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -511,25 +510,6 @@ func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
 		return s.begin(ctx)
 	}
 	return s.f.db, nil
-}
-
-func keyOf(m *Mapper, ptr unsafe.Pointer) any {
-	if len(m.PK) == 1 {
-		return m.PK[0].Value(ptr)
-	}
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return fmt.Sprint(k...)
-}
-
-func keyValues(m *Mapper, ptr unsafe.Pointer) []any {
-	k := make([]any, len(m.PK))
-	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
-	}
-	return k
 }
 
 // remember makes st persistent under its current key, with a fresh
@@ -752,34 +732,6 @@ func (s *Session) Flush(ctx context.Context) error {
 	}
 	defer s.g.exit()
 	return s.flush(ctx)
-}
-
-// intKey returns a single integer primary key as an int64, for the
-// identity map's integer table. Sessions holding few objects keep them all
-// in the small inline map (no map allocated at all).
-func intKey(m *Mapper, key any) (int64, bool) {
-	if !m.intPK {
-		return 0, false
-	}
-	switch k := key.(type) {
-	case int64:
-		return k, true
-	case int:
-		return int64(k), true
-	case int32:
-		return int64(k), true
-	case int16:
-		return int64(k), true
-	case int8:
-		return int64(k), true
-	case uint32:
-		return int64(k), true
-	case uint16:
-		return int64(k), true
-	case uint8:
-		return int64(k), true
-	}
-	return 0, false
 }
 
 // identAll iterates over the identity map.

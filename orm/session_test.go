@@ -188,8 +188,8 @@ func TestSessionUpdatesOnlyChangedColumnsZeroValuesIncluded(t *testing.T) {
 		if strings.Contains(upd, "title") || strings.Contains(upd, "created") {
 			t.Errorf("UPDATE writes unchanged columns: %s", upd)
 		}
-		if n.Version != 1 {
-			t.Errorf("version %d after one update", n.Version)
+		if n.Version != 2 {
+			t.Errorf("version %d after one update, want 2 (1 at insert)", n.Version)
 		}
 		// nothing changed: nothing written
 		if err := s.Commit(ctx); err != nil {
@@ -201,7 +201,7 @@ func TestSessionUpdatesOnlyChangedColumnsZeroValuesIncluded(t *testing.T) {
 		fresh := f.New()
 		defer fresh.Close(ctx)
 		got, err := orm.Get[Note](ctx, fresh, n.ID)
-		if err != nil || got.Pinned || got.Stars != 0 || got.Body != "" || got.Version != 1 {
+		if err != nil || got.Pinned || got.Stars != 0 || got.Body != "" || got.Version != 2 {
 			t.Fatalf("stored %+v %v", got, err)
 		}
 	})
@@ -230,14 +230,14 @@ func TestSessionStaleData(t *testing.T) {
 		}
 		other.Close(ctx)
 
-		a.Body = "late update" // story 1: never an insert
+		a.Body = "late update" // never an insert
 		err := s.Commit(ctx)
 		var se *orm.StaleDataError
 		if !errors.As(err, &se) || se.Op != "UPDATE" || !errors.Is(err, orm.ErrStaleData) {
 			t.Fatalf("update of a deleted row: %v", err)
 		}
-		if a.Version != 0 {
-			t.Errorf("failed flush left version %d", a.Version)
+		if a.Version != 1 {
+			t.Errorf("failed flush left version %d, want 1", a.Version)
 		}
 		s.Expunge(a)
 		b.Body = "mine" // b's version moved under us

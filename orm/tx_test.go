@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
@@ -185,7 +188,7 @@ func TestTransactRetriesSerializationFailure(t *testing.T) {
 	}
 
 	// with one attempt, the failure is returned and is retryable
-	g := orm.NewFactory(db, reg, orm.WithTxOptions(dialect.TxOptions{Isolation: sql.LevelRepeatableRead}), orm.WithRetries(1))
+	g := orm.NewFactory(db, reg, orm.WithTxOptions(dialect.TxOptions{Isolation: sql.LevelRepeatableRead}), orm.WithRetryPolicy(engine.NoRetry))
 	err = g.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
 		n, err := orm.Get[Note](ctx, s, id)
 		if err != nil {
@@ -200,4 +203,77 @@ func TestTransactRetriesSerializationFailure(t *testing.T) {
 	if !sqlerr.IsRetryable(err) {
 		t.Fatalf("want a retryable error, got %v", err)
 	}
+}
+
+// Transact follows the DB's retry policy unless the factory has its own.
+func TestTransactFollowsRetryPolicy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setup(t, tg)
+		conflict := &sqlerr.RetryableError{Reason: "deadlock", Err: errors.New("simulated")}
+		for _, c := range []struct {
+			name      string
+			f         *orm.Factory
+			wantCalls int
+		}{
+			{"the DB's default", f, 3},
+			{"NoRetry", orm.NewFactory(f.DB(), f.Registry(), orm.WithRetryPolicy(engine.NoRetry)), 1},
+			{"two attempts", orm.NewFactory(f.DB(), f.Registry(), orm.WithRetryPolicy(engine.RetryPolicy{MaxAttempts: 2})), 2},
+		} {
+			calls := 0
+			err := c.f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+				calls++
+				if calls < 3 {
+					return conflict
+				}
+				return nil
+			})
+			if calls != c.wantCalls || (c.wantCalls == 3) != (err == nil) {
+				t.Errorf("%s: %d calls, err %v; want %d calls", c.name, calls, err, c.wantCalls)
+			}
+		}
+	})
+}
+
+// TestTransactHotRowStorm: goroutines increment one object's field in
+// SERIALIZABLE Transact calls; with the default policy all succeed and no
+// increment is lost.
+func TestTransactHotRowStorm(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		base, _ := setup(t, tg)
+		id := seed(t, ctx, base, 1)[0].ID
+		f := orm.NewFactory(base.DB(), base.Registry(), orm.WithTxOptions(dialect.TxOptions{Isolation: sql.LevelSerializable}))
+		const workers, increments = 6, 4
+		var wg sync.WaitGroup
+		var failed atomic.Int64
+		for range workers {
+			wg.Go(func() {
+				for range increments {
+					err := f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+						n, err := orm.Get[Note](ctx, s, id)
+						if err != nil {
+							return err
+						}
+						n.Stars++
+						return nil
+					})
+					if err != nil && failed.Add(1) == 1 {
+						t.Errorf("Transact: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		s := f.New()
+		defer s.Close(ctx)
+		n, err := orm.Get[Note](ctx, s, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if failed.Load() > 0 || n.Stars != workers*increments {
+			t.Fatalf("%d calls failed; stars %d, want %d", failed.Load(), n.Stars, workers*increments)
+		}
+	})
 }

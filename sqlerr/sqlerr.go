@@ -15,6 +15,8 @@
 //     refused, reset or shut down.
 //   - [*ReadOnlyError] (errors.Is(err, ErrReadOnly)): a write on a
 //     read-only transaction or a standby.
+//   - [ErrUnsupported]: the database cannot do what was asked; it matches
+//     [errors.ErrUnsupported] too.
 //
 // # Outcomes
 //
@@ -41,11 +43,11 @@ var ErrNotFound error = notFound{}
 
 type notFound struct{}
 
-func (notFound) Error() string        { return "strata: no rows in result set" }
+func (notFound) Error() string        { return "sqlerr: no rows in result set" }
 func (notFound) Is(target error) bool { return target == sql.ErrNoRows }
 
 // ErrIntegrity is matched by every [*IntegrityError].
-var ErrIntegrity = errors.New("strata: integrity constraint violated")
+var ErrIntegrity = errors.New("sqlerr: integrity constraint violated")
 
 // ConstraintKind is the kind of constraint an [IntegrityError] violated.
 type ConstraintKind uint8
@@ -86,7 +88,7 @@ func (e *IntegrityError) Error() string {
 	if name == "" {
 		name = "(unnamed)"
 	}
-	return fmt.Sprintf("strata: %s constraint %s violated: %v", e.Kind, name, e.Err)
+	return fmt.Sprintf("sqlerr: %s constraint %s violated: %v", e.Kind, name, e.Err)
 }
 
 // Unwrap returns the driver's error.
@@ -103,7 +105,7 @@ type RetryableError struct {
 }
 
 func (e *RetryableError) Error() string {
-	return fmt.Sprintf("strata: %s (retry the transaction): %v", e.Reason, e.Err)
+	return fmt.Sprintf("sqlerr: %s (retry the transaction): %v", e.Reason, e.Err)
 }
 
 // Unwrap returns the driver's error.
@@ -121,8 +123,17 @@ func IsRetryable(err error) bool {
 }
 
 // ErrUnsupported is matched by errors returned when a dialect cannot do what
-// was asked (a partial index on MariaDB, SET DEFAULT on InnoDB, ...).
-var ErrUnsupported = errors.New("strata: not supported by this database")
+// was asked (a partial index on MariaDB, SET DEFAULT on InnoDB, an
+// isolation level PostgreSQL lacks, ...). It also matches the standard
+// library's [errors.ErrUnsupported], so code that only knows the standard
+// sentinel recognises it; the converse does not hold: not every
+// unsupported operation is a database's.
+var ErrUnsupported error = unsupported{}
+
+type unsupported struct{}
+
+func (unsupported) Error() string        { return "sqlerr: not supported by this database" }
+func (unsupported) Is(target error) bool { return target == errors.ErrUnsupported }
 
 // Unsupported returns an error matching [ErrUnsupported] that names the
 // dialect and the feature.
@@ -164,8 +175,8 @@ func (o Outcome) String() string {
 // ErrNothingWritten and ErrOutcomeUnknown are matched (errors.Is) by every
 // error whose [OutcomeOf] is NothingWritten or OutcomeUnknown.
 var (
-	ErrNothingWritten = errors.New("strata: nothing was written")
-	ErrOutcomeUnknown = errors.New("strata: the outcome is unknown (the write may have been applied)")
+	ErrNothingWritten = errors.New("sqlerr: nothing was written")
+	ErrOutcomeUnknown = errors.New("sqlerr: the outcome is unknown (the write may have been applied)")
 )
 
 // OutcomeError states the outcome of a failed operation; Op says which
@@ -177,7 +188,7 @@ type OutcomeError struct {
 }
 
 func (e *OutcomeError) Error() string {
-	return fmt.Sprintf("strata: %s failed (%s): %v", e.Op, e.Outcome, e.Err)
+	return fmt.Sprintf("sqlerr: %s failed (%s): %v", e.Op, e.Outcome, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -229,7 +240,7 @@ func OutcomeOf(err error) Outcome {
 }
 
 // ErrConnLost is matched by every [*ConnError].
-var ErrConnLost = errors.New("strata: connection lost or refused")
+var ErrConnLost = errors.New("sqlerr: connection lost or refused")
 
 // ConnError is a connection that was refused, reset, closed or shut down
 // by the server (PostgreSQL 57P01 admin_shutdown, 57P02, 57P03
@@ -242,7 +253,7 @@ type ConnError struct {
 	Err     error
 }
 
-func (e *ConnError) Error() string { return "strata: connection lost: " + e.Err.Error() }
+func (e *ConnError) Error() string { return "sqlerr: connection lost: " + e.Err.Error() }
 
 // Unwrap returns the driver's error.
 func (e *ConnError) Unwrap() error { return e.Err }
@@ -251,7 +262,7 @@ func (e *ConnError) Unwrap() error { return e.Err }
 func (e *ConnError) Is(target error) bool { return target == ErrConnLost }
 
 // ErrReadOnly is matched by every [*ReadOnlyError].
-var ErrReadOnly = errors.New("strata: write in a read-only transaction or on a standby")
+var ErrReadOnly = errors.New("sqlerr: write in a read-only transaction or on a standby")
 
 // ReadOnlyError is a write refused because the transaction is read-only
 // or the server is a standby or read-only (PostgreSQL 25006 and 0A000 in
@@ -259,7 +270,7 @@ var ErrReadOnly = errors.New("strata: write in a read-only transaction or on a s
 // Strata before any SQL ran (a write routed to a replica).
 type ReadOnlyError struct{ Err error }
 
-func (e *ReadOnlyError) Error() string { return "strata: read-only: " + e.Err.Error() }
+func (e *ReadOnlyError) Error() string { return "sqlerr: read-only: " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *ReadOnlyError) Unwrap() error { return e.Err }

@@ -1,91 +1,154 @@
 package sqlerr_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/strata-go/strata/sqlerr"
 )
 
-func TestOutcomeOf(t *testing.T) {
-	driverErr := errors.New("driver says no")
-	cases := []struct {
-		name      string
-		err       error
-		outcome   sqlerr.Outcome
-		retryable bool
-	}{
-		{"success", nil, sqlerr.Written, false},
-		{"integrity", &sqlerr.IntegrityError{Kind: sqlerr.Unique, Err: driverErr}, sqlerr.NothingWritten, false},
-		{"serialization", &sqlerr.RetryableError{Reason: "deadlock", Err: driverErr}, sqlerr.NothingWritten, true},
-		{"read-only", &sqlerr.ReadOnlyError{Err: driverErr}, sqlerr.NothingWritten, false},
-		{"not found", fmt.Errorf("get: %w", sqlerr.ErrNotFound), sqlerr.NothingWritten, false},
-		{"unsupported", sqlerr.Unsupported("sqlite", "fly"), sqlerr.NothingWritten, false},
-		{"refused", &sqlerr.ConnError{NotSent: true, Err: driverErr}, sqlerr.NothingWritten, true},
-		{"lost after sending", &sqlerr.ConnError{Err: driverErr}, sqlerr.OutcomeUnknown, false},
-		{"lost in a transaction", sqlerr.WithOutcome(&sqlerr.ConnError{Err: driverErr}, "statement", sqlerr.NothingWritten), sqlerr.NothingWritten, true},
-		{"commit deadline", sqlerr.WithOutcome(fmt.Errorf("x: %w", context.DeadlineExceeded), "COMMIT", sqlerr.OutcomeUnknown), sqlerr.OutcomeUnknown, false},
-		{"unknown error", driverErr, sqlerr.OutcomeUnknown, false},
-		{"serialization answer at COMMIT", sqlerr.WithOutcome(&sqlerr.RetryableError{Err: driverErr}, "COMMIT", sqlerr.NothingWritten), sqlerr.NothingWritten, true},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := sqlerr.OutcomeOf(c.err); got != c.outcome {
-				t.Errorf("OutcomeOf = %s, want %s", got, c.outcome)
-			}
-			if got := sqlerr.IsRetryable(c.err); got != c.retryable {
-				t.Errorf("IsRetryable = %v, want %v", got, c.retryable)
-			}
-			if c.err == nil {
-				return
-			}
-			if errors.Is(c.err, sqlerr.ErrNothingWritten) != (c.outcome == sqlerr.NothingWritten && isOutcomeError(c.err)) {
-				t.Errorf("errors.Is(ErrNothingWritten) disagrees with the stated outcome")
-			}
-			if errors.Is(c.err, sqlerr.ErrOutcomeUnknown) != (c.outcome == sqlerr.OutcomeUnknown && isOutcomeError(c.err)) {
-				t.Errorf("errors.Is(ErrOutcomeUnknown) disagrees with the stated outcome")
-			}
-		})
-	}
-}
+var driverErr = errors.New("driver: boom")
 
-func isOutcomeError(err error) bool {
-	var oe *sqlerr.OutcomeError
-	return errors.As(err, &oe)
-}
-
-// TestWithOutcomeKeepsTheFirst: the outcome stated nearest the database
-// wins, and the cause stays in the chain.
-func TestWithOutcomeKeepsTheFirst(t *testing.T) {
-	inner := sqlerr.WithOutcome(sql.ErrTxDone, "COMMIT", sqlerr.NothingWritten)
-	outer := sqlerr.WithOutcome(fmt.Errorf("flush: %w", inner), "COMMIT", sqlerr.OutcomeUnknown)
-	if sqlerr.OutcomeOf(outer) != sqlerr.NothingWritten || !errors.Is(outer, sql.ErrTxDone) {
-		t.Fatalf("%v: %s", outer, sqlerr.OutcomeOf(outer))
-	}
-	if sqlerr.WithOutcome(nil, "COMMIT", sqlerr.OutcomeUnknown) != nil {
-		t.Fatal("WithOutcome(nil) is not nil")
-	}
-}
-
-func TestErrorsIsTargets(t *testing.T) {
-	if !errors.Is(&sqlerr.ConnError{Err: errors.New("x")}, sqlerr.ErrConnLost) {
-		t.Error("ConnError does not match ErrConnLost")
-	}
-	if !errors.Is(fmt.Errorf("w: %w", &sqlerr.ReadOnlyError{Err: errors.New("x")}), sqlerr.ErrReadOnly) {
-		t.Error("ReadOnlyError does not match ErrReadOnly")
-	}
-	if !errors.Is(&sqlerr.IntegrityError{}, sqlerr.ErrIntegrity) {
-		t.Error("IntegrityError does not match ErrIntegrity")
-	}
-	if !errors.Is(sqlerr.ErrNotFound, sql.ErrNoRows) {
-		t.Error("ErrNotFound does not match sql.ErrNoRows")
-	}
-	for _, o := range []sqlerr.Outcome{sqlerr.NothingWritten, sqlerr.OutcomeUnknown, sqlerr.Written, 0} {
-		if o.String() == "" {
-			t.Errorf("outcome %d has no name", o)
+func TestErrNotFoundMatchesSQLErrNoRows(t *testing.T) {
+	wrapped := fmt.Errorf("loading user 7: %w", sqlerr.ErrNotFound)
+	for name, err := range map[string]error{"bare": sqlerr.ErrNotFound, "wrapped": wrapped} {
+		if !errors.Is(err, sqlerr.ErrNotFound) || !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("%s: errors.Is ErrNotFound %v, sql.ErrNoRows %v; want both", name,
+				errors.Is(err, sqlerr.ErrNotFound), errors.Is(err, sql.ErrNoRows))
+		}
+		if errors.Is(err, sqlerr.ErrIntegrity) || errors.Is(err, sqlerr.ErrUnsupported) || sqlerr.IsRetryable(err) {
+			t.Errorf("%s: ErrNotFound matches another sentinel", name)
 		}
 	}
+	// sql.ErrNoRows itself is not a Strata error: the match is one way.
+	if errors.Is(sql.ErrNoRows, sqlerr.ErrNotFound) {
+		t.Error("sql.ErrNoRows matches sqlerr.ErrNotFound")
+	}
+	if got := sqlerr.ErrNotFound.Error(); got != "sqlerr: no rows in result set" {
+		t.Errorf("message %q", got)
+	}
+}
+
+func TestConstraintKindString(t *testing.T) {
+	for k, want := range map[sqlerr.ConstraintKind]string{
+		sqlerr.UnknownConstraint:   "unknown",
+		sqlerr.Unique:              "unique",
+		sqlerr.ForeignKey:          "foreign key",
+		sqlerr.NotNull:             "not null",
+		sqlerr.Check:               "check",
+		sqlerr.ConstraintKind(200): "unknown",
+	} {
+		if got := k.String(); got != want {
+			t.Errorf("ConstraintKind(%d).String() = %q, want %q", uint8(k), got, want)
+		}
+	}
+}
+
+func TestIntegrityErrorMatchesAndUnwraps(t *testing.T) {
+	ie := &sqlerr.IntegrityError{Kind: sqlerr.Unique, Constraint: "uq_users_email", Table: "users", Err: driverErr}
+	err := fmt.Errorf("flush: %w", ie)
+	if !errors.Is(err, sqlerr.ErrIntegrity) {
+		t.Error("errors.Is(wrapped IntegrityError, ErrIntegrity) is false")
+	}
+	if !errors.Is(err, driverErr) {
+		t.Error("the driver's error is not in the chain")
+	}
+	var got *sqlerr.IntegrityError
+	if !errors.As(err, &got) || got != ie {
+		t.Fatal("errors.As does not find the IntegrityError")
+	}
+	if got.Unwrap() != driverErr {
+		t.Error("Unwrap does not return the driver's error")
+	}
+	if errors.Is(err, sqlerr.ErrNotFound) || errors.Is(err, sqlerr.ErrUnsupported) || sqlerr.IsRetryable(err) {
+		t.Error("an IntegrityError matches another sentinel")
+	}
+	if msg := ie.Error(); msg != "sqlerr: unique constraint uq_users_email violated: driver: boom" {
+		t.Errorf("message %q", msg)
+	}
+	unnamed := &sqlerr.IntegrityError{Kind: sqlerr.ForeignKey, Err: driverErr}
+	if msg := unnamed.Error(); !strings.Contains(msg, "foreign key constraint (unnamed) violated") {
+		t.Errorf("unnamed constraint message %q", msg)
+	}
+	// ErrIntegrity alone is not an IntegrityError.
+	if errors.As(sqlerr.ErrIntegrity, &got) {
+		t.Error("errors.As finds an IntegrityError in ErrIntegrity")
+	}
+}
+
+func TestIsRetryable(t *testing.T) {
+	re := &sqlerr.RetryableError{Reason: "deadlock", Err: driverErr}
+	for name, c := range map[string]struct {
+		err  error
+		want bool
+	}{
+		"retryable":          {re, true},
+		"wrapped":            {fmt.Errorf("commit: %w", re), true},
+		"joined":             {errors.Join(errors.New("rollback failed"), re), true},
+		"nil":                {nil, false},
+		"other":              {driverErr, false},
+		"integrity":          {&sqlerr.IntegrityError{Kind: sqlerr.Unique, Err: driverErr}, false},
+		"not found":          {sqlerr.ErrNotFound, false},
+		"nil driver error":   {&sqlerr.RetryableError{Reason: "busy"}, true},
+		"wrapped twice deep": {fmt.Errorf("a: %w", fmt.Errorf("b: %w", re)), true},
+	} {
+		if got := sqlerr.IsRetryable(c.err); got != c.want {
+			t.Errorf("%s: IsRetryable = %v, want %v", name, got, c.want)
+		}
+	}
+	if !errors.Is(re, driverErr) || re.Unwrap() != driverErr {
+		t.Error("RetryableError does not unwrap to the driver's error")
+	}
+	if msg := re.Error(); msg != "sqlerr: deadlock (retry the transaction): driver: boom" {
+		t.Errorf("message %q", msg)
+	}
+}
+
+func TestErrUnsupportedMatchesTheStandardSentinel(t *testing.T) {
+	err := sqlerr.Unsupported("mysql", "create a partial index")
+	if !errors.Is(err, sqlerr.ErrUnsupported) || !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("Unsupported(...): Is ErrUnsupported %v, errors.ErrUnsupported %v; want both",
+			errors.Is(err, sqlerr.ErrUnsupported), errors.Is(err, errors.ErrUnsupported))
+	}
+	if !errors.Is(sqlerr.ErrUnsupported, errors.ErrUnsupported) {
+		t.Error("sqlerr.ErrUnsupported does not match errors.ErrUnsupported")
+	}
+	if !errors.Is(fmt.Errorf("migrate: %w", err), errors.ErrUnsupported) {
+		t.Error("a wrapped Unsupported error does not match errors.ErrUnsupported")
+	}
+	// The standard sentinel is not a database's refusal.
+	if errors.Is(errors.ErrUnsupported, sqlerr.ErrUnsupported) {
+		t.Error("errors.ErrUnsupported matches sqlerr.ErrUnsupported")
+	}
+	if errors.Is(err, sqlerr.ErrIntegrity) || errors.Is(err, sqlerr.ErrNotFound) || sqlerr.IsRetryable(err) {
+		t.Error("an unsupported error matches another sentinel")
+	}
+	if got, want := err.Error(), "sqlerr: not supported by this database: mysql cannot create a partial index"; got != want {
+		t.Errorf("message %q, want %q", got, want)
+	}
+}
+
+func ExampleIsRetryable() {
+	// What a dialect returns for a PostgreSQL 40001 or a MariaDB 1213.
+	err := fmt.Errorf("commit: %w", &sqlerr.RetryableError{Reason: "serialization failure", Err: errors.New("driver error")})
+	fmt.Println(sqlerr.IsRetryable(err))
+	fmt.Println(sqlerr.IsRetryable(sqlerr.ErrNotFound))
+	// Output:
+	// true
+	// false
+}
+
+func ExampleIntegrityError() {
+	var err error = &sqlerr.IntegrityError{Kind: sqlerr.Unique, Constraint: "uq_users_email", Err: errors.New("driver error")}
+	var ie *sqlerr.IntegrityError
+	if errors.As(err, &ie) {
+		fmt.Println(ie.Kind, ie.Constraint)
+	}
+	fmt.Println(errors.Is(err, sqlerr.ErrIntegrity))
+	// Output:
+	// unique uq_users_email
+	// true
 }

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/orm"
@@ -79,7 +79,7 @@ func folderNames(fo *Folder) (string, error) {
 // deleted, with every statement printed.
 func folderTour(ctx context.Context, w io.Writer, path string) error {
 	sqlOut := &sqlPrinter{w: w}
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func folderTour(ctx context.Context, w io.Writer, path string) error {
 		defer sqlOut.on.Store(on)
 		var n [3]int
 		for i, t := range []string{"folder", "folder_item", "item"} {
-			if err := db.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(expr.T(t))).Scan(&n[i]); err != nil {
+			if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.CountAll()).From(expr.T(t))).Scan(&n[i]); err != nil {
 				return err
 			}
 		}

@@ -32,7 +32,7 @@ import (
 	"path/filepath"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/schema"
@@ -98,7 +98,7 @@ func run(ctx context.Context, w io.Writer, path string) error {
 }
 
 func foundation(ctx context.Context, w io.Writer, path string) error {
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+path)
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+path)
 	if err != nil {
 		return err
 	}
@@ -116,23 +116,23 @@ func foundation(ctx context.Context, w io.Writer, path string) error {
 
 	teams, users := expr.T("teams"), expr.T("users")
 	var teamID int64
-	if err := db.QueryRowStmt(ctx, expr.Insert(teams).Columns("name").Values("core").Returning(teams.C("id"))).Scan(&teamID); err != nil {
+	if err := engine.QueryRowStmt(ctx, db, expr.Insert(teams).Columns("name").Values("core").Returning(teams.C("id"))).Scan(&teamID); err != nil {
 		return err
 	}
 	ins := expr.Insert(users).Columns("team_id", "email")
 	for _, e := range []string{"ann@example.com", "bob@example.com", "cy@example.com"} {
 		ins.Values(teamID, e)
 	}
-	if _, err := db.ExecStmt(ctx, ins); err != nil {
+	if _, err := engine.ExecStmt(ctx, db, ins); err != nil {
 		return err
 	}
-	if _, err := db.ExecStmt(ctx, expr.Update(teams).Set("lead_id", expr.Select(expr.Min(users.C("id"))).From(users)).Where(expr.Eq(teams.C("id"), teamID))); err != nil {
+	if _, err := engine.ExecStmt(ctx, db, expr.Update(teams).Set("lead_id", expr.Select(expr.Min(users.C("id"))).From(users)).Where(expr.Eq(teams.C("id"), teamID))); err != nil {
 		return err
 	}
 
 	// A join, with every value bound.
 	u, t := users.As("u"), teams.As("t")
-	rows, err := db.QueryStmt(ctx, expr.Select(u.C("email"), t.C("name"), expr.As(expr.Eq(t.C("lead_id"), u.C("id")), "is_lead")).
+	rows, err := engine.QueryStmt(ctx, db, expr.Select(u.C("email"), t.C("name"), expr.As(expr.Eq(t.C("lead_id"), u.C("id")), "is_lead")).
 		From(u).Join(t, expr.Eq(t.C("id"), u.C("team_id"))).
 		Where(expr.In(u.C("email"), []string{"ann@example.com", "cy@example.com"})).
 		OrderBy(expr.Asc(u.C("email"))))
@@ -154,21 +154,21 @@ func foundation(ctx context.Context, w io.Writer, path string) error {
 	rows.Close()
 
 	// Typed errors: the violated constraint is named.
-	_, err = db.ExecStmt(ctx, expr.Insert(users).Columns("team_id", "email").Values(teamID, "ann@example.com"))
+	_, err = engine.ExecStmt(ctx, db, expr.Insert(users).Columns("team_id", "email").Values(teamID, "ann@example.com"))
 	var ie *sqlerr.IntegrityError
 	if errors.As(err, &ie) {
 		fmt.Fprintf(w, "duplicate email: %s constraint %s\n", ie.Kind, ie.Constraint)
 	}
 	var id int64
-	err = db.QueryRowStmt(ctx, expr.Select(users.C("id")).From(users).Where(expr.Eq(users.C("email"), "nobody@example.com"))).Scan(&id)
+	err = engine.QueryRowStmt(ctx, db, expr.Select(users.C("id")).From(users).Where(expr.Eq(users.C("email"), "nobody@example.com"))).Scan(&id)
 	fmt.Fprintf(w, "missing user: not found = %v\n", errors.Is(err, sqlerr.ErrNotFound))
 
 	// Deleting the team cascades to its users, in the database.
-	if _, err := db.ExecStmt(ctx, expr.Delete(teams).Where(expr.Eq(teams.C("id"), teamID))); err != nil {
+	if _, err := engine.ExecStmt(ctx, db, expr.Delete(teams).Where(expr.Eq(teams.C("id"), teamID))); err != nil {
 		return err
 	}
 	var left int
-	if err := db.QueryRowStmt(ctx, expr.Select(expr.CountAll()).From(users)).Scan(&left); err != nil {
+	if err := engine.QueryRowStmt(ctx, db, expr.Select(expr.CountAll()).From(users)).Scan(&left); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "users left after deleting the team: %d\n", left)

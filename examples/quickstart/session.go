@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/orm"
@@ -111,7 +111,7 @@ func (n *Note) String() string {
 // it sends printed.
 func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	sqlOut := &sqlPrinter{w: w}
-	db, err := engine.Open(ctx, sqlite.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
+	db, err := engine.Open(ctx, sqlitedialect.New(), "file:"+path, engine.WithLogger(slog.New(sqlOut), slog.LevelDebug))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-// Command sessions is the session-per-unit-of-work pattern (story 5): one
+// Command sessions is the session-per-unit-of-work pattern: one
 // *orm.Factory shared by the whole program, and a session of its own for
 // every HTTP request and every background job.
 //
@@ -39,8 +39,8 @@ import (
 	"time"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/postgres"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/orm"
 )
 
@@ -63,7 +63,7 @@ func main() {
 func open(dsn string) (d dialect.Dialect, conn string, cleanup func(), err error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.New(), dsn, func() {}, nil
+		return pgdialect.New(), dsn, func() {}, nil
 	case dsn != "":
 		return nil, "", nil, fmt.Errorf("-dsn: want a postgres:// URL, got %q (leave it empty for SQLite)", dsn)
 	}
@@ -71,7 +71,7 @@ func open(dsn string) (d dialect.Dialect, conn string, cleanup func(), err error
 	if err != nil {
 		return nil, "", nil, err
 	}
-	return sqlite.New(), SQLiteDSN(filepath.Join(dir, "notes.db")), func() { os.RemoveAll(dir) }, nil
+	return sqlitedialect.New(), SQLiteDSN(filepath.Join(dir, "notes.db")), func() { os.RemoveAll(dir) }, nil
 }
 
 func run(ctx context.Context, dsn, addr string, load Load) (err error) {
@@ -155,6 +155,6 @@ func demo(ctx context.Context, app *App, base string, load Load) error {
 		return err
 	}
 	fmt.Printf("background jobs: %d runs, %d failed; %d notes indexed\n", app.Indexed.Load(), app.JobErrors.Load(), indexed)
-	fmt.Printf("the hot note: %d likes, indexed %d times, version %d (= likes + indexings: no update lost)\n", hot.Likes, hot.Indexes, hot.Version)
+	fmt.Printf("the hot note: %d likes, indexed %d times, version %d (= 1 + likes + indexings: no update lost)\n", hot.Likes, hot.Indexes, hot.Version)
 	return nil
 }

@@ -85,8 +85,8 @@ func TestConcurrentRequestsAndJobs(t *testing.T) {
 					t.Errorf("%s: notes not ordered by id: %d after %d", author, n.ID, notes[i-1].ID)
 				}
 				words := int32(len(strings.Fields(n.Title + " " + n.Body)))
-				if res.Created[n.ID] != author || !n.Indexed || n.Words != words || n.Indexes != 1 || n.Version != 1 || n.Created.IsZero() {
-					t.Errorf("%s: %+v; want indexed once with %d words, version 1", author, n, words)
+				if res.Created[n.ID] != author || !n.Indexed || n.Words != words || n.Indexes != 1 || n.Version != 2 || n.Created.IsZero() {
+					t.Errorf("%s: %+v; want indexed once with %d words, version 2 (1 at insert)", author, n, words)
 				}
 			}
 		}
@@ -99,8 +99,8 @@ func TestConcurrentRequestsAndJobs(t *testing.T) {
 		if hot.Likes != int64(load.Likes) || res.Likes != int64(load.Likes) {
 			t.Errorf("hot note has %d likes (last reply said %d), want %d: lost updates", hot.Likes, res.Likes, load.Likes)
 		}
-		if hot.Indexes != int32(1+load.Reindexes) || int64(hot.Version) != hot.Likes+int64(hot.Indexes) {
-			t.Errorf("hot note indexed %d times, version %d; want %d and %d", hot.Indexes, hot.Version, 1+load.Reindexes, load.Likes+1+load.Reindexes)
+		if hot.Indexes != int32(1+load.Reindexes) || int64(hot.Version) != 1+hot.Likes+int64(hot.Indexes) {
+			t.Errorf("hot note indexed %d times, version %d; want %d and %d", hot.Indexes, hot.Version, 1+load.Reindexes, 1+load.Likes+1+load.Reindexes)
 		}
 		if err := call(ctx, srv.Client(), "GET", srv.URL+"/notes/999999", nil, http.StatusNotFound, nil); err != nil {
 			t.Error(err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	myd "github.com/strata-go/strata/dialect/mysql"
+	"github.com/strata-go/strata/dialect/mysqldialect"
 )
 
 // EnvGalera names the nodes of a MariaDB Galera cluster, as DSNs
@@ -25,7 +25,7 @@ func Galera(t testing.TB) []Target {
 		t.Skipf("Skipping: %s is not set", EnvGalera)
 	}
 	dsns := strings.Split(env, ",")
-	d := myd.New()
+	d := mysqldialect.New()
 	ns := randName()
 	adminExec(t, d, dsns[0], "CREATE DATABASE `"+ns+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 	t.Cleanup(func() { adminExec(t, d, dsns[0], "DROP DATABASE `"+ns+"`") })

@@ -21,9 +21,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/strata-go/strata/dialect"
-	myd "github.com/strata-go/strata/dialect/mysql"
-	pgd "github.com/strata-go/strata/dialect/postgres"
-	sqd "github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 )
 
 // The environment variables naming the servers.
@@ -67,7 +67,7 @@ func New(t testing.TB, name string) Target {
 	t.Helper()
 	switch name {
 	case "sqlite":
-		return Target{Name: name, Dialect: sqd.New(), DSN: "file:" + filepath.Join(t.TempDir(), "test.db")}
+		return Target{Name: name, Dialect: sqlitedialect.New(), DSN: "file:" + filepath.Join(t.TempDir(), "test.db")}
 	case "postgres":
 		return newPostgres(t)
 	case "mariadb":
@@ -104,7 +104,7 @@ func newPostgres(t testing.TB) Target {
 	if dsn == "" {
 		t.Skipf("Skipping: %s is not set", EnvPostgres)
 	}
-	d := pgd.New()
+	d := pgdialect.New()
 	ns := randName()
 	adminExec(t, d, dsn, `CREATE SCHEMA "`+ns+`"`)
 	t.Cleanup(func() { adminExec(t, d, dsn, `DROP SCHEMA "`+ns+`" CASCADE`) })
@@ -123,7 +123,7 @@ func newMariaDB(t testing.TB) Target {
 	if dsn == "" {
 		t.Skipf("Skipping: %s is not set", EnvMariaDB)
 	}
-	d := myd.New()
+	d := mysqldialect.New()
 	ns := randName()
 	adminExec(t, d, dsn, "CREATE DATABASE `"+ns+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 	t.Cleanup(func() { adminExec(t, d, dsn, "DROP DATABASE `"+ns+"`") })

@@ -44,9 +44,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/strata-go/strata/dialect"
-	"github.com/strata-go/strata/dialect/mysql"
-	"github.com/strata-go/strata/dialect/postgres"
-	"github.com/strata-go/strata/dialect/sqlite"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
@@ -151,11 +151,11 @@ func (a *app) dialectFor(dsn string) (dialect.Dialect, error) {
 	}
 	switch name {
 	case "postgres":
-		return postgres.New(), nil
+		return pgdialect.New(), nil
 	case "mysql", "mariadb":
-		return mysql.New(), nil
+		return mysqldialect.New(), nil
 	case "sqlite":
-		return sqlite.New(), nil
+		return sqlitedialect.New(), nil
 	}
 	return nil, usageError{fmt.Errorf("unknown dialect %q (postgres, mysql or sqlite)", name)}
 }

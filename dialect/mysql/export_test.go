@@ -1,9 +1,0 @@
-package mysql
-
-// Internals exported to the external test package.
-var (
-	ParseColumnType = parseColumnType
-	ParseDefault    = parseDefault
-	CanonExpr       = canonExpr
-	Unquote         = unquote
-)

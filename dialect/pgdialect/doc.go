@@ -1,0 +1,118 @@
+// Package pgdialect is Strata's PostgreSQL dialect. It connects through a
+// native pgx pool (github.com/jackc/pgx/v5/pgxpool), not database/sql, and
+// targets PostgreSQL 12 and later.
+//
+//	d := pgdialect.New()
+//	pool, err := d.Open(ctx, "postgres://app@db.internal:5432/app?sslmode=verify-full&search_path=billing")
+//
+// # Connecting
+//
+// Open accepts any pgx connection string: a URL
+// (postgres://user:password@host:port/database?param=value) or key=value
+// pairs ("host=db user=app dbname=app"). Parameters pgx does not know itself,
+// such as search_path, application_name or statement_timeout, are sent to the
+// server as run-time parameters; pool settings (pool_max_conns,
+// pool_min_conns, pool_max_conn_lifetime, ...) configure the pool. The
+// default statement cache (QueryExecModeCacheStatement) is kept. Open pings
+// the server and fails if it cannot be reached. Pool.Driver returns the
+// *pgxpool.Pool for COPY and batches; [FromPool] wraps a pool opened
+// elsewhere.
+//
+// Transactions honour TxOptions: database/sql isolation levels map to READ
+// UNCOMMITTED, READ COMMITTED, REPEATABLE READ (also for LevelSnapshot) and
+// SERIALIZABLE; ReadOnly starts a READ ONLY transaction; other levels are
+// refused with an error matching sqlerr.ErrUnsupported.
+//
+// # Types
+//
+//	schema kind   DDL                  read back from format_type
+//	smallint      smallint             smallint
+//	integer       integer              integer
+//	bigint        bigint               bigint
+//	boolean       boolean              boolean
+//	text          text                 text
+//	varchar(n)    varchar(n)           character varying(n)
+//	char(n)       char(n)              character(n)
+//	numeric(p,s)  numeric(p,s)         numeric(p,s)
+//	numeric       numeric              numeric            (precision 0)
+//	float         real                 real
+//	double        double precision     double precision
+//	date          date                 date
+//	time          time                 time without time zone
+//	timestamp     timestamp            timestamp without time zone
+//	timestamptz   timestamptz          timestamp with time zone
+//	uuid          uuid                 uuid
+//	json          jsonb                jsonb
+//	bytes         bytea                bytea
+//	enum          "name"               a type of pg_enum, values in enumsortorder
+//	custom        verbatim             anything else, as format_type prints it
+//
+// Enums are named types: CreateEnum renders CREATE TYPE "name" AS ENUM (...)
+// and DropEnum DROP TYPE "name". AutoIncrement columns are written GENERATED
+// BY DEFAULT AS IDENTITY; Inspect reports identity columns, and integer
+// primary key columns defaulting to nextval() (serial), as AutoIncrement.
+//
+// # Features
+//
+// InsertReturning, UpdateReturning, DeleteReturning, TransactionalDDL,
+// AlterConstraints, DeferrableConstraints, PartialIndexes, NamedEnums,
+// Comments (COMMENT ON TABLE / COLUMN, issued by CreateTable after CREATE
+// TABLE), ArrayParams, OnConflict, SetDefaultAction, NamedPrimaryKeys,
+// DeleteUsing, RowLocking (SELECT ... FOR UPDATE), DefaultValues and
+// ReturningSeesTriggers (values set by BEFORE triggers come back in RETURNING). A
+// statement may carry at most 65535 bind parameters.
+//
+// # Quoting
+//
+// Identifiers are always double-quoted with embedded double quotes doubled,
+// so any name is safe and keeps its case. String literals (only DDL uses
+// them: defaults, enum values, comments) are single-quoted with embedded
+// single quotes doubled; with standard_conforming_strings on, the only
+// setting since PostgreSQL 9.1, backslashes are ordinary characters.
+// PostgreSQL text cannot hold NUL bytes: the DDL methods refuse strings
+// containing one, and AppendString never writes one into SQL. Placeholders
+// are $1, $2, ...
+//
+// # Normalize
+//
+// [Dialect.Normalize] predicts what Inspect reports for a table once
+// PostgreSQL has created it, so that schema.Diff shows real differences
+// only. It merges what PostgreSQL does not keep apart: type aliases written
+// as custom types ("int4", "timestamptz", "decimal(10,2)") become the
+// portable types, or the spelling format_type uses; numeric defaults are
+// spelled as PostgreSQL prints the constant ("1e3" as "1000", "+5" as "5");
+// string defaults on number, boolean, uuid, jsonb and bytea columns are
+// converted as the column type's input function converts them (a string
+// "42" on an integer column comes back as the number 42, "yes" on a boolean
+// column as true, a jsonb document with its keys reordered); expression
+// defaults that PostgreSQL stores as a literal, NULL, now() or CURRENT_DATE
+// take the matching kind; primary key and identity columns are NOT NULL;
+// constraints and indexes are ordered by name. Check expressions and
+// partial index predicates are returned as PostgreSQL prints them (with added
+// parentheses and casts); schema.Diff compares them after
+// schema.NormalizeExpr. Other expression defaults are kept as written and
+// may differ from PostgreSQL's spelling of them.
+//
+// # Inspect
+//
+// Inspect reads the tables (relkind r and p, not partitions) of
+// current_schema() from the system catalogs, passing every name as a bind
+// parameter. Defaults are parsed back from pg_get_expr: quoted literals with
+// a cast ('abc'::text, 'ok'::mood) become string defaults (unescaped), numbers
+// (including '-1'::integer) number defaults, true/false boolean defaults,
+// now() and CURRENT_TIMESTAMP the current timestamp, CURRENT_DATE the
+// current date, and anything else an expression default holding
+// PostgreSQL's text. Generated columns are read without their expression.
+// Indexes on expressions, which package schema cannot describe, are left
+// out; index methods, sort orders and INCLUDE columns are not kept. A table
+// that package schema rejects (no columns, an identity column that is not
+// the whole primary key) makes Inspect fail with the validation error.
+//
+// # Errors
+//
+// TranslateError maps SQLSTATE 23505, 23503, 23502 and 23514 to
+// *sqlerr.IntegrityError (with the constraint name, or the column for NOT
+// NULL, and the table), other class 23 errors to an IntegrityError of
+// unknown kind, 40001, 40P01 and 55P03 to *sqlerr.RetryableError, and
+// pgx.ErrNoRows to an error matching sqlerr.ErrNotFound.
+package pgdialect

@@ -1,0 +1,184 @@
+package pgdialect
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/sqlerr"
+)
+
+// Open parses dsn as a pgx connection string (a postgres:// URL or
+// key=value pairs; pool settings such as pool_max_conns are understood),
+// opens a pgxpool.Pool with pgx's default statement cache and pings the
+// server. It returns an error if the DSN is invalid or the server cannot be
+// reached.
+func (*Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: invalid DSN: %w", err)
+	}
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open pool: %w", err)
+	}
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("postgres: cannot reach server %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return &pool{p: p}, nil
+}
+
+// FromPool adapts an existing pgxpool.Pool to a dialect.Pool. Closing the
+// returned pool closes p.
+func FromPool(p *pgxpool.Pool) dialect.Pool { return &pool{p: p} }
+
+// pgxQuerier is what pgxpool.Pool, pgxpool.Conn and pgx.Tx have in common.
+type pgxQuerier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Result, error) {
+	tag, err := q.Exec(ctx, query, args...)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	return dialect.Result{RowsAffected: tag.RowsAffected()}, nil
+}
+
+func query(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Rows, error) {
+	r, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return &rows{r: r}, nil
+}
+
+// txOptions maps database/sql isolation levels to PostgreSQL's. Snapshot
+// isolation is PostgreSQL's REPEATABLE READ.
+func txOptions(o dialect.TxOptions) (pgx.TxOptions, error) {
+	var t pgx.TxOptions
+	switch o.Isolation {
+	case sql.LevelDefault:
+	case sql.LevelReadUncommitted:
+		t.IsoLevel = pgx.ReadUncommitted
+	case sql.LevelReadCommitted:
+		t.IsoLevel = pgx.ReadCommitted
+	case sql.LevelRepeatableRead, sql.LevelSnapshot:
+		t.IsoLevel = pgx.RepeatableRead
+	case sql.LevelSerializable:
+		t.IsoLevel = pgx.Serializable
+	default:
+		return t, sqlerr.Unsupported("postgres", "run a transaction at isolation level "+o.Isolation.String())
+	}
+	if o.ReadOnly {
+		t.AccessMode = pgx.ReadOnly
+	}
+	return t, nil
+}
+
+type beginner interface {
+	BeginTx(ctx context.Context, o pgx.TxOptions) (pgx.Tx, error)
+}
+
+func begin(ctx context.Context, b beginner, o dialect.TxOptions) (dialect.Tx, error) {
+	opts, err := txOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &tx{t: t}, nil
+}
+
+type pool struct{ p *pgxpool.Pool }
+
+func (p *pool) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
+	return exec(ctx, p.p, q, args)
+}
+
+func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
+	return query(ctx, p.p, q, args)
+}
+
+func (p *pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
+	return begin(ctx, p.p, o)
+}
+
+func (p *pool) Conn(ctx context.Context) (dialect.Conn, error) {
+	c, err := p.p.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c: c}, nil
+}
+
+func (p *pool) Ping(ctx context.Context) error { return p.p.Ping(ctx) }
+func (p *pool) Close() error                   { p.p.Close(); return nil }
+func (p *pool) Driver() any                    { return p.p }
+
+// conn is one acquired connection; Close releases it to the pool (and is
+// safe to call more than once).
+type conn struct{ c *pgxpool.Conn }
+
+func (c *conn) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
+	return exec(ctx, c.c, q, args)
+}
+
+func (c *conn) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
+	return query(ctx, c.c, q, args)
+}
+
+func (c *conn) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
+	return begin(ctx, c.c, o)
+}
+
+func (c *conn) Close() error { c.c.Release(); return nil }
+
+type tx struct{ t pgx.Tx }
+
+func (t *tx) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
+	return exec(ctx, t.t, q, args)
+}
+
+func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
+	return query(ctx, t.t, q, args)
+}
+
+func (t *tx) Commit(ctx context.Context) error   { return t.t.Commit(ctx) }
+func (t *tx) Rollback(ctx context.Context) error { return t.t.Rollback(ctx) }
+
+// rows adapts pgx.Rows. Close returns the error that ended the result set,
+// if any, and may be called more than once.
+type rows struct {
+	r    pgx.Rows
+	cols []string
+}
+
+func (r *rows) Next() bool             { return r.r.Next() }
+func (r *rows) Scan(dest ...any) error { return r.r.Scan(dest...) }
+func (r *rows) Err() error             { return r.r.Err() }
+
+func (r *rows) Columns() []string {
+	if r.cols == nil {
+		fds := r.r.FieldDescriptions()
+		r.cols = make([]string, len(fds))
+		for i, fd := range fds {
+			r.cols[i] = fd.Name
+		}
+	}
+	return r.cols
+}
+
+func (r *rows) Close() error {
+	r.r.Close()
+	return r.r.Err()
+}

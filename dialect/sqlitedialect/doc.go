@@ -1,0 +1,117 @@
+// Package sqlitedialect is Strata's SQLite dialect, on the pure-Go driver
+// modernc.org/sqlite (no cgo).
+//
+//	db, err := engine.Open(ctx, sqlitedialect.New(), "file:app.db")
+//
+// # Connecting
+//
+// [Dialect.Open] accepts a plain path ("app.db", "/var/lib/app.db"), a URI
+// ("file:app.db?mode=ro") or ":memory:", optionally followed by
+// ?parameters of modernc.org/sqlite (_pragma=name(value), _txlock=immediate,
+// ...). Strata adds to every connection of the pool:
+//
+//   - _pragma=foreign_keys(1): foreign keys are always enforced. A DSN that
+//     turns them off is refused, and Open checks PRAGMA foreign_keys.
+//   - _pragma=busy_timeout(10000), unless the DSN sets a busy timeout: a
+//     writer waits up to 10 s for another to finish before SQLITE_BUSY.
+//   - _pragma=journal_mode(WAL) for file databases, unless the DSN sets a
+//     journal mode: readers do not block the writer nor it them.
+//   - _time_format=sqlite and _timezone=UTC unless set (see Time values).
+//
+// An in-memory database (":memory:", mode=memory) exists per connection,
+// so its pool holds a single connection.
+//
+// # Types
+//
+// SQLite stores a column's declared type verbatim and derives from it the
+// column's type affinity (https://sqlite.org/datatype3.html), which decides
+// how values are stored. Each portable type gets a declared name with the
+// right affinity that Inspect maps back to exactly that type:
+//
+//	portable      declared type    affinity   notes
+//	smallint      SMALLINT         INTEGER
+//	integer       INTEGER          INTEGER    autoincrement keys: INTEGER PRIMARY KEY AUTOINCREMENT
+//	bigint        BIGINT           INTEGER
+//	boolean       BOOLEAN          NUMERIC    stored as 1/0; TRUE/FALSE defaults
+//	text          TEXT             TEXT
+//	varchar(n)    VARCHAR(n)       TEXT       n is not enforced by SQLite
+//	char(n)       CHAR(n)          TEXT       n is not enforced, no padding
+//	numeric(p,s)  NUMERIC(p,s)     NUMERIC    stored as INTEGER or REAL: no exact decimals past 15 digits
+//	float         REAL             REAL
+//	double        DOUBLE           REAL
+//	date          DATE             NUMERIC    scans as time.Time
+//	time          TIME             NUMERIC    text "HH:MM:SS[.fff]"; scans as string
+//	timestamp     TIMESTAMP        NUMERIC    scans as time.Time
+//	timestamptz   DATETIME         NUMERIC    scans as time.Time
+//	uuid          UUID_TEXT        TEXT       see below
+//	json          JSON_TEXT        TEXT       see below
+//	bytes         BLOB             BLOB
+//	enum          TEXT + CHECK ("col" IN ('a', 'b'))   TEXT
+//	custom        verbatim
+//
+// DATE, TIMESTAMP and DATETIME are the three declared types for which the
+// driver turns stored text back into time.Time, which is why timestamptz is
+// DATETIME rather than a name of its own. UUID and JSON get names containing
+// TEXT because a bare "UUID" or "JSON" has NUMERIC affinity, under which
+// SQLite converts text that looks like a number: a UUID written as 32 digits
+// would become an integer, and a JSON document that is a large number would
+// lose precision as a REAL. Inspect also reads the common synonyms INT,
+// BOOL, DECIMAL(p,s), FLOAT, DOUBLE PRECISION, UUID and JSON as the obvious
+// portable type, and any other declared type as a custom type, verbatim (a
+// column declared without a type as custom BLOB, the same affinity).
+//
+// An enum column is TEXT with an unnamed column-level CHECK listing the
+// values in order; Inspect recognises exactly that CHECK and returns an enum
+// without a name (SQLite has no enum types). Its violation is reported by
+// SQLite as "CHECK constraint failed: col", with the column's name.
+//
+// # Time values
+//
+// With _time_format=sqlite and _timezone=UTC, a time.Time is written as
+// "2006-01-02 15:04:05.999999999+00:00" in UTC: text that SQLite's date
+// functions understand and that sorts in time order. Values read from DATE,
+// TIMESTAMP and DATETIME columns come back as time.Time in UTC with their
+// full nanosecond precision; Equal reports them equal to what was written.
+// CURRENT_TIMESTAMP and CURRENT_DATE defaults store "YYYY-MM-DD HH:MM:SS"
+// and "YYYY-MM-DD" (UTC, whole seconds), which scan as time.Time too. A
+// time.Time bound to a DATE column is stored as a full timestamp; bind a
+// "YYYY-MM-DD" string where the column must compare equal to CURRENT_DATE.
+//
+// # What Normalize merges
+//
+// [Dialect.Normalize] returns a table as [Dialect.Inspect] reads it back:
+// table and column comments are dropped (SQLite has no comments), enum names
+// are cleared, autoincrement keys of any integer type become INTEGER, custom
+// types that spell a portable type become that type, and numeric 1/0
+// defaults of boolean columns become true/false.
+//
+// # What SQLite cannot do
+//
+// SQLite cannot add or drop a constraint of an existing table (no ALTER
+// TABLE ADD/DROP CONSTRAINT): [Dialect.AddForeignKey] and
+// [Dialect.DropForeignKey] return errors matching sqlerr.ErrUnsupported;
+// such changes rebuild the table. Foreign keys between the tables of a cycle
+// therefore stay inline in CREATE TABLE, which SQLite accepts because it
+// resolves a foreign key when rows are written. It has no comments, no enum
+// types and no row locks. DEFERRABLE INITIALLY DEFERRED foreign keys are
+// checked at commit; DEFERRABLE INITIALLY IMMEDIATE is kept as written but
+// behaves like NOT DEFERRABLE. Dropping a table deletes its rows first,
+// running the ON DELETE actions of the foreign keys that reference it, so a
+// RESTRICT reference from a row of a table still present stops the drop.
+//
+// # Introspection
+//
+// [Dialect.Inspect] reads columns, primary keys, foreign keys and indexes
+// from the pragma table functions, and constraint names, DEFERRABLE
+// clauses, CHECK expressions, AUTOINCREMENT, defaults and partial index
+// predicates by parsing the CREATE statements kept in sqlite_schema. Indexes
+// on expressions are skipped.
+//
+// # Errors
+//
+// [Dialect.TranslateError] maps SQLITE_CONSTRAINT_* to
+// *sqlerr.IntegrityError and SQLITE_BUSY / SQLITE_LOCKED to
+// *sqlerr.RetryableError. SQLite's messages do not name unique or foreign
+// key constraints; [Dialect.ResolveConstraint], which the engine calls after
+// a failed statement, looks unique constraint names up in the schema.
+package sqlitedialect

@@ -1,0 +1,141 @@
+package sqlitedialect
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/strata-go/strata/dialect"
+)
+
+// driverName is the database/sql name modernc.org/sqlite registers.
+const driverName = "sqlite"
+
+// Open opens the database named by dsn, which may be a plain path
+// ("data.db", "/var/lib/app.db"), a URI ("file:data.db?mode=ro") or
+// ":memory:", optionally followed by ?parameters that modernc.org/sqlite
+// understands (_pragma=..., _txlock=..., ...).
+//
+// Every connection of the pool gets PRAGMA foreign_keys=ON (a DSN that
+// turns them off is refused), a busy timeout of 10 s, and, for file
+// databases, WAL journaling, unless the DSN sets those itself. Times are
+// written in SQLite's own format in UTC (_time_format=sqlite,
+// _timezone=UTC) unless the DSN says otherwise. An in-memory database
+// lives in its connection, so its pool is limited to one connection.
+func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+	conn, memory, err := buildDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(driverName, conn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if memory {
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	var fk int
+	if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open: reading PRAGMA foreign_keys: %w", err)
+	}
+	if fk != 1 {
+		db.Close()
+		return nil, errors.New("sqlite: open: foreign key enforcement is off (is this SQLite built with SQLITE_OMIT_FOREIGN_KEY?)")
+	}
+	return dialect.FromSQL(db), nil
+}
+
+// buildDSN turns a DSN into the file: URI given to the driver, with the
+// parameters Strata needs added. memory reports an in-memory (or private
+// temporary) database, which exists per connection.
+func buildDSN(dsn string) (string, bool, error) {
+	path, query, _ := strings.Cut(dsn, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: bad DSN parameters in %q: %w", dsn, err)
+	}
+	if !strings.HasPrefix(path, "file:") {
+		path = "file:" + escapePath(path)
+	}
+	file := strings.TrimPrefix(path, "file:")
+	memory := file == ":memory:" || file == "" || q.Get("mode") == "memory"
+	readOnly := q.Get("mode") == "ro" || q.Get("immutable") == "1"
+
+	pragmas := map[string]string{} // pragma name -> value as written
+	for _, v := range q["_pragma"] {
+		name, val := splitPragma(v)
+		pragmas[name] = val
+	}
+	if v, ok := pragmas["foreign_keys"]; ok && !isOn(v) {
+		return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (_pragma=%s); Strata needs them on", "foreign_keys("+v+")")
+	}
+	for _, k := range []string{"_foreign_keys", "_fk"} {
+		if v, ok := q[k]; ok && (len(v) == 0 || !isOn(v[len(v)-1])) {
+			return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (%s=%s); Strata needs them on", k, strings.Join(v, ","))
+		}
+	}
+
+	var add []string
+	add = append(add, "_pragma=foreign_keys(1)")
+	if _, ok := pragmas["busy_timeout"]; !ok && !q.Has("_busy_timeout") && !q.Has("_timeout") {
+		add = append(add, "_pragma=busy_timeout(10000)")
+	}
+	if _, ok := pragmas["journal_mode"]; !ok && !q.Has("_journal_mode") && !q.Has("_journal") && !memory && !readOnly {
+		add = append(add, "_pragma=journal_mode(WAL)")
+	}
+	if !q.Has("_time_format") && !q.Has("_time_integer_format") {
+		add = append(add, "_time_format=sqlite")
+	}
+	if !q.Has("_timezone") {
+		add = append(add, "_timezone=UTC")
+	}
+	if query != "" {
+		add = append([]string{query}, add...)
+	}
+	return path + "?" + strings.Join(add, "&"), memory, nil
+}
+
+// escapePath escapes the characters that would end or change the path
+// part of a file: URI.
+func escapePath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}
+
+// splitPragma splits a _pragma value ("busy_timeout(5000)",
+// "journal_mode = WAL") into its lower-case name and its value.
+func splitPragma(v string) (name, val string) {
+	v = strings.TrimSpace(v)
+	i := strings.IndexAny(v, "(= ")
+	if i < 0 {
+		return strings.ToLower(v), ""
+	}
+	name = strings.ToLower(v[:i])
+	val = strings.TrimSpace(v[i:])
+	val = strings.TrimPrefix(val, "=")
+	val = strings.TrimSpace(val)
+	if strings.HasPrefix(val, "(") {
+		val = strings.TrimSuffix(strings.TrimPrefix(val, "("), ")")
+	}
+	return name, strings.Trim(strings.TrimSpace(val), `'"`)
+}
+
+func isOn(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "on", "true", "yes":
+		return true
+	}
+	return false
+}

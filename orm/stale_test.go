@@ -1,0 +1,68 @@
+package orm_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-go/strata/internal/testdb"
+	"github.com/strata-go/strata/orm"
+)
+
+// A Commit whose whole flush is one multi-row UPDATE or DELETE checks the
+// rows it matched. When some are stale it must write nothing (it may not
+// run alone in autocommit) and name exactly the stale rows.
+func TestStaleRowsInOneStatementCommitWriteNothing(t *testing.T) {
+	for _, op := range []string{"update", "delete"} {
+		t.Run(op, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+				ctx := context.Background()
+				f, _ := setup(t, tg)
+				s := f.New()
+				defer s.Close(ctx)
+				notes := commitNotes(t, s, "n", 4)
+				// Someone else deletes the second and updates the fourth.
+				other := f.New()
+				gone, err := orm.Get[Note](ctx, other, notes[1].ID)
+				must(t, err)
+				moved, err := orm.Get[Note](ctx, other, notes[3].ID)
+				must(t, err)
+				must(t, other.Delete(gone))
+				moved.Body = "theirs"
+				must(t, other.Commit(ctx))
+				must(t, other.Close(ctx))
+
+				for _, n := range notes {
+					if op == "update" {
+						n.Stars = 9
+					} else {
+						must(t, s.Delete(n))
+					}
+				}
+				err = s.Commit(ctx)
+				var se *orm.StaleDataError
+				if !errors.As(err, &se) || se.Op != strings.ToUpper(op) {
+					t.Fatalf("commit: %v, want a StaleDataError of %s", err, strings.ToUpper(op))
+				}
+				want := [][]any{{notes[1].ID}, {notes[3].ID}}
+				if se.Unresolved || !slices.EqualFunc(se.Keys, want, slices.Equal) || !slices.Equal(se.Key, want[0]) {
+					t.Fatalf("stale error names %v (key %v, unresolved %v), want exactly %v", se.Keys, se.Key, se.Unresolved, want)
+				}
+				// Nothing was written: the current rows are as they were.
+				fresh := f.New()
+				defer fresh.Close(ctx)
+				for _, i := range []int{0, 2} {
+					got, err := orm.Get[Note](ctx, fresh, notes[i].ID)
+					if err != nil {
+						t.Fatalf("row %d after the failed commit: %v (a stale batch wrote its other rows)", notes[i].ID, err)
+					}
+					if got.Stars != 0 || got.Version != 1 {
+						t.Fatalf("row %d after the failed commit: stars %d version %d, want 0 and 1", got.ID, got.Stars, got.Version)
+					}
+				}
+			})
+		})
+	}
+}
