@@ -217,7 +217,7 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	err := tx.tx.Commit(ctx)
+	err := tx.commit(ctx)
 	tx.logf(ctx, "COMMIT", nil, start, err)
 	if err == nil {
 		return nil

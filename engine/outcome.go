@@ -61,7 +61,17 @@ func withCtx(ctx context.Context, err error) error {
 // transaction: a lost connection or an ended context means the transaction
 // will not commit.
 func stmtOutcome(ctx context.Context, inTx bool, err error) error {
-	if err == nil || !inTx {
+	if err == nil {
+		return err
+	}
+	if !inTx {
+		// Outside a transaction a lost connection or an ended context
+		// leaves the statement's fate unknown, unless the driver knows it
+		// was never sent.
+		var ce *sqlerr.ConnError
+		if errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return sqlerr.WithOutcome(err, "statement", sqlerr.OutcomeOf(err))
+		}
 		return err
 	}
 	if errors.Is(err, sqlerr.ErrConnLost) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone) {
@@ -89,3 +99,30 @@ func (c *core) commitError(ctx context.Context, err error) error {
 	}
 	return sqlerr.WithOutcome(err, "COMMIT", sqlerr.OutcomeUnknown)
 }
+
+// ctxBlindCommit is implemented by dialects whose driver's COMMIT does not
+// watch the context (go-sql-driver/mysql): the engine stops waiting when
+// the context ends, and states the outcome unknown.
+type ctxBlindCommit interface {
+	CommitIgnoresContext() bool
+}
+
+// commit runs the driver's COMMIT, bounded by ctx where the driver does
+// not bound it itself. A COMMIT abandoned that way finishes (or fails) on
+// its own; its connection is not reused before it does.
+func (tx *Tx) commit(ctx context.Context) error {
+	b, ok := tx.d.(ctxBlindCommit)
+	if !ok || !b.CommitIgnoresContext() || ctx.Done() == nil || ctx.Err() != nil {
+		return tx.tx.Commit(ctx)
+	}
+	done := make(chan error, 1)
+	go func() { done <- tx.tx.Commit(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return &ctxError{err: errCommitAbandoned, ctx: ctx.Err()}
+	}
+}
+
+var errCommitAbandoned = errors.New("engine: no answer to COMMIT before the context ended")

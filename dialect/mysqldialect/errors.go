@@ -248,3 +248,7 @@ func (*Dialect) Answered(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me)
 }
+
+// CommitIgnoresContext reports that the driver's COMMIT does not watch
+// the context (it has no context argument): the engine bounds the wait.
+func (*Dialect) CommitIgnoresContext() bool { return true }

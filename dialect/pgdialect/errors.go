@@ -103,6 +103,11 @@ func connError(err error) error {
 	}
 	var ne net.Error
 	switch {
+	case errors.Is(err, pgconn.ErrConnClosed):
+		// pgconn reports a socket that died while it waited for an answer
+		// as "conn closed" with SafeToRetry true, the statement sent: not
+		// known to be unsent.
+		return &sqlerr.ConnError{Err: err}
 	case pgconn.SafeToRetry(err):
 		return &sqlerr.ConnError{NotSent: true, Err: err}
 	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
