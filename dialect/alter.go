@@ -157,3 +157,14 @@ type Clustered interface {
 	// wsrep_sync_wait on Galera), so that q reads what other nodes wrote.
 	ClusterNode(ctx context.Context, q Querier) (bool, error)
 }
+
+// Replicated is implemented by dialects whose servers stream their
+// changes to replicas with a position a replica's progress can be
+// compared with (PostgreSQL's WAL LSN). The engine's router uses it for
+// read-your-writes.
+type Replicated interface {
+	// Position returns the primary's current write position.
+	Position(ctx context.Context, primary Querier) (string, error)
+	// Replayed reports whether the replica has replayed up to pos.
+	Replayed(ctx context.Context, replica Querier, pos string) (bool, error)
+}

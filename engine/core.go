@@ -90,6 +90,9 @@ func (c *core) translateAt(ctx context.Context, err error) error {
 
 // Exec runs a statement that returns no rows.
 func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Result, error) {
+	if err := refuseWrite(ctx, query); err != nil {
+		return dialect.Result{}, err
+	}
 	start := time.Now()
 	res, err := c.q.Exec(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)
@@ -101,6 +104,9 @@ func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Res
 
 // Query runs a statement that returns rows. Close the rows when done.
 func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	if err := refuseWrite(ctx, query); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	rows, err := c.q.Query(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)
