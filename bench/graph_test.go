@@ -261,7 +261,7 @@ func BenchmarkCascadeDelete(b *testing.B) {
 		e.run(b, tree(e, &id), func(int) error {
 			s := f.New()
 			defer s.Close(e.ctx)
-			q := orm.Delete[StrataParent](s)
+			q := orm.DeleteWhere[StrataParent](s)
 			_, err := q.Where(expr.Eq(q.C("ID"), id)).Exec(e.ctx)
 			return err
 		})

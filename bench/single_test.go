@@ -125,7 +125,7 @@ func BenchmarkUpdate(b *testing.B) {
 		e.run(b, loop{warm: 3}, func(i int) error {
 			s := f.New()
 			defer s.Close(e.ctx)
-			q := orm.Update[StrataModel](s)
+			q := orm.UpdateWhere[StrataModel](s)
 			n, err := q.Set("Name", m.Name).Set("Title", m.Title).Set("Fax", m.Fax).Set("Web", m.Web).
 				Set("Age", m.Age).Set("Right", m.Right).Set("Counter", int64(bump+i)).
 				Where(expr.Eq(q.C("ID"), key(i))).Exec(e.ctx)

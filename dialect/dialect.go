@@ -87,3 +87,15 @@ func (o InspectOptions) Wants(name string) bool {
 	}
 	return false
 }
+
+// ForeignKeyDeferrer is implemented by dialects that can defer foreign
+// key checks to COMMIT for the rest of a transaction, which changing a
+// referenced key together with the rows referencing it needs: SQLite
+// (every foreign key, PRAGMA defer_foreign_keys) and PostgreSQL (the keys
+// declared DEFERRABLE, SET CONSTRAINTS ALL DEFERRED). MariaDB checks
+// foreign keys row by row and cannot.
+type ForeignKeyDeferrer interface {
+	// DeferForeignKeys returns the statement, and whether it reaches
+	// foreign keys not declared DEFERRABLE too.
+	DeferForeignKeys() (stmt string, all bool)
+}

@@ -12,11 +12,11 @@ import (
 	"github.com/strata-go/strata/expr"
 )
 
-var opUpdate = &op{"Update"}
+var opUpdateWhere = &op{"UpdateWhere"}
 
 // UpdateQuery is an UPDATE of T's rows by condition, without loading them
 // (SQLAlchemy's update(Model).where(...).values(...)). Build it with
-// [Update]; building errors are returned by Exec.
+// [UpdateWhere]; building errors are returned by Exec.
 type UpdateQuery[T any] struct {
 	s   *Session
 	m   *Mapper
@@ -26,16 +26,16 @@ type UpdateQuery[T any] struct {
 	err error
 }
 
-// Update starts an UPDATE of T's rows:
+// UpdateWhere starts an UPDATE of T's rows:
 //
-//	q := orm.Update[Note](s)
+//	q := orm.UpdateWhere[Note](s)
 //	n, err := q.Set("Pinned", false).Where(expr.Lt(q.C("Created"), cutoff)).Exec(ctx)
 //
 // Objects of T that the session holds and the UPDATE touches are brought
 // up to date in the same Exec (from RETURNING, or one SELECT on MariaDB),
 // so the session never keeps a stale copy. Versions are neither checked nor
 // bumped: Set the version column yourself if other writers rely on it.
-func Update[T any](s *Session) *UpdateQuery[T] {
+func UpdateWhere[T any](s *Session) *UpdateQuery[T] {
 	q := &UpdateQuery[T]{s: s}
 	m := s.f.reg.Mapper(reflect.TypeFor[T]())
 	if m == nil {
@@ -74,7 +74,7 @@ func (q *UpdateQuery[T]) Set(name string, v any) *UpdateQuery[T] {
 		return q
 	}
 	if f.PrimaryKey && q.err == nil {
-		q.err = fmt.Errorf("orm: Update of %s sets its primary key %s", q.m.Type, f.Name)
+		q.err = fmt.Errorf("orm: UpdateWhere of %s sets its primary key %s", q.m.Type, f.Name)
 	}
 	q.up.Set(f.Column.Name, v)
 	q.set++
@@ -101,10 +101,10 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, q.err
 	}
 	if q.set == 0 {
-		return 0, errors.New("orm: Update without Set")
+		return 0, errors.New("orm: UpdateWhere without Set")
 	}
 	s := q.s
-	if err := s.enter(opUpdate); err != nil {
+	if err := s.enter(opUpdateWhere); err != nil {
 		return 0, err
 	}
 	defer s.g.exit()
@@ -151,24 +151,24 @@ func (q *UpdateQuery[T]) Exec(ctx context.Context) (int64, error) {
 	return res.RowsAffected, nil
 }
 
-var opDeleteWhere = &op{"Delete"}
+var opDeleteWhere = &op{"DeleteWhere"}
 
 // DeleteQuery is a DELETE of T's rows by condition, without loading them
-// (SQLAlchemy's delete(Model).where(...)). Build it with [Delete].
+// (SQLAlchemy's delete(Model).where(...)). Build it with [DeleteWhere].
 type DeleteQuery[T any] struct {
 	u *UpdateQuery[T] // for the mapper, the table and the field lookup
 	w []expr.Expr
 }
 
-// Delete starts a DELETE of T's rows:
+// DeleteWhere starts a DELETE of T's rows:
 //
-//	q := orm.Delete[Note](s)
+//	q := orm.DeleteWhere[Note](s)
 //	n, err := q.Where(expr.Eq(q.C("ID"), id)).Exec(ctx)
 //
 // It runs no ORM cascade: dependent rows go by the database's ON DELETE
 // rules (or the statement fails on a foreign key). Objects of T the
 // session holds whose rows it deletes become detached in the same Exec.
-func Delete[T any](s *Session) *DeleteQuery[T] { return &DeleteQuery[T]{u: Update[T](s)} }
+func DeleteWhere[T any](s *Session) *DeleteQuery[T] { return &DeleteQuery[T]{u: UpdateWhere[T](s)} }
 
 // C returns T's column for a Go field or column name.
 func (q *DeleteQuery[T]) C(name string) expr.Column { return q.u.C(name) }
@@ -189,7 +189,7 @@ func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
 		return 0, u.err
 	}
 	if len(q.w) == 0 {
-		return 0, errors.New("orm: Delete without Where")
+		return 0, errors.New("orm: DeleteWhere without Where")
 	}
 	s := u.s
 	if err := s.enter(opDeleteWhere); err != nil {

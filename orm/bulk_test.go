@@ -22,7 +22,7 @@ func TestUpdateStatement(t *testing.T) {
 		s1 := f.New()
 		defer s1.Close(ctx)
 		rec.take("")
-		q := orm.Update[Note](s1)
+		q := orm.UpdateWhere[Note](s1)
 		n, err := q.Set("Stars", 5).Where(expr.Eq(q.C("ID"), notes[0].ID)).Exec(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("update by key: %d %v", n, err)
@@ -44,7 +44,7 @@ func TestUpdateStatement(t *testing.T) {
 		untouched, err := orm.Get[Note](ctx, s2, notes[3].ID)
 		must(t, err)
 		held.Body = "flushed first" // autoflush writes it before the UPDATE
-		q2 := orm.Update[Note](s2)
+		q2 := orm.UpdateWhere[Note](s2)
 		n, err = q2.Set("Stars", 7).Where(expr.In(q2.C("ID"), []int64{notes[1].ID, notes[2].ID})).Exec(ctx)
 		if err != nil || n != 2 {
 			t.Fatalf("update of two: %d %v", n, err)
@@ -64,13 +64,13 @@ func TestUpdateStatement(t *testing.T) {
 			t.Fatalf("row 3 stars %d", got.Stars)
 		}
 		// refusals
-		if _, err := orm.Update[Note](s2).Set("Stars", 1).Exec(ctx); err == nil {
+		if _, err := orm.UpdateWhere[Note](s2).Set("Stars", 1).Exec(ctx); err == nil {
 			t.Fatal("an UPDATE without WHERE ran")
 		}
-		if _, err := orm.Update[Note](s2).Set("Nope", 1).Where(expr.Eq(expr.C("id"), 1)).Exec(ctx); err == nil || !strings.Contains(err.Error(), "Nope") {
+		if _, err := orm.UpdateWhere[Note](s2).Set("Nope", 1).Where(expr.Eq(expr.C("id"), 1)).Exec(ctx); err == nil || !strings.Contains(err.Error(), "Nope") {
 			t.Fatalf("unknown field: %v", err)
 		}
-		if _, err := orm.Update[Note](s2).Where(expr.Eq(expr.C("id"), 1)).Exec(ctx); err == nil {
+		if _, err := orm.UpdateWhere[Note](s2).Where(expr.Eq(expr.C("id"), 1)).Exec(ctx); err == nil {
 			t.Fatal("an UPDATE without SET ran")
 		}
 	})
@@ -87,7 +87,7 @@ func TestDeleteStatement(t *testing.T) {
 		s1 := f.New()
 		defer s1.Close(ctx)
 		rec.take("")
-		q := orm.Delete[Note](s1)
+		q := orm.DeleteWhere[Note](s1)
 		n, err := q.Where(expr.Eq(q.C("ID"), notes[0].ID)).Exec(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("delete by key: %d %v", n, err)
@@ -102,7 +102,7 @@ func TestDeleteStatement(t *testing.T) {
 		must(t, err)
 		kept, err := orm.Get[Note](ctx, s2, notes[2].ID)
 		must(t, err)
-		q2 := orm.Delete[Note](s2)
+		q2 := orm.DeleteWhere[Note](s2)
 		n, err = q2.Where(expr.Eq(q2.C("Title"), gone.Title)).Exec(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("delete by title: %d %v", n, err)
@@ -114,7 +114,7 @@ func TestDeleteStatement(t *testing.T) {
 		if c := countRows(t, f, "note"); c != 2 {
 			t.Fatalf("%d notes left", c)
 		}
-		if _, err := orm.Delete[Note](s2).Exec(ctx); err == nil {
+		if _, err := orm.DeleteWhere[Note](s2).Exec(ctx); err == nil {
 			t.Fatal("a DELETE without WHERE ran")
 		}
 	})

@@ -109,6 +109,15 @@ func syncBack(st *state, rel *relation) {
 				b.state, b.v = relKnown, st.ptr
 			}
 		}
+	case rel.kind == oneToOneRemote || rel.kind == manyToOne && rel.back.kind == oneToOneRemote:
+		// one-to-one: both sides are references
+		v := rel.refAt(st.ptr)
+		if v.state == relUnloaded || v.v == nil {
+			return
+		}
+		if b := rel.back.refAt(v.v); b.state == relUnloaded || b.v == nil {
+			b.state, b.v = relKnown, st.ptr
+		}
 	}
 }
 
@@ -195,7 +204,6 @@ type relPlan struct {
 	touched  []*state            // owners whose relationships changed: new snapshots after the flush
 	levels   map[*state][]*state // same-table parents of pending rows
 	ghostIdx map[identityKey]*state
-	single   map[fkSlot]*state
 
 	// many-to-many pairs to write, by the primary side's relation
 	pairAdd, pairDel []pair
@@ -206,6 +214,13 @@ type relPlan struct {
 	preNull []link // post_update keys to clear before the deletes
 	// persistent children waiting for a new parent's generated key
 	movedToNew []*state
+
+	// primary key changes: statements before everything (deferring
+	// foreign key checks), statements after a mapper's UPDATEs (moving
+	// the rows referencing its old keys), objects to re-key after
+	first       []step
+	afterUpdate map[*Mapper][]step
+	rekey       []*state
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.
@@ -358,6 +373,13 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			switch rel.kind {
 			case manyToMany:
 				rp.pairs(rel, st, before, now)
+				if rel.cascade.has(cascadeDeleteOrphan) {
+					for _, t := range before {
+						if !slices.Contains(now, t) {
+							removed = append(removed, removal{child: t, rel: rel, owner: st})
+						}
+					}
+				}
 			case manyToOne:
 				if rel.postUpdate {
 					// set by an UPDATE after the inserts
@@ -427,8 +449,10 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		if cst == nil || cst.status == Deleted {
 			continue
 		}
-		if r.rel.kind == manyToOne {
-			// a replaced parent with delete-orphan (the link owned it)
+		if r.rel.kind == manyToOne || r.rel.kind == manyToMany {
+			// a replaced parent, or a target taken out of a list, with
+			// delete-orphan (the link owned it): deleted unless another
+			// owner took it
 			if !referencedElsewhere(s, r.child, r.rel) {
 				s.markDeleted(cst)
 			}
@@ -452,11 +476,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			return nil, err
 		}
 	}
-	// pending orphans: a new object a cascade brought in, since taken out
+	// Pending orphans: a new object a cascade brought in, since taken out
 	// of every delete-orphan collection it belongs to (and with no key of
-	// a parent either), is dropped instead of inserted
+	// a parent either), is dropped instead of inserted. One the program
+	// added itself is an error before any SQL when its key is NOT NULL:
+	// it cannot be inserted without a parent (SQLAlchemy's "pending
+	// instance is an orphan"). With a nullable key it is a root (the top
+	// of a tree), inserted with NULL: SQLAlchemy refuses those too, which
+	// makes delete-orphan unusable on adjacency lists.
 	for _, st := range s.states.all() {
-		if st.status != Pending || !st.cascaded || len(st.m.orphanOf) == 0 {
+		if st.status != Pending || len(st.m.orphanOf) == 0 {
 			continue
 		}
 		orphan := true
@@ -472,32 +501,35 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 				}
 			}
 		}
-		if orphan {
+		switch {
+		case orphan && st.cascaded:
 			s.dropPending(st)
+		case orphan && !st.m.orphanOf[0].nullable:
+			return nil, &OrphanError{Object: st.object(), Rel: st.m.orphanOf[0].String()}
 		}
 	}
-	// single_parent: one owner per object through such a relationship
+	// a new child whose NOT NULL key must come from a parent with a
+	// generated key, and that has none, cannot be placed: say so before
+	// any SQL rather than leave it to a foreign-key error
 	for _, st := range s.states.all() {
-		if st.status == Deleted {
+		if st.status != Pending {
 			continue
 		}
 		for _, rel := range st.m.rels {
-			if !rel.singleParent || rel.kind == oneToMany || rel.kind == manyToMany {
+			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
 				continue
 			}
-			v := rel.refAt(st.ptr)
-			if v.state == relUnloaded || v.v == nil {
+			if l, ok := want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
 				continue
 			}
-			k := fkSlot{child: v.v, fk: rel.ref[0]}
-			if rp.single == nil {
-				rp.single = map[fkSlot]*state{}
+			if anyZeroOrNil(rel.fk, st.ptr) {
+				return nil, fmt.Errorf("orm: a new %s has no %s (%s is NOT NULL and holds no key): set %s, or add it to a parent's collection", st.m.Type.Name(), rel.parent.Type.Name(), columnList(rel.fk), rel)
 			}
-			if other := rp.single[k]; other != nil && other != st {
-				return nil, &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, v.v).Interface()}
-			}
-			rp.single[k] = st
 		}
+	}
+	// single_parent: one owner per object through such a relationship
+	if err := s.checkSingleParents(rp); err != nil {
+		return nil, err
 	}
 	// 3. deletes cascade
 	if err := s.cascadeDeletes(ctx, rp, want, &order); err != nil {
@@ -552,9 +584,16 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 			if rel.ordering == nil || !known(rel, st.ptr) {
 				continue
 			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
 			for i, c := range rel.listAt(st.ptr).items {
-				f := rel.ordering
-				v := reflect.ValueOf(int64(i)).Convert(f.Type)
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
 				if !f.rv(c).Equal(v) {
 					u.set(f, c, v)
 				}
@@ -562,6 +601,62 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	return rp, nil
+}
+
+// checkSingleParents refuses an object held by two live owners through a
+// single_parent relationship: two references to it, a reference while
+// the other side of a one-to-one still names another holder, or two
+// many-to-many lists.
+func (s *Session) checkSingleParents(rp *relPlan) error {
+	type slot struct {
+		target unsafe.Pointer
+		rel    *relation
+	}
+	var seen map[slot]*state
+	claim := func(rel *relation, owner *state, target unsafe.Pointer) error {
+		if seen == nil {
+			seen = map[slot]*state{}
+		}
+		k := slot{target, rel}
+		if other := seen[k]; other != nil && other != owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
+		seen[k] = owner
+		return nil
+	}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !rel.singleParent || rel.kind == oneToMany {
+				continue
+			}
+			for _, t := range targets(rel, st.ptr) {
+				if err := claim(rel, st, t); err != nil {
+					return err
+				}
+				// the other side of a one-to-one names its holder
+				if rel.back == nil || rel.back.kind != oneToOneRemote {
+					continue
+				}
+				b := rel.back.refAt(t)
+				if b.state == relUnloaded || b.v == nil || b.v == st.ptr {
+					continue
+				}
+				h := s.stateAt(b.v)
+				if h == nil || h.status == Deleted {
+					continue
+				}
+				if hv := rel.refAt(h.ptr); hv.state == relUnloaded || hv.v == nil || hv.v == t {
+					if err := claim(rel, h, t); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func columnList(fs []*Field) string { return strings.Join(columnNames(fs), ", ") }
@@ -573,7 +668,7 @@ func referencedElsewhere(s *Session, target unsafe.Pointer, rel *relation) bool 
 		if st.m != rel.owner || st.status == Deleted {
 			continue
 		}
-		if v := rel.refAt(st.ptr); v.state != relUnloaded && v.v == target {
+		if slices.Contains(targets(rel, st.ptr), target) {
 			return true
 		}
 	}
@@ -755,6 +850,25 @@ func (s *Session) cascadeDeletes(ctx context.Context, rp *relPlan, want map[fkSl
 					continue
 				}
 				if rel.kind == manyToMany {
+					// With a delete cascade (single_parent makes it safe: no
+					// other owner shares the targets) the targets go too,
+					// read first when not loaded.
+					if rel.cascade.has(cascadeDelete) && !st.gone && st.status != Pending && (!known(rel, st.ptr) || st.ghost) {
+						if _, err := s.begin(ctx); err != nil {
+							return err
+						}
+						if err := s.loadRel(ctx, rel, []*state{st}); err != nil {
+							return err
+						}
+					}
+					if rel.cascade.has(cascadeDelete) && known(rel, st.ptr) {
+						for _, p := range targets(rel, st.ptr) {
+							if c := s.stateAt(p); c != nil && c.status != Deleted {
+								s.markDeleted(c)
+								next = append(next, c)
+							}
+						}
+					}
 					// its pairs go with it
 					if known(rel, st.ptr) && !st.ghost {
 						var before []unsafe.Pointer
@@ -956,7 +1070,7 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 	for rs.Next() {
 		obj := reflect.New(m.Type).UnsafePointer()
 		for i, f := range m.Fields {
-			dest[i] = f.Ptr(obj)
+			dest[i] = f.ptrAt(obj)
 		}
 		if err := rs.Scan(dest...); err != nil {
 			return nil, err
@@ -964,6 +1078,18 @@ func queryObjects(ctx context.Context, ex engine.Executor, m *Mapper, q expr.Sta
 		out = append(out, obj)
 	}
 	return out, rs.Err()
+}
+
+// OrphanError reports a pending object the program added that belongs to
+// no parent through a delete-orphan relationship: it would be inserted
+// as a child nobody owns. The flush writes nothing.
+type OrphanError struct {
+	Object any    // the pending object
+	Rel    string // the delete-orphan relationship, Type.Field
+}
+
+func (e *OrphanError) Error() string {
+	return fmt.Sprintf("orm: a new %T is an orphan: no object holds it through %s (delete-orphan); add it to one, or Expunge it", e.Object, e.Rel)
 }
 
 // SingleParentError reports an object given a second parent through a
@@ -1046,7 +1172,7 @@ func pairSteps(rp *relPlan) []step {
 			tr := expr.T(rel.secondary.Name)
 			var ands []expr.Expr
 			for i, c := range rel.secLocal {
-				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].Value(l.parent.ptr)))
+				ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(l.parent.ptr)))
 			}
 			_, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(ands...))
 			return err
@@ -1062,10 +1188,10 @@ func pairSteps(rp *relPlan) []step {
 				for i, p := range chunk {
 					var ands []expr.Expr
 					for j, c := range rel.secLocal {
-						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].Value(p.a)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[j].valueAt(p.a)))
 					}
 					for j, c := range rel.secRemote {
-						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].Value(p.b)))
+						ands = append(ands, expr.Eq(tr.C(c), rel.targetRef[j].valueAt(p.b)))
 					}
 					ors[i] = expr.And(ands...)
 				}
@@ -1083,10 +1209,10 @@ func pairSteps(rp *relPlan) []step {
 				for _, p := range chunk {
 					var vals []any
 					for _, f := range rel.ownerRef {
-						vals = append(vals, f.Value(p.a))
+						vals = append(vals, f.valueAt(p.a))
 					}
 					for _, f := range rel.targetRef {
-						vals = append(vals, f.Value(p.b))
+						vals = append(vals, f.valueAt(p.b))
 					}
 					ins.Values(vals...)
 				}
@@ -1115,54 +1241,109 @@ func postSteps(rp *relPlan) []step {
 	var out []step
 	for _, rel := range rels {
 		links := byRel[rel]
-		out = append(out, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
-			m := rel.child
-			for _, l := range links {
-				for i, f := range rel.fk {
-					if l.parent == nil {
-						u.set(f, l.child.ptr, reflect.Zero(f.Type))
-						continue
-					}
-					v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-					if err != nil {
-						return err
-					}
-					u.set(f, l.child.ptr, v)
-				}
-			}
-			tr := expr.T(m.Table.Name)
-			var stmt expr.Statement
-			if len(links) == 1 {
-				up := expr.Update(tr)
-				for _, f := range rel.fk {
-					up.Set(f.Column.Name, f.Value(links[0].child.ptr))
-				}
-				for _, f := range m.PK {
-					up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(links[0].child.ptr)))
-				}
-				stmt = up
-			} else {
-				ur := keyedUpdate(m, rel.fk, nil)
-				for _, l := range links {
-					vals := keyValues(m, l.child.ptr)
-					for _, f := range rel.fk {
-						vals = append(vals, f.Value(l.child.ptr))
-					}
-					ur.Row(vals...)
-				}
-				stmt = ur
-			}
-			res, err := engine.ExecStmt(ctx, ex, stmt)
-			if err != nil {
-				return err
-			}
-			if res.RowsAffected != int64(len(links)) {
-				return &StaleDataError{Op: "UPDATE", Table: m.Table.Name}
-			}
-			return nil
+		out = append(out, step{stmts: 1, checked: len(links) > 1, run: func(ctx context.Context, ex engine.Executor, u *undo) error {
+			return postUpdate(ctx, ex, rel, links, u)
 		}})
 	}
 	return out
+}
+
+// postUpdate sets (or clears) the post_update keys of links' rows: one
+// UPDATE, keyed and multi-row for several. It is an UPDATE like any other:
+// it runs the onupdate rules, checks the version the row holds now (after
+// this flush's own UPDATE of it, if any) and bumps it, and reads back
+// server-onupdate columns.
+func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
+	m := rel.child
+	set := slices.Clone(rel.fk)
+	for _, f := range m.Fields {
+		if f.OnUpdate != nil && !slices.Contains(set, f) {
+			set = append(set, f)
+		}
+	}
+	rows := make([]updateRow, len(links))
+	for j, l := range links {
+		ptr := l.child.ptr
+		for i, f := range rel.fk {
+			if l.parent == nil {
+				u.set(f, ptr, reflect.Zero(f.Type))
+				continue
+			}
+			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+			if err != nil {
+				return err
+			}
+			u.set(f, ptr, v)
+		}
+		for _, f := range set[len(rel.fk):] {
+			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
+		}
+		rows[j] = updateRow{st: l.child, set: set}
+		if v := m.Version; v != nil && m.appVersion {
+			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
+		} else if v != nil {
+			cur := v.rv(ptr)
+			rows[j].old = cur.Interface()
+			next := reflect.New(v.Type).Elem()
+			if cur.CanInt() {
+				next.SetInt(cur.Int() + 1)
+			} else {
+				next.SetUint(cur.Uint() + 1)
+			}
+			u.set(v, ptr, next)
+		}
+	}
+	if m.Version != nil && !m.appVersion {
+		set = append(set, m.Version)
+	}
+	tr := expr.T(m.Table.Name)
+	var stmt expr.Statement
+	if len(rows) == 1 {
+		up := expr.Update(tr)
+		ptr := rows[0].st.ptr
+		for _, f := range set {
+			up.Set(f.Column.Name, f.valueAt(ptr))
+		}
+		for _, f := range m.PK {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(ptr)))
+		}
+		if m.Version != nil {
+			up.Where(expr.Eq(tr.C(m.Version.Column.Name), rows[0].old))
+		}
+		stmt = up
+	} else {
+		var match []*Field
+		if m.Version != nil {
+			match = []*Field{m.Version}
+		}
+		ur := keyedUpdate(m, set, match)
+		for _, r := range rows {
+			vals := keyValues(m, r.st.ptr)
+			for _, f := range set {
+				vals = append(vals, f.valueAt(r.st.ptr))
+			}
+			if m.Version != nil {
+				vals = append(vals, r.old)
+			}
+			ur.Row(vals...)
+		}
+		stmt = ur
+	}
+	res, err := engine.ExecStmt(ctx, ex, stmt)
+	if err != nil {
+		return err
+	}
+	if res.RowsAffected != int64(len(rows)) {
+		return newStaleBatch("UPDATE", m, rows)
+	}
+	if back := serverOnUpdateFields(m); len(back) > 0 {
+		states := make([]*state, len(rows))
+		for i, r := range rows {
+			states[i] = r.st
+		}
+		return selectBack(ctx, ex, m, back, states, u)
+	}
+	return nil
 }
 
 // preNullSteps clears post_update keys before the deletes.
@@ -1177,7 +1358,7 @@ func preNullSteps(rp *relPlan) []step {
 				up.Set(f.Column.Name, nil)
 			}
 			for _, f := range m.PK {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(l.child.ptr)))
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(l.child.ptr)))
 			}
 			if _, err := engine.ExecStmt(ctx, ex, up); err != nil {
 				return err

@@ -19,14 +19,14 @@
 //		Version   int32     `db:"version,version"`            // optimistic concurrency
 //	}
 //
-// Options to [Register] cover what tags express badly: [TableName],
-// [Default] and [OnUpdate] (Go functions), composite [Unique], [Index],
-// [ForeignKey] and [Check]. A field named ID is the primary key when no
-// field is tagged pk. Columns are NOT NULL unless the Go type can hold NULL
-// (pointers, sql.Null types, byte slices, json.RawMessage) or the tag says
-// null. Types come from the Go type (int64 -> bigint, string -> text,
-// time.Time -> timestamptz, [16]byte -> uuid, ...) unless type: or size:
-// says otherwise. An invalid model fails at registration with a
+// Options to [Register] (each a [ModelOption]) cover what tags express
+// badly: [TableName], [Default] and [OnUpdate] (Go functions), composite
+// [Unique], [Index], [ForeignKey] and [Check]. A field named ID is the
+// primary key when no field is tagged pk. Columns are NOT NULL unless the
+// Go type can hold NULL (pointers, sql.Null types, byte slices,
+// json.RawMessage) or the tag says null. Types come from the Go type
+// (int64 -> bigint, string -> text, time.Time -> timestamptz, [16]byte ->
+// uuid, ...) unless type: or size: says otherwise. An invalid model fails at registration with a
 // [*ModelError] naming the struct and the field.
 //
 // The [Registry] is safe for concurrent use.
@@ -39,11 +39,18 @@
 //	s := factory.New()
 //	defer s.Close(ctx)
 //	n := &Note{Title: "hello"}
-//	s.Add(n)                       // pending
+//	if err := s.Add(n); err != nil { // pending
+//		return err
+//	}
 //	err := s.Commit(ctx)           // INSERT ... RETURNING: n.ID and server defaults filled
 //	same, _ := orm.Get[Note](ctx, s, n.ID) // same == n: the identity map
 //	n.Pinned = false               // zero values are values
 //	err = s.Commit(ctx)            // UPDATE only pinned (and the version)
+//
+// Add fails on a misuse (not a pointer to a registered struct, a closed
+// session, a second goroutine) and on a graph the cascades cannot take (an
+// object another session holds, a second holder of a single_parent
+// target): check its error as any other.
 //
 // An UPDATE or DELETE that matches no row, or whose version moved, fails
 // with a [*StaleDataError]; it never becomes an INSERT. A flush that fails
@@ -82,10 +89,11 @@
 //
 // # Statements
 //
-// [Update] and [Delete] write rows by condition without loading them
-// (SQLAlchemy's update(Model) and delete(Model)); objects of the type the
-// session holds are brought up to date, or detached, in the same call.
-// They run no ORM cascade. [RawQuery] maps any SQL into structs.
+// [UpdateWhere] and [DeleteWhere] write rows by condition without loading
+// them (SQLAlchemy's update(Model) and delete(Model)); objects of the type
+// the session holds are brought up to date, or detached, in the same call.
+// They run no ORM cascade. The names keep them apart from [Session.Delete],
+// which marks one object. [RawQuery] maps any SQL into structs.
 //
 // # Relationships
 //

@@ -92,7 +92,17 @@ func isZero(f *Field, ptr unsafe.Pointer) bool {
 
 type flushPlan struct {
 	inserts, updates, deletes []*state
+	// row switches: a new object taking the row of a deleted one with
+	// the same key, written as an UPDATE of that row
+	switches []rowSwitch
 }
+
+// rowSwitch is a pending object (to) replacing a deleted one (from) with
+// the same primary key in one flush (SQLAlchemy's "row switch"): the row
+// is updated to the new object's values, never deleted and inserted
+// again (which would violate the key, or lose the row's identity to
+// foreign keys pointing at it).
+type rowSwitch struct{ from, to *state }
 
 func (p *flushPlan) empty() bool { return len(p.inserts)+len(p.updates)+len(p.deletes) == 0 }
 
@@ -110,7 +120,54 @@ func dirty(st *state) bool {
 	return false
 }
 
-func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
+// switchRows finds pending objects whose key a deleted object of the
+// session holds and turns the pair into an UPDATE of the row: the new
+// object is compared with the deleted one's snapshot (what the row holds)
+// and takes over its key and version.
+func (s *Session) switchRows(p *flushPlan, u *undo) {
+	if len(p.inserts) == 0 || len(p.deletes) == 0 {
+		return
+	}
+	deleted := map[identityKey]*state{}
+	for _, st := range p.deletes {
+		if !st.ghost && st.snap != nil {
+			deleted[identityKey{st.m, st.key}] = st
+		}
+	}
+	if len(deleted) == 0 {
+		return
+	}
+	var switched map[*state]bool
+	ins := p.inserts[:0:0]
+	for _, st := range p.inserts {
+		if anyZeroOrNil(st.m.PK, st.ptr) {
+			ins = append(ins, st) // a generated key: a new row
+			continue
+		}
+		from := deleted[identityKey{st.m, keyOf(st.m, st.ptr)}]
+		if from == nil {
+			ins = append(ins, st)
+			continue
+		}
+		delete(deleted, identityKey{st.m, from.key})
+		if switched == nil {
+			switched = map[*state]bool{}
+		}
+		switched[from] = true
+		to := st
+		u.fn(func() { to.snap, to.key = nil, nil })
+		to.snap, to.key = from.snap, from.key
+		p.switches = append(p.switches, rowSwitch{from: from, to: to})
+		p.updates = append(p.updates, to)
+	}
+	if switched == nil {
+		return
+	}
+	p.inserts = ins
+	p.deletes = slices.DeleteFunc(p.deletes, func(st *state) bool { return switched[st] })
+}
+
+func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	rank, err := s.f.order()
 	if err != nil {
 		return nil, err
@@ -143,6 +200,7 @@ func (s *Session) plan(rp *relPlan) (*flushPlan, error) {
 			}
 		}
 	}
+	s.switchRows(p, u)
 	byRank := func(list []*state, desc bool) {
 		if len(list) < 2 {
 			return
@@ -185,7 +243,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		u.run()
 		return err
 	}
-	p, err := s.plan(rp)
+	p, err := s.plan(rp, &u)
 	if err != nil {
 		u.run()
 		return err
@@ -208,9 +266,10 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 // updateRow is one object's UPDATE: the fields it writes (the version,
 // if any, last, with its new value) and the version the row must hold.
 type updateRow struct {
-	st  *state
-	set []*Field
-	old any // the version loaded; nil without a version column
+	st     *state
+	set    []*Field
+	old    any   // the version loaded; nil without a version column
+	oldKey []any // the key the row holds, when the UPDATE changes it
 }
 
 // step is a unit of the flush's work: one or a few statements.
@@ -238,9 +297,13 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		}
 		// A new row's version is 1, as SQLAlchemy and every reader of the
 		// column expect (0 would read as "never written").
-		if v := st.m.Version; v != nil && isZero(v, st.ptr) {
+		if v := st.m.Version; v != nil && !st.m.appVersion && isZero(v, st.ptr) {
 			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
+	}
+	if err := s.planKeyMoves(p, rp, u); err != nil {
+		u.run()
+		return err
 	}
 	d := s.f.db.Dialect()
 	// Inserts first. Updates and deletes are planned now when nothing can
@@ -253,13 +316,13 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	// Positions under a unique constraint move out of the way first, so
 	// that neither the inserts nor the updates meet a position still held.
-	steps := parkSteps(p.updates, p.deletes)
+	steps := append(slices.Clip(rp.first), parkSteps(p.updates, p.deletes)...)
 	// Rows replaced by new ones (a one-to-one child, a link) leave first
 	// when their table has unique keys the new rows may take and no table
 	// references it: an INSERT must not meet the row it replaces.
 	early, late := s.earlyDeletes(p)
 	for _, group := range groupByMapper(early) {
-		steps = append(steps, deleteSteps(d, group)...)
+		steps = append(steps, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 	}
 	steps = append(steps, ins...)
 	var ups []updateRow
@@ -376,6 +439,16 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		st.status = Persistent
 		s.remember(st)
 	}
+	s.rekey(rp.rekey)
+	for _, sw := range p.switches {
+		// the deleted object lets go of the row, the new one holds it
+		s.forget(sw.from)
+		sw.from.snap = nil
+		s.detach(sw.from)
+		s.order = slices.DeleteFunc(s.order, func(x *state) bool { return x == sw.to })
+		sw.to.status = Persistent
+		s.remember(sw.to)
+	}
 	s.order = s.order[:0]
 	for _, r := range ups {
 		r.st.snap = r.st.m.snapshot(r.st.ptr)
@@ -424,10 +497,7 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 		m := st.m
 		var set []*Field
 		for _, f := range m.Fields {
-			if f != m.Version && f.changed(st.ptr, st.snap) {
-				if f.PrimaryKey {
-					return nil, fmt.Errorf("orm: %s.%s: changing a primary key is not supported", m.Type.Name(), f.Name)
-				}
+			if (f != m.Version || m.appVersion) && f.changed(st.ptr, st.snap) {
 				set = append(set, f)
 			}
 		}
@@ -440,8 +510,12 @@ func prepareUpdates(list []*state, u *undo) ([]updateRow, error) {
 				set = append(set, f)
 			}
 		}
-		r := updateRow{st: st, set: set}
-		if v := m.Version; v != nil {
+		r := updateRow{st: st, set: set, oldKey: oldKey(st)}
+		if v := m.Version; v != nil && m.appVersion {
+			// The application's version: the row must hold the value
+			// loaded; the new one (if the program set one) is in set.
+			r.old = v.rv(st.snap).Interface()
+		} else if v != nil {
 			// The version is Strata's: the row must still hold the version
 			// loaded, and gets the next one, whatever the field was set to.
 			old := v.rv(st.snap)
@@ -511,15 +585,19 @@ func hasUniqueIndex(t *schema.Table) bool {
 
 // restSteps plans the flush's UPDATEs and DELETEs.
 func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, ups []updateRow) ([]step, error) {
-	out := append(pairSteps(rp), postSteps(rp)...)
+	out := pairSteps(rp)
 	for i := 0; i < len(ups); {
 		j := i
 		for j < len(ups) && ups[j].st.m == ups[i].st.m {
 			j++
 		}
 		out = append(out, updateSteps(d, ups[i:j])...)
+		out = append(out, rp.afterUpdate[ups[i].st.m]...)
 		i = j
 	}
+	// post_update keys after every row's own UPDATE: they check the
+	// version that UPDATE left
+	out = append(out, postSteps(rp)...)
 	out = append(out, preNullSteps(rp)...)
 	for _, group := range groupByMapper(deletes) {
 		levels, err := selfLevels(group[0].m, group, nil)
@@ -527,10 +605,10 @@ func (s *Session) restSteps(d dialect.Dialect, rp *relPlan, deletes []*state, up
 			return nil, err
 		}
 		if levels == nil {
-			out = append(out, deleteSteps(d, group)...)
+			out = append(out, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 		}
 		for i := len(levels) - 1; i >= 0; i-- { // children first
-			out = append(out, deleteSteps(d, levels[i])...)
+			out = append(out, deleteSteps(d, levels[i], s.f.cfg.idempotentDeletes)...)
 		}
 	}
 	return out, nil
@@ -825,7 +903,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 			}
 			vals := make([]any, len(cols))
 			for i, f := range cols {
-				vals[i] = f.Value(st.ptr)
+				vals[i] = f.valueAt(st.ptr)
 			}
 			ins.Values(vals...)
 		}
@@ -843,7 +921,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		// one row: the SQL is cached per column set, only arguments are made
 		args = make([]any, len(cols))
 		for i, f := range cols {
-			args[i] = f.Value(rows[0].ptr)
+			args[i] = f.valueAt(rows[0].ptr)
 		}
 		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
 	} else {
@@ -886,7 +964,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		}
 		dest := m.getDest()
 		for i, f := range ret {
-			(*dest)[i] = f.Ptr(st.ptr)
+			(*dest)[i] = f.ptrAt(st.ptr)
 		}
 		u.zero(st.ptr, ret)
 		err := rs.Scan((*dest)[:len(ret)]...)
@@ -1018,7 +1096,7 @@ func keyWhere(tr *expr.TableRef, m *Mapper, rows []*state, versions []any) expr.
 	for i, st := range rows {
 		var ands []expr.Expr
 		for _, f := range m.PK {
-			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+			ands = append(ands, expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
 		}
 		ands = append(ands, expr.Eq(tr.C(m.Version.Column.Name), versions[i]))
 		ors[i] = expr.And(ands...)
@@ -1057,7 +1135,7 @@ func keysIn(tr *expr.TableRef, cols []string, fields []*Field, objs []*state) ex
 	for i, st := range objs {
 		ands := make([]expr.Expr, len(cols))
 		for j, c := range cols {
-			ands[j] = expr.Eq(tr.C(c), fields[j].Value(st.ptr))
+			ands[j] = expr.Eq(tr.C(c), fields[j].valueAt(st.ptr))
 		}
 		ors[i] = expr.And(ands...)
 	}
@@ -1203,7 +1281,7 @@ func parkMapper(rows, deletes []*state, temp *int) []step {
 				tr := expr.T(m.Table.Name)
 				up := expr.Update(tr).Set(f.Column.Name, vals[0])
 				for _, k := range m.PK {
-					up.Where(expr.Eq(tr.C(k.Column.Name), k.Value(park[0].ptr)))
+					up.Where(expr.Eq(tr.C(k.Column.Name), k.valueAt(park[0].ptr)))
 				}
 				_, err := engine.ExecStmt(ctx, ex, up)
 				return err
@@ -1228,9 +1306,13 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []step {
 	ret := serverOnUpdateFields(m)
 	var groups [][]updateRow
 	for _, r := range rows {
+		if r.oldKey != nil {
+			groups = append(groups, []updateRow{r}) // alone: matched by its old key
+			continue
+		}
 		found := false
 		for i, g := range groups {
-			if slices.Equal(g[0].set, r.set) {
+			if g[0].oldKey == nil && slices.Equal(g[0].set, r.set) {
 				groups[i] = append(g, r)
 				found = true
 				break
@@ -1286,10 +1368,14 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 		tr := expr.T(m.Table.Name)
 		up := expr.Update(tr)
 		for _, f := range r.set {
-			up.Set(f.Column.Name, f.Value(st.ptr))
+			up.Set(f.Column.Name, f.valueAt(st.ptr))
 		}
-		for _, f := range m.PK {
-			up.Where(expr.Eq(tr.C(f.Column.Name), f.Value(st.ptr)))
+		for i, f := range m.PK {
+			if r.oldKey != nil {
+				up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
+			} else {
+				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
+			}
 		}
 		if m.Version != nil {
 			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
@@ -1307,10 +1393,14 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	if ok1 && ok2 {
 		args = make([]any, 0, len(r.set)+len(m.PK)+1)
 		for _, f := range r.set {
-			args = append(args, f.Value(st.ptr))
+			args = append(args, f.valueAt(st.ptr))
 		}
-		for _, f := range m.PK {
-			args = append(args, f.Value(st.ptr))
+		if r.oldKey != nil {
+			args = append(args, r.oldKey...)
+		} else {
+			for _, f := range m.PK {
+				args = append(args, f.valueAt(st.ptr))
+			}
 		}
 		if m.Version != nil {
 			args = append(args, r.old)
@@ -1371,10 +1461,10 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 	for _, r := range rows {
 		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		for _, f := range set {
-			vals = append(vals, f.Value(r.st.ptr))
+			vals = append(vals, f.valueAt(r.st.ptr))
 		}
 		if m.Version != nil {
 			vals = append(vals, r.old)
@@ -1442,7 +1532,7 @@ func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret [
 // DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL) per chunk, or an OR
 // of key-and-version matches when a version must be checked or the key is
 // composite. Fewer rows deleted than asked is stale data.
-func deleteSteps(d dialect.Dialect, group []*state) []step {
+func deleteSteps(d dialect.Dialect, group []*state, idempotent bool) []step {
 	m := group[0].m
 	per := maxBatchRows
 	if !(len(m.PK) == 1 && m.Version == nil) {
@@ -1455,13 +1545,13 @@ func deleteSteps(d dialect.Dialect, group []*state) []step {
 	var out []step
 	for _, chunk := range expr.Chunk(group, per) {
 		out = append(out, step{stmts: 1, checked: len(chunk) > 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			return deleteChunk(ctx, ex, m, chunk)
+			return deleteChunk(ctx, ex, m, chunk, idempotent)
 		}})
 	}
 	return out
 }
 
-func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state, idempotent bool) error {
 	tr := expr.T(m.Table.Name)
 	var versions []any
 	if v := m.Version; v != nil {
@@ -1471,12 +1561,20 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			if src == nil {
 				src = st.ptr
 			}
-			versions[i] = v.Value(src)
+			versions[i] = v.valueAt(src)
 		}
 	}
 	res, err := engine.ExecStmt(ctx, ex, expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)))
 	if err != nil {
 		return err
+	}
+	if res.RowsAffected != int64(len(rows)) && idempotent {
+		// Rows already gone are fine; a row still there was not deleted
+		// because its version moved: that is stale data all the same.
+		if versions == nil {
+			return nil
+		}
+		return stillThere(ctx, ex, m, rows)
 	}
 	if res.RowsAffected != int64(len(rows)) {
 		urs := make([]updateRow, len(rows))
@@ -1487,6 +1585,36 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 			}
 		}
 		return newStaleBatch("DELETE", m, urs)
+	}
+	return nil
+}
+
+// stillThere reports the rows of a versioned DELETE that still exist (their
+// version moved) as stale data, read in the same transaction.
+func stillThere(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
+	tr := expr.T(m.Table.Name)
+	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, m.PK)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	var stale [][]any
+	for rs.Next() {
+		vals, err := scanFields(rs, m.PK)
+		if err != nil {
+			return err
+		}
+		k := make([]any, len(vals))
+		for i, v := range vals {
+			k[i] = v.Elem().Interface()
+		}
+		stale = append(stale, k)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if stale != nil {
+		return staleRows("DELETE", m.Table.Name, stale)
 	}
 	return nil
 }

@@ -38,12 +38,12 @@ type identityKey struct {
 // keyOf returns the identity key of the object at ptr.
 func keyOf(m *Mapper, ptr unsafe.Pointer) any {
 	if len(m.PK) == 1 {
-		return m.PK[0].Value(ptr)
+		return m.PK[0].valueAt(ptr)
 	}
 	var k compositeKey
 	k.n = uint8(len(m.PK))
 	for i, f := range m.PK {
-		k.v[i] = f.Value(ptr)
+		k.v[i] = f.valueAt(ptr)
 	}
 	return k
 }
@@ -64,7 +64,7 @@ func keyFrom(vals []any) any {
 func keyValues(m *Mapper, ptr unsafe.Pointer) []any {
 	k := make([]any, len(m.PK))
 	for i, f := range m.PK {
-		k[i] = f.Value(ptr)
+		k[i] = f.valueAt(ptr)
 	}
 	return k
 }

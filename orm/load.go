@@ -338,7 +338,7 @@ func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *r
 			return err
 		}
 		for i, f := range rel.ownerRef {
-			extra[i] = f.Ptr(probe)
+			extra[i] = f.ptrAt(probe)
 		}
 		for rs.Next() {
 			obj, err := ld.load(rs, extra...)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,8 @@ type Field struct {
 	Column *schema.Column // the column it maps to
 	Type   reflect.Type   // the field's Go type
 	offset uintptr        // from the start of the struct (embedding by value only)
+	path   []int          // reflect field index path, through embedded structs
+	owner  reflect.Type   // the mapped struct type
 
 	PrimaryKey     bool
 	Version        bool
@@ -58,14 +61,43 @@ type Field struct {
 	deepCopy bool                           // a copy shares memory: snapshot deeply
 }
 
-// Ptr returns a pointer to the field inside the struct that obj points to,
-// as an interface (no allocation): what Scan needs.
-func (f *Field) Ptr(obj unsafe.Pointer) any {
+// Value returns the field inside strct, which is a value of the mapped
+// struct type or a pointer to one (as bun's schema.Field.Value). The result
+// is addressable, and settable, when strct is a pointer or an addressable
+// struct, as for [reflect.Value.FieldByIndex]. It panics when strct holds
+// another type or a nil pointer.
+//
+// The accessors take a reflect.Value rather than an unsafe.Pointer so that
+// a program never needs package unsafe to use them; the session itself
+// reaches fields by their offset, unexported.
+func (f *Field) Value(strct reflect.Value) reflect.Value {
+	if strct.Kind() == reflect.Pointer {
+		strct = strct.Elem()
+	}
+	if strct.Type() != f.owner {
+		panic(fmt.Sprintf("orm: Field.Value of %s.%s on a %s", f.owner.Name(), f.Name, strct.Type()))
+	}
+	return strct.FieldByIndex(f.path)
+}
+
+// Ptr returns a pointer to the field inside strct as an interface (an
+// *int64 for an int64 field, say): what Scan needs. strct is a pointer to
+// a value of the mapped struct type, or an addressable one; Ptr panics
+// otherwise.
+func (f *Field) Ptr(strct reflect.Value) any {
+	return f.Value(strct).Addr().Interface()
+}
+
+// ptrAt returns a pointer to the field inside the struct that obj points
+// to, as an interface (no allocation): the session's fast path. obj must
+// point to a value of the mapped struct type.
+func (f *Field) ptrAt(obj unsafe.Pointer) any {
 	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Interface()
 }
 
-// Value returns the field's value in the struct that obj points to.
-func (f *Field) Value(obj unsafe.Pointer) any {
+// valueAt returns the field's value in the struct that obj points to, which
+// must be of the mapped struct type.
+func (f *Field) valueAt(obj unsafe.Pointer) any {
 	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Elem().Interface()
 }
 
@@ -83,6 +115,9 @@ type Mapper struct {
 	relSpecs []relSpec   // relationships as declared
 	rels     []*relation // resolved by Registry.resolveLocked
 	intPK    bool        // a single primary key of a signed (or small unsigned) integer type
+	// appVersion: the application sets the version (version:app); Strata
+	// matches the value loaded and never computes one
+	appVersion bool
 	// relationships whose children are this mapper's objects, with
 	// delete-orphan: a pending object none of them holds is dropped
 	orphanOf []*relation
@@ -142,8 +177,8 @@ func (r *Registry) Mapper(t reflect.Type) *Mapper {
 	return r.byType[t]
 }
 
-// Option adjusts a model's mapping where struct tags express it badly.
-type Option func(*modelConfig) error
+// ModelOption adjusts a model's mapping where struct tags express it badly.
+type ModelOption func(*modelConfig) error
 
 type modelConfig struct {
 	table     string
@@ -158,30 +193,30 @@ type modelConfig struct {
 
 // TableName sets the table name (default: the struct name in snake_case,
 // or what a TableName() string method returns).
-func TableName(name string) Option {
+func TableName(name string) ModelOption {
 	return func(c *modelConfig) error { c.table = name; return nil }
 }
 
 // TableComment sets the table's comment.
-func TableComment(text string) Option {
+func TableComment(text string) ModelOption {
 	return func(c *modelConfig) error { c.comment = text; return nil }
 }
 
 // Default gives a field a client default: fn is called at insert for a
 // transient object whose field still holds its Go zero value.
-func Default(field string, fn func() any) Option {
+func Default(field string, fn func() any) ModelOption {
 	return func(c *modelConfig) error { c.defaults[field] = fn; return nil }
 }
 
 // OnUpdate gives a field a client onupdate rule: fn is called at every
 // flushed UPDATE of the row and its result written with the other changes
 // (an updated_at timestamp, say).
-func OnUpdate(field string, fn func() any) Option {
+func OnUpdate(field string, fn func() any) ModelOption {
 	return func(c *modelConfig) error { c.onUpdates[field] = fn; return nil }
 }
 
 // Unique adds a unique constraint over columns (column names).
-func Unique(name string, columns ...string) Option {
+func Unique(name string, columns ...string) ModelOption {
 	return func(c *modelConfig) error {
 		c.uniques = append(c.uniques, &schema.Unique{Name: name, Columns: columns})
 		return nil
@@ -189,7 +224,7 @@ func Unique(name string, columns ...string) Option {
 }
 
 // Index adds an index over columns; where makes it partial.
-func Index(name string, unique bool, where string, columns ...string) Option {
+func Index(name string, unique bool, where string, columns ...string) ModelOption {
 	return func(c *modelConfig) error {
 		c.indexes = append(c.indexes, &schema.Index{Name: name, Columns: columns, Unique: unique, Where: where})
 		return nil
@@ -197,7 +232,7 @@ func Index(name string, unique bool, where string, columns ...string) Option {
 }
 
 // Check adds a check constraint.
-func Check(name, expr string) Option {
+func Check(name, expr string) ModelOption {
 	return func(c *modelConfig) error {
 		c.checks = append(c.checks, &schema.Check{Name: name, Expr: expr})
 		return nil
@@ -205,20 +240,20 @@ func Check(name, expr string) Option {
 }
 
 // ForeignKey adds a (possibly composite) foreign key.
-func ForeignKey(fk schema.ForeignKey) Option {
+func ForeignKey(fk schema.ForeignKey) ModelOption {
 	return func(c *modelConfig) error { c.fks = append(c.fks, &fk); return nil }
 }
 
 // Register maps the struct type T to a table and adds it to the registry.
 // Reflection happens here, once; sessions use the cached [Mapper]. An
 // invalid model fails with a *ModelError naming the struct and field.
-func Register[T any](r *Registry, opts ...Option) (*Mapper, error) {
+func Register[T any](r *Registry, opts ...ModelOption) (*Mapper, error) {
 	return r.Register(reflect.TypeFor[T](), opts...)
 }
 
 // MustRegister is Register for package-level declarations; it panics on
 // error.
-func MustRegister[T any](r *Registry, opts ...Option) *Mapper {
+func MustRegister[T any](r *Registry, opts ...ModelOption) *Mapper {
 	m, err := Register[T](r, opts...)
 	if err != nil {
 		panic(err)
@@ -236,7 +271,7 @@ var (
 )
 
 // Register is the non-generic form of [Register].
-func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
+func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error) {
 	if t.Kind() != reflect.Struct {
 		return nil, &ModelError{Struct: t.String(), Err: errors.New("not a struct type")}
 	}
@@ -259,14 +294,14 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 	m := &Mapper{Type: t, byCol: map[string]*Field{}, byName: map[string]*Field{}}
 	tbl := &schema.Table{Name: cfg.table, Comment: cfg.comment}
 	var pkCols []string
-	var walk func(st reflect.Type, base uintptr, prefix string) error
-	walk = func(st reflect.Type, base uintptr, prefix string) error {
+	var walk func(st reflect.Type, base uintptr, prefix string, path []int) error
+	walk = func(st reflect.Type, base uintptr, prefix string, path []int) error {
 		for i := 0; i < st.NumField(); i++ {
 			sf := st.Field(i)
 			name := prefix + sf.Name
 			tag, hasTag := sf.Tag.Lookup("db")
 			if sf.Anonymous && sf.Type.Kind() == reflect.Struct && !hasTag && !isValueType(sf.Type) {
-				if err := walk(sf.Type, base+sf.Offset, name+"."); err != nil {
+				if err := walk(sf.Type, base+sf.Offset, name+".", append(slices.Clip(path), i)); err != nil {
 					return err
 				}
 				continue
@@ -329,6 +364,7 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 				return fail(name, "column %q is also mapped by field %s", col.Name, prev.Name)
 			}
 			f := &Field{Name: name, Column: col, Type: sf.Type, offset: base + sf.Offset,
+				path: append(slices.Clip(path), i), owner: t,
 				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate,
 				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type)}
 			if f.deepCopy {
@@ -342,10 +378,13 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 				if m.Version != nil {
 					return fail(name, "second version column (first is %s)", m.Version.Name)
 				}
-				if !typ.Kind.IsInteger() {
-					return fail(name, "version column must be an integer, not %s", typ)
+				if !ft.appVersion && !typ.Kind.IsInteger() {
+					return fail(name, "version column must be an integer, not %s (or version:app, set by the application)", typ)
 				}
-				m.Version = f
+				if ft.appVersion && !f.Type.Comparable() {
+					return fail(name, "version:app field of type %s: versions are compared, the type must be comparable", f.Type)
+				}
+				m.Version, m.appVersion = f, ft.appVersion
 			}
 			if ft.autoIncrement != nil && *ft.autoIncrement {
 				col.AutoIncrement = true
@@ -383,7 +422,7 @@ func (r *Registry) Register(t reflect.Type, opts ...Option) (*Mapper, error) {
 		}
 		return nil
 	}
-	if err := walk(t, 0, ""); err != nil {
+	if err := walk(t, 0, "", nil); err != nil {
 		return nil, err
 	}
 	for name := range cfg.defaults {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
@@ -106,15 +105,36 @@ func TestRegisterBuildsSchema(t *testing.T) {
 	}
 }
 
-func TestFieldPointersReachEmbeddedFields(t *testing.T) {
+func TestFieldAccessorsReachEmbeddedFields(t *testing.T) {
 	r := orm.NewRegistry()
 	m := orm.MustRegister[Account](r)
 	a := &Account{Base: Base{ID: 7}, Email: "e"}
-	p := unsafe.Pointer(a)
-	*(m.FieldByColumn("id").Ptr(p).(*int64)) = 9
-	if a.ID != 9 || m.FieldByColumn("email").Value(p) != "e" {
+	rv := reflect.ValueOf(a)
+	*(m.FieldByColumn("id").Ptr(rv).(*int64)) = 9
+	if a.ID != 9 || m.FieldByColumn("email").Value(rv).Interface() != "e" {
 		t.Fatalf("field access: %+v", a)
 	}
+	// an addressable struct value works as its pointer does
+	m.FieldByColumn("email").Value(rv.Elem()).SetString("f")
+	if a.Email != "f" {
+		t.Fatalf("set through an addressable struct: %+v", a)
+	}
+	// a struct value that is not addressable can be read, not written
+	v := m.FieldByColumn("id").Value(reflect.ValueOf(*a))
+	if v.Int() != 9 || v.CanSet() {
+		t.Fatalf("read from a struct value: %v (settable %v)", v, v.CanSet())
+	}
+}
+
+func TestFieldAccessorsRefuseAnotherType(t *testing.T) {
+	r := orm.NewRegistry()
+	m := orm.MustRegister[Account](r)
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "Account.Email") {
+			t.Fatalf("panic %v, want one naming Account.Email", p)
+		}
+	}()
+	m.FieldByColumn("email").Value(reflect.ValueOf(&struct{ Email string }{}))
 }
 
 func TestInvalidModelsNameStructAndField(t *testing.T) {
@@ -230,7 +250,7 @@ func TestMappedValuesRoundTrip(t *testing.T) {
 		var vals []any
 		for _, f := range m.Fields {
 			cols = append(cols, f.Column.Name)
-			vals = append(vals, f.Value(unsafe.Pointer(in)))
+			vals = append(vals, f.Value(reflect.ValueOf(in)).Interface())
 		}
 		if _, err := engine.ExecStmt(ctx, db, ins.Columns(cols...).Values(vals...)); err != nil {
 			t.Fatal(err)
@@ -240,7 +260,7 @@ func TestMappedValuesRoundTrip(t *testing.T) {
 		var dest []any
 		for _, f := range m.Fields {
 			sel = append(sel, expr.C(f.Column.Name))
-			dest = append(dest, f.Ptr(unsafe.Pointer(out)))
+			dest = append(dest, f.Ptr(reflect.ValueOf(out)))
 		}
 		if err := engine.QueryRowStmt(ctx, db, expr.Select(sel...).From(expr.T(m.Table.Name))).Scan(dest...); err != nil {
 			t.Fatal(err)

@@ -161,6 +161,16 @@ func TestMoveChildToAnotherParent(t *testing.T) {
 		childFK:  func(c *MvLamp) int64 { return c.DeskID },
 		childID:  func(c *MvLamp) int64 { return c.ID },
 	})
+	runMoves(t, moveShape[MvDesk, MvLamp]{
+		name: "one-to-one/single-parent-backref/delete-orphan/not-null/by-reference", rel: "Lamp",
+		parent:   func(n string) *MvDesk { return &MvDesk{Name: n} },
+		child:    func(n string) *MvLamp { return &MvLamp{Name: n} },
+		attach:   func(p *MvDesk, c *MvLamp) error { return c.Desk.Set(p) }, // through the back reference
+		detach:   func(p *MvDesk, c *MvLamp) error { return p.Lamp.Set(nil) },
+		parentID: func(p *MvDesk) int64 { return p.ID },
+		childFK:  func(c *MvLamp) int64 { return c.DeskID },
+		childID:  func(c *MvLamp) int64 { return c.ID },
+	})
 }
 
 func runMoves[P, C any](t *testing.T, sh moveShape[P, C]) {

@@ -170,7 +170,7 @@ func (s *Session) Refresh(ctx context.Context, obj any) error {
 	tmp := reflect.New(m.Type).UnsafePointer()
 	dest := make([]any, len(m.Fields))
 	for i, f := range m.Fields {
-		dest[i] = f.Ptr(tmp)
+		dest[i] = f.ptrAt(tmp)
 	}
 	if err := ex.QueryRow(ctx, query, keyValues(m, st.ptr)...).Scan(dest...); err != nil {
 		return err

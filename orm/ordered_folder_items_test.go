@@ -40,7 +40,7 @@ type Item struct {
 // folderPositionUnique is the constraint SQLAlchemy cannot reorder under.
 var folderPositionUnique = orm.Unique("uq_folder_item_position", "folder_id", "position")
 
-func setupFolders(t *testing.T, tg testdb.Target, opts ...orm.Option) (*orm.Factory, *recorder) {
+func setupFolders(t *testing.T, tg testdb.Target, opts ...orm.ModelOption) (*orm.Factory, *recorder) {
 	t.Helper()
 	return openModels(t, tg, func(reg *orm.Registry) {
 		orm.MustRegister[Folder](reg)

@@ -429,7 +429,7 @@ func (l *loader) scan(rs *engine.Rows) (loadedRow, error) {
 	obj, snap, st := l.next()
 	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
-		l.dest[i] = f.Ptr(obj)
+		l.dest[i] = f.ptrAt(obj)
 	}
 	return loadedRow{obj, snap, st}, rs.Scan(l.dest...)
 }
@@ -465,7 +465,7 @@ func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 	}
 	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
-		l.dest[i] = f.Ptr(obj)
+		l.dest[i] = f.ptrAt(obj)
 	}
 	l.dest = append(l.dest, extra...)
 	if err := rs.Scan(l.dest...); err != nil {

@@ -3,6 +3,7 @@ package orm
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"unsafe"
 )
@@ -64,9 +65,7 @@ type binding struct {
 //		Folder   orm.Ref[Folder] `rel:"backref:Items"`
 //	}
 type Ref[T any] struct {
-	state relState
-	v     *T
-	b     binding
+	c refCore // the only field: a *Ref[T] is a *refCore at the same address
 }
 
 // List is a collection of related objects: the children of a one-to-many
@@ -74,34 +73,51 @@ type Ref[T any] struct {
 // loaded, the relationship's order_by); with an ordering column the
 // position of every child is kept equal to its index.
 type List[T any] struct {
+	c listCore // the only field: a *List[T] is a *listCore at the same address
+}
+
+// refCore and listCore are the whole of a Ref[T] and a List[T], without T:
+// the session handles every relationship field, of whatever target type,
+// as a *refCore or *listCore at the field's offset (see relation.refAt),
+// with one piece of code. There is one definition of each, so nothing has
+// to be kept in step by hand: a pointer to a struct is a pointer to its
+// first field, and the typed methods convert an unsafe.Pointer to a *T and
+// back, both conversions that the rules of package unsafe allow.
+type refCore struct {
 	state relState
-	items []*T
+	v     unsafe.Pointer // a *T
 	b     binding
 }
 
-// refView and listView are Ref[T] and List[T] without T: the same layout
-// (a *T and an unsafe.Pointer are alike), so the session handles every
-// relationship with one piece of code.
-type refView struct {
+type listCore struct {
 	state relState
-	v     unsafe.Pointer
-	b     binding
-}
-
-type listView struct {
-	state relState
-	items []unsafe.Pointer
+	items []unsafe.Pointer // []*T
 	b     binding
 }
 
 // RefTo returns a Ref holding v, for struct literals.
-func RefTo[T any](v *T) Ref[T] { return Ref[T]{v: v} }
+func RefTo[T any](v *T) Ref[T] { return Ref[T]{c: refCore{v: unsafe.Pointer(v)}} }
 
 // ListOf returns a List holding items, for struct literals.
-func ListOf[T any](items ...*T) List[T] { return List[T]{items: items} }
+func ListOf[T any](items ...*T) List[T] { return List[T]{c: listCore{items: untyped(items)}} }
 
-func (r *Ref[T]) view() *refView   { return (*refView)(unsafe.Pointer(r)) }
-func (l *List[T]) view() *listView { return (*listView)(unsafe.Pointer(l)) }
+// untyped and typed convert between a []*T and a []unsafe.Pointer sharing
+// one backing array: a *T and an unsafe.Pointer have the same size and
+// layout, so each element is a legal conversion of an unsafe.Pointer to a
+// *T (or back). Length, capacity and nil-ness are kept.
+func untyped[T any](s []*T) []unsafe.Pointer {
+	if s == nil {
+		return nil
+	}
+	return unsafe.Slice((*unsafe.Pointer)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
+
+func typed[T any](s []unsafe.Pointer) []*T {
+	if s == nil {
+		return nil
+	}
+	return unsafe.Slice((**T)(unsafe.Pointer(unsafe.SliceData(s))), cap(s))[:len(s)]
+}
 
 func notLoaded(b binding) error {
 	if b.rel == nil {
@@ -111,14 +127,14 @@ func notLoaded(b binding) error {
 }
 
 // Loaded reports whether the reference can be read.
-func (r *Ref[T]) Loaded() bool { return r.state != relUnloaded }
+func (r *Ref[T]) Loaded() bool { return r.c.state != relUnloaded }
 
 // Get returns the referenced object (nil for none), or a *NotLoadedError.
 func (r *Ref[T]) Get() (*T, error) {
-	if r.state == relUnloaded {
-		return nil, notLoaded(r.b)
+	if r.c.state == relUnloaded {
+		return nil, notLoaded(r.c.b)
 	}
-	return r.v, nil
+	return (*T)(r.c.v), nil
 }
 
 // Set makes the reference point at v (nil for none). On an object in a
@@ -126,36 +142,36 @@ func (r *Ref[T]) Get() (*T, error) {
 // parent's List loses it. Replacing a reference that was not loaded is an
 // error when the old object matters (a one-to-one whose key is on the
 // other side, or delete-orphan): load it first.
-func (r *Ref[T]) Set(v *T) error { return setRef(r.view(), unsafe.Pointer(v)) }
+func (r *Ref[T]) Set(v *T) error { return setRef(&r.c, unsafe.Pointer(v)) }
 
 // Loaded reports whether the collection can be read.
-func (l *List[T]) Loaded() bool { return l.state != relUnloaded }
+func (l *List[T]) Loaded() bool { return l.c.state != relUnloaded }
 
 // All returns the objects in order, or a *NotLoadedError. The slice is the
 // List's own: change the List through its methods, never through it.
 func (l *List[T]) All() ([]*T, error) {
-	if l.state == relUnloaded {
-		return nil, notLoaded(l.b)
+	if l.c.state == relUnloaded {
+		return nil, notLoaded(l.c.b)
 	}
-	return l.items, nil
+	return typed[T](l.c.items), nil
 }
 
 // Len returns the number of objects, or a *NotLoadedError.
 func (l *List[T]) Len() (int, error) {
-	if l.state == relUnloaded {
-		return 0, notLoaded(l.b)
+	if l.c.state == relUnloaded {
+		return 0, notLoaded(l.c.b)
 	}
-	return len(l.items), nil
+	return len(l.c.items), nil
 }
 
 // Append adds objects at the end.
 func (l *List[T]) Append(items ...*T) error {
-	return l.Insert(len(l.items), items...)
+	return l.Insert(len(l.c.items), items...)
 }
 
 // Insert adds objects at index i (0 <= i <= Len).
 func (l *List[T]) Insert(i int, items ...*T) error {
-	v := l.view()
+	v := &l.c
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
@@ -180,7 +196,7 @@ func (l *List[T]) Insert(i int, items ...*T) error {
 // has found another parent by then; without, its foreign key is set to
 // NULL.
 func (l *List[T]) Remove(obj *T) error {
-	v := l.view()
+	v := &l.c
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
@@ -194,7 +210,7 @@ func (l *List[T]) Remove(obj *T) error {
 
 // RemoveAt takes out the object at index i.
 func (l *List[T]) RemoveAt(i int) error {
-	v := l.view()
+	v := &l.c
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
@@ -207,7 +223,7 @@ func (l *List[T]) RemoveAt(i int) error {
 
 // Move moves the object at index from to index to, shifting those between.
 func (l *List[T]) Move(from, to int) error {
-	v := l.view()
+	v := &l.c
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
@@ -233,10 +249,10 @@ func (l *List[T]) Set(items []*T) error {
 		}
 		ptrs[i] = unsafe.Pointer(it)
 	}
-	return listSet(l.view(), ptrs)
+	return listSet(&l.c, ptrs)
 }
 
-func listSet(v *listView, items []unsafe.Pointer) error {
+func listSet(v *listCore, items []unsafe.Pointer) error {
 	if v.state == relUnloaded {
 		return notLoaded(v.b)
 	}
@@ -269,7 +285,7 @@ func listSet(v *listView, items []unsafe.Pointer) error {
 // always build new slices: a snapshot of the owner shares the old one and
 // must keep seeing the membership of the last flush.
 
-func listInsert(v *listView, i int, ptrs []unsafe.Pointer) {
+func listInsert(v *listCore, i int, ptrs []unsafe.Pointer) {
 	items := make([]unsafe.Pointer, 0, len(v.items)+len(ptrs))
 	items = append(items, v.items[:i]...)
 	items = append(items, ptrs...)
@@ -305,7 +321,7 @@ func listInsert(v *listView, i int, ptrs []unsafe.Pointer) {
 
 // listRemoveAt removes the i-th item; unref also clears the child's back
 // reference if it still points at this owner.
-func listRemoveAt(v *listView, i int, unref bool) {
+func listRemoveAt(v *listCore, i int, unref bool) {
 	child := v.items[i]
 	items := make([]unsafe.Pointer, 0, len(v.items)-1)
 	items = append(items, v.items[:i]...)
@@ -328,10 +344,16 @@ func listRemoveAt(v *listView, i int, unref bool) {
 	}
 }
 
-func setRef(r *refView, target unsafe.Pointer) error {
+func setRef(r *refCore, target unsafe.Pointer) error {
 	rel := r.b.rel
 	if r.state == relUnloaded && rel != nil && (rel.kind == oneToOneRemote || rel.cascade.has(cascadeDeleteOrphan)) {
 		return notLoaded(r.b)
+	}
+	if rel != nil && rel.singleParent && rel.back != nil && rel.back.kind == oneToOneRemote && target != nil && target != r.v {
+		// taking it from the object holding it would break single_parent
+		if nb := rel.back.refAt(target); nb.state != relUnloaded && nb.v != nil && nb.v != r.b.owner {
+			return &SingleParentError{Rel: rel.String(), Object: reflect.NewAt(rel.target.Type, target).Interface()}
+		}
 	}
 	old := r.v
 	r.v, r.state = target, relKnown

@@ -24,6 +24,10 @@ import (
 //	                      passive_deletes:all does not touch loaded children either
 //	order_by:col[+-col]   the order a List is loaded in (-col: descending)
 //	ordering:col          the List keeps col equal to each child's index
+//	count_from:n          with ordering: the first position is n (default 0)
+//	reorder_on_append:false  with ordering: a child appended with a position
+//	                      of its own keeps it (SQLAlchemy's default); others
+//	                      still follow their index
 //
 // The foreign key itself is declared on the child's column (fk:table.col
 // and ondelete:... in its db tag, or the ForeignKey option). Relationships
@@ -78,7 +82,9 @@ type relation struct {
 	singleParent bool
 	passive      passiveMode
 	orderBy      []relOrder
-	ordering     *Field // position column of the target, kept = index
+	ordering     *Field // position column of the target, kept = index + countFrom
+	countFrom    int
+	keepAppend   bool // an appended child's own position is kept
 
 	// many-to-many: rows of secondary pair the owner's ownerRef values
 	// (in secLocal columns) with the target's targetRef values (secRemote)
@@ -108,16 +114,21 @@ type relSpec struct {
 	passive    passiveMode
 	orderBy    []string
 	ordering   string
+	countFrom  int
+	keepAppend bool
 	secondary  string
 	postUpdate bool
 }
 
-func (r *relation) refAt(obj unsafe.Pointer) *refView {
-	return (*refView)(unsafe.Add(obj, r.offset))
+// refAt and listAt return the relationship field of the object obj points
+// to. The field is a Ref[T] or List[T] whose only field is its core, so
+// its address is the core's address.
+func (r *relation) refAt(obj unsafe.Pointer) *refCore {
+	return (*refCore)(unsafe.Add(obj, r.offset))
 }
 
-func (r *relation) listAt(obj unsafe.Pointer) *listView {
-	return (*listView)(unsafe.Add(obj, r.offset))
+func (r *relation) listAt(obj unsafe.Pointer) *listCore {
+	return (*listCore)(unsafe.Add(obj, r.offset))
 }
 
 // ownerIsChild reports whether the owner holds the foreign key.
@@ -222,6 +233,24 @@ func parseRelTag(tag string, sp *relSpec) error {
 				return err
 			}
 			sp.orderBy = strings.Split(val, "+")
+		case "count_from":
+			if err := need(); err != nil {
+				return err
+			}
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return fmt.Errorf("count_from takes a non-negative integer, not %q", val)
+			}
+			sp.countFrom = n
+		case "reorder_on_append":
+			switch strings.ToLower(val) {
+			case "", "true":
+				sp.keepAppend = false
+			case "false":
+				sp.keepAppend = true
+			default:
+				return fmt.Errorf("reorder_on_append takes true or false, not %q", val)
+			}
 		case "ordering":
 			if err := need(); err != nil {
 				return err
@@ -380,6 +409,9 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 	if rel.orderBy, err = orderBy(target, sp.orderBy, fail); err != nil {
 		return nil, err
 	}
+	if sp.ordering == "" && (sp.countFrom != 0 || sp.keepAppend) {
+		return nil, fail("count_from and reorder_on_append need ordering:col")
+	}
 	if sp.ordering != "" {
 		if !sp.list {
 			return nil, fail("ordering needs a List")
@@ -388,7 +420,7 @@ func (r *Registry) resolveRel(m *Mapper, sp *relSpec) (*relation, error) {
 		if f == nil || !f.Column.Type.Kind.IsInteger() {
 			return nil, fail("ordering %s: %s has no integer field or column of that name", sp.ordering, target.Type.Name())
 		}
-		rel.ordering = f
+		rel.ordering, rel.countFrom, rel.keepAppend = f, sp.countFrom, sp.keepAppend
 		if uniqueCovers(target.Table, f.Column.Name) && !slices.Contains(target.uniqueOrdering, f) {
 			target.uniqueOrdering = append(target.uniqueOrdering, f)
 		}
@@ -440,8 +472,8 @@ func (r *Registry) resolveManyToMany(m *Mapper, sp *relSpec, rel *relation, fail
 	if !sp.list {
 		return nil, fail("secondary needs a List")
 	}
-	if sp.cascade.has(cascadeDelete) {
-		return nil, fail("cascade delete over a secondary table would delete objects other owners share: not supported")
+	if sp.cascade.has(cascadeDelete) && !sp.single {
+		return nil, fail("cascade delete over a secondary table needs single_parent: otherwise it would delete objects other owners share")
 	}
 	sec := r.meta.Table(sp.secondary)
 	if sec == nil {

@@ -90,10 +90,22 @@ type factoryConfig struct {
 	retry       *engine.RetryPolicy // nil: the DB's
 	flushHooks  []FlushHook
 	objHooks    map[reflect.Type]*objectHooks
+	// a DELETE of a row already gone is not stale data
+	idempotentDeletes bool
 }
 
 // FactoryOption configures a [Factory].
 type FactoryOption func(*factoryConfig)
+
+// IdempotentDeletes makes the flush's DELETE of a row that is already gone
+// succeed: the object is detached as if it had deleted the row. By
+// default such a DELETE is a *StaleDataError, as any write that matches
+// no row (SQLAlchemy's confirm_deleted_rows): the program decided on a
+// row someone else removed, and may want to know. A versioned row that
+// is still there with another version is stale data either way.
+func IdempotentDeletes() FactoryOption {
+	return func(c *factoryConfig) { c.idempotentDeletes = true }
+}
 
 // NoAutoflush stops queries from flushing pending changes first. By
 // default a query flushes, so it sees what the session holds (SQLAlchemy's
@@ -398,22 +410,55 @@ func (s *Session) Expunge(obj any) error {
 // Status reports an object's state in this session: Transient for objects
 // it never held, Detached for those it held and let go (expunged, deleted
 // and committed, or in the session when it rolled back or closed).
+//
+// Status answers Transient for misuse too (another goroutine in the
+// session, an argument that is no registered struct pointer);
+// [Session.StatusErr] reports it.
 func (s *Session) Status(obj any) Status {
-	if s.g.enter(opStatus) != nil {
-		return Transient
+	st, _ := s.status(obj)
+	return st
+}
+
+// status is Status and StatusErr: one guard, one answer.
+func (s *Session) status(obj any) (Status, error) {
+	if err := s.g.enter(opStatus); err != nil {
+		return Transient, err
 	}
 	defer s.g.exit()
 	st, _, err := s.stateOf(obj)
 	if err != nil {
-		return Transient
+		return Transient, err
+	}
+	if st == nil && !s.closed {
+		// An object a held object reaches through save-update is pending
+		// now, not only at the next flush: run that cascade first.
+		s.cascadePending()
+		st = s.stateAt(reflect.ValueOf(obj).UnsafePointer())
 	}
 	if st != nil {
-		return st.status
+		return st.status, nil
 	}
 	if s.detached[reflect.ValueOf(obj).UnsafePointer()] != nil {
-		return Detached
+		return Detached, nil
 	}
-	return Transient
+	return Transient, nil
+}
+
+// cascadePending makes the objects reachable from the session's pending
+// and persistent objects through save-update relationships pending (the
+// first phase of a flush). Errors are left for the flush to report.
+func (s *Session) cascadePending() {
+	var roots []*state
+	for _, st := range s.states.all() {
+		if st.status == Pending || st.status == Persistent {
+			roots = append(roots, st)
+		}
+	}
+	for _, st := range roots {
+		if s.cascadeAdd(st) != nil {
+			return
+		}
+	}
 }
 
 func (s *Session) forget(st *state) {
@@ -589,12 +634,12 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if !exact {
 		args = make([]any, len(m.PK))
 		for i, f := range m.PK {
-			args[i] = f.Value(probe.UnsafePointer())
+			args[i] = f.valueAt(probe.UnsafePointer())
 		}
 	}
 	dest := m.getDest()
 	for i, f := range m.Fields {
-		(*dest)[i] = f.Ptr(probe.UnsafePointer())
+		(*dest)[i] = f.ptrAt(probe.UnsafePointer())
 	}
 	err = ex.QueryRow(ctx, query, args...).Scan(*dest...)
 	m.putDest(dest)

@@ -66,3 +66,65 @@ func TestStaleRowsInOneStatementCommitWriteNothing(t *testing.T) {
 		})
 	}
 }
+
+// Deleting a row someone else deleted first is stale data by default, and
+// succeeds with IdempotentDeletes; a versioned row whose version moved is
+// stale either way.
+func TestDeleteOfAGoneRow(t *testing.T) {
+	for _, idem := range []bool{false, true} {
+		name := "default"
+		var opts []orm.FactoryOption
+		if idem {
+			name, opts = "idempotent", []orm.FactoryOption{orm.IdempotentDeletes()}
+		}
+		t.Run(name, func(t *testing.T) {
+			testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+				ctx := context.Background()
+				f, _ := openModels(t, tg, func(reg *orm.Registry) { orm.MustRegister[Note](reg) }, opts...)
+				s := f.New()
+				defer s.Close(ctx)
+				notes := commitNotes(t, s, "n", 3)
+				other := f.New()
+				gone, err := orm.Get[Note](ctx, other, notes[0].ID)
+				must(t, err)
+				must(t, other.Delete(gone))
+				must(t, other.Commit(ctx))
+				must(t, other.Close(ctx))
+				// one gone row, one current row
+				must(t, s.Delete(notes[0]))
+				must(t, s.Delete(notes[1]))
+				err = s.Commit(ctx)
+				var se *orm.StaleDataError
+				if !idem {
+					if !errors.As(err, &se) || se.Op != "DELETE" || len(se.Keys) != 1 || se.Key[0] != notes[0].ID {
+						t.Fatalf("delete of a gone row: %v, want a StaleDataError naming %d", err, notes[0].ID)
+					}
+					if countRows(t, f, "note") != 2 {
+						t.Fatalf("a stale delete wrote")
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("idempotent delete of a gone row: %v", err)
+				}
+				if countRows(t, f, "note") != 1 || s.Status(notes[0]) != orm.Detached || s.Status(notes[1]) != orm.Detached {
+					t.Fatalf("after the idempotent delete: %d rows, statuses %s %s", countRows(t, f, "note"), s.Status(notes[0]), s.Status(notes[1]))
+				}
+				// a row whose version moved is stale data all the same
+				other = f.New()
+				moved, err := orm.Get[Note](ctx, other, notes[2].ID)
+				must(t, err)
+				moved.Body = "theirs"
+				must(t, other.Commit(ctx))
+				must(t, other.Close(ctx))
+				must(t, s.Delete(notes[2]))
+				if err := s.Commit(ctx); !errors.As(err, &se) || se.Key[0] != notes[2].ID {
+					t.Fatalf("idempotent delete of a row whose version moved: %v, want a StaleDataError", err)
+				}
+				if countRows(t, f, "note") != 1 {
+					t.Fatalf("the moved row was deleted")
+				}
+			})
+		})
+	}
+}

@@ -24,7 +24,10 @@ import (
 //	default:<literal>   server default: 'text', 42, 1.5, true, now, today, (sql expr)
 //	server_onupdate     the database changes the column on UPDATE (trigger,
 //	                    ON UPDATE CURRENT_TIMESTAMP): re-read after each update
-//	version             optimistic-concurrency version counter
+//	version             optimistic-concurrency version counter, kept by Strata
+//	                    (1 at insert, +1 at every UPDATE)
+//	version:app         a version the application sets (a UUID, a timestamp):
+//	                    the UPDATE matches the value loaded and writes the new one
 //	unique / index      a single-column unique constraint / index
 //	fk:table.column     a foreign key; ondelete:cascade, onupdate:set null
 //	comment:text        the column comment (no commas)
@@ -38,6 +41,7 @@ type fieldTag struct {
 	def            *schema.Default
 	serverOnUpdate bool
 	version        bool
+	appVersion     bool
 	unique         bool
 	index          bool
 	fkTable        string
@@ -109,6 +113,13 @@ func parseTag(tag string) (fieldTag, error) {
 			t.serverOnUpdate = true
 		case "version":
 			t.version = true
+			switch strings.ToLower(val) {
+			case "":
+			case "app":
+				t.appVersion = true
+			default:
+				return t, fmt.Errorf("version takes no value or app, not %q", val)
+			}
 		case "unique":
 			t.unique = true
 		case "index":

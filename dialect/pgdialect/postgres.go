@@ -35,6 +35,10 @@ func (*Dialect) Name() string { return "postgres" }
 // Features returns the capability flags of PostgreSQL.
 func (*Dialect) Features() dialect.Feature { return features }
 
+// DeferForeignKeys defers the foreign keys declared DEFERRABLE to COMMIT
+// ([dialect.ForeignKeyDeferrer]); the others stay checked per statement.
+func (*Dialect) DeferForeignKeys() (string, bool) { return "SET CONSTRAINTS ALL DEFERRED", false }
+
 // MaxParams returns 65535.
 func (*Dialect) MaxParams() int { return maxParams }
 

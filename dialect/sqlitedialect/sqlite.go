@@ -35,6 +35,11 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 // RowLocking (SQLite locks the whole database, not rows).
 func (d *Dialect) Features() dialect.Feature { return features }
 
+// DeferForeignKeys defers every foreign key check to COMMIT for the rest
+// of the transaction ([dialect.ForeignKeyDeferrer]); SQLite turns the
+// pragma off by itself when the transaction ends.
+func (d *Dialect) DeferForeignKeys() (string, bool) { return "PRAGMA defer_foreign_keys = ON", true }
+
 // MaxParams is SQLITE_MAX_VARIABLE_NUMBER's default since SQLite 3.32.
 func (d *Dialect) MaxParams() int { return 32766 }
 

@@ -130,8 +130,11 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	s := f.New()
 	defer s.Close(ctx)
 	ann, bob := &Author{Name: "ann"}, &Author{Name: "bob", Bio: "writes"}
-	s.Add(ann)
-	s.Add(bob)
+	for _, a := range []*Author{ann, bob} {
+		if err := s.Add(a); err != nil {
+			return err
+		}
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}
@@ -144,7 +147,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 		{AuthorID: bob.ID, Title: "draft"},
 	}
 	for _, n := range notes {
-		s.Add(n)
+		if err := s.Add(n); err != nil {
+			return err
+		}
 	}
 	if err := s.Commit(ctx); err != nil {
 		return err
@@ -232,7 +237,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	}
 	groceries.Title = "GROCERIES"
 	scratch := &Note{AuthorID: bob.ID, Title: "scratch", Pinned: true}
-	s.Add(scratch)
+	if err := s.Add(scratch); err != nil {
+		return err
+	}
 	if err := s.Flush(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,271 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/schema"
+)
+
+// Primary key changes (natural keys). Changing a key field of a
+// persistent object updates its row in place (matched by the key it was
+// loaded with) and re-keys the identity map when the flush succeeds. The
+// rows that reference the key follow, through every foreign key of the
+// registry's schema, transitively (a child whose primary key includes
+// the parent's key moves its own children):
+//
+//   - a foreign key declared ON UPDATE CASCADE is the database's work
+//     ("passive updates", SQLAlchemy's default): one statement, the ORM
+//     only brings the objects it holds up to date;
+//   - any other foreign key is the ORM's: one UPDATE ... WHERE fk = old
+//     per foreign key reaches every referencing row, loaded or not
+//     (association rows of many-to-many relationships included), with
+//     foreign key checks deferred to COMMIT for the transaction. SQLite
+//     defers every foreign key; PostgreSQL those declared DEFERRABLE;
+//     MariaDB none (it checks row by row), so there a key change that
+//     needs it is refused before any SQL, naming the foreign key.
+//
+// SQLAlchemy's passive_updates=False does not defer anything and so only
+// works on databases that do not enforce foreign keys.
+
+// keyMove is one foreign key whose referencing rows move from old to new
+// values in some of its columns.
+type keyMove struct {
+	table   *schema.Table
+	fk      *schema.ForeignKey
+	cols    []string // the referencing columns that change
+	old     []any
+	new     []any
+	passive bool // ON UPDATE CASCADE: the database moves the rows
+}
+
+func (k keyMove) String() string {
+	mode := "by the ORM"
+	if k.passive {
+		mode = "by ON UPDATE CASCADE"
+	}
+	return fmt.Sprintf("%s.%v %v -> %v (%s, %s)", k.table.Name, k.cols, k.old, k.new, k.fk.Name, mode)
+}
+
+// planKeyMoves finds the key changes among the updates, brings the
+// objects the session holds that reference the old keys up to date (in
+// their fields and snapshots, so they are not written again), and records
+// the statements that move the rows the database does not move by
+// itself: the deferral first, the UPDATEs after the parent's own.
+func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
+	var rekey []*state
+	md := s.f.reg.MetaData()
+	d := s.f.db.Dialect()
+	needDefer := false
+	for _, st := range p.updates {
+		if st.snap == nil {
+			continue
+		}
+		var cols []string
+		var old, now []any
+		for _, f := range st.m.PK {
+			if f.changed(st.ptr, st.snap) {
+				cols = append(cols, f.Column.Name)
+				old = append(old, f.valueAt(st.snap))
+				now = append(now, f.valueAt(st.ptr))
+			}
+		}
+		if cols == nil {
+			continue
+		}
+		rekey = append(rekey, st)
+		moves := referencing(md, st.m.Table.Name, cols, old, now)
+		for _, mv := range moves {
+			if !mv.passive {
+				needDefer = true
+				if err := canDefer(d, mv); err != nil {
+					return err
+				}
+				if rp.afterUpdate == nil {
+					rp.afterUpdate = map[*Mapper][]step{}
+				}
+				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], moveStep(mv))
+			}
+			rekey = append(rekey, s.followKeys(st, mv, u)...)
+		}
+	}
+	if needDefer {
+		stmt, _ := d.(dialect.ForeignKeyDeferrer).DeferForeignKeys()
+		rp.first = append(rp.first, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+			_, err := ex.Exec(ctx, stmt)
+			return err
+		}})
+	}
+	rp.rekey = append(rp.rekey, rekey...)
+	return nil
+}
+
+// referencing lists the foreign keys of md that reference cols of table,
+// and, transitively, those referencing the columns they change in turn.
+func referencing(md *schema.MetaData, table string, cols []string, old, now []any) []keyMove {
+	type changed struct {
+		table string
+		vals  map[string][2]any // column -> old, new
+	}
+	start := changed{table, map[string][2]any{}}
+	for i, c := range cols {
+		start.vals[c] = [2]any{old[i], now[i]}
+	}
+	var out []keyMove
+	seen := map[*schema.ForeignKey]bool{}
+	work := []changed{start}
+	for len(work) > 0 {
+		cur := work[0]
+		work = work[1:]
+		for _, t := range md.Tables() {
+			for _, fk := range t.ForeignKeys {
+				if fk.RefTable != cur.table || seen[fk] {
+					continue
+				}
+				mv := keyMove{table: t, fk: fk, passive: fk.OnUpdate == schema.Cascade}
+				next := changed{t.Name, map[string][2]any{}}
+				for i, rc := range fk.RefColumns {
+					if v, ok := cur.vals[rc]; ok {
+						mv.cols = append(mv.cols, fk.Columns[i])
+						mv.old, mv.new = append(mv.old, v[0]), append(mv.new, v[1])
+						next.vals[fk.Columns[i]] = v
+					}
+				}
+				if mv.cols == nil {
+					continue
+				}
+				seen[fk] = true
+				out = append(out, mv)
+				work = append(work, next)
+			}
+		}
+	}
+	return out
+}
+
+// canDefer reports an error when the dialect cannot defer the foreign
+// key's checks, so moving its rows by the ORM would fail on it.
+func canDefer(d dialect.Dialect, mv keyMove) error {
+	fd, ok := d.(dialect.ForeignKeyDeferrer)
+	if !ok {
+		return fmt.Errorf("orm: changing the key %s.%v needs ON UPDATE CASCADE on foreign key %s (%s checks foreign keys row by row and cannot defer them)",
+			mv.fk.RefTable, mv.fk.RefColumns, mv.fk.Name, d.Name())
+	}
+	if _, all := fd.DeferForeignKeys(); !all && !mv.fk.Deferrable {
+		return fmt.Errorf("orm: changing the key %s.%v needs foreign key %s to be ON UPDATE CASCADE or DEFERRABLE",
+			mv.fk.RefTable, mv.fk.RefColumns, mv.fk.Name)
+	}
+	return nil
+}
+
+// moveStep is the UPDATE moving the rows that reference the old key.
+func moveStep(mv keyMove) step {
+	return step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
+		tr := expr.T(mv.table.Name)
+		up := expr.Update(tr)
+		for i, c := range mv.cols {
+			up.Set(c, mv.new[i])
+			up.Where(expr.Eq(tr.C(c), mv.old[i]))
+		}
+		_, err := engine.ExecStmt(ctx, ex, up)
+		return err
+	}}
+}
+
+// followKeys brings the session's objects of the move's table that hold
+// the old values up to date, in their fields and in their snapshots (the
+// database moves their rows, not their own UPDATE), and returns those
+// whose primary key changed with it.
+func (s *Session) followKeys(parent *state, mv keyMove, u *undo) []*state {
+	var out []*state
+	for _, st := range s.states.all() {
+		if st == parent || st.status == Pending || st.m.Table.Name != mv.table.Name {
+			continue
+		}
+		fields := make([]*Field, len(mv.cols))
+		match := true
+		for i, c := range mv.cols {
+			f := st.m.FieldByColumn(c)
+			if f == nil {
+				match = false
+				break
+			}
+			fields[i] = f
+			src := st.ptr
+			if st.snap != nil {
+				src = st.snap // what the row holds
+			}
+			if normValue(f.rv(src)) != normValue(reflect.ValueOf(mv.old[i])) {
+				match = false
+				break
+			}
+		}
+		if !match {
+			continue
+		}
+		keyed := false
+		if st.snap != nil {
+			snap := st.m.snapshot(st.snap) // a copy: savepoints keep the old one
+			old := st.snap
+			u.fn(func() { st.snap = old })
+			st.snap = snap
+		}
+		for i, f := range fields {
+			v, err := keyValueFor(f.Type, reflect.ValueOf(mv.new[i]))
+			if err != nil {
+				continue
+			}
+			if !f.rv(st.ptr).Equal(v) {
+				u.set(f, st.ptr, v)
+			}
+			if st.snap != nil {
+				f.rv(st.snap).Set(v)
+			}
+			keyed = keyed || f.PrimaryKey
+		}
+		if keyed {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// rekey moves states whose primary key changed to their new identity.
+func (s *Session) rekey(states []*state) {
+	for _, st := range states {
+		if st.status != Persistent {
+			continue
+		}
+		k := keyOf(st.m, st.ptr)
+		if k == st.key {
+			continue
+		}
+		if st.key != nil && s.lookup(st.m, st.key) == st {
+			if ik, ok := intKey(st.m, st.key); ok && s.ints[st.m][ik] == st {
+				delete(s.ints[st.m], ik)
+			} else {
+				s.ident.delete(identityKey{st.m, st.key})
+			}
+		}
+		st.key = k
+		s.track(st)
+	}
+}
+
+// oldKey returns the key values the row of st holds (from its snapshot)
+// when a key field changed, else nil.
+func oldKey(st *state) []any {
+	if st.snap == nil {
+		return nil
+	}
+	for _, f := range st.m.PK {
+		if f.changed(st.ptr, st.snap) {
+			return keyValues(st.m, st.snap)
+		}
+	}
+	return nil
+}
