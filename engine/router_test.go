@@ -112,7 +112,7 @@ func TestRouterSendsReadsToTheReplicaAndReadsYourWrites(t *testing.T) {
 		t.Fatal("read-only work not on the replica, or writes not on the primary")
 	}
 	// Past the guard (plain context), the replica itself refuses: typed.
-	if _, err := replica.Exec(ctx, "INSERT INTO routed (id) VALUES (-1)"); !errors.Is(err, sqlerr.ErrReadOnly) {
+	if _, err := replica.Exec(ctx, "CREATE TABLE routed_probe (id INTEGER)"); !errors.Is(err, sqlerr.ErrReadOnly) {
 		t.Fatalf("a write on the replica: %v", err)
 	}
 	for _, p := range []engine.RYW{{WaitReplay: 5 * time.Second}, {PrimaryFor: 2 * time.Second}} {
