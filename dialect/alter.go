@@ -130,6 +130,25 @@ func PollLock(ctx context.Context, wait time.Duration, try func() (bool, error))
 	}
 }
 
+// EnumValueAdder is implemented by dialects that add values to a named
+// enum type in place, without converting the columns that use it
+// (PostgreSQL's ALTER TYPE ... ADD VALUE).
+type EnumValueAdder interface {
+	// AddEnumValues adds the values of new that old lacks, each in its
+	// place; old's values must be in new in the same order.
+	AddEnumValues(old, new schema.Type) ([]string, error)
+}
+
+// DeferrabilityAlterer is implemented by dialects that change when a
+// foreign key is checked in place, without checking its rows again
+// (PostgreSQL's ALTER CONSTRAINT). Elsewhere the migration tool drops and
+// adds the foreign key.
+type DeferrabilityAlterer interface {
+	// AlterForeignKeyDeferrability makes fk of table t (by name) as
+	// deferrable as fk says.
+	AlterForeignKeyDeferrability(t *schema.Table, fk *schema.ForeignKey) ([]string, error)
+}
+
 // EnumColumn is a column whose type is a named enum, as it is after the
 // enum changes.
 type EnumColumn struct {

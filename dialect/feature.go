@@ -32,6 +32,9 @@ const (
 	ReturningSeesTriggers                     // RETURNING reports values triggers set on the row (PostgreSQL's BEFORE triggers; SQLite's triggers run after and are missed)
 	UpdateFrom                                // WITH v(...) AS (VALUES ...) UPDATE t SET ... FROM v (else UPDATE t JOIN (SELECT ...) v ON ... SET ...)
 	CastParams                                // a parameter in a VALUES list needs CAST(? AS type) to have a type
+	AlterKeyColumnType                        // ALTER COLUMN changes the type of a column a foreign key uses (PostgreSQL); without it the foreign keys are dropped and re-added around the change (MariaDB: error 1832)
+	LockImpactLint                            // DDL takes PostgreSQL's table locks: the migration lint flags long ACCESS EXCLUSIVE locks and rewrites
+	ForeignKeyIndexes                         // a foreign key needs an index starting with its columns (InnoDB): dropping the last one keeps the foreign key's own index
 )
 
 var featureNames = []string{
@@ -40,7 +43,7 @@ var featureNames = []string{
 	"InlineEnums", "Comments", "ArrayParams", "OnConflict", "OnDuplicateKey",
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
-	"UpdateFrom", "CastParams",
+	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint", "ForeignKeyIndexes",
 }
 
 // Has reports whether every flag in x is set.

@@ -26,7 +26,8 @@ func sqlExec(ctx context.Context, q sqlExecQuerier, query string, args []any) (R
 }
 
 func sqlQuery(ctx context.Context, q sqlExecQuerier, query string, args []any) (Rows, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	// The rows go to the caller, whose Rows.Err reaches rows.Err.
+	rows, err := q.QueryContext(ctx, query, args...) //nolint:rowserrcheck // checked by the caller through sqlRows
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 // Package engine executes SQL on PostgreSQL, MariaDB and SQLite through one
 // abstraction: a [DB] (a pool), a [Conn] (one connection) and a [Tx] (a
-// transaction or a savepoint) are all [Executor]s.
+// transaction or a savepoint) are all [Executor]s. An Executor runs SQL
+// text; [ExecStmt], [QueryStmt] and [QueryRowStmt] build a statement of
+// [github.com/strata-go/strata/expr] for its dialect and run it.
 //
 //	db, err := engine.Open(ctx, sqlitedialect.New(), "file:app.db")
 //	err = engine.CreateAll(ctx, db, md)

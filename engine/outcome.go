@@ -62,7 +62,7 @@ func withCtx(ctx context.Context, err error) error {
 // will not commit.
 func stmtOutcome(ctx context.Context, inTx bool, err error) error {
 	if err == nil {
-		return err
+		return nil
 	}
 	if !inTx {
 		// Outside a transaction a lost connection or an ended context

@@ -15,6 +15,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
@@ -65,7 +66,7 @@ func TestCreateInspectDropAll(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := schema.Diff(normalized(tg.Dialect, md), got); len(diff) > 0 {
+		if diff := schematest.Diff(normalized(tg.Dialect, md), got); len(diff) > 0 {
 			t.Fatalf("introspected schema differs from the created one:\n%s", strings.Join(diff, "\n"))
 		}
 
@@ -166,7 +167,7 @@ func TestHostileIdentifiers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := schema.Diff(normalized(tg.Dialect, md), got); len(diff) > 0 {
+		if diff := schematest.Diff(normalized(tg.Dialect, md), got); len(diff) > 0 {
 			t.Fatalf("hostile names do not round-trip:\n%s", strings.Join(diff, "\n"))
 		}
 		if err := engine.DropAll(ctx, db, md); err != nil {
@@ -520,8 +521,7 @@ func TestLoggingWithSlog(t *testing.T) {
 }
 
 // BeginTx passes its options to the database: a read-only transaction
-// refuses writes (PostgreSQL and MariaDB; modernc's SQLite driver ignores
-// ReadOnly, see docs/NOTES.md) and a serializable one writes.
+// refuses writes and a serializable one writes.
 func TestBeginTxPassesOptions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
@@ -542,7 +542,7 @@ func TestBeginTxPassesOptions(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s.BeginTx: %v", name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'ro@x')"); err == nil && tg.Name != "sqlite" {
+			if _, err := tx.Exec(ctx, "INSERT INTO parents (id, email) VALUES (1, 'ro@x')"); err == nil {
 				t.Errorf("%s.BeginTx(ReadOnly): an INSERT succeeded", name)
 			}
 			if err := tx.Rollback(ctx); err != nil {

@@ -39,11 +39,19 @@ func toSet(ids []string) map[string]bool {
 	return out
 }
 
-// Drift compares the live database with want: the lines of [Compare]
-// between want (normalized for the dialect) and what Inspect reads,
-// leaving out the migration tool's own tables. Empty means no drift.
-func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]string, error) {
-	live, err := engine.Inspect(ctx, m.db, m.InspectOptions())
+// Inspect reads the live schema, leaving out the migration tool's own
+// tables.
+func (m *Migrator) Inspect(ctx context.Context) (*schema.MetaData, error) {
+	return engine.Inspect(ctx, m.db, m.InspectOptions())
+}
+
+// Drift compares the live database with want, leaving out the migration
+// tool's own tables: it returns the operations that would turn the
+// database into want (normalized for the dialect), from the same differ
+// as autogenerate ([Plan]). Empty means no drift; column order is not
+// compared.
+func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]Op, error) {
+	live, err := m.Inspect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -51,12 +59,13 @@ func (m *Migrator) Drift(ctx context.Context, want *schema.MetaData) ([]string, 
 	if err != nil {
 		return nil, err
 	}
-	return Compare(norm, live), nil
+	return Plan(live, norm, PlanOptions{})
 }
 
 // Check compares the live database with the snapshot of the revisions it
-// has applied (the drift check).
-func (m *Migrator) Check(ctx context.Context) ([]string, error) {
+// has applied (the drift check): the operations that would bring the
+// database back to that snapshot, empty when there is no drift.
+func (m *Migrator) Check(ctx context.Context) ([]Op, error) {
 	rows, err := m.readRows(ctx)
 	if err != nil {
 		return nil, err
@@ -84,6 +93,27 @@ func (m *Migrator) Check(ctx context.Context) ([]string, error) {
 // revisions), comparing the introspected schema with the stored snapshots
 // after every step. It returns the first difference as an error.
 func (m *Migrator) RoundTrip(ctx context.Context) error {
+	return m.RoundTripWith(ctx, RoundTripOptions{})
+}
+
+// RoundTripOptions add data to a round trip.
+type RoundTripOptions struct {
+	// Seed inserts rows before every step that has no destructive
+	// operation, and checks after it that every table still there holds at
+	// least as many rows: data survives every non-destructive upgrade and
+	// downgrade. Before a destructive step (a drop, a NOT NULL column
+	// without a default) the tables are emptied instead. Rows are
+	// generated per column type (one per table and step), or taken from
+	// Rows.
+	Seed bool
+	// Rows are the rows to insert into a table (column name -> value)
+	// instead of generated ones, for tables whose checks or types a
+	// generated row would not satisfy.
+	Rows map[string][]map[string]any
+}
+
+// RoundTripWith is [Migrator.RoundTrip] with data: see [RoundTripOptions].
+func (m *Migrator) RoundTripWith(ctx context.Context, opts RoundTripOptions) error {
 	cur, err := m.Current(ctx)
 	if err != nil {
 		return err
@@ -92,6 +122,7 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 		return fmt.Errorf("migrate: round trip needs a scratch database; this one has revisions applied (%s)", strings.Join(cur, ", "))
 	}
 	applied := map[string]bool{}
+	seed := &seeder{m: m, rows: opts.Rows}
 	verify := func(when string) error {
 		want, err := m.g.SchemaAt(applied)
 		if err != nil {
@@ -102,19 +133,42 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 			return err
 		}
 		if len(d) > 0 {
-			return fmt.Errorf("migrate: round trip: after %s the database differs from the snapshot:\n%s", when, strings.Join(d, "\n"))
+			return fmt.Errorf("migrate: round trip: after %s the database differs from the snapshot; to bring it back: %s", when, joinOps(d))
 		}
 		return nil
 	}
-	upAll := func(pass string) error {
-		for _, r := range m.g.Ordered() {
-			if _, err := m.Upgrade(ctx, r.ID); err != nil {
+	// step runs one upgrade or downgrade with the data checks around it.
+	step := func(when string, ops []Op, run func() error) error {
+		var before map[string]int
+		if opts.Seed {
+			now, err := m.g.SchemaAt(applied)
+			if err != nil {
 				return err
 			}
-			for id := range m.g.Ancestors(r.ID) {
-				applied[id] = true
+			if before, err = seed.prepare(ctx, now, ops); err != nil {
+				return fmt.Errorf("migrate: round trip: before %s: %w", when, err)
 			}
-			if err := verify(pass + " upgrade to " + r.ID); err != nil {
+		}
+		if err := run(); err != nil {
+			return err
+		}
+		if err := seed.check(ctx, when, before); err != nil {
+			return err
+		}
+		return verify(when)
+	}
+	upAll := func(pass string) error {
+		for _, r := range m.g.Ordered() {
+			err := step(pass+" upgrade to "+r.ID, r.Upgrade, func() error {
+				if _, err := m.Upgrade(ctx, r.ID); err != nil {
+					return err
+				}
+				for id := range m.g.Ancestors(r.ID) {
+					applied[id] = true
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 		}
@@ -125,11 +179,14 @@ func (m *Migrator) RoundTrip(ctx context.Context) error {
 	}
 	order := m.g.Ordered()
 	for i := len(order) - 1; i >= 0; i-- {
-		if _, err := m.Downgrade(ctx, "-1"); err != nil {
-			return err
-		}
-		delete(applied, order[i].ID)
-		if err := verify("downgrade of " + order[i].ID); err != nil {
+		err := step("downgrade of "+order[i].ID, order[i].Downgrade, func() error {
+			if _, err := m.Downgrade(ctx, "-1"); err != nil {
+				return err
+			}
+			delete(applied, order[i].ID)
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 	}

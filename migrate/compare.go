@@ -3,31 +3,9 @@ package migrate
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/strata-go/strata/schema"
 )
-
-// Compare describes how got differs from want, one line per difference
-// (empty when they agree), like [schema.Diff] but ignoring the order of
-// columns: a migration adds columns at the end of a table whatever their
-// place in the model, and column order is not something a migration
-// changes.
-func Compare(want, got *schema.MetaData) []string {
-	return schema.Diff(sortedColumns(want), sortedColumns(got))
-}
-
-func sortedColumns(m *schema.MetaData) *schema.MetaData {
-	out := schema.NewMetaData()
-	for _, t := range m.Tables() {
-		t = t.Clone()
-		slices.SortFunc(t.Columns, func(a, b *schema.Column) int { return strings.Compare(a.Name, b.Name) })
-		if err := out.Add(t); err != nil {
-			panic(err) // unreachable: t was valid in m
-		}
-	}
-	return out
-}
 
 // Destructive returns why op may lose data or fail on existing rows, or ""
 // if it cannot: dropping a table or a column, narrowing a column's type,

@@ -1,8 +1,8 @@
 // Package migrate is Strata's schema migration tool: typed operations with
 // exact inverses, an autogenerate planner that orders them through the
 // constraint-level dependency graph, per-dialect rendering (with SQLite
-// table rebuilds), revision files with schema snapshots, a revision graph,
-// and a runner with a version table and a lock.
+// table rebuilds), revision files checked against schema snapshots, a
+// revision graph, and a runner with a version table and a lock.
 //
 // # Operations
 //
@@ -15,10 +15,21 @@
 //
 // # Planning
 //
-// [Plan] compares two schemas (the previous revision's snapshot, or a
-// live database read by Inspect, and the models) and returns the ordered
-// operations between them; the downgrade is the same planner run the other
-// way. [Destructive] says which operations can lose data.
+// [Plan] is Strata's one schema differ: it compares two schemas (the
+// previous revision's snapshot, or a live database read by Inspect, and
+// the models) and returns the ordered operations between them; the
+// downgrade is the same planner run the other way, and drift
+// ([Migrator.Check]) and revision verification ([Graph.Verify]) are its
+// operations too. Given a dialect ([PlanOptions.Dialect],
+// [AutogenerateFor]) it leaves out what that database cannot tell apart
+// as [Note]s. [Destructive] says which operations can lose data;
+// [LockImpact] which hold long locks on PostgreSQL.
+//
+// # Revision files
+//
+// A [Revision] file holds its operations and the SHA-256 of the schema
+// after it; [NewGraph] rebuilds each snapshot by replaying the revisions
+// and checks it against that digest.
 //
 // # Rendering
 //

@@ -57,7 +57,10 @@ func Example() {
 		panic(err)
 	}
 	defer db.Close()
-	m := migrate.New(db, g)
+	m, err := migrate.New(db, g)
+	if err != nil {
+		panic(err)
+	}
 	if _, err := m.Upgrade(ctx, "head"); err != nil {
 		panic(err)
 	}

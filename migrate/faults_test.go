@@ -48,7 +48,7 @@ func TestMigrationSurvivesConnectionCut(t *testing.T) {
 		viaProxy := open(t, tg.Via(t, p.Addr()))
 		for _, pattern := range []string{"cut_notes", "INSERT INTO cut_notes (src) VALUES ('sql')"} {
 			p.CutOn(pattern, faultproxy.After, true)
-			_, err := migrate.New(viaProxy, g, funcs).Upgrade(ctx, "head")
+			_, err := newMigrator(t, viaProxy, g, funcs).Upgrade(ctx, "head")
 			p.Clear()
 			var pe *migrate.PartialError
 			if !errors.As(err, &pe) || !errors.Is(err, sqlerr.ErrConnLost) {
@@ -56,7 +56,7 @@ func TestMigrationSurvivesConnectionCut(t *testing.T) {
 			}
 		}
 		db := open(t, tg)
-		if _, err := migrate.New(db, g, funcs).Upgrade(ctx, "head"); err != nil {
+		if _, err := newMigrator(t, db, g, funcs).Upgrade(ctx, "head"); err != nil {
 			t.Fatalf("the run after the cuts: %v", err)
 		}
 		var sqlRows, goRows int
@@ -69,7 +69,7 @@ func TestMigrationSurvivesConnectionCut(t *testing.T) {
 		if sqlRows != 1 || goRows != 1 {
 			t.Fatalf("data steps ran %d (sql) and %d (go) times; want once each", sqlRows, goRows)
 		}
-		if cur, err := migrate.New(db, g).Current(ctx); err != nil || len(cur) != 1 {
+		if cur, err := newMigrator(t, db, g).Current(ctx); err != nil || len(cur) != 1 {
 			t.Fatalf("current %v %v", cur, err)
 		}
 	})

@@ -87,6 +87,19 @@ func NewGraph(revs []*Revision) (*Graph, error) {
 		slices.Sort(stuck)
 		return nil, fmt.Errorf("migrate: revisions form a cycle: %s", strings.Join(stuck, ", "))
 	}
+	// Snapshots recorded as a digest are rebuilt, parents first.
+	for _, r := range g.order {
+		if r.Snapshot != nil {
+			continue
+		}
+		before, err := g.SchemaBefore(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.replaySnapshot(before); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 
@@ -255,7 +268,8 @@ func merge3(base, a, b *schema.MetaData) (*schema.MetaData, error) {
 		if x == nil || y == nil {
 			return x == y
 		}
-		return len(schema.DiffTable(x, y)) == 0 && len(schema.DiffTable(y, x)) == 0
+		ops, err := diffTable(x, y)
+		return err == nil && len(ops) == 0
 	}
 	names := map[string]bool{}
 	for _, m := range []*schema.MetaData{base, a, b} {
@@ -354,21 +368,20 @@ func (g *Graph) History() []string {
 // the upgrade applied to the schema before it must give its snapshot, and
 // the downgrade applied to the snapshot must give the schema before it
 // (raw SQL and Go steps are opaque and count as no schema change). It
-// returns one line per problem; a hand-edited revision whose snapshot was
-// not updated shows here.
-func (g *Graph) Verify() []string {
-	var out []string
+// returns one [*VerifyError] per revision that does not (with the
+// operations still to do), or an error saying why the schema before a
+// revision cannot be built; a hand-edited revision whose snapshot was not
+// updated shows here.
+func (g *Graph) Verify() []error {
+	var out []error
 	for _, r := range g.order {
 		before, err := g.SchemaBefore(r)
 		if err != nil {
-			out = append(out, fmt.Sprintf("revision %s: %v", r.ID, err))
+			out = append(out, fmt.Errorf("revision %s: %w", r.ID, err))
 			continue
 		}
-		if err := checkExact(before, r.Upgrade, r.Snapshot); err != nil {
-			out = append(out, fmt.Sprintf("revision %s: upgrade: %v", r.ID, err))
-		}
-		if err := checkExact(r.Snapshot, r.Downgrade, before); err != nil {
-			out = append(out, fmt.Sprintf("revision %s: downgrade: %v", r.ID, err))
+		if err := r.verify(before); err != nil {
+			out = append(out, err)
 		}
 	}
 	return out

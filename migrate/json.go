@@ -77,6 +77,11 @@ type tableJSON struct {
 	Indexes     []*indexJSON  `json:"indexes,omitempty"`
 }
 
+type deferJSON struct {
+	Deferrable        bool `json:"deferrable"`
+	InitiallyDeferred bool `json:"initially_deferred"`
+}
+
 type actionsJSON struct {
 	OnDelete string `json:"on_delete,omitempty"`
 	OnUpdate string `json:"on_update,omitempty"`
@@ -324,6 +329,8 @@ type opJSON struct {
 	Check       *checkJSON          `json:"check,omitempty"`
 	ForeignKey  *fkJSON             `json:"foreign_key,omitempty"`
 	OldActions  *actionsJSON        `json:"old_actions,omitempty"`
+	OldDefer    *deferJSON          `json:"old_deferrability,omitempty"`
+	Strategy    string              `json:"strategy,omitempty"`
 	Index       *indexJSON          `json:"index,omitempty"`
 	OldComment  *string             `json:"old_comment,omitempty"`
 	NewComment  *string             `json:"new_comment,omitempty"`
@@ -345,7 +352,7 @@ func encOp(op Op) (*opJSON, error) {
 		j.Enum = &t
 	case AlterEnum:
 		ot, nt := encType(o.Old), encType(o.New)
-		j.OldEnum, j.Enum = &ot, &nt
+		j.OldEnum, j.Enum, j.Strategy = &ot, &nt, string(o.Strategy)
 	case CreateTable:
 		j.Definition = encTable(o.Table)
 	case DropTable:
@@ -384,6 +391,9 @@ func encOp(op Op) (*opJSON, error) {
 		if j.OldActions.OnDelete == "" {
 			j.OldActions.OnDelete = schema.NoAction.String()
 		}
+	case AlterForeignKeyDeferrability:
+		j.Table, j.ForeignKey = o.Table, encFK(o.ForeignKey)
+		j.OldDefer = &deferJSON{Deferrable: o.Old.Deferrable, InitiallyDeferred: o.Old.InitiallyDeferred}
 	case CreateIndex:
 		j.Table, j.Index = o.Table, encIndex(o.Index)
 	case DropIndex:
@@ -453,7 +463,17 @@ func decOp(j *opJSON) (Op, error) {
 		if ot, err = decType(*j.OldEnum); err == nil {
 			nt, err = decType(*j.Enum)
 		}
-		op = AlterEnum{Old: ot, New: nt}
+		switch EnumStrategy(j.Strategy) {
+		case EnumRebuild, EnumAddValue:
+		case "rebuild":
+			j.Strategy = ""
+		default:
+			return nil, fmt.Errorf("alter_enum: unknown strategy %q (add_value or rebuild)", j.Strategy)
+		}
+		if err == nil && EnumStrategy(j.Strategy) == EnumAddValue && !addsValues(ot, nt) {
+			return nil, fmt.Errorf("alter_enum: strategy add_value only adds values; %q -> %q needs rebuild", ot.Values, nt.Values)
+		}
+		op = AlterEnum{Old: ot, New: nt, Strategy: EnumStrategy(j.Strategy)}
 	case "create_table", "drop_table":
 		var t *schema.Table
 		if t, err = decTable(j.Definition); err == nil {
@@ -526,6 +546,14 @@ func decOp(j *opJSON) (Op, error) {
 			}
 		}
 		op = AlterForeignKeyActions{Table: j.Table, ForeignKey: f, Old: a}
+	case "alter_foreign_key_deferrability":
+		f := fk()
+		if err == nil {
+			err = need(j.OldDefer != nil, "old_deferrability")
+		}
+		if err == nil {
+			op = AlterForeignKeyDeferrability{Table: j.Table, ForeignKey: f, Old: Deferrability{j.OldDefer.Deferrable, j.OldDefer.InitiallyDeferred}}
+		}
 	case "create_index", "drop_index":
 		if err = need(j.Index != nil, "index"); err == nil {
 			x := &schema.Index{Name: j.Index.Name, Columns: j.Index.Columns, Unique: j.Index.Unique, Where: j.Index.Where}

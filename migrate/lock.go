@@ -54,12 +54,18 @@ func (l *LockInfo) String() string {
 // a crashed runner blocks others for at most ttl (default 30 s); `strata
 // unlock` ([Migrator.Unlock]) breaks it at once. Expiry is computed from
 // the runners' clocks: keep them within a small fraction of ttl.
+// A negative ttl is an error matching ErrInvalidOption; 0 keeps the
+// default.
 func WithLockRow(ttl time.Duration) Option {
-	return func(m *Migrator) {
+	return func(m *Migrator) error {
+		if ttl < 0 {
+			return invalidOption("WithLockRow(%v): the time to live cannot be negative", ttl)
+		}
 		m.lockRow = true
 		if ttl > 0 {
 			m.lockTTL = ttl
 		}
+		return nil
 	}
 }
 

@@ -50,7 +50,7 @@ func TestLockRowShowsHolderAndUnlockBreaksIt(t *testing.T) {
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
 		entered, leave := make(chan struct{}), make(chan struct{})
-		a := migrate.New(db, g, migrate.WithLockRow(5*time.Second), bodyFunc(func(ctx context.Context, ex engine.Executor) error {
+		a := newMigrator(t, db, g, migrate.WithLockRow(5*time.Second), bodyFunc(func(ctx context.Context, ex engine.Executor) error {
 			close(entered)
 			<-leave
 			return nil
@@ -58,7 +58,7 @@ func TestLockRowShowsHolderAndUnlockBreaksIt(t *testing.T) {
 		done := make(chan error)
 		go func() { _, err := a.Upgrade(ctx, "head"); done <- err }()
 		<-entered
-		b := migrate.New(open(t, tg), g, migrate.WithLockRow(5*time.Second), migrate.WithLockWait(300*time.Millisecond), bodyFunc(nil))
+		b := newMigrator(t, open(t, tg), g, migrate.WithLockRow(5*time.Second), migrate.WithLockWait(300*time.Millisecond), bodyFunc(func(context.Context, engine.Executor) error { return nil }))
 		info, err := b.LockHolder(ctx)
 		if err != nil || info == nil || time.Since(info.Acquired) > time.Minute || !info.Expires.After(info.Acquired) {
 			t.Fatalf("holder %v %v", info, err)
@@ -115,8 +115,8 @@ func TestLockRowLostStopsTheRunner(t *testing.T) {
 		r1, r2 := lockRevisions(t)
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		other := migrate.New(open(t, tg), g)
-		m := migrate.New(db, g, migrate.WithLockRow(300*time.Millisecond), bodyFunc(func(ctx context.Context, ex engine.Executor) error {
+		other := newMigrator(t, open(t, tg), g)
+		m := newMigrator(t, db, g, migrate.WithLockRow(300*time.Millisecond), bodyFunc(func(ctx context.Context, ex engine.Executor) error {
 			if _, err := other.Unlock(ctx); err != nil {
 				return err
 			}
@@ -168,7 +168,7 @@ func twoRunners(t *testing.T, targets []testdb.Target, opts ...migrate.Option) {
 				}
 			}),
 		}, opts...)
-		m := migrate.New(db, g, o...)
+		m := newMigrator(t, db, g, o...)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -191,7 +191,7 @@ func twoRunners(t *testing.T, targets []testdb.Target, opts ...migrate.Option) {
 	if n := count(t, db, "runs"); n != 2 || calls.Load() != 1 || int(steps.Load()) != total {
 		t.Fatalf("%d rows, %d Go calls, %d steps run; want 2, 1 and %d", n, calls.Load(), steps.Load(), total)
 	}
-	if cur, err := migrate.New(db, g).Current(ctx); err != nil || len(cur) != 1 || cur[0] != "0002" {
+	if cur, err := newMigrator(t, db, g).Current(ctx); err != nil || len(cur) != 1 || cur[0] != "0002" {
 		t.Fatalf("current %v %v", cur, err)
 	}
 }

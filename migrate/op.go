@@ -58,11 +58,55 @@ type CreateEnum struct{ Type schema.Type }
 // DropEnum drops a named enum type.
 type DropEnum struct{ Type schema.Type }
 
-// AlterEnum changes the values of a named enum type from Old to New. On
-// PostgreSQL the type is recreated and the columns using it converted;
-// elsewhere enum values live in the column types, which the AlterColumn
-// operations of the same plan change.
-type AlterEnum struct{ Old, New schema.Type }
+// AlterEnum changes the values of a named enum type from Old to New.
+// Elsewhere than PostgreSQL enum values live in the column types, which
+// the AlterColumn operations of the same plan change, and Strategy does
+// not matter. On PostgreSQL:
+//
+//   - [EnumRebuild] (the zero value) recreates the type and converts the
+//     columns using it (a rewrite of those tables); it makes any change,
+//     and fails if a row holds a value that is removed;
+//   - [EnumAddValue] runs ALTER TYPE ... ADD VALUE for each new value, in
+//     place and without a rewrite; it only adds values. PostgreSQL 12 and
+//     later run it inside the revision's transaction, but a value added in
+//     a transaction cannot be used before it commits ("unsafe use of new
+//     value"): a revision that adds a value and also uses it (a default,
+//     a data step) must be split in two.
+//
+// The planner chooses EnumAddValue when values are only added (the old
+// ones keeping their order); the downgrade then removes them with
+// EnumRebuild, the only way PostgreSQL has (there is no DROP VALUE):
+// [Revision.Irreversible] names it. Set "strategy": "rebuild" on the
+// upgrade to rewrite both ways instead.
+type AlterEnum struct {
+	Old, New schema.Type
+	Strategy EnumStrategy
+}
+
+// EnumStrategy is how PostgreSQL changes an enum type; see [AlterEnum].
+type EnumStrategy string
+
+// The enum strategies.
+const (
+	EnumRebuild  EnumStrategy = ""
+	EnumAddValue EnumStrategy = "add_value"
+)
+
+// addsValues reports whether b is a with values added, a's in their order.
+func addsValues(a, b schema.Type) bool {
+	if len(b.Values) <= len(a.Values) {
+		return false
+	}
+	i := 0
+	for _, v := range b.Values {
+		if i < len(a.Values) && v == a.Values[i] {
+			i++
+		} else if slices.Contains(a.Values, v) {
+			return false
+		}
+	}
+	return i == len(a.Values)
+}
 
 // CreateTable creates a table with its columns, primary key, unique and
 // check constraints, the foreign keys it lists and its indexes. Foreign
@@ -88,8 +132,8 @@ type DropColumn struct {
 	Column *schema.Column
 }
 
-// AlterColumn changes a column's type, nullability, server default or
-// comment from Old to New (same name).
+// AlterColumn changes a column's type, nullability, autoincrement, server
+// default or comment from Old to New (same name).
 type AlterColumn struct {
 	Table    string
 	Old, New *schema.Column
@@ -173,6 +217,22 @@ type AlterForeignKeyActions struct {
 	Old        Actions
 }
 
+// Deferrability is when a foreign key is checked: at once (not
+// Deferrable), at the end of the transaction unless a transaction asks
+// otherwise (Deferrable, InitiallyDeferred), or at once unless a
+// transaction defers it (Deferrable only).
+type Deferrability struct{ Deferrable, InitiallyDeferred bool }
+
+// AlterForeignKeyDeferrability changes when a foreign key is checked, from
+// Old to what ForeignKey says. PostgreSQL does it in place with ALTER
+// CONSTRAINT, which re-checks no row; databases without it drop and add
+// the constraint (a table rebuild on SQLite).
+type AlterForeignKeyDeferrability struct {
+	Table      string
+	ForeignKey *schema.ForeignKey // with the new deferrability
+	Old        Deferrability
+}
+
 // CreateIndex creates an index.
 type CreateIndex struct {
 	Table string
@@ -227,15 +287,21 @@ func (DropCheck) Name() string              { return "drop_check" }
 func (AddForeignKey) Name() string          { return "add_foreign_key" }
 func (DropForeignKey) Name() string         { return "drop_foreign_key" }
 func (AlterForeignKeyActions) Name() string { return "alter_foreign_key_actions" }
-func (CreateIndex) Name() string            { return "create_index" }
-func (DropIndex) Name() string              { return "drop_index" }
-func (SetTableComment) Name() string        { return "set_table_comment" }
-func (RawSQL) Name() string                 { return "sql" }
-func (GoStep) Name() string                 { return "go" }
+func (AlterForeignKeyDeferrability) Name() string {
+	return "alter_foreign_key_deferrability"
+}
+func (CreateIndex) Name() string     { return "create_index" }
+func (DropIndex) Name() string       { return "drop_index" }
+func (SetTableComment) Name() string { return "set_table_comment" }
+func (RawSQL) Name() string          { return "sql" }
+func (GoStep) Name() string          { return "go" }
 
-func (o CreateEnum) Inverse() (Op, error)  { return DropEnum(o), nil }
-func (o DropEnum) Inverse() (Op, error)    { return CreateEnum(o), nil }
-func (o AlterEnum) Inverse() (Op, error)   { return AlterEnum{Old: o.New, New: o.Old}, nil }
+func (o CreateEnum) Inverse() (Op, error) { return DropEnum(o), nil }
+func (o DropEnum) Inverse() (Op, error)   { return CreateEnum(o), nil }
+func (o AlterEnum) Inverse() (Op, error) {
+	// removing values: only a rebuild can
+	return AlterEnum{Old: o.New, New: o.Old}, nil
+}
 func (o CreateTable) Inverse() (Op, error) { return DropTable(o), nil }
 func (o DropTable) Inverse() (Op, error)   { return CreateTable(o), nil }
 func (o RenameTable) Inverse() (Op, error) { return RenameTable{From: o.To, To: o.From}, nil }
@@ -263,6 +329,12 @@ func (o AlterForeignKeyActions) Inverse() (Op, error) {
 	fk.OnDelete, fk.OnUpdate = o.Old.OnDelete, o.Old.OnUpdate
 	return AlterForeignKeyActions{Table: o.Table, ForeignKey: &fk, Old: Actions{o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate}}, nil
 }
+func (o AlterForeignKeyDeferrability) Inverse() (Op, error) {
+	fk := *o.ForeignKey
+	fk.Deferrable, fk.InitiallyDeferred = o.Old.Deferrable, o.Old.InitiallyDeferred
+	return AlterForeignKeyDeferrability{Table: o.Table, ForeignKey: &fk,
+		Old: Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred}}, nil
+}
 func (o CreateIndex) Inverse() (Op, error) { return DropIndex(o), nil }
 func (o DropIndex) Inverse() (Op, error)   { return CreateIndex(o), nil }
 func (o SetTableComment) Inverse() (Op, error) {
@@ -288,7 +360,11 @@ func (o GoStep) Inverse() (Op, error) {
 func (o CreateEnum) String() string { return "create enum " + o.Type.EnumName }
 func (o DropEnum) String() string   { return "drop enum " + o.Type.EnumName }
 func (o AlterEnum) String() string {
-	return fmt.Sprintf("alter enum %s: values %q -> %q", o.New.EnumName, o.Old.Values, o.New.Values)
+	how := ""
+	if o.Strategy == EnumAddValue {
+		how = " (add value)"
+	}
+	return fmt.Sprintf("alter enum %s: values %q -> %q%s", o.New.EnumName, o.Old.Values, o.New.Values, how)
 }
 func (o CreateTable) String() string { return "create table " + o.Table.Name }
 func (o DropTable) String() string   { return "drop table " + o.Table.Name }
@@ -302,6 +378,9 @@ func (o AlterColumn) String() string {
 	}
 	if o.Old.Nullable != o.New.Nullable {
 		what = append(what, fmt.Sprintf("nullable %v -> %v", o.Old.Nullable, o.New.Nullable))
+	}
+	if o.Old.AutoIncrement != o.New.AutoIncrement {
+		what = append(what, fmt.Sprintf("autoincrement %v -> %v", o.Old.AutoIncrement, o.New.AutoIncrement))
 	}
 	if !o.Old.Default.Equal(o.New.Default) {
 		what = append(what, fmt.Sprintf("default %s -> %s", o.Old.Default, o.New.Default))
@@ -336,6 +415,19 @@ func (o DropForeignKey) String() string {
 func (o AlterForeignKeyActions) String() string {
 	return fmt.Sprintf("alter foreign key %s on %s: on delete %s -> %s, on update %s -> %s", o.ForeignKey.Name, o.Table,
 		o.Old.OnDelete, o.ForeignKey.OnDelete, o.Old.OnUpdate, o.ForeignKey.OnUpdate)
+}
+func (d Deferrability) String() string {
+	switch {
+	case !d.Deferrable:
+		return "not deferrable"
+	case d.InitiallyDeferred:
+		return "deferrable initially deferred"
+	}
+	return "deferrable initially immediate"
+}
+func (o AlterForeignKeyDeferrability) String() string {
+	return fmt.Sprintf("alter foreign key %s on %s: %s -> %s", o.ForeignKey.Name, o.Table, o.Old,
+		Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred})
 }
 func (o CreateIndex) String() string { return "create index " + o.Index.Name + " on " + o.Table }
 func (o DropIndex) String() string   { return "drop index " + o.Index.Name + " on " + o.Table }
@@ -623,6 +715,19 @@ func (o AlterForeignKeyActions) Apply(m *schema.MetaData) error {
 		return mismatch("no foreign key %s on %s", o.ForeignKey.Name, o.Table)
 	}
 	f.OnDelete, f.OnUpdate = o.ForeignKey.OnDelete, o.ForeignKey.OnUpdate
+	return nil
+}
+
+func (o AlterForeignKeyDeferrability) Apply(m *schema.MetaData) error {
+	t, err := table(m, o.Table)
+	if err != nil {
+		return err
+	}
+	f := t.ForeignKey(o.ForeignKey.Name)
+	if f == nil {
+		return mismatch("no foreign key %s on %s", o.ForeignKey.Name, o.Table)
+	}
+	f.Deferrable, f.InitiallyDeferred = o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred
 	return nil
 }
 

@@ -13,11 +13,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-// ErrUnsupportedChange is returned by [Plan] for a difference it cannot
-// migrate yet (a changed primary key, new values of a named enum type); the
-// message names the change.
-var ErrUnsupportedChange = errors.New("migrate: change not supported by autogenerate")
-
 // Rename is a rename declared on the model: table From became Table
 // (Column empty), or column From of Table became Column.
 type Rename struct {
@@ -79,6 +74,11 @@ type PlanOptions struct {
 	// [RenameHints]. A rename whose old name is not in from, or whose new
 	// name already is, is ignored.
 	Renames []Rename
+	// Dialect, if set, is the database the plan is for: a difference it
+	// cannot tell apart (its Normalize gives the same table either way)
+	// is left out of the operations and returned as a [Note] by
+	// [PlanNotes].
+	Dialect dialect.Dialect
 }
 
 // Plan returns the operations that turn schema from into schema to, in an
@@ -105,13 +105,38 @@ type PlanOptions struct {
 // The result is exact: ApplyAll(from, Plan(from, to)) equals to (after
 // normalization). Plan(to, from) with inverted renames is the downgrade.
 func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
+	ops, _, err := plan(from, to, opts)
+	return ops, err
+}
+
+// Note is a difference between two schemas that the database of a plan
+// cannot tell apart ([PlanOptions.Dialect]: its Normalize gives the same
+// table either way), such as RESTRICT and NO ACTION on MariaDB, which
+// InnoDB enforces alike. The planner leaves it out of the operations; a
+// revision records it, so that its snapshot (the models) and its
+// operations agree: Op is applied to the snapshot, never run.
+type Note struct {
+	Op     Op
+	Reason string
+}
+
+// String describes the note on one line.
+func (n Note) String() string { return n.Op.String() + ": " + n.Reason }
+
+// PlanNotes is [Plan] that also returns the differences it left out as
+// making no change on opts.Dialect (none without a dialect).
+func PlanNotes(from, to *schema.MetaData, opts PlanOptions) ([]Op, []Note, error) {
+	return plan(from, to, opts)
+}
+
+func plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, []Note, error) {
 	work, err := normalized(from, opts.Normalize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	want, err := normalized(to, opts.Normalize)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var prefix []Op
 	for _, r := range opts.Renames {
@@ -121,7 +146,7 @@ func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
 		if work.Table(r.From) != nil && work.Table(r.Table) == nil && want.Table(r.Table) != nil && want.Table(r.From) == nil {
 			op := RenameTable{From: r.From, To: r.Table}
 			if err := op.Apply(work); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			prefix = append(prefix, op)
 		}
@@ -134,20 +159,20 @@ func Plan(from, to *schema.MetaData, opts PlanOptions) ([]Op, error) {
 		if wt != nil && tt != nil && wt.Column(r.From) != nil && wt.Column(r.Column) == nil && tt.Column(r.Column) != nil && tt.Column(r.From) == nil {
 			op := RenameColumn{Table: r.Table, From: r.From, To: r.Column}
 			if err := op.Apply(work); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			prefix = append(prefix, op)
 		}
 	}
-	ops, err := diff(work, want)
+	ops, notes, err := diff(work, want, opts.Dialect)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ordered, err := order(work, want, ops)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(prefix, ordered...), nil
+	return append(prefix, ordered...), notes, nil
 }
 
 func normalized(m *schema.MetaData, norm func(*schema.Table) *schema.Table) (*schema.MetaData, error) {
@@ -169,9 +194,11 @@ func normalized(m *schema.MetaData, norm func(*schema.Table) *schema.Table) (*sc
 	return out, nil
 }
 
-// diff lists the changes from work to want, unordered.
-func diff(work, want *schema.MetaData) ([]Op, error) {
+// diff lists the changes from work to want, unordered, and those of them
+// that d cannot tell apart as notes.
+func diff(work, want *schema.MetaData, d dialect.Dialect) ([]Op, []Note, error) {
 	var ops []Op
+	var notes []Note
 	var errs []error
 	we, te := map[string]schema.Type{}, map[string]schema.Type{}
 	for _, e := range work.Enums() {
@@ -180,7 +207,11 @@ func diff(work, want *schema.MetaData) ([]Op, error) {
 	for _, e := range want.Enums() {
 		te[e.EnumName] = e
 		if old, ok := we[e.EnumName]; ok && !old.Equal(e) {
-			ops = append(ops, AlterEnum{Old: old, New: e})
+			op := AlterEnum{Old: old, New: e}
+			if addsValues(old, e) {
+				op.Strategy = EnumAddValue
+			}
+			ops = append(ops, op)
 		}
 		if _, ok := we[e.EnumName]; !ok {
 			ops = append(ops, CreateEnum{Type: e})
@@ -206,9 +237,108 @@ func diff(work, want *schema.MetaData) ([]Op, error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		if d != nil && len(tops) > 0 {
+			var tnotes []Note
+			if tops, tnotes, err = equivalents(work, w.Name, tops, d); err != nil {
+				errs = append(errs, err)
+			}
+			notes = append(notes, tnotes...)
+		}
 		ops = append(ops, tops...)
 	}
-	return ops, errors.Join(errs...)
+	return ops, notes, errors.Join(errs...)
+}
+
+// equivalents splits the operations on one table (named name, as it is in
+// work) into those that change something on dialect d and notes for those
+// that do not: the operations on one object (a column, or a constraint or
+// index by name, all kinds together, since a unique index and a unique
+// constraint are one thing on MariaDB) are a no-op when d's Normalize of
+// the table is the same before and after them.
+func equivalents(work *schema.MetaData, name string, ops []Op, d dialect.Dialect) ([]Op, []Note, error) {
+	var keys []string
+	groups := map[string][]int{}
+	for i, op := range ops {
+		k := objectKey(op)
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	before := d.Normalize(work.Table(name))
+	drop := map[int]bool{}
+	var notes []Note
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		m := work.Clone()
+		for _, i := range groups[k] {
+			if err := ops[i].Apply(m); err != nil {
+				return nil, nil, err
+			}
+		}
+		after := m.Table(name)
+		if after == nil {
+			continue
+		}
+		same, err := diffTable(before, d.Normalize(after))
+		if err != nil || len(same) > 0 {
+			continue
+		}
+		for _, i := range groups[k] {
+			drop[i] = true
+			notes = append(notes, Note{Op: ops[i], Reason: "no change on " + d.Name() + ", which stores both the same way"})
+		}
+	}
+	if len(drop) == 0 {
+		return ops, nil, nil
+	}
+	var keep []Op
+	for i, op := range ops {
+		if !drop[i] {
+			keep = append(keep, op)
+		}
+	}
+	return keep, notes, nil
+}
+
+// objectKey names the object of a table an operation changes, for
+// [equivalents]; "" for operations never taken as no-ops.
+func objectKey(op Op) string {
+	switch o := op.(type) {
+	case AlterColumn:
+		return "column " + o.New.Name
+	case SetTableComment:
+		return "comment"
+	case RenameConstraint:
+		return "rename " + o.From
+	case AddPrimaryKey:
+		return "primary key"
+	case DropPrimaryKey:
+		return "primary key"
+	case AddUnique:
+		return "object " + o.Unique.Name
+	case DropUnique:
+		return "object " + o.Unique.Name
+	case AddCheck:
+		return "object " + o.Check.Name
+	case DropCheck:
+		return "object " + o.Check.Name
+	case CreateIndex:
+		return "object " + o.Index.Name
+	case DropIndex:
+		return "object " + o.Index.Name
+	case AddForeignKey:
+		return "object " + o.ForeignKey.Name
+	case DropForeignKey:
+		return "object " + o.ForeignKey.Name
+	case AlterForeignKeyActions:
+		return "object " + o.ForeignKey.Name
+	case AlterForeignKeyDeferrability:
+		return "object " + o.ForeignKey.Name
+	}
+	return ""
 }
 
 func diffTable(w, t *schema.Table) ([]Op, error) {
@@ -220,10 +350,7 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			ops = append(ops, AddColumn{Table: t.Name, Column: &col})
 			continue
 		}
-		if wc.AutoIncrement != c.AutoIncrement {
-			return nil, fmt.Errorf("%w: autoincrement of %s.%s changed", ErrUnsupportedChange, t.Name, c.Name)
-		}
-		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
+		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || wc.AutoIncrement != c.AutoIncrement || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
 			o, n := *wc, *c
 			o.ClientDefault, n.ClientDefault = nil, nil
 			ops = append(ops, AlterColumn{Table: t.Name, Old: &o, New: &n})
@@ -298,11 +425,11 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 		func(x *schema.Index) { ops = append(ops, DropIndex{Table: t.Name, Index: x}) },
 		func(x *schema.Index) { ops = append(ops, CreateIndex{Table: t.Name, Index: x}) }, nil)
 	sameFK := func(a, b *schema.ForeignKey) bool {
-		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns) &&
-			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
+		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns)
 	}
 	diffNamed(w.ForeignKeys, t.ForeignKeys, fkName, func(a, b *schema.ForeignKey) bool {
-		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate
+		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate &&
+			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
 	},
 		func(f *schema.ForeignKey) { ops = append(ops, DropForeignKey{Table: t.Name, ForeignKey: f}) },
 		func(f *schema.ForeignKey) { ops = append(ops, AddForeignKey{Table: t.Name, ForeignKey: f}) },
@@ -310,7 +437,19 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			if !sameFK(a, b) {
 				return false
 			}
-			ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: b, Old: Actions{a.OnDelete, a.OnUpdate}})
+			// Actions and deferrability change by their own operations;
+			// each leaves the other's attributes as they were.
+			cur := *a
+			if a.OnDelete != b.OnDelete || a.OnUpdate != b.OnUpdate {
+				cur.OnDelete, cur.OnUpdate = b.OnDelete, b.OnUpdate
+				next := cur
+				ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: &next, Old: Actions{a.OnDelete, a.OnUpdate}})
+			}
+			if a.Deferrable != b.Deferrable || a.InitiallyDeferred != b.InitiallyDeferred {
+				next := cur
+				next.Deferrable, next.InitiallyDeferred = b.Deferrable, b.InitiallyDeferred
+				ops = append(ops, AlterForeignKeyDeferrability{Table: t.Name, ForeignKey: &next, Old: Deferrability{a.Deferrable, a.InitiallyDeferred}})
+			}
 			return true
 		})
 	return ops, nil
@@ -560,6 +699,10 @@ func describe(op Op, want map[obj][]obj) node {
 		n.provides = []obj{fkObj(o.Table, o.ForeignKey.Name)}
 		n.removes = n.provides
 		needsOf(n.provides...)
+	case AlterForeignKeyDeferrability:
+		// in place: nothing need go before or after it but the key itself
+		n.phase, n.table, n.name, n.rename = phAlterFK, o.Table, o.ForeignKey.Name, true
+		n.needs = []obj{fkObj(o.Table, o.ForeignKey.Name)}
 	}
 	return n
 }
@@ -599,8 +742,8 @@ func graph(nodes []node, have map[obj][]obj) [][]int {
 				break
 			}
 			for _, d := range dependents[o] {
-				if r, ok := remover[d]; ok {
-					dep(i, r) // dropped after what needs it
+				if r, ok := remover[d]; ok && !nodes[r].rename {
+					dep(i, r) // dropped after what needs it (a rename keeps it: no need)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package migrate
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/strata-go/strata/dialect"
@@ -58,6 +59,10 @@ func (s Step) String() string {
 // never a silent no-op.
 func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error) {
 	ops = foldForeignKeys(d, ops)
+	ops, err := releaseKeyColumns(d, before, ops)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: render: %w", err)
+	}
 	cur := before.Clone()
 	var out []Step
 	// last is the rebuild the previous step made, so that consecutive
@@ -96,6 +101,85 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 			}
 		}
 		cur = next
+	}
+	return out, nil
+}
+
+// releaseKeyColumns surrounds the type changes of columns that foreign
+// keys use (on either side) with a drop and a re-add of those foreign keys,
+// where the dialect can alter constraints but cannot change such a
+// column's type in place (MariaDB fails with error 1832 or 1833). A
+// foreign key is dropped before the first type change that touches it and
+// added back, as it is then, after the last one: both sides of a key
+// usually change together (p.id and c.pid INT -> BIGINT), and re-adding it
+// between the two would fail on the types that do not match yet. The
+// revision's operations stay what they are (PostgreSQL changes such
+// columns in place and keeps its foreign keys); only the rendering differs.
+func releaseKeyColumns(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Op, error) {
+	f := d.Features()
+	if !f.Has(dialect.AlterConstraints) || f.Has(dialect.AlterKeyColumnType) {
+		return ops, nil
+	}
+	type span struct {
+		table       string
+		name        string
+		first, last int
+		def         *schema.ForeignKey // as it is before the first change
+	}
+	var spans []*span
+	open := map[[2]string]*span{}
+	cur := before.Clone()
+	for i, op := range ops {
+		if ac, ok := op.(AlterColumn); ok && !ac.Old.Type.Equal(ac.New.Type) {
+			for _, t := range cur.Tables() {
+				for _, fk := range t.ForeignKeys {
+					uses := (t.Name == ac.Table && slices.Contains(fk.Columns, ac.New.Name)) ||
+						(fk.RefTable == ac.Table && slices.Contains(fk.RefColumns, ac.New.Name))
+					if !uses {
+						continue
+					}
+					k := [2]string{t.Name, fk.Name}
+					if s := open[k]; s != nil {
+						s.last = i
+						continue
+					}
+					def := *fk
+					s := &span{table: t.Name, name: fk.Name, first: i, last: i, def: &def}
+					open[k] = s
+					spans = append(spans, s)
+				}
+			}
+		}
+		if err := op.Apply(cur); err != nil {
+			return nil, err
+		}
+	}
+	if len(spans) == 0 {
+		return ops, nil
+	}
+	// The foreign keys come back as they are after the last change.
+	cur = before.Clone()
+	readd := map[int][]Op{}
+	for i, op := range ops {
+		if err := op.Apply(cur); err != nil {
+			return nil, err
+		}
+		for _, s := range spans {
+			if s.last == i {
+				fk := *cur.Table(s.table).ForeignKey(s.name)
+				readd[i] = append(readd[i], AddForeignKey{Table: s.table, ForeignKey: &fk})
+			}
+		}
+	}
+	out := make([]Op, 0, len(ops)+2*len(spans))
+	for i, op := range ops {
+		for _, s := range spans {
+			if s.first == i {
+				out = append(out, DropForeignKey{Table: s.table, ForeignKey: s.def})
+			}
+		}
+		out = append(out, op)
+		out = append(out, readd[i]...)
 	}
 	return out, nil
 }
@@ -193,6 +277,12 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		if !ok || !d.Features().Has(dialect.NamedEnums) {
 			return nil, nil, nil // values live in column types: AlterColumn changes them
 		}
+		if o.Strategy == EnumAddValue {
+			if av, ok := d.(dialect.EnumValueAdder); ok {
+				s, err := av.AddEnumValues(o.Old, o.New)
+				return s, nil, err
+			}
+		}
 		var cols []dialect.EnumColumn
 		for _, t := range next.Tables() {
 			for _, c := range t.Columns {
@@ -240,6 +330,22 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) {
 			old := t.ForeignKey(o.ForeignKey.Name)
 			drop, err := d.DropForeignKey(t, old)
+			if err != nil {
+				return nil, err
+			}
+			add, err := d.AddForeignKey(t, o.ForeignKey)
+			if err != nil {
+				return nil, err
+			}
+			return append(drop, add...), nil
+		})
+	case AlterForeignKeyDeferrability:
+		if da, ok := d.(dialect.DeferrabilityAlterer); ok {
+			s, err := da.AlterForeignKeyDeferrability(cur.Table(o.Table), o.ForeignKey)
+			return s, nil, err
+		}
+		return alter(o.Table, func(_ dialect.Alterer, t *schema.Table) ([]string, error) {
+			drop, err := d.DropForeignKey(t, t.ForeignKey(o.ForeignKey.Name))
 			if err != nil {
 				return nil, err
 			}

@@ -55,8 +55,9 @@ func (s *session) inEffect(ctx context.Context, before *schema.MetaData, ops []O
 		case want == nil || got == nil:
 			return false, nil
 		}
-		if len(schema.DiffTable(columnsSorted(norm(want.Clone())), columnsSorted(got.Clone()))) > 0 {
-			return false, nil
+		ops, err := diffTable(columnsSorted(got.Clone()), columnsSorted(norm(want.Clone())))
+		if err != nil || len(ops) > 0 {
+			return false, err
 		}
 	}
 	return true, nil
@@ -68,7 +69,11 @@ func changedTables(a, b *schema.MetaData) []string {
 	var out []string
 	for _, t := range a.Tables() {
 		o := b.Table(t.Name)
-		if o == nil || len(schema.DiffTable(t, o)) > 0 {
+		if o == nil {
+			out = append(out, t.Name)
+			continue
+		}
+		if ops, err := diffTable(t, o); err != nil || len(ops) > 0 {
 			out = append(out, t.Name)
 		}
 	}

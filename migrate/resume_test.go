@@ -111,7 +111,7 @@ func TestResumeAfterLostRecordRunsEachStepOnce(t *testing.T) {
 				}})
 				var fired atomic.Bool
 				db := openWith(t, tg, engine.WithMiddleware(loseRecordAfter(c.after, &fired)))
-				_, err := migrate.New(db, g, funcs).Upgrade(ctx, "head")
+				_, err := newMigrator(t, db, g, funcs).Upgrade(ctx, "head")
 				var pe *migrate.PartialError
 				if !fired.Load() || !errors.As(err, &pe) || !errors.Is(err, driver.ErrBadConn) {
 					t.Fatalf("fault fired %v; want a PartialError over driver.ErrBadConn, got %v", fired.Load(), err)
@@ -124,7 +124,7 @@ func TestResumeAfterLostRecordRunsEachStepOnce(t *testing.T) {
 				if !transactional && (pe.Step != c.step || pe.Done != c.step-1) {
 					t.Fatalf("step %d done %d; want step %d done %d", pe.Step, pe.Done, c.step, c.step-1)
 				}
-				res, err := migrate.New(db, g, funcs).Upgrade(ctx, "head")
+				res, err := newMigrator(t, db, g, funcs).Upgrade(ctx, "head")
 				if err != nil {
 					t.Fatalf("resume: %v", err)
 				}
@@ -144,7 +144,7 @@ func TestResumeAfterLostRecordRunsEachStepOnce(t *testing.T) {
 				if sqlRows != 1 || goRows != 1 {
 					t.Fatalf("data steps ran %d (sql) and %d (go) times; want once each", sqlRows, goRows)
 				}
-				if cur, err := migrate.New(db, g).Current(ctx); err != nil || len(cur) != 1 {
+				if cur, err := newMigrator(t, db, g).Current(ctx); err != nil || len(cur) != 1 {
 					t.Fatalf("current %v %v", cur, err)
 				}
 			})
@@ -170,7 +170,7 @@ func TestFailureRecordsStatement(t *testing.T) {
 		}
 		g := writeDir(t, r)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		_, err := m.Upgrade(ctx, "head")
 		var pe *migrate.PartialError
 		if !errors.As(err, &pe) {
@@ -225,21 +225,21 @@ func TestUpgradeReturnsResults(t *testing.T) {
 			Downgrade: []migrate.Op{migrate.RawSQL{SQL: []string{"SELECT 1"}}},
 		}
 		db := open(t, tg)
-		res, err := migrate.New(db, writeDir(t, r1, r2)).Upgrade(ctx, "head")
+		res, err := newMigrator(t, db, writeDir(t, r1, r2)).Upgrade(ctx, "head")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(res) != 2 || res[0].Revision != "0001" || res[1].Revision != "0002" || res[1].Total != 2 || res[1].Ran != 2 || res[1].Direction != migrate.Up {
 			t.Fatalf("results %+v", res)
 		}
-		down, err := migrate.New(db, writeDir(t, r1, r2)).Downgrade(ctx, "base")
+		down, err := newMigrator(t, db, writeDir(t, r1, r2)).Downgrade(ctx, "base")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(down) != 2 || down[0].Revision != "0002" || down[1].Revision != "0001" || down[0].Direction != migrate.Down {
 			t.Fatalf("downgrade results %+v", down)
 		}
-		res, err = migrate.New(db, writeDir(t, r1, r2, r3)).Upgrade(ctx, "head")
+		res, err = newMigrator(t, db, writeDir(t, r1, r2, r3)).Upgrade(ctx, "head")
 		var pe *migrate.PartialError
 		if !errors.As(err, &pe) || pe.Revision != "0003" || len(pe.Applied) != 2 || len(res) != 2 || pe.Applied[1].Revision != "0002" {
 			t.Fatalf("partial %+v results %+v err %v", pe, res, err)

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/strata-go/strata/dialect/pgdialect"
 	"github.com/strata-go/strata/internal/golden"
+	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 )
@@ -235,7 +237,97 @@ func TestGraphVerify(t *testing.T) {
 	}
 	r2.Upgrade = r2.Upgrade[1:] // a hand edit that forgets the snapshot
 	g, _ = migrate.NewGraph([]*migrate.Revision{r1, r2})
-	if p := g.Verify(); len(p) != 1 || !strings.Contains(p[0], "revision 0002: upgrade") {
+	p := g.Verify()
+	var ve *migrate.VerifyError
+	if len(p) != 1 || !errors.As(p[0], &ve) || ve.Revision != "0002" || ve.Direction != migrate.Up || len(ve.Remaining) == 0 ||
+		!errors.Is(p[0], migrate.ErrSnapshotMismatch) || !strings.Contains(p[0].Error(), "revision 0002: upgrade") {
 		t.Fatalf("verify: %v", p)
+	}
+}
+
+// TestCompactRevisionFiles: a revision file records its snapshot as a
+// SHA-256 and the graph rebuilds the snapshot by replaying the revisions;
+// the file is much smaller than with the snapshot embedded, the rebuilt
+// snapshot is the generated one byte for byte, and an operation edited by
+// hand is caught.
+func TestCompactRevisionFiles(t *testing.T) {
+	v1 := testdb.RichSchema(pgdialect.New().Features())
+	r1, err := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "rich", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := v1.Clone()
+	v2.Table("departments").Checks = append(v2.Table("departments").Checks, &schema.Check{Name: "ck_departments_name", Expr: "name <> ''"})
+	r2, err := migrate.Autogenerate(r1.Snapshot, v2, "0002", "one check", []string{"0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact1, compact2 := mustMarshal(t, r1), mustMarshal(t, r2)
+	r1.EmbedSnapshot, r2.EmbedSnapshot = true, true
+	full1, full2 := mustMarshal(t, r1), mustMarshal(t, r2)
+	t.Logf("first revision %d bytes (%d with the snapshot), one check %d bytes (%d)", len(compact1), len(full1), len(compact2), len(full2))
+	if len(compact1)*3 > len(full1)*2 {
+		t.Fatalf("the first revision is %d bytes, %d with its snapshot", len(compact1), len(full1))
+	}
+	if strings.Contains(string(compact2), `"snapshot":`) || len(compact2)*5 > len(full2) {
+		t.Fatalf("the one-check revision is %d bytes, %d with its snapshot", len(compact2), len(full2))
+	}
+	p1, err := migrate.ParseRevision(compact1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := migrate.ParseRevision(compact2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.Snapshot != nil {
+		t.Fatal("a compact file yields a snapshot before the graph replays it")
+	}
+	g, err := migrate.NewGraph([]*migrate.Revision{p1, p2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := migrate.SnapshotSum(r2.Snapshot)
+	if got, _ := migrate.SnapshotSum(g.Revision("0002").Snapshot); got != want {
+		t.Fatal("the replayed snapshot differs from the generated one")
+	}
+	if v := g.Verify(); len(v) > 0 {
+		t.Fatal(v)
+	}
+	if again, err := migrate.Autogenerate(g.Revision("0002").Snapshot, v2, "0003", "none", []string{"0002"}); err != nil || len(again.Upgrade) != 0 {
+		t.Fatalf("autogenerate from the replayed snapshot: %v %v", again.Upgrade, err)
+	}
+	// Byte-identical after parse and marshal.
+	if again := mustMarshal(t, p2); string(again) != string(compact2) {
+		t.Fatal("parse and marshal changed the compact file")
+	}
+	// A downgrade drops the tables the upgrade creates by name only, and
+	// reads their definitions back from the upgrade; without one it is an
+	// error.
+	if !strings.Contains(string(compact1), `"op": "drop_table",
+      "table": "departments"`) {
+		t.Fatalf("the first revision's downgrade repeats the tables:\n%s", compact1)
+	}
+	for i, op := range p1.Downgrade {
+		if dt, ok := op.(migrate.DropTable); ok && (dt.Table == nil || len(dt.Table.Columns) == 0) {
+			t.Fatalf("downgrade operation %d has no definition after parsing", i+1)
+		}
+	}
+	orphan := strings.ReplaceAll(string(compact1), `"op": "create_table"`, `"op": "create_tablex"`)
+	if _, err := migrate.ParseRevision([]byte(orphan)); err == nil {
+		t.Fatal("a malformed revision parsed")
+	}
+	noCreate := strings.Replace(string(compact2), `"downgrade": [`, `"downgrade": [{"op": "drop_table", "table": "ghost"},`, 1)
+	if _, err := migrate.ParseRevision([]byte(noCreate)); err == nil || !strings.Contains(err.Error(), `drop_table "ghost" without a definition`) {
+		t.Fatalf("drop_table of a table the upgrade does not create, by name only: %v", err)
+	}
+	// An operation edited by hand no longer gives the recorded snapshot.
+	edited, err := migrate.ParseRevision([]byte(strings.Replace(string(compact2), "name <> ''", "name <> 'x'", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1again, _ := migrate.ParseRevision(compact1)
+	if _, err := migrate.NewGraph([]*migrate.Revision{p1again, edited}); !errors.Is(err, migrate.ErrSnapshotMismatch) {
+		t.Fatalf("edited operation: %v", err)
 	}
 }

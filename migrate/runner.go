@@ -115,21 +115,71 @@ type Event struct {
 	Err       error // for RevisionFailed
 }
 
-// Option configures a [Migrator].
-type Option func(*Migrator)
+// Option configures a [Migrator]; it returns an error for a value that
+// cannot work, which [New] returns.
+type Option func(*Migrator) error
+
+// ErrInvalidOption is matched by the error [New] returns for an option
+// whose value cannot work.
+var ErrInvalidOption = errors.New("migrate: invalid option")
+
+func invalidOption(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidOption, fmt.Sprintf(format, args...))
+}
 
 // WithFuncs registers the Go data migrations revisions may name.
-func WithFuncs(f Funcs) Option { return func(m *Migrator) { m.funcs = f } }
+func WithFuncs(f Funcs) Option {
+	return func(m *Migrator) error {
+		for name, fn := range f {
+			if name == "" || fn == nil {
+				return invalidOption("WithFuncs: function %q is empty or nil", name)
+			}
+		}
+		m.funcs = f
+		return nil
+	}
+}
 
 // WithLockWait bounds how long an upgrade waits for another process's
-// lock (default 30 s).
-func WithLockWait(d time.Duration) Option { return func(m *Migrator) { m.lockWait = d } }
+// lock (default 30 s); it must not be negative.
+func WithLockWait(d time.Duration) Option {
+	return func(m *Migrator) error {
+		if d < 0 {
+			return invalidOption("WithLockWait(%s): negative", d)
+		}
+		m.lockWait = d
+		return nil
+	}
+}
 
-// WithProgress receives every Event.
-func WithProgress(f func(Event)) Option { return func(m *Migrator) { m.progress = f } }
+// WithProgress receives every Event; it must not be nil.
+func WithProgress(f func(Event)) Option {
+	return func(m *Migrator) error {
+		if f == nil {
+			return invalidOption("WithProgress(nil)")
+		}
+		m.progress = f
+		return nil
+	}
+}
 
-// WithVersionTable names the version table (default strata_version).
-func WithVersionTable(name string) Option { return func(m *Migrator) { m.table = name } }
+// WithVersionTable names the version table (default strata_version): not
+// empty, at most [schema.MaxIdentifierLen] bytes, no NUL byte, no trailing
+// space.
+func WithVersionTable(name string) Option {
+	return func(m *Migrator) error {
+		switch {
+		case name == "":
+			return invalidOption("WithVersionTable(%q): empty name", name)
+		case len(name) > schema.MaxIdentifierLen:
+			return invalidOption("WithVersionTable(%q): longer than %d bytes", name, schema.MaxIdentifierLen)
+		case strings.ContainsRune(name, 0) || strings.TrimRight(name, " ") != name:
+			return invalidOption("WithVersionTable(%q): a NUL byte or a trailing space", name)
+		}
+		m.table = name
+		return nil
+	}
+}
 
 // Migrator applies the revisions of a [Graph] to one database.
 type Migrator struct {
@@ -143,13 +193,28 @@ type Migrator struct {
 	lockTTL  time.Duration // the lock row's time to live
 }
 
-// New returns a Migrator for db over the revision graph g.
-func New(db *engine.DB, g *Graph, opts ...Option) *Migrator {
-	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable, lockTTL: 30 * time.Second}
-	for _, o := range opts {
-		o(m)
+// New returns a Migrator for db over the revision graph g, or an error
+// matching [ErrInvalidOption] naming every option whose value cannot work
+// (and an error for a nil db or graph).
+func New(db *engine.DB, g *Graph, opts ...Option) (*Migrator, error) {
+	if db == nil || g == nil {
+		return nil, invalidOption("New needs a database and a revision graph")
 	}
-	return m
+	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable, lockTTL: 30 * time.Second}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			errs = append(errs, invalidOption("nil Option"))
+			continue
+		}
+		if err := o(m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return m, nil
 }
 
 // Graph returns the revision graph.
@@ -401,9 +466,9 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) ([]RevisionResult
 			if have && row.state == stateDowngrading {
 				return fmt.Errorf("migrate: revision %s was partly downgraded (%d of %d steps); finish the downgrade first", r.ID, row.done, row.total)
 			}
-			if len(r.Destructive()) > 0 && !r.Acknowledged {
+			if ack := r.NeedsAcknowledgement(); len(ack) > 0 && !r.Acknowledged {
 				return fmt.Errorf("%w: %s (%s): %s; review them and set \"acknowledged\": true in the file",
-					ErrUnacknowledged, r.ID, r.File, strings.Join(r.Destructive(), "; "))
+					ErrUnacknowledged, r.ID, r.File, strings.Join(ack, "; "))
 			}
 			for _, op := range r.Upgrade {
 				if gs, ok := op.(GoStep); ok && m.funcs[gs.Func] == nil {

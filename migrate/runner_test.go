@@ -49,7 +49,7 @@ func TestConcurrentUpgrade(t *testing.T) {
 		errs := make([]error, 2)
 		for i := range 2 {
 			db := open(t, tg)
-			m := migrate.New(db, g, migrate.WithFuncs(funcs))
+			m := newMigrator(t, db, g, migrate.WithFuncs(funcs))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -84,7 +84,7 @@ func TestFailedRevision(t *testing.T) {
 		}
 		g := writeDir(t, r)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		_, err := m.Upgrade(ctx, "head")
 		var pe *migrate.PartialError
 		if !errors.As(err, &pe) {
@@ -134,7 +134,7 @@ func TestUpgradeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := writeDir(t, r1, r2)
-	m := migrate.New(open(t, tg), g)
+	m := newMigrator(t, open(t, tg), g)
 	if _, err := m.Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnacknowledged) {
 		t.Fatalf("unacknowledged destructive revision: %v", err)
 	}
@@ -144,7 +144,7 @@ func TestUpgradeRefusals(t *testing.T) {
 	}
 	r3 := &migrate.Revision{ID: "0003", Parents: []string{"0001"}, Message: "go", Snapshot: r1.Snapshot, Upgrade: []migrate.Op{migrate.GoStep{Func: "missing"}}}
 	g2 := writeDir(t, r1, r3)
-	if _, err := migrate.New(open(t, tg), g2).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrMissingFunc) {
+	if _, err := newMigrator(t, open(t, tg), g2).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrMissingFunc) {
 		t.Fatalf("missing Go function: %v", err)
 	}
 }
@@ -158,7 +158,7 @@ func TestRoundTripCatchesWrongDowngrade(t *testing.T) {
 		r1, _ := migrate.Autogenerate(schema.NewMetaData(), v1, "0001", "parent and child", nil)
 		r2, _ := migrate.Autogenerate(v1, v2, "0002", "cascade", []string{"0001"})
 		r2.Downgrade = nil
-		m := migrate.New(open(t, tg), writeDir(t, r1, r2))
+		m := newMigrator(t, open(t, tg), writeDir(t, r1, r2))
 		if err := m.RoundTrip(ctx); err == nil {
 			t.Fatal("round trip passed with a downgrade that does nothing")
 		}
@@ -170,11 +170,11 @@ func TestUnknownAppliedRevision(t *testing.T) {
 	ctx := context.Background()
 	r1, _ := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
 	db := open(t, tg)
-	if _, err := migrate.New(db, writeDir(t, r1)).Upgrade(ctx, "head"); err != nil {
+	if _, err := newMigrator(t, db, writeDir(t, r1)).Upgrade(ctx, "head"); err != nil {
 		t.Fatal(err)
 	}
 	empty, _ := migrate.NewGraph(nil)
-	if _, err := migrate.New(db, empty).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnknownRevision) {
+	if _, err := newMigrator(t, db, empty).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnknownRevision) {
 		t.Fatalf("upgrade with a revision missing from the directory: %v", err)
 	}
 }
@@ -200,7 +200,7 @@ func TestLockWaitIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		r1, _ := migrate.Autogenerate(schema.NewMetaData(), runsModels(), "0001", "runs", nil)
-		m := migrate.New(open(t, tg), writeDir(t, r1), migrate.WithLockWait(300*time.Millisecond))
+		m := newMigrator(t, open(t, tg), writeDir(t, r1), migrate.WithLockWait(300*time.Millisecond))
 		if _, err := m.Upgrade(ctx, "head"); !errors.Is(err, dialect.ErrLockTimeout) {
 			t.Fatalf("upgrade while locked: %v", err)
 		}
@@ -233,7 +233,7 @@ func TestRelativeTargets(t *testing.T) {
 	r2, _ := migrate.Autogenerate(chain(), parentChild(false, false), "0002", "swap", []string{"0001"})
 	r2.Acknowledged = true
 	r3, _ := migrate.Autogenerate(parentChild(false, false), parentChild(true, true), "0003", "child", []string{"0002"})
-	m := migrate.New(open(t, testdb.New(t, "sqlite")), writeDir(t, r1, r2, r3))
+	m := newMigrator(t, open(t, testdb.New(t, "sqlite")), writeDir(t, r1, r2, r3))
 	for _, step := range []struct {
 		up   bool
 		rel  string
@@ -253,4 +253,69 @@ func TestRelativeTargets(t *testing.T) {
 			t.Fatalf("after %s: current %q, want %q", step.rel, got, step.want)
 		}
 	}
+}
+
+// TestOptionsValidate: options whose value cannot work make New fail with
+// an error matching ErrInvalidOption that names each of them.
+func TestOptionsValidate(t *testing.T) {
+	db := open(t, testdb.New(t, "sqlite"))
+	g := writeDir(t)
+	for _, c := range []struct {
+		name string
+		opts []migrate.Option
+		want string
+	}{
+		{"empty version table", []migrate.Option{migrate.WithVersionTable("")}, `WithVersionTable(""): empty name`},
+		{"long version table", []migrate.Option{migrate.WithVersionTable(strings.Repeat("v", 64))}, "longer than 63 bytes"},
+		{"negative lock wait", []migrate.Option{migrate.WithLockWait(-time.Second)}, "WithLockWait(-1s): negative"},
+		{"nil progress", []migrate.Option{migrate.WithProgress(nil)}, "WithProgress(nil)"},
+		{"nil func", []migrate.Option{migrate.WithFuncs(migrate.Funcs{"seed": nil})}, `function "seed" is empty or nil`},
+		{"nil option", []migrate.Option{nil}, "nil Option"},
+		{"two at once", []migrate.Option{migrate.WithVersionTable(""), migrate.WithLockWait(-1)}, "negative"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := migrate.New(db, g, c.opts...)
+			if m != nil || !errors.Is(err, migrate.ErrInvalidOption) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("New: %v, %v; want an ErrInvalidOption naming %q", m, err, c.want)
+			}
+		})
+	}
+	if _, err := migrate.New(nil, g); !errors.Is(err, migrate.ErrInvalidOption) {
+		t.Fatalf("New without a database: %v", err)
+	}
+	if m, err := migrate.New(db, g, migrate.WithVersionTable("my_versions"), migrate.WithLockWait(0)); err != nil || m == nil {
+		t.Fatalf("valid options: %v", err)
+	}
+}
+
+// TestDriftIsOperations: a column added by hand shows in Check as the
+// typed operation that would undo it, from the same differ autogenerate
+// uses.
+func TestDriftIsOperations(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		r1, err := migrate.Autogenerate(schema.NewMetaData(), cascadeModels(schema.Cascade), "0001", "tables", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := open(t, tg)
+		m := newMigrator(t, db, writeDir(t, r1))
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ctx, "ALTER TABLE parent ADD COLUMN extra INTEGER"); err != nil {
+			t.Fatal(err)
+		}
+		drift, err := m.Check(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(drift) != 1 {
+			t.Fatalf("drift: %v", drift)
+		}
+		dc, ok := drift[0].(migrate.DropColumn)
+		if !ok || dc.Table != "parent" || dc.Column.Name != "extra" {
+			t.Fatalf("drift: %#v", drift[0])
+		}
+	})
 }

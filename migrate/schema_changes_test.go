@@ -29,6 +29,16 @@ func open(t *testing.T, tg testdb.Target) *engine.DB {
 	return db
 }
 
+// newMigrator is migrate.New failing the test on an error.
+func newMigrator(t *testing.T, db *engine.DB, g *migrate.Graph, opts ...migrate.Option) *migrate.Migrator {
+	t.Helper()
+	m, err := migrate.New(db, g, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // cascadeModels is a parent and a child whose foreign key deletes with
 // onDelete.
 func cascadeModels(onDelete schema.Action) *schema.MetaData {
@@ -101,7 +111,7 @@ func TestForeignKeyActionChangeMigrates(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +162,7 @@ func TestForeignKeyActionChangeMigrates(t *testing.T) {
 		}
 
 		// The round trip on a scratch database.
-		scratch := migrate.New(open(t, testdb.New(t, tg.Name)), g)
+		scratch := newMigrator(t, open(t, testdb.New(t, tg.Name)), g)
 		if err := scratch.RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -203,7 +213,7 @@ func TestUpgradeRoundTripRich(t *testing.T) {
 		r2.Acknowledged = true
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		for _, step := range []struct {
 			id     string
 			models *schema.MetaData
@@ -219,7 +229,7 @@ func TestUpgradeRoundTripRich(t *testing.T) {
 				t.Fatalf("autogenerate after upgrading to %s: %v %v", step.id, opLines(ops), err)
 			}
 		}
-		scratch := migrate.New(open(t, testdb.New(t, tg.Name)), g)
+		scratch := newMigrator(t, open(t, testdb.New(t, tg.Name)), g)
 		if err := scratch.RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +275,7 @@ func TestRenames(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
@@ -297,7 +307,7 @@ func TestRenames(t *testing.T) {
 		if n := count(t, db, "child"); n != 0 {
 			t.Fatalf("cascade lost in the rename: %d children", n)
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -328,7 +338,7 @@ func TestEnumValues(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		people := expr.T("people")
 		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
@@ -360,7 +370,7 @@ func TestEnumValues(t *testing.T) {
 		if count(t, db, "people") != 2 {
 			t.Fatal("rows lost in the downgrade")
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -398,7 +408,7 @@ func TestPrimaryKeyChanges(t *testing.T) {
 		}
 		g := writeDir(t, r1, r2, r3)
 		db := open(t, tg)
-		m := migrate.New(db, g)
+		m := newMigrator(t, db, g)
 		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
@@ -417,7 +427,7 @@ func TestPrimaryKeyChanges(t *testing.T) {
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 			t.Fatalf("drift: %v %v", d, err)
 		}
-		if err := migrate.New(open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
+		if err := newMigrator(t, open(t, testdb.New(t, tg.Name)), g).RoundTrip(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -46,12 +47,17 @@ func WithFlushHook(hooks ...FlushHook) FactoryOption {
 
 // ChangeSet is what a flush is about to write, as flush hooks see it: the
 // objects (pointers to structs) to insert, update and delete, each list in
-// the order the flush writes it.
+// the order the flush writes it, with each object's changed fields and
+// their old values. The flush honours it: what a hook changes in the
+// objects before calling next is written, and an update the hook skips is
+// not (ent's mutations, SQLAlchemy's attribute history).
 type ChangeSet struct {
+	s                         *Session
 	inserts, updates, deletes []any
+	skipped                   map[*state]bool
 }
 
-func newChangeSet(p *flushPlan) *ChangeSet {
+func newChangeSet(s *Session, p *flushPlan) *ChangeSet {
 	objs := func(l []*state) []any {
 		out := make([]any, len(l))
 		for i, st := range l {
@@ -59,7 +65,68 @@ func newChangeSet(p *flushPlan) *ChangeSet {
 		}
 		return out
 	}
-	return &ChangeSet{inserts: objs(p.inserts), updates: objs(p.updates), deletes: objs(p.deletes)}
+	return &ChangeSet{s: s, inserts: objs(p.inserts), updates: objs(p.updates), deletes: objs(p.deletes)}
+}
+
+func (c *ChangeSet) stateOf(obj any) *state {
+	v := reflect.ValueOf(obj)
+	if c.s == nil || v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	return c.s.stateAt(v.UnsafePointer())
+}
+
+// Changed returns the Go names of the fields of obj the flush writes: for
+// an update, those that differ from what the row holds (as loaded or last
+// flushed); for an insert, every mapped field; nil for objects not in the
+// change set or deleted.
+func (c *ChangeSet) Changed(obj any) []string {
+	st := c.stateOf(obj)
+	if st == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range st.m.Fields {
+		switch {
+		case st.status == Pending:
+			out = append(out, f.Name)
+		case st.status == Persistent && st.snap != nil && f.changed(st.ptr, st.snap):
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+// Old returns the value the row holds for a field of obj (by Go name or
+// column), as loaded or last flushed: for updates and deletes. ok is false
+// for new objects, unknown fields and objects not in the change set.
+func (c *ChangeSet) Old(obj any, field string) (v any, ok bool) {
+	st := c.stateOf(obj)
+	if st == nil || st.snap == nil || st.status == Pending {
+		return nil, false
+	}
+	f := st.m.fieldNamed(field)
+	if f == nil {
+		return nil, false
+	}
+	return f.valueAt(st.snap), true
+}
+
+// Skip leaves an update out of this flush: obj keeps its changes, still
+// tracked, and the next flush writes them. Inserts and deletes cannot be
+// skipped (other rows of the flush may depend on them): Expunge the object
+// before the flush, or Add a deleted one back, instead.
+func (c *ChangeSet) Skip(obj any) error {
+	st := c.stateOf(obj)
+	if st == nil || st.status != Persistent || !slices.ContainsFunc(c.updates, func(o any) bool { return o == obj }) {
+		return fmt.Errorf("orm: ChangeSet.Skip of a %T that is not an update of this flush", obj)
+	}
+	if c.skipped == nil {
+		c.skipped = map[*state]bool{}
+	}
+	c.skipped[st] = true
+	c.updates = slices.DeleteFunc(c.updates, func(o any) bool { return o == obj })
+	return nil
 }
 
 // Inserts are the pending objects to insert.

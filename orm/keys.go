@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
@@ -86,19 +87,16 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 					return err
 				}
 				if rp.afterUpdate == nil {
-					rp.afterUpdate = map[*Mapper][]step{}
+					rp.afterUpdate = map[*Mapper][]action{}
 				}
-				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], moveStep(mv))
+				rp.afterUpdate[st.m] = append(rp.afterUpdate[st.m], &moveKeys{cost: cost{n: 1}, mv: mv})
 			}
 			rekey = append(rekey, s.followKeys(st, mv, u)...)
 		}
 	}
 	if needDefer {
 		stmt, _ := d.(dialect.ForeignKeyDeferrer).DeferForeignKeys()
-		rp.first = append(rp.first, step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-			_, err := ex.Exec(ctx, stmt)
-			return err
-		}})
+		rp.first = append(rp.first, &deferChecks{cost: cost{n: 1}, sql: stmt})
 	}
 	rp.rekey = append(rp.rekey, rekey...)
 	return nil
@@ -162,18 +160,31 @@ func canDefer(d dialect.Dialect, mv keyMove) error {
 	return nil
 }
 
-// moveStep is the UPDATE moving the rows that reference the old key.
-func moveStep(mv keyMove) step {
-	return step{stmts: 1, run: func(ctx context.Context, ex engine.Executor, _ *undo) error {
-		tr := expr.T(mv.table.Name)
-		up := expr.Update(tr)
-		for i, c := range mv.cols {
-			up.Set(c, mv.new[i])
-			up.Where(expr.Eq(tr.C(c), mv.old[i]))
-		}
-		_, err := engine.ExecStmt(ctx, ex, up)
-		return err
-	}}
+// moveKeys is the UPDATE moving the rows that reference an old key.
+type moveKeys struct {
+	cost
+	mv keyMove
+}
+
+func (a *moveKeys) String() string { return "move " + a.mv.String() }
+
+func (a *moveKeys) stmt() expr.Statement {
+	tr := expr.T(a.mv.table.Name)
+	up := expr.Update(tr)
+	for i, c := range a.mv.cols {
+		up.Set(c, a.mv.new[i])
+		up.Where(expr.Eq(tr.C(c), a.mv.old[i]))
+	}
+	return up
+}
+
+func (a *moveKeys) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	return buildAll(d, a.stmt())
+}
+
+func (a *moveKeys) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	_, err := engine.ExecStmt(ctx, ex, a.stmt())
+	return err
 }
 
 // followKeys brings the session's objects of the move's table that hold
@@ -268,4 +279,135 @@ func oldKey(st *state) []any {
 		}
 	}
 	return nil
+}
+
+// Swapped keys. Rows of one table exchanging primary keys in one flush
+// (a and b trade (1,2) and (2,1)) cannot be updated one after the other:
+// the first UPDATE meets the key the second still holds, whatever the
+// order, and no database defers primary keys by default. The key-changing
+// rows of such a table first move to temporary keys (one UPDATE each:
+// integers far below any real key, strings beginning with \x01), which
+// frees every old key; their real UPDATEs then match the temporary keys.
+
+// parkKeys returns, per mapper, the action moving its key-changing rows
+// to temporary keys when their new keys collide with old ones.
+func parkKeys(ups []updateRow) map[*Mapper]action {
+	byM := map[*Mapper][]int{}
+	for i, r := range ups {
+		if r.oldKey != nil {
+			byM[r.st.m] = append(byM[r.st.m], i)
+		}
+	}
+	var out map[*Mapper]action
+	for m, idx := range byM {
+		old := map[any]bool{}
+		for _, i := range idx {
+			old[keyFrom(ups[i].oldKey)] = true
+		}
+		collide := false
+		for _, i := range idx {
+			if old[keyOf(m, ups[i].st.ptr)] {
+				collide = true
+				break
+			}
+		}
+		if !collide {
+			continue
+		}
+		a := &parkKeysAction{cost: cost{n: len(idx)}, m: m}
+		for _, i := range idx {
+			a.rows = append(a.rows, ups[i])
+		}
+		if out == nil {
+			out = map[*Mapper]action{}
+		}
+		out[m] = a
+	}
+	return out
+}
+
+// parkKeysAction moves rows to temporary keys before their key UPDATEs.
+type parkKeysAction struct {
+	cost
+	m    *Mapper
+	rows []updateRow // their oldKey is rewritten to the temporary key
+	done bool
+}
+
+func (a *parkKeysAction) String() string {
+	return fmt.Sprintf("park %s of %s at temporary keys (keys swapped)", rowsWord(len(a.rows)), a.m.Table.Name)
+}
+
+// build computes each row's temporary key (the first key column that
+// changes takes a temporary value) and the UPDATEs moving them there;
+// the rows' old keys become the temporary ones.
+func (a *parkKeysAction) build() ([]expr.Statement, error) {
+	var out []expr.Statement
+	tr := expr.T(a.m.Table.Name)
+	for n, r := range a.rows {
+		col := -1
+		for i, f := range a.m.PK {
+			if !f.rv(r.st.ptr).Equal(reflect.ValueOf(r.oldKey[i])) {
+				col = i
+				break
+			}
+		}
+		if col < 0 {
+			col = 0 // cannot happen: the row's key changes
+		}
+		f := a.m.PK[col]
+		temp, err := tempKey(f.Type, n+1)
+		if err != nil {
+			return nil, fmt.Errorf("orm: %s.%s: %w", a.m.Type.Name(), f.Name, err)
+		}
+		up := expr.Update(tr).Set(f.Column.Name, temp)
+		for i, k := range a.m.PK {
+			up.Where(expr.Eq(tr.C(k.Column.Name), r.oldKey[i]))
+		}
+		out = append(out, up)
+		if !a.done {
+			r.oldKey[col] = temp
+		}
+	}
+	a.done = true
+	return out, nil
+}
+
+func (a *parkKeysAction) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	stmts, err := a.build()
+	if err != nil {
+		return nil, err
+	}
+	return buildAll(d, stmts...)
+}
+
+func (a *parkKeysAction) run(ctx context.Context, ex engine.Executor, _ *undo) error {
+	stmts, err := a.build()
+	if err != nil {
+		return err
+	}
+	for i, s := range stmts {
+		res, err := engine.ExecStmt(ctx, ex, s)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected != 1 {
+			return staleRows("UPDATE", a.m.Table.Name, [][]any{keyValues(a.m, a.rows[i].st.snap)})
+		}
+	}
+	return nil
+}
+
+// tempKey is the n-th temporary value of a key column's type.
+func tempKey(t reflect.Type, n int) (any, error) {
+	v := reflect.New(t).Elem()
+	switch t.Kind() {
+	case reflect.Int, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(-(int64(1) << (t.Bits() - 1)) + int64(n))
+	case reflect.String:
+		v.SetString("\x01" + strconv.Itoa(n))
+	default:
+		return nil, fmt.Errorf("keys of type %s swapped in one flush: no temporary value to park them at; swap them in two flushes", t)
+	}
+	return v.Interface(), nil
 }

@@ -16,30 +16,6 @@ import (
 	"github.com/strata-go/strata/schema"
 )
 
-// ErrInvalidModel is matched by every *ModelError.
-var ErrInvalidModel = errors.New("orm: invalid model")
-
-// ModelError reports a struct that cannot be mapped, naming the struct and
-// the field at fault. [Register] returns it.
-type ModelError struct {
-	Struct string
-	Field  string // empty when the struct as a whole is at fault
-	Err    error
-}
-
-func (e *ModelError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("orm: model %s: %v", e.Struct, e.Err)
-	}
-	return fmt.Sprintf("orm: model %s, field %s: %v", e.Struct, e.Field, e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *ModelError) Unwrap() error { return e.Err }
-
-// Is makes errors.Is(err, ErrInvalidModel) true.
-func (e *ModelError) Is(target error) bool { return target == ErrInvalidModel }
-
 // Field is one mapped struct field: a column.
 type Field struct {
 	Name   string         // Go field name (dotted through embedded structs)

@@ -193,3 +193,54 @@ func TestPrimaryKeyChangeMovesReferencingRows(t *testing.T) {
 		}
 	})
 }
+
+// Two rows swapping their composite keys in one flush: both move through
+// temporary keys, in the flush and inside a savepoint rolled back.
+func TestSwapCompositeKeysInOneFlush(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, func(reg *orm.Registry) { orm.MustRegister[Pair](reg) })
+		s := f.New()
+		defer s.Close(ctx)
+		p1 := &Pair{A: "x", B: "1", Val: "first"}
+		p2 := &Pair{A: "y", B: "2", Val: "second"}
+		must(t, s.Add(p1))
+		must(t, s.Add(p2))
+		must(t, s.Commit(ctx))
+		swap := func() { p1.A, p1.B, p2.A, p2.B = p2.A, p2.B, p1.A, p1.B }
+
+		// inside a savepoint rolled back: keys, rows and identities as before
+		must(t, s.Begin(ctx))
+		n, err := s.BeginNested(ctx)
+		must(t, err)
+		swap()
+		must(t, s.Flush(ctx))
+		if got, err := orm.Get[Pair](ctx, s, "y", "2"); err != nil || got != p1 {
+			t.Fatalf("inside the savepoint, (y,2) is %p %v, want p1", got, err)
+		}
+		must(t, n.Rollback(ctx))
+		if p1.A != "x" || p2.A != "y" {
+			t.Fatalf("after the savepoint's rollback: p1 %s/%s, p2 %s/%s", p1.A, p1.B, p2.A, p2.B)
+		}
+		if got, err := orm.Get[Pair](ctx, s, "x", "1"); err != nil || got != p1 {
+			t.Fatalf("after the rollback, (x,1) is %p %v, want p1", got, err)
+		}
+		must(t, s.Commit(ctx))
+
+		// for good
+		swap()
+		must(t, s.Commit(ctx))
+		fresh := f.New()
+		defer fresh.Close(ctx)
+		got1, err := orm.Get[Pair](ctx, fresh, "y", "2")
+		must(t, err)
+		got2, err := orm.Get[Pair](ctx, fresh, "x", "1")
+		must(t, err)
+		if got1.Val != "first" || got2.Val != "second" {
+			t.Fatalf("after the swap: (y,2) holds %q, (x,1) holds %q", got1.Val, got2.Val)
+		}
+		if g, _ := orm.Get[Pair](ctx, s, "y", "2"); g != p1 {
+			t.Fatalf("the session's identity for (y,2) is not p1")
+		}
+	})
+}

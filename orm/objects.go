@@ -122,7 +122,7 @@ func (s *Session) merge(ctx context.Context, m *Mapper, src unsafe.Pointer, seen
 				return nil, err
 			}
 		}
-		if rel.kind == oneToMany || rel.kind == manyToMany {
+		if rel.isList() {
 			if err := listSet(rel.listAt(dst), merged); err != nil {
 				return nil, err
 			}

@@ -311,7 +311,7 @@ func (q *Query[T]) Iter(ctx context.Context) iter.Seq2[*T, error] {
 			}
 			return nil
 		})
-		if err != nil && err != stop {
+		if err != nil && !errors.Is(err, stop) {
 			yield(nil, err)
 		}
 	}

@@ -78,6 +78,7 @@ type relation struct {
 	nullable      bool // every fk column can hold NULL
 
 	back         *relation
+	dep          depProcessor // what the relationship means to a flush, by kind
 	cascade      cascadeSet
 	singleParent bool
 	passive      passiveMode
@@ -130,6 +131,10 @@ func (r *relation) refAt(obj unsafe.Pointer) *refCore {
 func (r *relation) listAt(obj unsafe.Pointer) *listCore {
 	return (*listCore)(unsafe.Add(obj, r.offset))
 }
+
+// isList reports whether the relationship is a List (one-to-many or
+// many-to-many) rather than a Ref.
+func (r *relation) isList() bool { return r.kind == oneToMany || r.kind == manyToMany }
 
 // ownerIsChild reports whether the owner holds the foreign key.
 func (r *relation) ownerIsChild() bool { return r.kind == manyToOne }
@@ -337,6 +342,9 @@ func (r *Registry) resolveLocked() error {
 		}
 	}
 	for _, m := range todo {
+		for _, rel := range m.rels {
+			rel.dep = processorFor(rel)
+		}
 		m.resolvedFlag.Store(true)
 	}
 	return nil

@@ -55,12 +55,8 @@ func (s *Session) BeginNested(ctx context.Context) (*Nested, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Nested{s: s, sp: sp, order: slices.Clone(s.order)}
-	n.saved = make([]savedState, 0, s.states.len())
-	for _, st := range s.states.all() {
-		n.saved = append(n.saved, savedState{st: st, status: st.status, key: st.key, snap: st.snap,
-			fields: st.m.snapshot(st.ptr)})
-	}
+	n := &Nested{s: s, sp: sp}
+	n.saved, n.order = s.saveStates()
 	s.nested = append(s.nested, n)
 	return n, nil
 }
@@ -136,8 +132,27 @@ func (n *Nested) Rollback(ctx context.Context) error {
 		s.discard(true)
 		return fmt.Errorf("orm: rollback to savepoint failed, transaction rolled back and session reset: %w", err)
 	}
-	kept := make(map[*state]bool, len(n.saved))
-	for _, sv := range n.saved {
+	s.restoreStates(n.saved, n.order)
+	return nil
+}
+
+// saveStates records every object's state and values, for a savepoint or
+// an Explain to go back to.
+func (s *Session) saveStates() ([]savedState, []*state) {
+	saved := make([]savedState, 0, s.states.len())
+	for _, st := range s.states.all() {
+		saved = append(saved, savedState{st: st, status: st.status, key: st.key, snap: st.snap,
+			fields: st.m.snapshot(st.ptr)})
+	}
+	return saved, slices.Clone(s.order)
+}
+
+// restoreStates goes back to what saveStates recorded: objects the session
+// took in since are let go (detached, or transient if they were pending),
+// the others get their states, keys, snapshots and values back.
+func (s *Session) restoreStates(saved []savedState, order []*state) {
+	kept := make(map[*state]bool, len(saved))
+	for _, sv := range saved {
 		kept[sv.st] = true
 	}
 	for _, st := range s.states.all() {
@@ -152,7 +167,7 @@ func (n *Nested) Rollback(ctx context.Context) error {
 	}
 	s.resetIdent()
 	s.states.reset()
-	for _, sv := range n.saved {
+	for _, sv := range saved {
 		st := sv.st
 		st.status, st.key, st.snap = sv.status, sv.key, sv.snap
 		st.m.copyFields(st.ptr, sv.fields)
@@ -164,6 +179,5 @@ func (n *Nested) Rollback(ctx context.Context) error {
 		}
 		s.track(st)
 	}
-	s.order = n.order
-	return nil
+	s.order = order
 }

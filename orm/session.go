@@ -2,7 +2,6 @@ package orm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -32,44 +31,6 @@ const (
 func (s Status) String() string {
 	return [...]string{"transient", "pending", "persistent", "deleted", "detached"}[s]
 }
-
-// ErrStaleData is matched by every *StaleDataError.
-var ErrStaleData = errors.New("orm: stale data")
-
-// StaleDataError reports an UPDATE or DELETE that matched no row: the row
-// is gone, or its version moved. It is never turned into an INSERT. A
-// flush failing with it has written nothing: it was rolled back whole.
-type StaleDataError struct {
-	Op    string // "UPDATE" or "DELETE"
-	Table string
-	Key   []any   // primary key values of the (first) stale row
-	Keys  [][]any // primary key values of every stale row of the statement, Key first
-	// Unresolved is set when a batch matched fewer rows than it named but,
-	// read again after the rollback, every row looks current (someone
-	// changed them back meanwhile): Keys then lists the whole batch.
-	Unresolved bool
-}
-
-func (e *StaleDataError) Error() string {
-	switch {
-	case e.Unresolved:
-		return fmt.Sprintf("orm: stale data: %s of %s rows %v matched fewer rows than named (changed concurrently; which one is not known)", e.Op, e.Table, e.Keys)
-	case len(e.Keys) > 1:
-		return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Keys)
-	}
-	return fmt.Sprintf("orm: stale data: %s of %s %v matched no row (deleted, or changed by someone else)", e.Op, e.Table, e.Key)
-}
-
-// staleRows makes a *StaleDataError naming the keys (at least one).
-func staleRows(op, table string, keys [][]any) *StaleDataError {
-	return &StaleDataError{Op: op, Table: table, Key: keys[0], Keys: keys}
-}
-
-// Is makes errors.Is(err, ErrStaleData) true.
-func (e *StaleDataError) Is(target error) bool { return target == ErrStaleData }
-
-// ErrNotMapped is returned for objects whose type was never registered.
-var ErrNotMapped = errors.New("orm: type not registered")
 
 // Factory makes sessions (SQLAlchemy's sessionmaker). It is safe for
 // concurrent use: share one, and open a session per request or job.
@@ -270,9 +231,6 @@ var (
 	opRefresh  = &op{"Refresh"}
 	opRaw      = &op{"RawQuery"}
 )
-
-// ErrClosed is returned by a closed session.
-var ErrClosed = errors.New("orm: session closed")
 
 func (s *Session) enter(o *op) error {
 	if err := s.g.enter(o); err != nil {

@@ -235,7 +235,7 @@ func (m *Mapper) copyFields(dst, src unsafe.Pointer) {
 // src: what they held, loaded or not.
 func (m *Mapper) copyRels(dst, src unsafe.Pointer) {
 	for _, rel := range m.rels {
-		if rel.kind == oneToMany || rel.kind == manyToMany {
+		if rel.isList() {
 			*rel.listAt(dst) = *rel.listAt(src)
 		} else {
 			*rel.refAt(dst) = *rel.refAt(src)

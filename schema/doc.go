@@ -44,6 +44,10 @@
 //
 // # Comparing
 //
-// [Diff] lists the differences between two schemas; with a dialect's
-// Normalize it tells whether an introspected database matches a declaration.
+// Schemas are compared by the one differ, migrate.Plan, which returns the
+// typed operations that turn one schema into another (none when they
+// match); with a dialect's Normalize it tells whether an introspected
+// database matches a declaration. [NormalizeExpr] is the comparison key it
+// uses for check expressions and index predicates, which databases
+// rewrite.
 package schema

@@ -10,7 +10,7 @@ import (
 	"github.com/strata-go/strata/sqlerr"
 )
 
-var driverErr = errors.New("driver: boom")
+var errDriver = errors.New("driver: boom")
 
 func TestErrNotFoundMatchesSQLErrNoRows(t *testing.T) {
 	wrapped := fmt.Errorf("loading user 7: %w", sqlerr.ErrNotFound)
@@ -48,19 +48,19 @@ func TestConstraintKindString(t *testing.T) {
 }
 
 func TestIntegrityErrorMatchesAndUnwraps(t *testing.T) {
-	ie := &sqlerr.IntegrityError{Kind: sqlerr.Unique, Constraint: "uq_users_email", Table: "users", Err: driverErr}
+	ie := &sqlerr.IntegrityError{Kind: sqlerr.Unique, Constraint: "uq_users_email", Table: "users", Err: errDriver}
 	err := fmt.Errorf("flush: %w", ie)
 	if !errors.Is(err, sqlerr.ErrIntegrity) {
 		t.Error("errors.Is(wrapped IntegrityError, ErrIntegrity) is false")
 	}
-	if !errors.Is(err, driverErr) {
+	if !errors.Is(err, errDriver) {
 		t.Error("the driver's error is not in the chain")
 	}
 	var got *sqlerr.IntegrityError
 	if !errors.As(err, &got) || got != ie {
 		t.Fatal("errors.As does not find the IntegrityError")
 	}
-	if got.Unwrap() != driverErr {
+	if got.Unwrap() != errDriver {
 		t.Error("Unwrap does not return the driver's error")
 	}
 	if errors.Is(err, sqlerr.ErrNotFound) || errors.Is(err, sqlerr.ErrUnsupported) || sqlerr.IsRetryable(err) {
@@ -69,7 +69,7 @@ func TestIntegrityErrorMatchesAndUnwraps(t *testing.T) {
 	if msg := ie.Error(); msg != "sqlerr: unique constraint uq_users_email violated: driver: boom" {
 		t.Errorf("message %q", msg)
 	}
-	unnamed := &sqlerr.IntegrityError{Kind: sqlerr.ForeignKey, Err: driverErr}
+	unnamed := &sqlerr.IntegrityError{Kind: sqlerr.ForeignKey, Err: errDriver}
 	if msg := unnamed.Error(); !strings.Contains(msg, "foreign key constraint (unnamed) violated") {
 		t.Errorf("unnamed constraint message %q", msg)
 	}
@@ -80,7 +80,7 @@ func TestIntegrityErrorMatchesAndUnwraps(t *testing.T) {
 }
 
 func TestIsRetryable(t *testing.T) {
-	re := &sqlerr.RetryableError{Reason: "deadlock", Err: driverErr}
+	re := &sqlerr.RetryableError{Reason: "deadlock", Err: errDriver}
 	for name, c := range map[string]struct {
 		err  error
 		want bool
@@ -89,8 +89,8 @@ func TestIsRetryable(t *testing.T) {
 		"wrapped":            {fmt.Errorf("commit: %w", re), true},
 		"joined":             {errors.Join(errors.New("rollback failed"), re), true},
 		"nil":                {nil, false},
-		"other":              {driverErr, false},
-		"integrity":          {&sqlerr.IntegrityError{Kind: sqlerr.Unique, Err: driverErr}, false},
+		"other":              {errDriver, false},
+		"integrity":          {&sqlerr.IntegrityError{Kind: sqlerr.Unique, Err: errDriver}, false},
 		"not found":          {sqlerr.ErrNotFound, false},
 		"nil driver error":   {&sqlerr.RetryableError{Reason: "busy"}, true},
 		"wrapped twice deep": {fmt.Errorf("a: %w", fmt.Errorf("b: %w", re)), true},
@@ -99,7 +99,7 @@ func TestIsRetryable(t *testing.T) {
 			t.Errorf("%s: IsRetryable = %v, want %v", name, got, c.want)
 		}
 	}
-	if !errors.Is(re, driverErr) || re.Unwrap() != driverErr {
+	if !errors.Is(re, errDriver) || re.Unwrap() != errDriver {
 		t.Error("RetryableError does not unwrap to the driver's error")
 	}
 	if msg := re.Error(); msg != "sqlerr: deadlock (retry the transaction): driver: boom" {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
-	"github.com/strata-go/strata/sqlerr"
 )
 
 var (
@@ -36,12 +35,11 @@ func (d *Dialect) DropColumn(t *schema.Table, c *schema.Column) ([]string, error
 }
 
 // AlterColumn renders ALTER TABLE ... MODIFY COLUMN with to's whole
-// definition: MariaDB changes type, nullability, default and comment in
-// one statement (and needs the whole definition to change any of them).
+// definition: MariaDB changes type, nullability, AUTO_INCREMENT, default
+// and comment in one statement (and needs the whole definition to change
+// any of them). A column made AUTO_INCREMENT continues after the largest
+// value it holds.
 func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]string, error) {
-	if from.AutoIncrement != to.AutoIncrement {
-		return nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("change whether column %s.%s is AUTO_INCREMENT", t.Name, to.Name))
-	}
 	b, err := d.appendColumn(append(d.alterTable(t.Name), "MODIFY COLUMN "...), t, to)
 	if err != nil {
 		return nil, err
@@ -84,13 +82,16 @@ func (d *Dialect) DropPrimaryKey(t *schema.Table, pk *schema.PrimaryKey) ([]stri
 			return nil, d.unsupported("drop the primary key of table %s, whose column %s is AUTO_INCREMENT", t.Name, c.Name)
 		}
 	}
-	return []string{string(append(d.alterTable(t.Name), "DROP PRIMARY KEY"...))}, nil
+	b := append(d.alterTable(t.Name), "DROP PRIMARY KEY"...)
+	return []string{string(append(b, d.keepForeignKeyIndexes(t, primaryKeyName, pk.Columns)...))}, nil
 }
 
 // DropUnique renders ALTER TABLE ... DROP INDEX: MariaDB keeps a unique
-// constraint as a unique index.
+// constraint as a unique index. A foreign key that needs it gets its own
+// index in the same statement (see [Dialect.DropIndex]).
 func (d *Dialect) DropUnique(t *schema.Table, u *schema.Unique) ([]string, error) {
-	return []string{string(d.AppendIdent(append(d.alterTable(t.Name), "DROP INDEX "...), u.Name))}, nil
+	b := d.AppendIdent(append(d.alterTable(t.Name), "DROP INDEX "...), u.Name)
+	return []string{string(append(b, d.keepForeignKeyIndexes(t, u.Name, u.Columns)...))}, nil
 }
 
 // AddCheck renders ALTER TABLE ... ADD CONSTRAINT ... CHECK.

@@ -77,8 +77,9 @@ func (km *keyMap) get(table, name string) *keyInfo {
 //   - the primary key is named PRIMARY;
 //   - every unique index (a UNIQUE constraint or CREATE UNIQUE INDEX) is a
 //     schema.Unique; non-unique indexes are schema.Index values, except the
-//     index MariaDB creates by itself for a foreign key that has none (it
-//     carries the foreign key's name and columns);
+//     index InnoDB creates by itself for a foreign key that has none (over
+//     the foreign key's columns, named after the foreign key or, when the
+//     foreign key has no declared name, after its first column);
 //   - a LONGTEXT column with MariaDB's automatic CHECK (json_valid(`col`))
 //     named after it is a JSON column, and that check is left out;
 //   - enum columns are schema enums without a name (EnumName ""), values
@@ -276,8 +277,8 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 		case k.unique:
 			t.Uniques = append(t.Uniques, &schema.Unique{Name: k.name, Columns: cols})
 		default:
-			if fk := t.ForeignKey(k.name); fk != nil && slices.Equal(fk.Columns, cols) {
-				continue // created by MariaDB for the foreign key
+			if implicitFKIndex(t, k.name, cols) {
+				continue // created by InnoDB for a foreign key
 			}
 			t.Indexes = append(t.Indexes, &schema.Index{Name: k.name, Columns: cols})
 		}
@@ -300,6 +301,36 @@ func (d *Dialect) Inspect(ctx context.Context, q dialect.Querier, opts dialect.I
 		}
 	}
 	return md, nil
+}
+
+// implicitFKIndex reports whether the non-unique index called name over
+// cols is the one InnoDB makes for a foreign key declared without an index:
+// over exactly the foreign key's columns, and named after the foreign key
+// (CONSTRAINT fk FOREIGN KEY ...) or, for a foreign key without a name
+// (which InnoDB calls t_ibfk_N), after its first column, with _2, _3 ...
+// when that name is taken. A declared index of the same shape and name
+// cannot be told apart; it is left out too, and the foreign key is served
+// either way.
+func implicitFKIndex(t *schema.Table, name string, cols []string) bool {
+	for _, fk := range t.ForeignKeys {
+		if !slices.Equal(fk.Columns, cols) {
+			continue
+		}
+		if name == fk.Name {
+			return true
+		}
+		if !strings.HasPrefix(fk.Name, t.Name+"_ibfk_") {
+			continue
+		}
+		first := fk.Columns[0]
+		if name == first {
+			return true
+		}
+		if n, ok := strings.CutPrefix(name, first+"_"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // parseRule maps UPDATE_RULE and DELETE_RULE. RESTRICT is NoAction: InnoDB

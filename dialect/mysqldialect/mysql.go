@@ -20,7 +20,7 @@ var _ dialect.Dialect = (*Dialect)(nil)
 func New() *Dialect { return &Dialect{} }
 
 const features = dialect.InsertReturning | dialect.DeleteReturning | dialect.AlterConstraints |
-	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking
+	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking | dialect.ForeignKeyIndexes
 
 // The limits of MariaDB and MySQL that TypeSQL enforces.
 const (
@@ -280,11 +280,70 @@ func (d *Dialect) CreateIndex(t *schema.Table, x *schema.Index) ([]string, error
 	return []string{s}, nil
 }
 
-// DropIndex renders DROP INDEX name ON table.
+// DropIndex renders DROP INDEX name ON table; when a foreign key of t
+// needs the index (see [Dialect.keepForeignKeyIndexes]), ALTER TABLE ...
+// DROP INDEX, ADD INDEX instead.
 func (d *Dialect) DropIndex(t *schema.Table, x *schema.Index) []string {
+	if add := d.keepForeignKeyIndexes(t, x.Name, x.Columns); add != nil {
+		b := d.AppendIdent(append(d.alterTable(t.Name), "DROP INDEX "...), x.Name)
+		return []string{string(append(b, add...))}
+	}
 	b := []byte("DROP INDEX ")
 	b = d.AppendIdent(b, x.Name)
 	b = append(b, " ON "...)
 	b = d.AppendIdent(b, t.Name)
 	return []string{string(b)}
+}
+
+// keepForeignKeyIndexes returns ", ADD INDEX IF NOT EXISTS fk (columns)" for every
+// foreign key of t that needs the index, unique constraint or primary key
+// called name (over cols) about to be dropped, or nil if none does.
+//
+// InnoDB needs an index that starts with a foreign key's columns. It makes
+// one (named after the foreign key) when the foreign key is created
+// without one, and silently drops it as soon as a declared index can serve
+// instead; dropping that declared index later then fails with error 1553
+// ("needed in a foreign key constraint"), which is what the downgrade of
+// "add an index on a foreign key column" does. So the drop adds, in the
+// same statement, the index InnoDB would have made: named after the
+// foreign key, over its columns. Inspect reads such an index as the
+// foreign key's own and leaves it out, so the schema is exactly the one
+// the revision describes, and DropForeignKey removes the index with the
+// foreign key. IF NOT EXISTS: an index added this way is not InnoDB's, so
+// InnoDB keeps it when a declared index comes back, and the next such drop
+// finds it there.
+func (d *Dialect) keepForeignKeyIndexes(t *schema.Table, name string, cols []string) []byte {
+	var b []byte
+	for _, f := range t.ForeignKeys {
+		if !hasPrefix(cols, f.Columns) || servedElsewhere(t, name, f.Columns) {
+			continue
+		}
+		b = d.AppendIdent(append(b, ", ADD INDEX IF NOT EXISTS "...), f.Name)
+		b = append(dialect.AppendIdents(d, append(b, " ("...), f.Columns), ')')
+	}
+	return b
+}
+
+// servedElsewhere reports whether a declared index, unique constraint or
+// primary key of t other than the one called except starts with cols.
+func servedElsewhere(t *schema.Table, except string, cols []string) bool {
+	if t.PrimaryKey != nil && except != primaryKeyName && t.PrimaryKey.Name != except && hasPrefix(t.PrimaryKey.Columns, cols) {
+		return true
+	}
+	for _, u := range t.Uniques {
+		if u.Name != except && hasPrefix(u.Columns, cols) {
+			return true
+		}
+	}
+	for _, x := range t.Indexes {
+		if x.Name != except && x.Where == "" && hasPrefix(x.Columns, cols) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefix reports whether cols starts with prefix.
+func hasPrefix(cols, prefix []string) bool {
+	return len(prefix) <= len(cols) && slices.Equal(cols[:len(prefix)], prefix)
 }

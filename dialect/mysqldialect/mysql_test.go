@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
@@ -34,7 +35,7 @@ func TestIdentity(t *testing.T) {
 	}
 	for _, x := range []dialect.Feature{dialect.UpdateReturning, dialect.TransactionalDDL, dialect.DeferrableConstraints,
 		dialect.PartialIndexes, dialect.SetDefaultAction, dialect.NamedPrimaryKeys, dialect.ForwardReferences,
-		dialect.ArrayParams, dialect.NamedEnums, dialect.OnConflict, dialect.DeleteUsing, dialect.DefaultValues} {
+		dialect.ArrayParams, dialect.NamedEnums, dialect.OnConflict, dialect.DeleteUsing, dialect.DefaultValues, dialect.AlterKeyColumnType} {
 		if f&x != 0 {
 			t.Errorf("features %s include %s", f, x)
 		}
@@ -348,7 +349,7 @@ func TestNormalize(t *testing.T) {
 	}
 	orig := in.Clone()
 	n := d.Normalize(in)
-	if diff := schema.DiffTable(orig, in); len(diff) > 0 {
+	if diff := schematest.DiffTable(orig, in); len(diff) > 0 {
 		t.Errorf("Normalize changed its argument: %q", diff)
 	}
 	want := &schema.Table{
@@ -374,13 +375,13 @@ func TestNormalize(t *testing.T) {
 		Indexes:     []*schema.Index{{Name: "ix", Columns: []string{"m"}}},
 		Checks:      []*schema.Check{{Name: "ck", Expr: "b <> 1"}},
 	}
-	if diff := schema.DiffTable(want, n); len(diff) > 0 {
+	if diff := schematest.DiffTable(want, n); len(diff) > 0 {
 		t.Errorf("Normalize:\n%s", strings.Join(diff, "\n"))
 	}
 	if n.Checks[0].Expr != "b <> 1" {
 		t.Errorf("check %q", n.Checks[0].Expr)
 	}
-	if diff := schema.DiffTable(n, d.Normalize(n)); len(diff) > 0 {
+	if diff := schematest.DiffTable(n, d.Normalize(n)); len(diff) > 0 {
 		t.Errorf("Normalize is not idempotent:\n%s", strings.Join(diff, "\n"))
 	}
 	// Normalized tables stay valid metadata.

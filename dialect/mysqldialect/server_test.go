@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
@@ -56,7 +57,7 @@ func inspect(t *testing.T, d *mysqldialect.Dialect, q dialect.Querier, opts dial
 
 func requireSame(t *testing.T, want, got *schema.MetaData) {
 	t.Helper()
-	if diff := schema.Diff(want, got); len(diff) > 0 {
+	if diff := schematest.Diff(want, got); len(diff) > 0 {
 		t.Fatalf("inspected schema differs from the normalized declaration:\n%s", strings.Join(diff, "\n"))
 	}
 }
@@ -125,7 +126,7 @@ func TestRoundTripRichSchema(t *testing.T) {
 	if names := tableNames(part); !slices.Equal(names, []string{"orders"}) {
 		t.Errorf("Tables/Exclude: got %q", names)
 	}
-	if diff := schema.DiffTable(d.Normalize(md.Table("orders")), part.Table("orders")); len(diff) > 0 {
+	if diff := schematest.DiffTable(d.Normalize(md.Table("orders")), part.Table("orders")); len(diff) > 0 {
 		t.Errorf("orders inspected alone: %q", diff)
 	}
 
@@ -251,7 +252,7 @@ func TestRoundTripEdgeCases(t *testing.T) {
 	withFK := edge.Clone()
 	withFK.ForeignKeys = append(withFK.ForeignKeys, fk)
 	got := inspect(t, d, pool, dialect.InspectOptions{Tables: []string{"edge"}})
-	if diff := schema.DiffTable(d.Normalize(withFK), got.Table("edge")); len(diff) > 0 {
+	if diff := schematest.DiffTable(d.Normalize(withFK), got.Table("edge")); len(diff) > 0 {
 		t.Fatalf("after adding a foreign key: %s", strings.Join(diff, "\n"))
 	}
 	// Dropping it leaves no index behind.
@@ -261,7 +262,7 @@ func TestRoundTripEdgeCases(t *testing.T) {
 	}
 	execAll(t, pool, stmts...)
 	got = inspect(t, d, pool, dialect.InspectOptions{Tables: []string{"edge"}})
-	if diff := schema.DiffTable(d.Normalize(edge), got.Table("edge")); len(diff) > 0 {
+	if diff := schematest.DiffTable(d.Normalize(edge), got.Table("edge")); len(diff) > 0 {
 		t.Fatalf("after dropping a foreign key: %s", strings.Join(diff, "\n"))
 	}
 	stmts, err = d.AddForeignKey(edge, fk)
@@ -281,7 +282,7 @@ func TestRoundTripEdgeCases(t *testing.T) {
 	want.ForeignKeys = append(want.ForeignKeys, fk)
 	want.Indexes = append(want.Indexes, x, ux)
 	got = inspect(t, d, pool, dialect.InspectOptions{Tables: []string{"edge"}})
-	if diff := schema.DiffTable(d.Normalize(want), got.Table("edge")); len(diff) > 0 {
+	if diff := schematest.DiffTable(d.Normalize(want), got.Table("edge")); len(diff) > 0 {
 		t.Fatalf("after adding: %s", strings.Join(diff, "\n"))
 	}
 	stmts, err = d.DropForeignKey(edge, fk)
@@ -292,7 +293,7 @@ func TestRoundTripEdgeCases(t *testing.T) {
 	execAll(t, pool, d.DropIndex(edge, x)...)
 	execAll(t, pool, d.DropIndex(edge, ux)...)
 	got = inspect(t, d, pool, dialect.InspectOptions{Tables: []string{"edge"}})
-	if diff := schema.DiffTable(d.Normalize(edge), got.Table("edge")); len(diff) > 0 {
+	if diff := schematest.DiffTable(d.Normalize(edge), got.Table("edge")); len(diff) > 0 {
 		t.Fatalf("after dropping: %s", strings.Join(diff, "\n"))
 	}
 }

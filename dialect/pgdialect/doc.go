@@ -76,7 +76,7 @@
 // # Normalize
 //
 // [Dialect.Normalize] predicts what Inspect reports for a table once
-// PostgreSQL has created it, so that schema.Diff shows real differences
+// PostgreSQL has created it, so that the differ (migrate.Plan) shows real differences
 // only. It merges what PostgreSQL does not keep apart: type aliases written
 // as custom types ("int4", "timestamptz", "decimal(10,2)") become the
 // portable types, or the spelling format_type uses; numeric defaults are
@@ -89,7 +89,7 @@
 // take the matching kind; primary key and identity columns are NOT NULL;
 // constraints and indexes are ordered by name. Check expressions and
 // partial index predicates are returned as PostgreSQL prints them (with added
-// parentheses and casts); schema.Diff compares them after
+// parentheses and casts); the differ compares them after
 // schema.NormalizeExpr. Other expression defaults are kept as written and
 // may differ from PostgreSQL's spelling of them.
 //

@@ -36,7 +36,8 @@ import (
 //     name, the order Inspect returns them in.
 //
 // Check expressions and index predicates are left alone: PostgreSQL
-// rewrites them, and schema.Diff compares them after schema.NormalizeExpr.
+// rewrites them, and the differ (migrate.Plan) compares them after
+// schema.NormalizeExpr.
 func (*Dialect) Normalize(t *schema.Table) *schema.Table {
 	n := t.Clone()
 	pk := map[string]bool{}

@@ -30,7 +30,7 @@ func TestBasics(t *testing.T) {
 	want := []dialect.Feature{dialect.InsertReturning, dialect.UpdateReturning, dialect.DeleteReturning,
 		dialect.TransactionalDDL, dialect.AlterConstraints, dialect.DeferrableConstraints, dialect.PartialIndexes,
 		dialect.NamedEnums, dialect.Comments, dialect.ArrayParams, dialect.OnConflict, dialect.SetDefaultAction,
-		dialect.NamedPrimaryKeys, dialect.DeleteUsing, dialect.RowLocking, dialect.DefaultValues}
+		dialect.NamedPrimaryKeys, dialect.DeleteUsing, dialect.RowLocking, dialect.DefaultValues, dialect.AlterKeyColumnType}
 	for _, f := range want {
 		if !d.Features().Has(f) {
 			t.Errorf("missing feature %s", f)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
@@ -89,7 +90,7 @@ func dump(t *testing.T, md *schema.MetaData) string {
 
 func requireSame(t *testing.T, want, got *schema.MetaData) {
 	t.Helper()
-	if diff := schema.Diff(want, got); len(diff) > 0 {
+	if diff := schematest.Diff(want, got); len(diff) > 0 {
 		t.Fatalf("inspected schema differs from the normalized declaration:\n%s", strings.Join(diff, "\n"))
 	}
 }
@@ -135,7 +136,7 @@ func TestRoundTrip(t *testing.T) {
 		if ts := only.Tables(); len(ts) != 1 || ts[0].Name != "orders" {
 			t.Fatalf("Tables option: %d tables", len(ts))
 		}
-		if diff := schema.DiffTable(d.Normalize(md.Table("orders")), only.Table("orders")); len(diff) > 0 {
+		if diff := schematest.DiffTable(d.Normalize(md.Table("orders")), only.Table("orders")); len(diff) > 0 {
 			t.Fatalf("orders alone: %s", strings.Join(diff, "\n"))
 		}
 		rest := inspect(t, ctx, p, dialect.InspectOptions{Exclude: []string{"orders"}})
@@ -260,7 +261,7 @@ func TestNormalizeAgainstServer(t *testing.T) {
 	want := d.Normalize(tbl)
 	want.Checks = want.Checks[1:]
 	gt.Checks = gt.Checks[1:]
-	if diff := schema.DiffTable(want, gt); len(diff) > 0 {
+	if diff := schematest.DiffTable(want, gt); len(diff) > 0 {
 		t.Fatalf("Normalize mispredicts:\n%s", strings.Join(diff, "\n"))
 	}
 	// A row with every default is accepted.

@@ -81,9 +81,7 @@ func (d *Dialect) DropColumn(t *schema.Table, c *schema.Column) ([]string, error
 // AlterColumn returns no statements for a change of comment only (SQLite
 // keeps no comments); every other change needs a rebuild.
 func (d *Dialect) AlterColumn(t *schema.Table, from, to *schema.Column) ([]string, error) {
-	f, g := *from, *to
-	f.Comment, g.Comment = "", ""
-	if f.Type.Equal(g.Type) && f.Nullable == g.Nullable && f.AutoIncrement == g.AutoIncrement && f.Default.Equal(g.Default) {
+	if from.Type.Equal(to.Type) && from.Nullable == to.Nullable && from.AutoIncrement == to.AutoIncrement && from.Default.Equal(to.Default) {
 		return nil, nil
 	}
 	return nil, d.rebuildNeeded(fmt.Sprintf("change column %s.%s", t.Name, to.Name))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlitedialect"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
@@ -80,7 +81,7 @@ func inspect(t *testing.T, q dialect.Querier, opts dialect.InspectOptions) *sche
 
 func requireSame(t *testing.T, want, got *schema.MetaData) {
 	t.Helper()
-	if diff := schema.Diff(want, got); len(diff) > 0 {
+	if diff := schematest.Diff(want, got); len(diff) > 0 {
 		t.Fatalf("introspected schema differs:\n%s", strings.Join(diff, "\n"))
 	}
 }
@@ -108,7 +109,7 @@ func TestRoundTripRichSchema(t *testing.T) {
 	}
 
 	// Inspect is deterministic and honours the options.
-	if again := inspect(t, p, dialect.InspectOptions{}); len(schema.Diff(got, again)) != 0 {
+	if again := inspect(t, p, dialect.InspectOptions{}); len(schematest.Diff(got, again)) != 0 {
 		t.Error("a second Inspect differs")
 	}
 	some := inspect(t, p, dialect.InspectOptions{Tables: []string{"orders", "employees"}, Exclude: []string{"employees"}})

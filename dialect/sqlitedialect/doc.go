@@ -21,6 +21,14 @@
 // An in-memory database (":memory:", mode=memory) exists per connection,
 // so its pool holds a single connection.
 //
+// # Transactions
+//
+// A transaction with TxOptions.ReadOnly refuses writes: the driver ignores
+// the option, so the dialect sets PRAGMA query_only on the transaction's
+// connection and clears it before the transaction ends (even when its
+// context is done), so the connection returns to the pool writable.
+// SQLite transactions are serializable whatever level is asked for.
+//
 // # Types
 //
 // SQLite stores a column's declared type verbatim and derives from it the

@@ -401,7 +401,10 @@ func resolveForeignKey(ctx context.Context, q dialect.Querier, e *sqlerr.Integri
 		return nil
 	}
 	pt, err := parseCreateTable(only.ddl)
-	if err != nil || len(pt.ForeignKeys) != 1 || pt.ForeignKeys[0].Name == "" {
+	if err != nil {
+		return err
+	}
+	if len(pt.ForeignKeys) != 1 || pt.ForeignKeys[0].Name == "" {
 		return nil
 	}
 	e.Constraint, e.Table = pt.ForeignKeys[0].Name, only.table

@@ -55,7 +55,7 @@ func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 		db.Close()
 		return nil, errors.New("sqlite: open: foreign key enforcement is off (is this SQLite built with SQLITE_OMIT_FOREIGN_KEY?)")
 	}
-	return dialect.FromSQL(db), nil
+	return pool{dialect.FromSQL(db)}, nil
 }
 
 // buildDSN turns a DSN into the file: URI given to the driver, with the

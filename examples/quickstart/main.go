@@ -35,6 +35,7 @@ import (
 	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
@@ -182,7 +183,11 @@ func foundation(ctx context.Context, w io.Writer, path string) error {
 	for _, t := range md.Tables() {
 		want.MustAdd(db.Dialect().Normalize(t))
 	}
-	fmt.Fprintf(w, "schema differences after a round trip: %d\n", len(schema.Diff(want, live)))
+	diff, err := migrate.Plan(live, want, migrate.PlanOptions{}) // what it would take to get back to want
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "schema differences after a round trip: %d\n", len(diff))
 
 	if err := engine.DropAll(ctx, db, md); err != nil {
 		return err

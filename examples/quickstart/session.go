@@ -203,7 +203,9 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	other.Delete(victim)
+	if err := other.Delete(victim); err != nil {
+		return err
+	}
 	if err := other.Commit(ctx); err != nil {
 		return err
 	}

@@ -312,7 +312,7 @@ func (a *App) retry(ctx context.Context, attempt func() error) error {
 
 func reply(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // the client may be gone; nothing left to tell it
 }
 
 func fail(w http.ResponseWriter, err error) {
@@ -356,7 +356,7 @@ func SharedSessionMisuse(ctx context.Context, f *orm.Factory) (*orm.ConcurrentUs
 	})
 	if !seen {
 		close(inside)
-		<-second
+		<-second //nolint:errcheck // the other goroutine's error is moot: there was nothing to race on
 		if err == nil {
 			err = errors.New("no note to query: create one first")
 		}

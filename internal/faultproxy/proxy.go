@@ -64,7 +64,7 @@ func (p *pair) close() {
 	p.once.Do(func() {
 		// Reset, not a graceful close: like a lost connection.
 		if tc, ok := p.client.(*net.TCPConn); ok {
-			tc.SetLinger(0)
+			_ = tc.SetLinger(0) // best effort: a plain close also cuts
 		}
 		p.client.Close()
 		p.server.Close()

@@ -8,16 +8,19 @@
 // # Commands
 //
 //	strata init                                    create the revision directory
-//	strata revision -m MSG [--autogenerate]        write a new revision after the head
+//	strata revision -m MSG [--autogenerate [--from-db]] write a new revision after the head (for the database
+//	                                               --dialect or --db names, if any: changes it cannot tell
+//	                                               apart become notes, not operations)
 //	                [--head REV] [--depends-on REV]  (or start a branch after REV)
 //	strata upgrade [TARGET] [--sql [FROM:]TO]      apply revisions (default head; +N for the next N)
 //	strata downgrade TARGET [--sql FROM:TO]        undo revisions (base, a revision, or -- -N for the last N)
 //	strata current | history | heads               show the state
 //	strata merge -m MSG [REV...]                   join heads (default: all heads)
 //	strata stamp TARGET                            record TARGET as applied, run nothing
-//	strata check [--roundtrip]                     drift: database vs snapshot (and models vs head)
+//	strata check [--roundtrip [--seed]]            drift: database vs snapshot (and models vs head); lock lint
 //	strata sql [--downgrade] [FROM:]TO             print the SQL without a database
 //	strata hash                                    rewrite strata.sum after a reviewed edit
+//	strata models [--package P] [-o FILE]          Go models (structs with Strata tags) for the database's tables
 //
 // Global flags: --dir (default "migrations"), --db (default $STRATA_DB), a
 // DSN: postgres://... for PostgreSQL, file:... or a path ending in .db for
@@ -39,6 +42,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -48,6 +52,7 @@ import (
 	"github.com/strata-go/strata/dialect/pgdialect"
 	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/internal/modelgen"
 	"github.com/strata-go/strata/migrate"
 	"github.com/strata-go/strata/schema"
 )
@@ -107,7 +112,7 @@ func NewCommand(cfg Config) *cobra.Command {
 	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
 	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
 	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
-		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.unlockCmd())
+		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd(), a.unlockCmd())
 	return root
 }
 
@@ -188,14 +193,22 @@ func (a *app) migrator(ctx context.Context, cmd *cobra.Command) (*migrate.Migrat
 		return nil, nil, err
 	}
 	out := cmd.OutOrStdout()
-	m := migrate.New(db, g, migrate.WithFuncs(a.cfg.Funcs), migrate.WithProgress(func(e migrate.Event) {
+	var opts []migrate.Option
+	if a.cfg.Funcs != nil {
+		opts = append(opts, migrate.WithFuncs(a.cfg.Funcs))
+	}
+	m, err := migrate.New(db, g, append(opts, migrate.WithProgress(func(e migrate.Event) {
 		switch e.Kind {
 		case migrate.RevisionStart:
 			fmt.Fprintf(out, "Running %s %s (%d steps): %s\n", e.Direction, e.Revision.ID, e.Total, e.Revision.Message)
 		case migrate.RevisionFailed:
 			fmt.Fprintf(out, "Failed %s %s\n", e.Direction, e.Revision.ID)
 		}
-	}))
+	}))...)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
 	return m, func() { db.Close() }, nil
 }
 
@@ -245,7 +258,7 @@ func (a *app) initCmd() *cobra.Command {
 
 func (a *app) revisionCmd() *cobra.Command {
 	var msg, id, head string
-	var auto bool
+	var auto, fromDB bool
 	var dependsOn []string
 	c := &cobra.Command{
 		Use:   "revision",
@@ -273,6 +286,17 @@ func (a *app) revisionCmd() *cobra.Command {
 				}
 				dependsOn[i] = ids[0]
 			}
+			if fromDB {
+				switch {
+				case !auto:
+					return usageError{errors.New("--from-db needs --autogenerate")}
+				case head != "":
+					return usageError{errors.New("--from-db compares with the database, which is at its own revisions: no --head")}
+				}
+				if prev, heads, err = a.fromDatabase(cmd, g, prev, heads); err != nil {
+					return err
+				}
+			}
 			if id == "" {
 				id = a.newID()
 			}
@@ -282,11 +306,17 @@ func (a *app) revisionCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if r, err = migrate.Autogenerate(prev, models, id, msg, heads); err != nil {
+				d, err := a.targetDialect()
+				if err != nil {
+					return err
+				}
+
+				if r, err = migrate.AutogenerateFor(d, prev, models, id, msg, heads); err != nil {
 					return err
 				}
 				r.DependsOn = dependsOn
 				if len(r.Upgrade) == 0 {
+					printNotes(cmd.OutOrStdout(), r.Notes)
 					fmt.Fprintln(cmd.OutOrStdout(), "No changes detected; no revision written.")
 					return nil
 				}
@@ -300,10 +330,40 @@ func (a *app) revisionCmd() *cobra.Command {
 			for _, op := range r.Upgrade {
 				fmt.Fprintf(out, "  %s\n", op)
 			}
+			printNotes(out, r.Notes)
+			if auto {
+				d, err := a.targetDialect()
+				if err != nil {
+					return err
+				}
+				up, err := migrate.KeptIndexes(d, prev, r.Upgrade)
+				if err != nil {
+					return err
+				}
+				down, err := migrate.KeptIndexes(d, r.Snapshot, r.Downgrade)
+				if err != nil {
+					return err
+				}
+				for _, x := range up {
+					fmt.Fprintf(out, "  kept index: %s\n", x)
+				}
+				for _, x := range down {
+					fmt.Fprintf(out, "  kept index (downgrade): %s\n", x)
+				}
+			}
+			for _, x := range r.Irreversible() {
+				fmt.Fprintf(out, "  downgrade: %s\n", x)
+			}
 			if d := r.Destructive(); len(d) > 0 {
 				fmt.Fprintf(out, "Destructive operations; review them and set \"acknowledged\": true in the file, then run strata hash:\n")
 				for _, x := range d {
 					fmt.Fprintf(out, "  ! %s\n", x)
+				}
+			}
+			if len(r.LockImpact) > 0 {
+				fmt.Fprintf(out, "Lock impact; review it and set \"acknowledged\": true in the file, then run strata hash:\n")
+				for _, x := range r.LockImpact {
+					fmt.Fprintf(out, "  ! lock: %s\n", x)
 				}
 			}
 			return nil
@@ -312,9 +372,131 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
 	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
 	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	c.Flags().BoolVar(&fromDB, "from-db", false, "with --autogenerate: compare the models with the database (--db), adopting it first if it has no revisions")
 	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
 	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
 	return c
+}
+
+// fromDatabase is revision --autogenerate --from-db: it returns the
+// schema and parents the new revision follows, taken from the database.
+//
+// A database with no revisions applied, in a directory with none, is
+// adopted: its schema, as Inspect reads it, becomes a baseline revision
+// (creating those tables from nothing, so that a new database can be
+// built from the directory alone), recorded as applied in that database
+// without running it (stamp); the new revision follows the baseline. A
+// database at revisions must be at the heads with no drift: the live
+// schema and the head snapshot then agree, and the new revision follows
+// the heads. Anything else is refused, as a revision planned from a
+// database that matches no revision could not be verified.
+func (a *app) fromDatabase(cmd *cobra.Command, g *migrate.Graph, prev *schema.MetaData, heads []string) (*schema.MetaData, []string, error) {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	m, done, err := a.migrator(ctx, cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	cur, err := m.Current(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.Len() > 0 {
+		slices.Sort(cur)
+		if !slices.Equal(cur, heads) {
+			return nil, nil, fmt.Errorf("--from-db: the database is at %v, the directory's heads are %v: upgrade it first", cur, heads)
+		}
+		drift, err := m.Check(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(drift) > 0 {
+			return nil, nil, fmt.Errorf("--from-db: the database differs from the head snapshot (see strata check): %d difference(s), first: %s", len(drift), drift[0])
+		}
+		return prev, heads, nil
+	}
+	if len(cur) > 0 {
+		return nil, nil, fmt.Errorf("--from-db: the database records revisions %v that the directory lacks", cur)
+	}
+	live, err := m.Inspect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(live.Tables()) == 0 {
+		return prev, heads, nil
+	}
+	base, err := migrate.Autogenerate(schema.NewMetaData(), live, a.newID(), "baseline: the database as it was adopted", nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--from-db: the database's schema cannot be a baseline: %w", err)
+	}
+	base.Acknowledged = true // its downgrade drops what was there, its upgrade creates it: nothing to lose by running it
+	path, err := migrate.WriteRevision(a.dir, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "Generated %s (baseline: %d tables read from the database)\n", path, len(live.Tables()))
+	m2, done2, err := a.migrator(ctx, cmd) // over the directory with the baseline
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done2()
+	if err := m2.Stamp(ctx, base.ID); err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(out, "Stamped %s as applied (the database has that schema already)\n", base.ID)
+	return base.Snapshot, []string{base.ID}, nil
+}
+
+// lintPending prints the lock impact of the revisions not in applied on
+// the database --dialect or --db names (nothing for a database without
+// the lint): information for review, not a failure of check.
+func (a *app) lintPending(out io.Writer, g *migrate.Graph, applied map[string]bool) error {
+	d, err := a.targetDialect()
+	if err != nil || d == nil {
+		return err
+	}
+	for _, r := range g.Ordered() {
+		if applied[r.ID] {
+			continue
+		}
+		before, err := g.SchemaBefore(r)
+		if err != nil {
+			return err
+		}
+		lint, err := migrate.LockImpacts(d, before, r.Upgrade)
+		if err != nil {
+			return err
+		}
+		for _, l := range lint {
+			ack := ""
+			if r.Acknowledged {
+				ack = " (acknowledged)"
+			}
+			fmt.Fprintf(out, "lock impact of %s%s: %s\n", r.ID, ack, l)
+		}
+	}
+	return nil
+}
+
+// targetDialect is the dialect named by --dialect or the DSN (--db or
+// $STRATA_DB), or nil when neither says: autogenerate then plans for no
+// database in particular.
+func (a *app) targetDialect() (dialect.Dialect, error) {
+	dsn := a.dsn
+	if dsn == "" {
+		dsn = a.getenv("STRATA_DB")
+	}
+	if a.dialect == "" && dsn == "" {
+		return nil, nil
+	}
+	return a.dialectFor(dsn)
+}
+
+func printNotes(out io.Writer, notes []migrate.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(out, "  note: %s\n", n)
+	}
 }
 
 // splitRange reads "FROM:TO" (or "TO", from base).
@@ -571,7 +753,7 @@ func (a *app) stampCmd() *cobra.Command {
 }
 
 func (a *app) checkCmd() *cobra.Command {
-	var roundtrip bool
+	var roundtrip, seed bool
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Check the revisions: database vs snapshot, models vs head, or a round trip",
@@ -605,17 +787,25 @@ func (a *app) checkCmd() *cobra.Command {
 					problems++
 				}
 			}
+			applied := map[string]bool{}
 			if a.dsn != "" || a.getenv("STRATA_DB") != "" {
 				m, done, err := a.migrator(cmd.Context(), cmd)
 				if err != nil {
 					return err
 				}
 				defer done()
+				if cur, err := m.Current(cmd.Context()); err == nil {
+					applied = g.Ancestors(cur...)
+				}
 				if roundtrip {
-					if err := m.RoundTrip(cmd.Context()); err != nil {
+					if err := m.RoundTripWith(cmd.Context(), migrate.RoundTripOptions{Seed: seed}); err != nil {
 						return err
 					}
-					fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step.")
+					if seed {
+						fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step, seeded rows kept by every non-destructive step.")
+					} else {
+						fmt.Fprintln(out, "Round trip passed: upgrade head, downgrade base, upgrade head, schema checked at every step.")
+					}
 				} else {
 					drift, err := m.Check(cmd.Context())
 					if err != nil {
@@ -629,6 +819,9 @@ func (a *app) checkCmd() *cobra.Command {
 			} else if roundtrip {
 				return usageError{errors.New("check --roundtrip needs a scratch database (--db)")}
 			}
+			if err := a.lintPending(out, g, applied); err != nil {
+				return err
+			}
 			if problems > 0 {
 				return fmt.Errorf("check found %d difference(s)", problems)
 			}
@@ -637,6 +830,7 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&roundtrip, "roundtrip", false, "run upgrade head, downgrade base, upgrade head on a scratch database")
+	c.Flags().BoolVar(&seed, "seed", false, "with --roundtrip: insert generated rows before every step and check non-destructive steps keep them")
 	return c
 }
 
@@ -676,4 +870,40 @@ func (a *app) hashCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func (a *app) modelsCmd() *cobra.Command {
+	var pkg, outFile string
+	c := &cobra.Command{
+		Use:   "models",
+		Short: "Write Go models (structs with Strata tags) for the tables of a database",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}})
+			if err != nil {
+				return err
+			}
+			src, err := modelgen.Generate(live, pkg)
+			if err != nil {
+				return err
+			}
+			if outFile == "" {
+				_, err = cmd.OutOrStdout().Write(src)
+				return err
+			}
+			if err := os.WriteFile(outFile, src, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Wrote %s (%d tables)\n", outFile, len(live.Tables()))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&pkg, "package", "models", "package name of the generated file")
+	c.Flags().StringVarP(&outFile, "out", "o", "", "file to write (default: standard output)")
+	return c
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/strata-go/strata/cmd/strata/cli"
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/internal/golden"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/migrate"
@@ -147,7 +148,179 @@ func TestEndToEndEachDatabase(t *testing.T) {
 		run(0, "upgrade", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 		run(0, "check", "--db", tg.DSN, "--dialect", tg.Dialect.Name(), "--models", v2)
 		run(0, "check", "--roundtrip", "--db", scratch.DSN, "--dialect", tg.Dialect.Name())
+		run(0, "check", "--roundtrip", "--seed", "--db", testdb.New(t, tg.Name).DSN, "--dialect", tg.Dialect.Name())
 		run(0, "downgrade", "base", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 		run(0, "current", "--db", tg.DSN, "--dialect", tg.Dialect.Name())
 	})
+}
+
+// TestRevisionNotesForDialect: with --dialect mysql, RESTRICT -> NO ACTION
+// is no change (InnoDB enforces both alike): autogenerate writes nothing
+// and prints the note; without a dialect it is an operation.
+func TestRevisionNotesForDialect(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "migrations")
+	write := func(name string, m *schema.MetaData) string {
+		data, err := migrate.MarshalSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	restrict, noAction := write("r.json", models(schema.Restrict, true)), write("n.json", models(schema.NoAction, true))
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := cli.Run(context.Background(), append([]string{"--dir", dir}, args...), &out, &errb, cli.Config{}); code != 0 {
+			t.Fatalf("strata %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	run("init")
+	run("revision", "-m", "first", "--autogenerate", "--models", restrict, "--rev-id", "0001", "--dialect", "mysql")
+	out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "mysql")
+	want := "  note: alter foreign key fk_child_parent_id_parent on child: on delete RESTRICT -> NO ACTION, on update NO ACTION -> NO ACTION: no change on mysql, which stores both the same way\n" +
+		"No changes detected; no revision written.\n"
+	if out != want {
+		t.Fatalf("got\n%swant\n%s", out, want)
+	}
+	if out := run("revision", "-m", "no action", "--autogenerate", "--models", noAction, "--rev-id", "0002", "--dialect", "postgres"); !strings.Contains(out, "Generated") ||
+		!strings.Contains(out, "  ! lock: re-adds foreign key fk_child_parent_id_parent on child with new actions") {
+		t.Fatalf("on postgres: %s", out)
+	}
+	// check shows the lock impact of what is not applied, for the database named.
+	if out := run("check", "--dialect", "postgres"); !strings.Contains(out, "lock impact of 0002: re-adds foreign key") {
+		t.Fatalf("check on postgres: %s", out)
+	}
+	if out := run("check", "--dialect", "mysql"); strings.Contains(out, "lock impact") {
+		t.Fatalf("check on mysql: %s", out)
+	}
+}
+
+// TestRevisionFromDatabase adopts a database made by hand on every
+// database: revision --autogenerate --from-db writes a baseline of what is
+// there (stamped, not run) and a revision from it to the models; upgrade
+// applies it, the models then match, a second --from-db finds nothing,
+// and a database at the wrong revision is refused.
+func TestRevisionFromDatabase(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		tmp := t.TempDir()
+		dir := filepath.Join(tmp, "migrations")
+		pool := tg.Open(t)
+		for _, s := range []string{
+			"CREATE TABLE parent (id BIGINT NOT NULL, name VARCHAR(40) NOT NULL, PRIMARY KEY (id))",
+			"INSERT INTO parent (id, name) VALUES (1, 'kept')",
+		} {
+			if _, err := pool.Exec(ctx, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data, err := migrate.MarshalSnapshot(models(schema.Cascade, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := filepath.Join(tmp, "models.json")
+		if err := os.WriteFile(v, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		cfg := cli.Config{NewID: func() string { n++; return fmt.Sprintf("%04d", n) }}
+		db := []string{"--db", tg.DSN, "--dialect", tg.Dialect.Name()}
+		run := func(want int, args ...string) string {
+			t.Helper()
+			var out, errb bytes.Buffer
+			if code := cli.Run(ctx, append([]string{"--dir", dir}, args...), &out, &errb, cfg); code != want {
+				t.Fatalf("strata %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out.String(), errb.String())
+			}
+			return out.String()
+		}
+		run(0, "init")
+		out := run(0, append([]string{"revision", "-m", "adopt", "--autogenerate", "--from-db", "--models", v}, db...)...)
+		for _, want := range []string{"baseline: 1 tables", "Stamped 0001", "Generated", "create table child"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("output lacks %q:\n%s", want, out)
+			}
+		}
+		if cur := run(0, append([]string{"current"}, db...)...); !strings.HasPrefix(cur, "0001 ") {
+			t.Fatalf("current after adopting: %s", cur)
+		}
+		// Not at the head: refused.
+		run(1, append([]string{"revision", "-m", "again", "--autogenerate", "--from-db", "--models", v}, db...)...)
+		run(0, append([]string{"upgrade"}, db...)...)
+		run(0, append([]string{"check", "--models", v}, db...)...)
+		if out := run(0, append([]string{"revision", "-m", "again", "--autogenerate", "--from-db", "--models", v}, db...)...); !strings.Contains(out, "No changes detected") {
+			t.Fatalf("second --from-db: %s", out)
+		}
+		var name string
+		if err := dialect.QueryEach(ctx, pool, "SELECT name FROM parent WHERE id = 1", nil, func(r dialect.Rows) error { return r.Scan(&name) }); err != nil || name != "kept" {
+			t.Fatalf("the adopted row: %q %v", name, err)
+		}
+		run(2, "revision", "-m", "x", "--from-db", "--models", v)
+	})
+}
+
+// TestModelsCommand: strata models prints Go models for a database's
+// tables (the generator is tested in internal/modelgen, down to zero
+// operations against the database it read).
+func TestModelsCommand(t *testing.T) {
+	tg := testdb.New(t, "sqlite")
+	pool := tg.Open(t)
+	if _, err := pool.Exec(context.Background(), "CREATE TABLE notes (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := cli.Run(context.Background(), []string{"models", "--db", tg.DSN, "--package", "app"}, &out, &errb, cli.Config{}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"package app", "type Notes struct", "`db:\"body,type:text\"`", "orm.TableName(\"notes\")"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("output lacks %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRevisionFlagsKeptIndexes: with --dialect mysql, adding an index on a
+// foreign key column says its downgrade keeps the foreign key's own index,
+// and dropping it again says the upgrade does.
+func TestRevisionFlagsKeptIndexes(t *testing.T) {
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "migrations")
+	write := func(name string, m *schema.MetaData) string {
+		data, err := migrate.MarshalSnapshot(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plain := models(schema.Cascade, true)
+	indexed := plain.Clone()
+	indexed.Table("child").Indexes = []*schema.Index{{Name: "ix_child_parent_id", Columns: []string{"parent_id"}}}
+	v1, v2 := write("v1.json", plain), write("v2.json", indexed)
+	run := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := cli.Run(context.Background(), append([]string{"--dir", dir, "--dialect", "mysql"}, args...), &out, &errb, cli.Config{}); code != 0 {
+			t.Fatalf("strata %v: exit %d\n%s%s", args, code, out.String(), errb.String())
+		}
+		return out.String()
+	}
+	run("init")
+	run("revision", "-m", "tables", "--autogenerate", "--models", v1, "--rev-id", "0001")
+	if out := run("revision", "-m", "index", "--autogenerate", "--models", v2, "--rev-id", "0002"); !strings.Contains(out,
+		"  kept index (downgrade): drop index ix_child_parent_id on child: foreign key fk_child_parent_id_parent needs an index") {
+		t.Fatalf("adding the index:\n%s", out)
+	}
+	if out := run("revision", "-m", "no index", "--autogenerate", "--models", v1, "--rev-id", "0003"); !strings.Contains(out,
+		"  kept index: drop index ix_child_parent_id on child") {
+		t.Fatalf("dropping the index:\n%s", out)
+	}
 }

@@ -41,7 +41,10 @@ func TestUnlockShowsAndBreaksADeadHolder(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A runner that took the lock row and died.
-		m := migrate.New(db, g, migrate.WithLockRow(time.Hour))
+		m, err := migrate.New(db, g, migrate.WithLockRow(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := m.Upgrade(ctx, "heads"); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,542 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"unsafe"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/engine"
+	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/schema"
+)
+
+// INSERTs: rows of one table grouped by the columns they leave to the
+// database, one statement per group and chunk (PostgreSQL: one array
+// parameter per column), the database's values read back.
+
+// maxBatchRows caps the rows of one multi-row statement, below every
+// dialect's parameter limit for reasonable widths.
+const maxBatchRows = 1000
+
+// insertSteps plans the flush's INSERTs.
+func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) ([]action, error) {
+	out := make([]action, 0, 4)
+	for _, group := range groupByMapper(inserts) {
+		levels, err := selfLevels(group[0].m, group, rp.levels)
+		if err != nil {
+			return nil, err
+		}
+		if levels == nil {
+			out = append(out, insertSteps(d, group)...)
+		}
+		for _, level := range levels {
+			out = append(out, insertSteps(d, level)...)
+		}
+	}
+	return out, nil
+}
+
+// earlyDeletes splits the deletes: rows of tables that the flush also
+// inserts into, that have unique constraints besides the primary key, and
+// that no foreign key references can go before the inserts.
+func (s *Session) earlyDeletes(p *flushPlan) (early, late []*state) {
+	if len(p.inserts) == 0 || len(p.deletes) == 0 {
+		return nil, p.deletes
+	}
+	inserted := map[*Mapper]bool{}
+	for _, st := range p.inserts {
+		inserted[st.m] = true
+	}
+	for _, st := range p.deletes {
+		t := st.m.Table
+		if inserted[st.m] && !s.f.refd[t.Name] && (len(t.Uniques) > 0 || hasUniqueIndex(t)) {
+			early = append(early, st)
+		} else {
+			late = append(late, st)
+		}
+	}
+	return early, late
+}
+
+func hasUniqueIndex(t *schema.Table) bool {
+	for _, x := range t.Indexes {
+		if x.Unique {
+			return true
+		}
+	}
+	return false
+}
+
+// chunks is expr.Chunk without an allocation for the common single chunk.
+func chunks[T any](list []T, size int) [][]T {
+	if len(list) <= size {
+		return [][]T{list}
+	}
+	return expr.Chunk(list, size)
+}
+
+func groupByMapper(list []*state) [][]*state {
+	var out [][]*state
+	for i := 0; i < len(list); {
+		j := i
+		for j < len(list) && list[j].m == list[i].m {
+			j++
+		}
+		out = append(out, list[i:j])
+		i = j
+	}
+	return out
+}
+
+// selfLevels splits rows of one table by the references between them
+// through the table's self-referential foreign keys: level 0 references
+// no row in the list, level 1 only rows of level 0, and so on. Rows are
+// inserted level by level and deleted in reverse, which is what databases
+// that check foreign keys row by row (MariaDB) need. Rows referencing each
+// other in a cycle are an error. Rows of one level only give nil.
+func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state, error) {
+	type ref struct{ child, parent []*Field }
+	var refs []ref
+	for _, fk := range m.Table.ForeignKeys {
+		if fk.RefTable != m.Table.Name {
+			continue
+		}
+		var r ref
+		for i, c := range fk.Columns {
+			cf, pf := m.FieldByColumn(c), m.FieldByColumn(fk.RefColumns[i])
+			if cf == nil || pf == nil {
+				return nil, fmt.Errorf("orm: %s: foreign key %s names a column no field maps", m.Type, fk.Name)
+			}
+			r.child, r.parent = append(r.child, cf), append(r.parent, pf)
+		}
+		refs = append(refs, r)
+	}
+	if (len(refs) == 0 && len(extra) == 0) || len(rows) < 2 {
+		return nil, nil // one level
+	}
+	// a map key for the values of fields; NULL references nothing
+	refKey := func(fields []*Field, ptr unsafe.Pointer) (any, bool) {
+		if anyNil(fields, ptr) {
+			return nil, false
+		}
+		return fieldsKey(fields, ptr), true
+	}
+	parents := make(map[*state][]*state) // child -> parents in rows
+	for _, r := range refs {
+		byKey := map[any]*state{}
+		for _, st := range rows {
+			if k, ok := refKey(r.parent, st.ptr); ok {
+				byKey[k] = st
+			}
+		}
+		for _, st := range rows {
+			if k, ok := refKey(r.child, st.ptr); ok {
+				if p := byKey[k]; p != nil && p != st {
+					parents[st] = append(parents[st], p)
+				}
+			}
+		}
+	}
+	if len(extra) > 0 {
+		in := make(map[*state]bool, len(rows))
+		for _, st := range rows {
+			in[st] = true
+		}
+		for _, st := range rows {
+			for _, p := range extra[st] {
+				if in[p] && p != st && !slices.Contains(parents[st], p) {
+					parents[st] = append(parents[st], p)
+				}
+			}
+		}
+	}
+	if len(parents) == 0 {
+		return nil, nil // one level
+	}
+	level := make(map[*state]int, len(rows))
+	var out [][]*state
+	left := rows
+	for len(left) > 0 {
+		var now, later []*state
+		for _, st := range left {
+			ready := true
+			for _, p := range parents[st] {
+				if _, done := level[p]; !done {
+					ready = false
+					break
+				}
+			}
+			if ready {
+				now = append(now, st)
+			} else {
+				later = append(later, st)
+			}
+		}
+		if len(now) == 0 {
+			return nil, fmt.Errorf("orm: %d rows of %s reference each other in a cycle; flush them in two steps (insert, then set the reference)", len(later), m.Table.Name)
+		}
+		for _, st := range now {
+			level[st] = len(out)
+		}
+		out = append(out, now)
+		left = later
+	}
+	return out, nil
+}
+
+// insertSteps plans the INSERTs of one mapper's rows. Columns whose field
+// holds its zero value and that the database fills (autoincrement keys,
+// server defaults) are left out and read back: with RETURNING in the same
+// statement, otherwise by LastInsertID and one SELECT per chunk.
+func insertSteps(d dialect.Dialect, group []*state) []action {
+	m := group[0].m
+	// Rows leaving out the same columns share statements.
+	type shape struct {
+		cols, fetch []*Field
+		rows        []*state
+	}
+	var shapes []*shape
+	var last *shape
+	fetchSig := make([]bool, len(m.Fields)) // which fields this row leaves out
+	for _, st := range group {
+		for i, f := range m.Fields {
+			fetchSig[i] = (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr)
+		}
+		same := func(sh *shape) bool {
+			j := 0
+			for i, f := range m.Fields {
+				in := j < len(sh.fetch) && sh.fetch[j] == f
+				if in {
+					j++
+				}
+				if in != fetchSig[i] {
+					return false
+				}
+			}
+			return true
+		}
+		sh := last
+		if sh == nil || !same(sh) {
+			sh = nil
+			for _, x := range shapes {
+				if same(x) {
+					sh = x
+					break
+				}
+			}
+		}
+		if sh == nil {
+			sh = &shape{}
+			for i, f := range m.Fields {
+				if fetchSig[i] {
+					sh.fetch = append(sh.fetch, f)
+				} else {
+					sh.cols = append(sh.cols, f)
+				}
+			}
+			shapes = append(shapes, sh)
+		}
+		if len(group) == 1 {
+			sh.rows = group
+		} else {
+			sh.rows = append(sh.rows, st)
+		}
+		last = sh
+	}
+	canReturn := d.Features().Has(dialect.InsertReturning)
+	var out []action
+	for _, sh := range shapes {
+		if len(sh.rows) > 1 && len(sh.cols) > 0 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols) {
+			for _, chunk := range chunks(sh.rows, maxArrayRows) {
+				out = append(out, &insertRows{cost: cost{n: 1}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn, arrays: true})
+			}
+			continue
+		}
+		per := maxBatchRows
+		if n := len(sh.cols); n > 0 && d.MaxParams()/n < per {
+			per = d.MaxParams() / n
+		}
+		stmts := 1
+		if len(sh.cols) == 0 && d.Features().Has(dialect.DefaultValues) {
+			per = 1 // INSERT ... DEFAULT VALUES is one row
+		}
+		if !canReturn && len(sh.fetch) > 0 {
+			per = 1 // LastInsertID is per statement
+			if len(sh.fetch) > 1 || autoField(m, sh.fetch) == nil {
+				stmts = 2 // and the server defaults need a SELECT
+			}
+		}
+		for _, chunk := range chunks(sh.rows, per) {
+			out = append(out, &insertRows{cost: cost{n: stmts}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn})
+		}
+	}
+	return out
+}
+
+// maxArrayRows caps the rows of one array INSERT (PostgreSQL's unnest).
+const maxArrayRows = 10_000
+
+// arraySafe reports whether every field can travel as an array parameter
+// of its column's type: predeclared Go types (or pointers to them, NULL as
+// nil) for integer, boolean, float, string and time columns.
+func arraySafe(fields []*Field) bool {
+	for _, f := range fields {
+		t := f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t {
+		case reflect.TypeFor[bool](), reflect.TypeFor[string](), reflect.TypeFor[int](),
+			reflect.TypeFor[int16](), reflect.TypeFor[int32](), reflect.TypeFor[int64](),
+			reflect.TypeFor[float32](), reflect.TypeFor[float64](), timeType:
+		default:
+			return false
+		}
+		switch f.Column.Type.Kind {
+		case schema.KindSmallInt, schema.KindInteger, schema.KindBigInt, schema.KindBoolean,
+			schema.KindText, schema.KindVarchar, schema.KindChar, schema.KindFloat, schema.KindDouble,
+			schema.KindDate, schema.KindTimestamp, schema.KindTimestampTZ:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// insertChunk sends one INSERT of rows: a multi-row VALUES list, or with
+// arrays set one array parameter per column (see [expr.InsertArrays]).
+// insertCommand builds one INSERT of rows and says what comes back: the
+// RETURNING fields and the generated key, if any.
+func insertCommand(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool) (c command, ret []*Field, auto *Field, err error) {
+	auto = autoField(m, fetch)
+	// RETURNING: the fetched columns plus the key to match rows with.
+	if canReturn && len(fetch) > 0 {
+		ret = fetch
+		if auto == nil {
+			ret = slices.Clone(fetch)
+			for _, f := range m.PK {
+				if !slices.Contains(ret, f) {
+					ret = append(ret, f)
+				}
+			}
+		}
+	}
+	build := func() expr.Statement {
+		if arrays {
+			names := make([]string, len(cols))
+			types := make([]schema.Type, len(cols))
+			vals := make([]any, len(cols))
+			for i, f := range cols {
+				names[i], types[i] = f.Column.Name, f.Column.Type
+				a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+				for j, st := range rows {
+					a.Index(j).Set(f.rv(st.ptr))
+				}
+				vals[i] = a.Interface()
+			}
+			ins := expr.InsertArrays(expr.T(m.Table.Name), names, types, vals)
+			if len(ret) > 0 {
+				ins.Returning(columnsOf(nil, ret)...)
+			}
+			return ins
+		}
+		ins := expr.Insert(expr.T(m.Table.Name))
+		for _, f := range cols {
+			ins.Columns(f.Column.Name)
+		}
+		for _, st := range rows {
+			if len(cols) == 0 && d.Features().Has(dialect.DefaultValues) {
+				break // DEFAULT VALUES
+			}
+			vals := make([]any, len(cols))
+			for i, f := range cols {
+				vals[i] = f.valueAt(st.ptr)
+			}
+			ins.Values(vals...)
+		}
+		if len(ret) > 0 {
+			ins.Returning(columnsOf(nil, ret)...)
+		}
+		return ins
+	}
+	var q string
+	var args []any
+	colMask, ok1 := m.maskOf(cols)
+	retMask, ok2 := m.maskOf(ret)
+	if len(rows) == 1 && ok1 && ok2 {
+		// one row: the SQL is cached per column set, only arguments are made
+		args = make([]any, len(cols))
+		for i, f := range cols {
+			args[i] = f.valueAt(rows[0].ptr)
+		}
+		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
+	} else {
+		q, args, err = expr.Build(d, build())
+	}
+	return command{sql: q, args: args}, ret, auto, err
+}
+
+func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {
+	c, ret, auto, err := insertCommand(ex.Dialect(), m, cols, fetch, rows, canReturn, arrays)
+	if err != nil {
+		return err
+	}
+	q, args := c.sql, c.args
+	if len(ret) == 0 {
+		res, err := ex.Exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return fmt.Errorf("orm: INSERT into %s wrote %d rows of %d", m.Table.Name, res.RowsAffected, len(rows))
+		}
+		if len(fetch) == 0 {
+			return nil
+		}
+		// no RETURNING: the generated key, then the server defaults
+		if auto != nil {
+			u.set(auto, rows[0].ptr, reflect.ValueOf(res.LastInsertID).Convert(auto.Type))
+		}
+		return selectBack(ctx, ex, m, fetch, rows, u)
+	}
+	rs, err := ex.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	if len(rows) == 1 && auto != nil {
+		// Scan straight into the object: every returned field held its
+		// zero value (that is why it was left out), so undoing is zeroing.
+		st := rows[0]
+		if !rs.Next() {
+			if err := rs.Err(); err != nil {
+				return err
+			}
+			return fmt.Errorf("orm: INSERT into %s returned no row", m.Table.Name)
+		}
+		dest := m.getDest()
+		for i, f := range ret {
+			(*dest)[i] = f.ptrAt(st.ptr)
+		}
+		u.zero(st.ptr, ret)
+		err := rs.Scan((*dest)[:len(ret)]...)
+		m.putDest(dest)
+		if err != nil {
+			return err
+		}
+		return rs.Close()
+	}
+	if auto != nil {
+		// Generated keys of one statement ascend in VALUES order on all
+		// three databases; RETURNING's own row order is not promised. The
+		// returned columns are scanned into one slice per column (no
+		// allocation per row), then handed out in key order. Every
+		// returned field held its zero value, so undoing is zeroing.
+		cols := make([]reflect.Value, len(ret))
+		for i, f := range ret {
+			cols[i] = reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+		}
+		dest := make([]any, len(ret))
+		n := 0
+		for rs.Next() {
+			if n == len(rows) {
+				return fmt.Errorf("orm: INSERT into %s returned more than %d rows", m.Table.Name, len(rows))
+			}
+			for i := range ret {
+				dest[i] = cols[i].Index(n).Addr().Interface()
+			}
+			if err := rs.Scan(dest...); err != nil {
+				return err
+			}
+			n++
+		}
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		if n != len(rows) {
+			return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, n, len(rows))
+		}
+		ai := slices.Index(ret, auto)
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		keys := cols[ai]
+		sort.Slice(order, func(i, j int) bool { return lessValue(keys.Index(order[i]).Addr(), keys.Index(order[j]).Addr()) })
+		u.zeroRows(rows, ret)
+		for r, st := range rows {
+			for i, f := range ret {
+				f.rv(st.ptr).Set(cols[i].Index(order[r]))
+			}
+		}
+		return nil
+	}
+	var got [][]reflect.Value
+	for rs.Next() {
+		vals, err := scanFields(rs, ret)
+		if err != nil {
+			return err
+		}
+		got = append(got, vals)
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	if len(got) != len(rows) {
+		return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, len(got), len(rows))
+	}
+	byKey := make(map[any][]reflect.Value, len(got))
+	k := make([]any, len(m.PK))
+	for _, vals := range got {
+		for i, f := range m.PK {
+			k[i] = vals[slices.Index(ret, f)].Elem().Interface()
+		}
+		byKey[keyFrom(k)] = vals
+	}
+	for _, st := range rows {
+		vals, ok := byKey[keyOf(m, st.ptr)]
+		if !ok {
+			return fmt.Errorf("orm: INSERT into %s returned no row for key %v", m.Table.Name, keyValues(m, st.ptr))
+		}
+		for i, f := range fetch {
+			u.set(f, st.ptr, vals[i].Elem())
+		}
+	}
+	return nil
+}
+
+// scanFields reads the current row into fresh values of the fields' types
+// (pointers: call Elem), for columns read back into objects after a write.
+func scanFields(rs *engine.Rows, fields []*Field) ([]reflect.Value, error) {
+	vals := make([]reflect.Value, len(fields))
+	dest := make([]any, len(fields))
+	for i, f := range fields {
+		vals[i] = reflect.New(f.Type)
+		dest[i] = vals[i].Interface()
+	}
+	return vals, rs.Scan(dest...)
+}
+
+func autoField(m *Mapper, fetch []*Field) *Field {
+	for _, f := range fetch {
+		if f.Column.AutoIncrement {
+			return f
+		}
+	}
+	return nil
+}
+
+func lessValue(a, b reflect.Value) bool {
+	a, b = a.Elem(), b.Elem()
+	switch a.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return a.Int() < b.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return a.Uint() < b.Uint()
+	}
+	return keyLess(a.Interface(), b.Interface())
+}

@@ -1,0 +1,450 @@
+package orm
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"unsafe"
+)
+
+// What a flush does with relationships, before it plans statements, in
+// phases over one relPlanner:
+//
+//  1. save-update: objects reachable from the session's objects through
+//     relationships with save-update become pending;
+//  2. every known Ref and List says, through its relationship's
+//     dependency processor (deps.go), which parent each child wants and
+//     which children were taken out; memberships unchanged since the last
+//     flush follow a child that moved; children taken out are orphans:
+//     deleted with delete-orphan, their key set to NULL without (an error
+//     before any SQL when the column is NOT NULL), left alone when they
+//     moved to another parent; pending orphans are dropped or refused;
+//     single_parent is checked;
+//  3. deletes cascade level by level: loaded children of a deleted parent
+//     are deleted (delete) or have their key set to NULL; unloaded ones
+//     are left to the database with passive_deletes, otherwise their keys
+//     are read (one SELECT per relationship and level);
+//  4. foreign keys are set from the parents' keys; a parent still to be
+//     inserted with a generated key gives its children their key when its
+//     INSERT has run (the key copy before each action of the plan);
+//  5. ordering columns follow the lists.
+
+// relPlanner is one flush's relationship work, shared by the phases.
+type relPlanner struct {
+	s       *Session
+	rp      *relPlan
+	u       *undo
+	want    map[fkSlot]link // the parent each child's foreign key gets
+	order   []fkSlot        // want's keys in the order they were claimed
+	held    []heldLink      // memberships unchanged since the last flush
+	removed []removal       // targets taken out of a relationship
+	byFK    map[*relation]map[any][]*state
+}
+
+// removal is a target taken out of an owner's relationship.
+type removal struct {
+	child unsafe.Pointer
+	rel   *relation
+	owner *state
+}
+
+func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, error) {
+	rp := &relPlan{}
+	hasRels := false
+	for _, st := range s.states.all() {
+		rels, err := s.f.reg.relsOf(st.m)
+		if err != nil {
+			return nil, err
+		}
+		if len(rels) > 0 {
+			hasRels = true
+		}
+	}
+	if !hasRels {
+		return rp, nil
+	}
+	p := &relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
+	for _, phase := range []func() error{
+		p.saveUpdate,
+		p.claims,
+		p.orphans,
+		p.pendingOrphans,
+		func() error { return s.checkSingleParents(rp) },
+		func() error { return p.cascadeDeletes(ctx) },
+		p.clearCycleLinks,
+		p.foreignKeys,
+		p.orderingColumns,
+	} {
+		if err := phase(); err != nil {
+			return nil, err
+		}
+	}
+	return rp, nil
+}
+
+// saveUpdate is phase 1.
+func (p *relPlanner) saveUpdate() error {
+	var roots []*state
+	for _, st := range p.s.states.all() {
+		if st.status == Pending || st.status == Persistent {
+			roots = append(roots, st)
+		}
+	}
+	for _, st := range roots {
+		if err := p.s.cascadeAdd(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claims is phase 2's first part. A child's parent is decided by what
+// changed since the last flush (SQLAlchemy syncs keys from attribute
+// history alike): a membership or reference the program made (or any of
+// a pending object) is a claim; one that was already there is stale when
+// a claim gives the child another parent, and is then made to agree in
+// memory (the child leaves the old parent's List, its Ref follows), so
+// that no later flush or cascade sees it twice.
+func (p *relPlanner) claims() error {
+	for _, st := range p.s.states.all() {
+		if st.status != Pending && st.status != Persistent {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if !known(rel, st.ptr) {
+				continue
+			}
+			var before []unsafe.Pointer
+			if st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			now := targets(rel, st.ptr)
+			if !slices.Equal(before, now) && st.status == Persistent {
+				p.rp.touched = append(p.rp.touched, st)
+			}
+			if err := rel.dep.saves(p, st, before, now); err != nil {
+				return err
+			}
+		}
+	}
+	// A cleared reference does not undo a membership held elsewhere (a
+	// merged child whose Ref came in empty stays in its parent's List):
+	// the reference follows the membership instead.
+	for _, h := range p.held {
+		k := fkSlot{child: h.child.ptr, fk: h.rel.fk[0]}
+		w, ok := p.want[k]
+		if !ok || w.parent == h.parent {
+			continue
+		}
+		if w.parent == nil && h.parent != nil {
+			p.want[k] = h.link
+			if w.rel.kind == manyToOne {
+				p.s.followMove(p.rp, heldLink{link: w, owner: w.child}, h.parent, p.u)
+			}
+			continue
+		}
+		if w.parent != nil {
+			p.s.followMove(p.rp, h, w.parent, p.u)
+		}
+	}
+	return nil
+}
+
+// wantParent records that child wants parent (nil: none) through rel.
+func (p *relPlanner) wantParent(child, parent unsafe.Pointer, rel *relation, changed bool, owner *state) error {
+	s := p.s
+	cst := s.stateAt(child)
+	if cst == nil {
+		return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
+	}
+	var pst *state
+	if parent != nil {
+		if pst = s.stateAt(parent); pst == nil {
+			return fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
+		}
+	}
+	if !changed {
+		p.held = append(p.held, heldLink{link: link{child: cst, parent: pst, rel: rel}, owner: owner})
+		return nil
+	}
+	k := fkSlot{child: child, fk: rel.fk[0]}
+	if prev, ok := p.want[k]; ok {
+		switch {
+		case prev.parent == pst:
+			return nil
+		case prev.parent != nil && pst != nil:
+			return fmt.Errorf("orm: a %s has two parents through %s: %v and %v", rel.child.Type.Name(), rel.fk[0].Column.Name,
+				keyValues(rel.parent, prev.parent.ptr), keyValues(rel.parent, pst.ptr))
+		case pst == nil:
+			return nil // a removal does not undo a parent set elsewhere
+		}
+	} else {
+		p.order = append(p.order, k)
+	}
+	p.want[k] = link{child: cst, parent: pst, rel: rel}
+	return nil
+}
+
+// orphans is phase 2's second part: targets taken out.
+func (p *relPlanner) orphans() error {
+	for _, r := range p.removed {
+		cst := p.s.stateAt(r.child)
+		if cst == nil || cst.status == Deleted {
+			continue
+		}
+		if err := r.rel.dep.orphaned(p, r, cst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pendingOrphans: a new object a cascade brought in, since taken out of
+// every delete-orphan collection it belongs to (and with no key of a
+// parent either), is dropped instead of inserted. One the program added
+// itself is an error before any SQL when its key is NOT NULL: it cannot
+// be inserted without a parent (SQLAlchemy's "pending instance is an
+// orphan"). With a nullable key it is a root (the top of a tree),
+// inserted with NULL: SQLAlchemy refuses those too, which makes
+// delete-orphan unusable on adjacency lists. A new child whose NOT NULL
+// key must come from a parent with a generated key, and that has none,
+// cannot be placed either: said before any SQL rather than left to a
+// foreign-key error.
+func (p *relPlanner) pendingOrphans() error {
+	s := p.s
+	for _, st := range s.states.all() {
+		if st.status != Pending || len(st.m.orphanOf) == 0 {
+			continue
+		}
+		orphan := true
+		for _, rel := range st.m.orphanOf {
+			if l, ok := p.want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; (ok && l.parent != nil) || !anyZeroOrNil(rel.fk, st.ptr) {
+				orphan = false
+				break
+			}
+			if v := rel.back; v != nil && v.kind == manyToOne {
+				if r := v.refAt(st.ptr); r.state != relUnloaded && r.v != nil {
+					orphan = false
+					break
+				}
+			}
+		}
+		switch {
+		case orphan && st.cascaded:
+			s.dropPending(st)
+		case orphan && !st.m.orphanOf[0].nullable:
+			return &OrphanError{Object: st.object(), Rel: st.m.orphanOf[0].String()}
+		}
+	}
+	for _, st := range s.states.all() {
+		if st.status != Pending {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
+				continue
+			}
+			if l, ok := p.want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
+				continue
+			}
+			if anyZeroOrNil(rel.fk, st.ptr) {
+				return fmt.Errorf("orm: a new %s has no %s (%s is NOT NULL and holds no key): set %s, or add it to a parent's collection", st.m.Type.Name(), rel.parent.Type.Name(), columnList(rel.fk), rel)
+			}
+		}
+	}
+	return nil
+}
+
+// deleteLevel is one level of a delete cascade: the objects it reaches
+// for the next level, and the unloaded relationships to read.
+type deleteLevel struct {
+	next  []*state
+	reads map[*relation][]*state
+	rels  []*relation // reads' keys in order
+}
+
+func (l *deleteLevel) read(rel *relation, parent *state) {
+	if l.reads == nil {
+		l.reads = map[*relation][]*state{}
+	}
+	if l.reads[rel] == nil {
+		l.rels = append(l.rels, rel)
+	}
+	l.reads[rel] = append(l.reads[rel], parent)
+}
+
+// cascadeDeletes is phase 3: delete cascades from every deleted object,
+// level by level.
+func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
+	s := p.s
+	var work []*state
+	seen := map[*state]bool{}
+	for _, st := range s.states.all() {
+		if st.status == Deleted {
+			work = append(work, st)
+		}
+	}
+	for len(work) > 0 {
+		lvl := &deleteLevel{}
+		for _, st := range work {
+			if seen[st] {
+				continue
+			}
+			seen[st] = true
+			for _, rel := range st.m.rels {
+				if err := rel.dep.deletes(ctx, p, lvl, st); err != nil {
+					return err
+				}
+			}
+		}
+		// unloaded children not in the session: read their keys, one
+		// SELECT per relationship for the whole level
+		for _, rel := range lvl.rels {
+			found, err := s.readChildren(ctx, p.rp, rel, lvl.reads[rel])
+			if err != nil {
+				return err
+			}
+			for _, c := range found {
+				if c.status == Deleted {
+					continue
+				}
+				if rel.cascade.has(cascadeDelete) {
+					s.markDeleted(c)
+					lvl.next = append(lvl.next, c)
+					continue
+				}
+				// a ghost here is a row to set to NULL, for this flush only
+				if err := p.nullChild(c, rel, nil); err != nil {
+					return err
+				}
+			}
+		}
+		work = lvl.next
+	}
+	return nil
+}
+
+// childrenOf returns the session's children of parent through rel, by
+// foreign-key value (indexed once per relationship and flush).
+func (p *relPlanner) childrenOf(rel *relation, parent *state) []*state {
+	idx := p.byFK[rel]
+	if idx == nil {
+		idx = map[any][]*state{}
+		for _, c := range p.s.states.all() {
+			if c.m == rel.child && c.status != Pending {
+				k := fieldsKey(rel.fk, c.ptr)
+				idx[k] = append(idx[k], c)
+			}
+		}
+		if p.byFK == nil {
+			p.byFK = map[*relation]map[any][]*state{}
+		}
+		p.byFK[rel] = idx
+	}
+	return idx[fieldsKey(rel.ref, parent.ptr)]
+}
+
+// moved reports whether a child of a deleted parent has been given
+// another parent: neither the delete cascade nor nulling reach it.
+func (p *relPlanner) moved(c *state, rel *relation, parent *state) bool {
+	l, ok := p.want[fkSlot{child: c.ptr, fk: rel.fk[0]}]
+	return ok && l.parent != nil && l.parent != parent
+}
+
+// nullChild sets the key of a child of a deleted parent to NULL, unless
+// it moved.
+func (p *relPlanner) nullChild(c *state, rel *relation, parent *state) error {
+	if p.moved(c, rel, parent) {
+		return nil
+	}
+	if !rel.nullable {
+		return fmt.Errorf("orm: deleting a %s would set %s of its %s to NULL, but the column is NOT NULL: cascade the delete (cascade:all), delete the children, or move them",
+			rel.parent.Type.Name(), columnList(rel.fk), rel.child.Type.Name())
+	}
+	k := fkSlot{child: c.ptr, fk: rel.fk[0]}
+	if _, ok := p.want[k]; !ok {
+		p.order = append(p.order, k)
+	}
+	p.want[k] = link{child: c, rel: rel}
+	return nil
+}
+
+// clearCycleLinks: post_update keys of rows about to be deleted, or
+// pointing at them, are cleared before the deletes.
+func (p *relPlanner) clearCycleLinks() error {
+	s := p.s
+	for _, st := range s.states.all() {
+		for _, rel := range st.m.rels {
+			if !rel.postUpdate || st.status == Pending || anyZeroOrNil(rel.fk, st.ptr) {
+				continue
+			}
+			target := rel.refAt(st.ptr)
+			var tst *state
+			if target.state != relUnloaded && target.v != nil {
+				tst = s.stateAt(target.v)
+			}
+			if st.status == Deleted || (tst != nil && tst.status == Deleted) {
+				p.rp.preNull = append(p.rp.preNull, link{child: st, rel: rel})
+			}
+		}
+	}
+	return nil
+}
+
+// foreignKeys is phase 4.
+func (p *relPlanner) foreignKeys() error {
+	rp := p.rp
+	for _, k := range p.order {
+		l := p.want[k]
+		if l.child.status == Deleted || l.child.gone {
+			continue
+		}
+		ok, err := syncKey(l, p.u)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rp.deferred = append(rp.deferred, l)
+			if l.child.status == Persistent {
+				rp.movedToNew = append(rp.movedToNew, l.child)
+			}
+		}
+		if l.parent != nil && l.parent.m == l.child.m {
+			if rp.levels == nil {
+				rp.levels = map[*state][]*state{}
+			}
+			rp.levels[l.child] = append(rp.levels[l.child], l.parent)
+		}
+	}
+	return nil
+}
+
+// orderingColumns is phase 5: positions follow the lists.
+func (p *relPlanner) orderingColumns() error {
+	for _, st := range p.s.states.all() {
+		if st.status != Pending && st.status != Persistent {
+			continue
+		}
+		for _, rel := range st.m.rels {
+			if rel.ordering == nil || !known(rel, st.ptr) {
+				continue
+			}
+			var before []unsafe.Pointer
+			if rel.keepAppend && st.snap != nil && known(rel, st.snap) {
+				before = targets(rel, st.snap)
+			}
+			f := rel.ordering
+			for i, c := range rel.listAt(st.ptr).items {
+				if rel.keepAppend && !slices.Contains(before, c) && !f.rv(c).IsZero() {
+					continue // appended with a position of its own
+				}
+				v := reflect.ValueOf(int64(i + rel.countFrom)).Convert(f.Type)
+				if !f.rv(c).Equal(v) {
+					p.u.set(f, c, v)
+				}
+			}
+		}
+	}
+	return nil
+}
