@@ -97,7 +97,7 @@ func (d manyToOneDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 		return fmt.Errorf("orm: deleting a %s cascades to %s, which is not loaded and not keyed by the parent's primary key: load it first", st.m.Type.Name(), rel)
 	}
 	if pst != nil && pst.status != Deleted {
-		s.markDeleted(pst)
+		p.markDeleted(pst)
 		lvl.next = append(lvl.next, pst)
 	}
 	return nil
@@ -107,7 +107,7 @@ func (d manyToOneDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 // deleted unless another owner holds it.
 func (d manyToOneDP) orphaned(p *relPlanner, r removal, child *state) error {
 	if !referencedElsewhere(p.s, r.child, r.rel) {
-		p.s.markDeleted(child)
+		p.markDeleted(child)
 	}
 	return nil
 }
@@ -153,7 +153,7 @@ func (d oneToManyDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 					continue
 				}
 				if rel.cascade.has(cascadeDeleteOrphan) {
-					s.markDeleted(c)
+					p.markDeleted(c)
 					lvl.next = append(lvl.next, c)
 					continue
 				}
@@ -171,12 +171,10 @@ func (d oneToManyDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 		}
 		switch {
 		case rel.cascade.has(cascadeDelete) && !loaded && rel.passive == passiveUnloaded:
-			c.gone = true // the database deletes it
-			c.status = Deleted
-			p.rp.gone = append(p.rp.gone, c)
+			p.markGone(c) // the database deletes it
 			lvl.next = append(lvl.next, c)
 		case rel.cascade.has(cascadeDelete):
-			s.markDeleted(c)
+			p.markDeleted(c)
 			lvl.next = append(lvl.next, c)
 		case !loaded && rel.passive == passiveUnloaded:
 			// the database decides (SET NULL or refuse)
@@ -200,7 +198,7 @@ func (d oneToManyDP) orphaned(p *relPlanner, r removal, child *state) error {
 		return nil // moved to another parent
 	}
 	if rel.cascade.has(cascadeDeleteOrphan) {
-		p.s.markDeleted(child)
+		p.markDeleted(child)
 		return nil
 	}
 	if rel.passive == passiveAll {
@@ -253,7 +251,7 @@ func (d manyToManyDP) deletes(ctx context.Context, p *relPlanner, lvl *deleteLev
 	if rel.cascade.has(cascadeDelete) && known(rel, st.ptr) {
 		for _, t := range targets(rel, st.ptr) {
 			if c := s.stateAt(t); c != nil && c.status != Deleted {
-				s.markDeleted(c)
+				p.markDeleted(c)
 				lvl.next = append(lvl.next, c)
 			}
 		}
@@ -274,7 +272,7 @@ func (d manyToManyDP) deletes(ctx context.Context, p *relPlanner, lvl *deleteLev
 // another owner took it.
 func (d manyToManyDP) orphaned(p *relPlanner, r removal, child *state) error {
 	if !referencedElsewhere(p.s, r.child, r.rel) {
-		p.s.markDeleted(child)
+		p.markDeleted(child)
 	}
 	return nil
 }

@@ -77,9 +77,27 @@
 // number of objects beyond the batch size. A flush inside an open
 // transaction runs under a savepoint; the flush that opens the transaction
 // needs none; and a Commit whose flush is one statement sends it alone, in
-// autocommit (one round trip, as atomic as a transaction). Single-row
+// autocommit (one round trip, as atomic as a transaction), unless it is a
+// multi-row UPDATE or DELETE that checks the rows it matched. Single-row
 // INSERT, UPDATE and SELECT-by-key SQL is rendered once per mapper and
 // cached.
+//
+// The flush decides once, before any SQL, on a plan of typed actions
+// (insert these rows, update those, park positions, move keys, delete...).
+// [Session.Explain] returns that plan with the statements each action
+// would send, without sending them:
+//
+//	plan, err := s.Explain(ctx)
+//	fmt.Print(orm.FormatPlan(plan))
+//	// update 2 rows of note set (stars, version)
+//	//     WITH "strata_v"(...) AS (VALUES ...) UPDATE "note" SET ... [1 5 2 1 2 7 2 1]
+//
+// A failed flush writes nothing and leaves the session as it was; a
+// [*StaleDataError] names every stale row. Versions start at 1 (or are the
+// program's: version:app). A changed primary key updates its row in place
+// and moves the rows referencing it; deleting an object and adding one
+// with the same key updates the row ("row switch"). [IdempotentDeletes]
+// makes deleting a row already gone succeed.
 //
 // Server-generated values come back in the statement that writes them
 // where the database allows (INSERT ... RETURNING on all three; UPDATE ...

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/strata-go/strata/engine"
 )
@@ -238,11 +239,53 @@ func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []u
 	if err != nil {
 		return nil, nil, err
 	}
-	rest, err := s.restSteps(d, rp, late, ups)
+	// UPDATEs that only release unique values (a replaced one-to-one
+	// child's key set to NULL) run before the INSERTs that may take them,
+	// as SQLAlchemy sends a table's UPDATEs before its INSERTs.
+	var release, rest0 []updateRow
+	for _, r := range ups {
+		if releases(r) {
+			release = append(release, r)
+		} else {
+			rest0 = append(rest0, r)
+		}
+	}
+	if release != nil {
+		slices.SortStableFunc(release, func(a, b updateRow) int { return strings.Compare(a.st.m.Table.Name, b.st.m.Table.Name) })
+		for i := 0; i < len(release); {
+			j := i
+			for j < len(release) && release[j].st.m == release[i].st.m {
+				j++
+			}
+			acts = slices.Insert(acts, len(acts)-len(ins), updateSteps(d, release[i:j])...)
+			i = j
+		}
+	}
+	rest, err := s.restSteps(d, rp, late, rest0)
 	if err != nil {
 		return nil, nil, err
 	}
 	return append(acts, rest...), ups, nil
+}
+
+// releases reports an UPDATE that only sets columns to NULL (with the
+// version and onupdate columns that follow any update) of which a unique
+// constraint or index covers one, and that changes no key.
+func releases(r updateRow) bool {
+	m := r.st.m
+	unique := false
+	for _, f := range r.set {
+		if f == m.Version || f.OnUpdate != nil {
+			continue
+		}
+		if !f.Column.Nullable || !f.rv(r.st.ptr).IsZero() || f.Type.Kind() != reflect.Pointer {
+			return false
+		}
+		if uniqueCovers(m.Table, f.Column.Name) {
+			unique = true
+		}
+	}
+	return unique && r.oldKey == nil
 }
 
 // afterFlush moves on what relationships changed: objects the database

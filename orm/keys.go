@@ -59,7 +59,7 @@ func (k keyMove) String() string {
 // itself: the deferral first, the UPDATEs after the parent's own.
 func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 	var rekey []*state
-	md := s.f.reg.MetaData()
+	var md *schema.MetaData // read (a copy) only when a key changes
 	d := s.f.db.Dialect()
 	needDefer := false
 	for _, st := range p.updates {
@@ -79,6 +79,9 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 			continue
 		}
 		rekey = append(rekey, st)
+		if md == nil {
+			md = s.f.reg.MetaData()
+		}
 		moves := referencing(md, st.m.Table.Name, cols, old, now)
 		for _, mv := range moves {
 			if !mv.passive {

@@ -86,10 +86,24 @@ func (s *Session) merge(ctx context.Context, m *Mapper, src unsafe.Pointer, seen
 			if st = s.stateAt(dst); st.status == Deleted {
 				return nil, fmt.Errorf("orm: Merge of %s %v, which is deleted in this session", m.Type, st.key)
 			}
-			if v := m.Version; v != nil && v.changed(src, dst) {
-				return nil, &StaleDataError{Op: "MERGE", Table: m.Table.Name, Key: keyValues(m, src)}
+			// A version the incoming object does not carry (zero: Strata's
+			// versions start at 1) is not checked, as SQLAlchemy skips a
+			// None version; the held object's version is kept and bumped by
+			// the UPDATE.
+			v := m.Version
+			noVersion := v != nil && !m.appVersion && v.rv(src).IsZero()
+			if v != nil && !noVersion && v.changed(src, dst) {
+				return nil, staleRows("MERGE", m.Table.Name, [][]any{keyValues(m, src)})
+			}
+			var held reflect.Value
+			if noVersion {
+				held = reflect.New(v.Type).Elem()
+				held.Set(v.rv(dst))
 			}
 			m.copyFields(dst, src)
+			if noVersion {
+				v.rv(dst).Set(held)
+			}
 		case errors.Is(err, sqlerr.ErrNotFound):
 			return nil, fmt.Errorf("orm: Merge of %s %v: no such row (Merge updates, it never inserts; use Add for a new object): %w",
 				m.Type.Name(), keyValues(m, src), err)

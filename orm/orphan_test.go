@@ -83,3 +83,39 @@ func TestPassiveDeletesAllLeavesRemovedChildAlone(t *testing.T) {
 		}
 	})
 }
+
+// A flush that fails after a delete cascade reached children leaves them
+// as they were: persistent, not deleted, in the session.
+func TestFailedFlushRestoresCascadedDeletes(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerMoves)
+		s := f.New()
+		defer s.Close(ctx)
+		o1, o2 := &MvOrder{Name: "o1"}, &MvOrder{Name: "o2"}
+		u := &MvUser{Name: "u", Orders: orm.ListOf(o1, o2)}
+		must(t, s.Add(u))
+		must(t, s.Commit(ctx))
+		// someone else deletes the user's row: our cascade marks the orders
+		// deleted, then a DELETE finds nothing and the flush fails
+		other := f.New()
+		gone, err := orm.Get[MvUser](ctx, other, u.ID)
+		must(t, err)
+		orders, err := orm.Select[MvOrder](other).All(ctx)
+		must(t, err)
+		for _, o := range orders {
+			must(t, other.Delete(o))
+		}
+		must(t, other.Delete(gone))
+		must(t, other.Commit(ctx))
+		must(t, other.Close(ctx))
+		must(t, s.Delete(u))
+		if err := s.Commit(ctx); err == nil {
+			t.Fatalf("the delete of a gone row succeeded")
+		}
+		if s.Status(o1) != orm.Persistent || s.Status(o2) != orm.Persistent || s.Status(u) != orm.Deleted {
+			t.Fatalf("after the failed flush: orders %s %s, user %s; want persistent, persistent, deleted (as the program left them)",
+				s.Status(o1), s.Status(o2), s.Status(u))
+		}
+	})
+}

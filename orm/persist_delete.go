@@ -3,6 +3,7 @@ package orm
 import (
 	"context"
 	"reflect"
+	"slices"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
@@ -141,7 +142,18 @@ func deleteStmt(m *Mapper, rows []*state) (expr.Statement, []any) {
 			versions[i] = v.valueAt(src)
 		}
 	}
-	return expr.Delete(tr).Where(keyWhere(tr, m, rows, versions)), versions
+	// the row is matched by the key it holds (the snapshot), whatever the
+	// key fields were changed to before the delete
+	committed := rows
+	for i, st := range rows {
+		if st.snap != nil && oldKey(st) != nil {
+			if &committed[0] == &rows[0] {
+				committed = slices.Clone(rows)
+			}
+			committed[i] = &state{m: st.m, ptr: st.snap}
+		}
+	}
+	return expr.Delete(tr).Where(keyWhere(tr, m, committed, versions)), versions
 }
 
 func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state, idempotent bool) error {

@@ -270,8 +270,8 @@ func TestMergeRefreshDetached(t *testing.T) {
 		if err != nil || mf == fresh || s.Status(mf) != orm.Pending {
 			t.Fatalf("merge of a new object: %v %s", err, s.Status(mf))
 		}
-		// Merge of a stale version is refused.
-		n0.Version = 0
+		// Merge of a stale version is refused (the row is at 2 since the merge).
+		n0.Version = 1
 		if _, err := orm.Merge(ctx, s, n0); !errors.Is(err, orm.ErrStaleData) {
 			t.Fatalf("merge of a stale version: %v", err)
 		}

@@ -37,9 +37,38 @@ type relPlanner struct {
 	u       *undo
 	want    map[fkSlot]link // the parent each child's foreign key gets
 	order   []fkSlot        // want's keys in the order they were claimed
-	held    []heldLink      // memberships unchanged since the last flush
 	removed []removal       // targets taken out of a relationship
 	byFK    map[*relation]map[any][]*state
+}
+
+// markDeleted marks an object a cascade reaches deleted (or forgets a
+// pending one), undone if the flush fails: a failed flush leaves every
+// object in the state it had.
+func (p *relPlanner) markDeleted(st *state) {
+	s := p.s
+	switch st.status {
+	case Persistent:
+		p.u.fn(func() { st.status = Persistent })
+		st.status = Deleted
+	case Pending:
+		i := slices.Index(s.order, st)
+		p.u.fn(func() {
+			s.putState(st)
+			if i >= 0 && i <= len(s.order) {
+				s.order = slices.Insert(s.order, i, st)
+			}
+		})
+		s.forget(st)
+	}
+}
+
+// markGone marks a child the database deletes by itself (passive
+// deletes): no SQL for it, detached after the flush.
+func (p *relPlanner) markGone(st *state) {
+	old := st.status
+	p.u.fn(func() { st.status, st.gone = old, false })
+	st.gone, st.status = true, Deleted
+	p.rp.gone = append(p.rp.gone, st)
 }
 
 // removal is a target taken out of an owner's relationship.
@@ -65,21 +94,29 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		return rp, nil
 	}
 	p := &relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
-	for _, phase := range []func() error{
-		p.saveUpdate,
-		p.claims,
-		p.orphans,
-		p.pendingOrphans,
-		func() error { return s.checkSingleParents(rp) },
-		func() error { return p.cascadeDeletes(ctx) },
-		p.clearCycleLinks,
-		p.foreignKeys,
-		p.orderingColumns,
-	} {
-		if err := phase(); err != nil {
-			return nil, err
-		}
+	if err := p.saveUpdate(); err != nil {
+		return nil, err
 	}
+	if err := p.claims(); err != nil {
+		return nil, err
+	}
+	if err := p.orphans(); err != nil {
+		return nil, err
+	}
+	if err := p.pendingOrphans(); err != nil {
+		return nil, err
+	}
+	if err := s.checkSingleParents(rp); err != nil {
+		return nil, err
+	}
+	if err := p.cascadeDeletes(ctx); err != nil {
+		return nil, err
+	}
+	p.clearCycleLinks()
+	if err := p.foreignKeys(); err != nil {
+		return nil, err
+	}
+	p.orderingColumns()
 	return rp, nil
 }
 
@@ -128,27 +165,82 @@ func (p *relPlanner) claims() error {
 			}
 		}
 	}
-	// A cleared reference does not undo a membership held elsewhere (a
-	// merged child whose Ref came in empty stays in its parent's List):
-	// the reference follows the membership instead.
-	for _, h := range p.held {
-		k := fkSlot{child: h.child.ptr, fk: h.rel.fk[0]}
-		w, ok := p.want[k]
-		if !ok || w.parent == h.parent {
-			continue
+	p.followMoves()
+	return nil
+}
+
+// followMoves makes the memberships a moved child leaves behind agree with
+// its new parent: the old parent's List (found by the key the child's row
+// holds) loses it, the child's Ref follows. Only children with a claim
+// are visited, so a flush over many unchanged objects pays nothing. A
+// cleared reference does not undo a membership held elsewhere (a merged
+// child whose Ref came in empty stays in its parent's List): the
+// reference follows the membership instead.
+func (p *relPlanner) followMoves() {
+	for _, k := range p.order {
+		w := p.want[k]
+		c, rel := w.child, w.rel
+		childSide, parentSide := rel, rel.back // the child's Ref, the parent's List or Ref
+		if rel.kind != manyToOne {
+			childSide, parentSide = rel.back, rel
 		}
-		if w.parent == nil && h.parent != nil {
-			p.want[k] = h.link
-			if w.rel.kind == manyToOne {
-				p.s.followMove(p.rp, heldLink{link: w, owner: w.child}, h.parent, p.u)
+		if w.parent == nil {
+			// a removal: the old parent may still hold the child
+			if childSide == nil || parentSide == nil || rel.kind != manyToOne {
+				continue
+			}
+			if op := p.oldParent(c, parentSide); op != nil && p.heldAlong(parentSide, op, c) {
+				p.want[k] = link{child: c, parent: op, rel: parentSide}
+				p.s.followMove(p.rp, heldLink{link: w, owner: c}, op, p.u)
 			}
 			continue
 		}
-		if w.parent != nil {
-			p.s.followMove(p.rp, h, w.parent, p.u)
+		if childSide != nil && rel != childSide {
+			if v := childSide.refAt(c.ptr); v.state != relUnloaded && v.v != nil && v.v != w.parent.ptr {
+				p.s.followMove(p.rp, heldLink{link: link{child: c, rel: childSide}, owner: c}, w.parent, p.u)
+			}
+		}
+		if parentSide != nil {
+			if op := p.oldParent(c, parentSide); op != nil && op != w.parent && slices.Contains(targets(parentSide, op.ptr), c.ptr) {
+				p.s.followMove(p.rp, heldLink{link: link{child: c, parent: op, rel: parentSide}, owner: op}, w.parent, p.u)
+			}
 		}
 	}
-	return nil
+}
+
+// oldParent returns the session's parent object of c's row through rel
+// (by the foreign key c's row holds), or nil.
+func (p *relPlanner) oldParent(c *state, rel *relation) *state {
+	src := c.snap
+	if src == nil || !sameFields(rel.ref, rel.parent.PK) || anyZeroOrNil(rel.fk, src) {
+		return nil
+	}
+	probe := reflect.New(rel.parent.Type).UnsafePointer()
+	for i, f := range rel.ref {
+		v := rel.fk[i].rv(src)
+		for v.Kind() == reflect.Pointer {
+			v = v.Elem()
+		}
+		kv, err := keyValueFor(f.Type, v)
+		if err != nil {
+			return nil
+		}
+		f.rv(probe).Set(kv)
+	}
+	op := p.s.lookup(rel.parent, keyOf(rel.parent, probe))
+	if op == nil || op.status == Deleted || !known(rel, op.ptr) {
+		return nil
+	}
+	return op
+}
+
+// heldAlong reports whether the owner's relationship holds c now and held
+// it at the last flush: a membership the program did not change.
+func (p *relPlanner) heldAlong(rel *relation, owner, c *state) bool {
+	if owner.snap == nil || !known(rel, owner.snap) {
+		return false
+	}
+	return slices.Contains(targets(rel, owner.ptr), c.ptr) && slices.Contains(targets(rel, owner.snap), c.ptr)
 }
 
 // wantParent records that child wants parent (nil: none) through rel.
@@ -165,8 +257,7 @@ func (p *relPlanner) wantParent(child, parent unsafe.Pointer, rel *relation, cha
 		}
 	}
 	if !changed {
-		p.held = append(p.held, heldLink{link: link{child: cst, parent: pst, rel: rel}, owner: owner})
-		return nil
+		return nil // unchanged since the last flush: followMoves fixes it if the child moved
 	}
 	k := fkSlot{child: child, fk: rel.fk[0]}
 	if prev, ok := p.want[k]; ok {
@@ -310,7 +401,7 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 					continue
 				}
 				if rel.cascade.has(cascadeDelete) {
-					s.markDeleted(c)
+					p.markDeleted(c)
 					lvl.next = append(lvl.next, c)
 					continue
 				}
@@ -372,7 +463,7 @@ func (p *relPlanner) nullChild(c *state, rel *relation, parent *state) error {
 
 // clearCycleLinks: post_update keys of rows about to be deleted, or
 // pointing at them, are cleared before the deletes.
-func (p *relPlanner) clearCycleLinks() error {
+func (p *relPlanner) clearCycleLinks() {
 	s := p.s
 	for _, st := range s.states.all() {
 		for _, rel := range st.m.rels {
@@ -389,7 +480,6 @@ func (p *relPlanner) clearCycleLinks() error {
 			}
 		}
 	}
-	return nil
 }
 
 // foreignKeys is phase 4.
@@ -421,7 +511,7 @@ func (p *relPlanner) foreignKeys() error {
 }
 
 // orderingColumns is phase 5: positions follow the lists.
-func (p *relPlanner) orderingColumns() error {
+func (p *relPlanner) orderingColumns() {
 	for _, st := range p.s.states.all() {
 		if st.status != Pending && st.status != Persistent {
 			continue
@@ -446,5 +536,4 @@ func (p *relPlanner) orderingColumns() error {
 			}
 		}
 	}
-	return nil
 }
