@@ -203,6 +203,9 @@ type relPlan struct {
 	first       []action
 	afterUpdate map[*Mapper][]action
 	rekey       []*state
+
+	planner relPlanner // the phases' working state
+	level   deleteLevel
 }
 
 // link is a child wanting a parent (nil: none) through a foreign key.

@@ -220,6 +220,11 @@ type manyToManyDP struct{ rel *relation }
 
 func (d manyToManyDP) saves(p *relPlanner, st *state, before, now []unsafe.Pointer) error {
 	rel := d.rel
+	for _, t := range now {
+		if p.s.stateAt(t) == nil && !slices.Contains(before, t) {
+			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
+		}
+	}
 	p.rp.pairs(rel, st, before, now)
 	if rel.cascade.has(cascadeDeleteOrphan) {
 		for _, t := range before {

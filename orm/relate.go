@@ -39,6 +39,21 @@ type relPlanner struct {
 	order   []fkSlot        // want's keys in the order they were claimed
 	removed []removal       // targets taken out of a relationship
 	byFK    map[*relation]map[any][]*state
+	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
+}
+
+// targetsOf is targets for the claims: a Ref's target comes back in the
+// planner's buffer i (0: before, 1: now), valid until the next call.
+func (p *relPlanner) targetsOf(rel *relation, ptr unsafe.Pointer, i int) []unsafe.Pointer {
+	if rel.isList() {
+		return targets(rel, ptr)
+	}
+	v := rel.refAt(ptr)
+	if v.state == relUnloaded || v.v == nil {
+		return nil
+	}
+	p.refBuf[i] = v.v
+	return p.refBuf[i : i+1 : i+1]
 }
 
 // markDeleted marks an object a cascade reaches deleted (or forgets a
@@ -93,7 +108,9 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	if !hasRels {
 		return rp, nil
 	}
-	p := &relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
+	// the planner lives in the plan: one allocation for both
+	p := &rp.planner
+	*p = relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
 	}
@@ -154,9 +171,9 @@ func (p *relPlanner) claims() error {
 			}
 			var before []unsafe.Pointer
 			if st.snap != nil && known(rel, st.snap) {
-				before = targets(rel, st.snap)
+				before = p.targetsOf(rel, st.snap, 0)
 			}
-			now := targets(rel, st.ptr)
+			now := p.targetsOf(rel, st.ptr, 1)
 			if !slices.Equal(before, now) && st.status == Persistent {
 				p.rp.touched = append(p.rp.touched, st)
 			}
@@ -377,7 +394,9 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 		}
 	}
 	for len(work) > 0 {
-		lvl := &deleteLevel{}
+		lvl := &p.rp.level
+		*lvl = deleteLevel{reads: lvl.reads}
+		clear(lvl.reads)
 		for _, st := range work {
 			if seen[st] {
 				continue

@@ -1245,3 +1245,62 @@ func TestCascadeDoubleAssignmentOfManyToOne(t *testing.T) {
 		}
 	})
 }
+
+// NoSaveCascadeFlushTest.test_m2m_only_child_transient / _pending /
+// _persistent.
+//
+// SQLAlchemy: a many-to-many without save-update: an object appended but
+// never added is left out with a warning (no pair written); added, the pair
+// is written.
+// Strata: the same.
+func TestCascadeNoneManyToManyRefusesUnaddedChild(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, func(reg *orm.Registry) {
+			orm.MustRegister[ScClub](reg)
+			orm.MustRegister[ScFan](reg)
+			orm.MustRegister[ScClubFan](reg)
+		})
+		s := f.New()
+		defer s.Close(ctx)
+		c := &ScClub{Name: "c"}
+		must(t, s.Add(c))
+		must(t, s.Commit(ctx))
+		fan := &ScFan{Name: "transient"}
+		must(t, c.Fans.Append(fan))
+		err := s.Commit(ctx)
+		if err == nil || !strings.Contains(err.Error(), "not in the session") {
+			t.Fatalf("commit with an unadded fan: %v", err)
+		}
+		wantStatus(t, s, orm.Transient, fan)
+		wantCounts(t, f, "sc_fan", 0, "sc_club_fan", 0)
+		must(t, s.Add(fan))
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Persistent, fan)
+		wantCounts(t, f, "sc_fan", 1, "sc_club_fan", 1)
+		// an already persistent fan appended later: only the pair
+		fan2 := &ScFan{Name: "persistent"}
+		must(t, s.Add(fan2))
+		must(t, s.Commit(ctx))
+		must(t, c.Fans.Append(fan2))
+		must(t, s.Commit(ctx))
+		wantCounts(t, f, "sc_fan", 2, "sc_club_fan", 2)
+	})
+}
+
+// ScClub <-> ScFan: a many-to-many without save-update.
+type ScClub struct {
+	ID   int64           `db:"id,pk"`
+	Name string          `db:"name"`
+	Fans orm.List[ScFan] `rel:"secondary:sc_club_fan,cascade:none"`
+}
+
+type ScFan struct {
+	ID   int64  `db:"id,pk"`
+	Name string `db:"name"`
+}
+
+type ScClubFan struct {
+	ClubID int64 `db:"club_id,pk,noautoincrement,fk:sc_club.id"`
+	FanID  int64 `db:"fan_id,pk,noautoincrement,fk:sc_fan.id"`
+}
