@@ -163,3 +163,27 @@ type EnumAlterer interface {
 	// converting the columns that use it.
 	AlterEnum(old, new schema.Type, cols []EnumColumn) ([]string, error)
 }
+
+// Clustered is implemented by dialects whose servers may be nodes of a
+// multi-primary cluster (MariaDB Galera), where a [Locker]'s lock holds on
+// one node only: GET_LOCK on one Galera node does not exclude a session on
+// another. The migration runner then takes a lock row in a replicated
+// table instead.
+type Clustered interface {
+	// ClusterNode reports whether q's server is a node of such a cluster.
+	// If it is, it also makes q's reads wait until the node has applied
+	// everything the cluster committed before them (causal reads:
+	// wsrep_sync_wait on Galera), so that q reads what other nodes wrote.
+	ClusterNode(ctx context.Context, q Querier) (bool, error)
+}
+
+// Replicated is implemented by dialects whose servers stream their
+// changes to replicas with a position a replica's progress can be
+// compared with (PostgreSQL's WAL LSN). The engine's router uses it for
+// read-your-writes.
+type Replicated interface {
+	// Position returns the primary's current write position.
+	Position(ctx context.Context, primary Querier) (string, error)
+	// Replayed reports whether the replica has replayed up to pos.
+	Replayed(ctx context.Context, replica Querier, pos string) (bool, error)
+}

@@ -17,6 +17,7 @@ type core struct {
 	q   dialect.Querier
 	log *logger
 	mw  []Middleware
+	tx  bool // statements run inside a transaction
 }
 
 // Middleware wraps the [dialect.Querier] that every statement of a DB goes
@@ -78,7 +79,7 @@ func (c *core) translate(err error) error {
 }
 
 func (c *core) translateAt(ctx context.Context, err error) error {
-	err = c.translate(err)
+	err = stmtOutcome(ctx, c.tx, withCtx(ctx, c.translate(err)))
 	var ie *sqlerr.IntegrityError
 	if r, ok := c.d.(constraintResolver); ok && errors.As(err, &ie) {
 		// best effort: the original error stands if the lookup fails
@@ -89,6 +90,9 @@ func (c *core) translateAt(ctx context.Context, err error) error {
 
 // Exec runs a statement that returns no rows.
 func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Result, error) {
+	if err := refuseWrite(ctx, query); err != nil {
+		return dialect.Result{}, err
+	}
 	start := time.Now()
 	res, err := c.q.Exec(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)
@@ -100,6 +104,9 @@ func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Res
 
 // Query runs a statement that returns rows. Close the rows when done.
 func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	if err := refuseWrite(ctx, query); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	rows, err := c.q.Query(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)

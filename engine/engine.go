@@ -10,6 +10,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // Executor runs SQL on a [DB], a [Conn] or a [Tx]: code that takes an
@@ -99,7 +100,7 @@ type DB struct {
 func Open(ctx context.Context, d dialect.Dialect, dsn string, opts ...Option) (*DB, error) {
 	pool, err := d.Open(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return nil, withCtx(ctx, d.TranslateError(err))
 	}
 	return New(d, pool, opts...), nil
 }
@@ -128,7 +129,7 @@ func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
 func (db *DB) Conn(ctx context.Context) (*Conn, error) {
 	c, err := db.pool.Conn(ctx)
 	if err != nil {
-		return nil, db.translate(err)
+		return nil, withCtx(ctx, db.translate(err))
 	}
 	return &Conn{core: core{d: db.d, q: db.wrap(c), log: db.log, mw: db.mw}, c: c}, nil
 }
@@ -173,9 +174,9 @@ func begin(ctx context.Context, c *core, b beginner, o dialect.TxOptions) (*Tx, 
 	tx, err := b.Begin(ctx, o)
 	c.logf(ctx, "BEGIN", nil, start, err)
 	if err != nil {
-		return nil, c.translate(err)
+		return nil, sqlerr.WithOutcome(withCtx(ctx, c.translate(err)), "BEGIN", sqlerr.NothingWritten)
 	}
-	return &Tx{core: core{d: c.d, q: c.wrap(tx), log: c.log, mw: c.mw}, tx: tx, savepoints: new(atomic.Int64)}, nil
+	return &Tx{core: core{d: c.d, q: c.wrap(tx), log: c.log, mw: c.mw, tx: true}, tx: tx, savepoints: new(atomic.Int64)}, nil
 }
 
 // ErrTxDone is returned by Commit or Rollback of a transaction (or
@@ -216,9 +217,13 @@ func (tx *Tx) Commit(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	err := tx.tx.Commit(ctx)
+	err := tx.commit(ctx)
 	tx.logf(ctx, "COMMIT", nil, start, err)
-	return tx.translate(err)
+	if err == nil {
+		return nil
+	}
+	// Every COMMIT error states its outcome; see outcome.go.
+	return tx.commitError(ctx, tx.translate(err))
 }
 
 // Rollback rolls the transaction back, or back to the savepoint.

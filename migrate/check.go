@@ -72,7 +72,11 @@ func (m *Migrator) Check(ctx context.Context) ([]Op, error) {
 	}
 	applied := map[string]bool{}
 	for _, id := range sortedKeys(rows) {
-		if r := rows[id]; r.state != stateApplied {
+		r := rows[id]
+		if r.state == stateFailed {
+			continue // rolled back: not applied
+		}
+		if r.state != stateApplied {
 			return nil, fmt.Errorf("migrate: revision %s is partly applied (%s, %d of %d steps)", id, r.state, r.done, r.total)
 		}
 		applied[id] = true
@@ -156,7 +160,7 @@ func (m *Migrator) RoundTripWith(ctx context.Context, opts RoundTripOptions) err
 	upAll := func(pass string) error {
 		for _, r := range m.g.Ordered() {
 			err := step(pass+" upgrade to "+r.ID, r.Upgrade, func() error {
-				if err := m.Upgrade(ctx, r.ID); err != nil {
+				if _, err := m.Upgrade(ctx, r.ID); err != nil {
 					return err
 				}
 				for id := range m.g.Ancestors(r.ID) {
@@ -176,7 +180,7 @@ func (m *Migrator) RoundTripWith(ctx context.Context, opts RoundTripOptions) err
 	order := m.g.Ordered()
 	for i := len(order) - 1; i >= 0; i-- {
 		err := step("downgrade of "+order[i].ID, order[i].Downgrade, func() error {
-			if err := m.Downgrade(ctx, "-1"); err != nil {
+			if _, err := m.Downgrade(ctx, "-1"); err != nil {
 				return err
 			}
 			delete(applied, order[i].ID)

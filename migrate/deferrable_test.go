@@ -63,13 +63,13 @@ func TestDeferrabilityChange(t *testing.T) {
 			}
 			return tx.Commit(ctx)
 		}
-		if err := m.Upgrade(ctx, "0001"); err != nil {
+		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if err := childFirst(1); err == nil {
 			t.Fatal("a child before its parent committed under an immediate foreign key")
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if err := childFirst(2); err != nil {
@@ -78,7 +78,7 @@ func TestDeferrabilityChange(t *testing.T) {
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 			t.Fatalf("drift: %v %v", d, err)
 		}
-		if err := m.Downgrade(ctx, "0001"); err != nil {
+		if _, err := m.Downgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "child") != 1 {

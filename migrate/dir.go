@@ -27,11 +27,15 @@ var ErrChecksum = errors.New("migrate: revision directory does not match its che
 type ChecksumError struct {
 	Edited, Missing, Added []string
 	NoSumFile              bool
+	Malformed              string // a line of the checksum file that is not "<file> <sum>"
 }
 
 func (e *ChecksumError) Error() string {
 	if e.NoSumFile {
 		return fmt.Sprintf("%v: %s is missing", ErrChecksum, SumFile)
+	}
+	if e.Malformed != "" {
+		return fmt.Sprintf("%v: %s is not a checksum file (line %q)", ErrChecksum, SumFile, e.Malformed)
 	}
 	var parts []string
 	for _, p := range []struct {
@@ -123,7 +127,7 @@ func (d *Dir) verify() error {
 	for _, l := range lines[min(1, len(lines)):] {
 		name, sum, ok := strings.Cut(l, " ")
 		if !ok {
-			return fmt.Errorf("migrate: %s: malformed line %q", SumFile, l)
+			return &ChecksumError{Malformed: l}
 		}
 		listed[name] = sum
 	}

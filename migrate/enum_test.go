@@ -49,7 +49,7 @@ func TestEnumAddValueInPlace(t *testing.T) {
 	g := writeDir(t, r1, r2)
 	db := open(t, tg)
 	m := newMigrator(t, db, g)
-	if err := m.Upgrade(ctx, "0001"); err != nil {
+	if _, err := m.Upgrade(ctx, "0001"); err != nil {
 		t.Fatal(err)
 	}
 	people := expr.T("people")
@@ -64,7 +64,7 @@ func TestEnumAddValueInPlace(t *testing.T) {
 		return n
 	}
 	before := storage()
-	if err := m.Upgrade(ctx, "head"); err != nil {
+	if _, err := m.Upgrade(ctx, "head"); err != nil {
 		t.Fatal(err)
 	}
 	if after := storage(); after != before {
@@ -79,7 +79,7 @@ func TestEnumAddValueInPlace(t *testing.T) {
 	if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 		t.Fatalf("drift: %v %v", d, err)
 	}
-	if err := m.Downgrade(ctx, "0001"); err != nil {
+	if _, err := m.Downgrade(ctx, "0001"); err != nil {
 		t.Fatal(err)
 	}
 	if err := newMigrator(t, open(t, testdb.New(t, "postgres")), g).RoundTrip(ctx); err != nil {

@@ -61,7 +61,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	if err := m.Upgrade(ctx, "head"); err != nil {
+	if _, err := m.Upgrade(ctx, "head"); err != nil {
 		panic(err)
 	}
 	cur, _ := m.Current(ctx)

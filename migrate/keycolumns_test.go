@@ -42,7 +42,7 @@ func TestKeyColumnTypeChange(t *testing.T) {
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
-		if err := m.Upgrade(ctx, "0001"); err != nil {
+		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		p, c := expr.T("p"), expr.T("c")
@@ -60,7 +60,7 @@ func TestKeyColumnTypeChange(t *testing.T) {
 				t.Fatalf("%s: a child of a missing parent: %v", when, err)
 			}
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "c") != 1 || count(t, db, "p") != 1 {
@@ -70,7 +70,7 @@ func TestKeyColumnTypeChange(t *testing.T) {
 		if d, err := m.Check(ctx); err != nil || len(d) > 0 {
 			t.Fatalf("drift after the upgrade: %v %v", d, err)
 		}
-		if err := m.Downgrade(ctx, "0001"); err != nil {
+		if _, err := m.Downgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "c") != 1 {
@@ -125,7 +125,7 @@ func TestDropIndexAForeignKeyNeeds(t *testing.T) {
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
 		for _, target := range []string{"0001", "0002", "0003"} {
-			if err := m.Upgrade(ctx, target); err != nil {
+			if _, err := m.Upgrade(ctx, target); err != nil {
 				t.Fatalf("upgrade to %s: %v", target, err)
 			}
 			if d, err := m.Check(ctx); err != nil || len(d) > 0 {
@@ -133,7 +133,7 @@ func TestDropIndexAForeignKeyNeeds(t *testing.T) {
 			}
 		}
 		for _, target := range []string{"0002", "0001"} {
-			if err := m.Downgrade(ctx, target); err != nil {
+			if _, err := m.Downgrade(ctx, target); err != nil {
 				t.Fatalf("downgrade to %s: %v", target, err)
 			}
 			if d, err := m.Check(ctx); err != nil || len(d) > 0 {

@@ -62,11 +62,11 @@ func TestLockImpactLint(t *testing.T) {
 			t.Fatalf("lock impact after parsing: %v %v", back.LockImpact, err)
 		}
 		db := open(t, tg)
-		if err := newMigrator(t, db, writeDir(t, r1, r2)).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnacknowledged) {
+		if _, err := newMigrator(t, db, writeDir(t, r1, r2)).Upgrade(ctx, "head"); !errors.Is(err, migrate.ErrUnacknowledged) {
 			t.Fatalf("an unacknowledged lock impact ran: %v", err)
 		}
 		r2.Acknowledged = true
-		if err := newMigrator(t, db, writeDir(t, r1, r2)).Upgrade(ctx, "head"); err != nil {
+		if _, err := newMigrator(t, db, writeDir(t, r1, r2)).Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 	})

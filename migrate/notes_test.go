@@ -72,7 +72,7 @@ func TestEquivalentChangesAreNotes(t *testing.T) {
 			t.Fatalf("verify: %v", v)
 		}
 		m := newMigrator(t, open(t, tg), g)
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if dr, err := m.Check(ctx); err != nil || len(dr) > 0 {

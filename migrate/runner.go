@@ -39,26 +39,49 @@ var ErrUnacknowledged = errors.New("migrate: revision has destructive operations
 // not registered with WithFuncs.
 var ErrMissingFunc = errors.New("migrate: Go function not registered")
 
-// PartialError reports a revision that failed part way. On databases with
-// transactional DDL the revision was rolled back and Applied is 0; on
-// MariaDB the first Applied steps stay applied and are recorded in the
-// version table, and the next run resumes at step Applied+1 (after the
-// cause is fixed).
+// PartialError reports a revision that failed part way, and what the run
+// did before it.
+//
+// Step is the 1-based step that failed; Step = Total+1 when every step
+// ran and recording the revision failed. On databases with transactional
+// DDL the failed revision was rolled back and Done is 0; on MariaDB the
+// first Done steps stay applied and are recorded in the version table
+// (with the error and the failing statement), and the next run resumes
+// after them. Applied lists the revisions this run completed before the
+// failure: they stay applied.
+//
+// When the connection was lost, a step may have taken effect without being
+// recorded; the next run checks whether a typed operation's effect is
+// present before running it again, and data steps (raw SQL, Go steps) are
+// recorded in the same transaction as their effect, so none runs twice.
 type PartialError struct {
 	Revision  string
 	Direction Direction
-	Applied   int    // steps completed
+	Step      int    // the failing step, 1-based
+	Done      int    // steps of Revision that stay applied
 	Total     int    // steps in the revision
-	Statement string // the failing step
+	Statement string // the failing step's SQL (or what the runner was doing)
+	Applied   []RevisionResult
 	Err       error
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("migrate: %s of revision %s failed at step %d of %d: %v\n%s", e.Direction, e.Revision, e.Applied+1, e.Total, e.Err, e.Statement)
+	return fmt.Sprintf("migrate: %s of revision %s failed at step %d of %d (%d applied): %v\n%s", e.Direction, e.Revision, e.Step, e.Total, e.Done, e.Err, e.Statement)
 }
 
 // Unwrap returns the cause.
 func (e *PartialError) Unwrap() error { return e.Err }
+
+// RevisionResult is what one revision's upgrade or downgrade did.
+type RevisionResult struct {
+	Revision  string
+	Direction Direction
+	Total     int  // steps in the revision
+	Ran       int  // steps run by this call
+	Skipped   int  // steps found already in effect when resuming (a lost connection)
+	Resumed   bool // the revision was partly applied before this call
+	Duration  time.Duration
+}
 
 // Direction is upgrade or downgrade.
 type Direction string
@@ -166,6 +189,8 @@ type Migrator struct {
 	lockWait time.Duration
 	progress func(Event)
 	table    string
+	lockRow  bool          // lock with a row of DefaultLockTable (WithLockRow, or a Galera node)
+	lockTTL  time.Duration // the lock row's time to live
 }
 
 // New returns a Migrator for db over the revision graph g, or an error
@@ -175,7 +200,7 @@ func New(db *engine.DB, g *Graph, opts ...Option) (*Migrator, error) {
 	if db == nil || g == nil {
 		return nil, invalidOption("New needs a database and a revision graph")
 	}
-	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable}
+	m := &Migrator{db: db, g: g, lockWait: 30 * time.Second, table: DefaultVersionTable, lockTTL: 30 * time.Second}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
@@ -213,6 +238,7 @@ func (m *Migrator) versionTable() *schema.Table {
 			{Name: "done", Type: schema.Integer(), Default: schema.DefaultInt(0)},
 			{Name: "total", Type: schema.Integer(), Default: schema.DefaultInt(0)},
 			{Name: "error", Type: schema.Text(), Nullable: true},
+			{Name: "statement", Type: schema.Text(), Nullable: true},
 		},
 		PrimaryKey: &schema.PrimaryKey{Columns: []string{"revision"}},
 	}
@@ -225,6 +251,7 @@ const (
 	stateApplied     = "applied"
 	stateUpgrading   = "upgrading"   // partly applied (MariaDB); done steps recorded
 	stateDowngrading = "downgrading" // partly downgraded (MariaDB)
+	stateFailed      = "failed"      // rolled back (transactional DDL); error and statement recorded
 )
 
 type versionRow struct {
@@ -235,30 +262,50 @@ type versionRow struct {
 // InspectOptions are the options that read the user's schema without the
 // migration tool's own tables.
 func (m *Migrator) InspectOptions() dialect.InspectOptions {
-	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock"}}
+	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}}
 }
 
 type session struct {
 	m    *Migrator
 	conn *engine.Conn
+	lock *rowLock // the lock row, when the runner locks with one
 }
 
 // withLock runs fn on one connection holding the migration lock, with the
-// version table created if missing.
+// version table created if missing. The lock is the dialect's session lock
+// ([dialect.Locker]) unless the runner locks with a row: when asked
+// ([WithLockRow]) or on a cluster node where session locks are node-local
+// ([dialect.Clustered]: MariaDB Galera).
 func (m *Migrator) withLock(ctx context.Context, fn func(s *session) error) (err error) {
 	conn, err := m.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if l, ok := m.db.Dialect().(dialect.Locker); ok {
+	s := &session{m: m, conn: conn}
+	useRow := m.lockRow
+	if c, ok := m.db.Dialect().(dialect.Clustered); ok {
+		node, err := c.ClusterNode(ctx, connQuerier{conn})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		useRow = useRow || node
+	}
+	if l, ok := m.db.Dialect().(dialect.Locker); ok && !useRow {
 		unlock, err := l.Lock(ctx, connQuerier{conn}, lockName, m.lockWait)
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		defer func() { err = errors.Join(err, unlock(context.WithoutCancel(ctx))) }()
 	}
-	s := &session{m: m, conn: conn}
+	if useRow {
+		l, err := m.takeLockRow(ctx, conn)
+		if err != nil {
+			return err
+		}
+		s.lock = l
+		defer func() { err = errors.Join(err, l.release(ctx)) }()
+	}
 	if err := s.ensureTable(ctx); err != nil {
 		return err
 	}
@@ -270,7 +317,25 @@ func (s *session) ensureTable(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: read version table: %w", err)
 	}
-	if live.Table(s.m.table) != nil {
+	if t := live.Table(s.m.table); t != nil {
+		// Version tables written before the failing statement was recorded
+		// lack the column: add it.
+		if t.Column("statement") != nil {
+			return nil
+		}
+		a, ok := s.m.db.Dialect().(dialect.Alterer)
+		if !ok {
+			return fmt.Errorf("migrate: version table %s lacks column statement and %s cannot add it", s.m.table, s.m.db.Dialect().Name())
+		}
+		stmts, err := a.AddColumn(t, s.m.versionTable().Column("statement"))
+		if err != nil {
+			return err
+		}
+		for _, q := range stmts {
+			if _, err := s.conn.Exec(ctx, q); err != nil {
+				return fmt.Errorf("migrate: upgrade version table: %w", err)
+			}
+		}
 		return nil
 	}
 	stmts, err := s.m.db.Dialect().CreateTable(s.m.versionTable(), nil)
@@ -373,18 +438,20 @@ func (m *Migrator) appliedHeads(rows map[string]versionRow) []string {
 // Upgrade applies every revision that target needs and the database lacks,
 // parents and dependencies first. target is "head", "heads" or a revision
 // (see [Graph.Resolve]), or "+N": the next N pending revisions towards the
-// heads.
-func (m *Migrator) Upgrade(ctx context.Context, target string) error {
+// heads. It returns what each revision run did; on failure the error is a
+// [*PartialError] (when a revision failed) whose Applied holds the same.
+func (m *Migrator) Upgrade(ctx context.Context, target string) ([]RevisionResult, error) {
 	steps, relative := relativeSteps(target, '+')
 	if relative {
 		target = "heads"
 	}
 	ids, err := m.g.Resolve(target)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	need := m.g.Ancestors(ids...)
-	return m.withLock(ctx, func(s *session) error {
+	var results []RevisionResult
+	err = m.withLock(ctx, func(s *session) error {
 		rows, err := s.known(ctx)
 		if err != nil {
 			return err
@@ -419,22 +486,41 @@ func (m *Migrator) Upgrade(ctx context.Context, target string) error {
 				return err
 			}
 			row, have := rows[r.ID]
-			if err := s.run(ctx, r, Up, before, r.Upgrade, row, have); err != nil {
-				return err
+			res, err := s.run(ctx, r, Up, before, r.Upgrade, row, have)
+			if err != nil {
+				return withApplied(err, results)
 			}
+			results = append(results, res)
 		}
 		return nil
 	})
+	return results, err
+}
+
+// withApplied fills a PartialError's Applied.
+func withApplied(err error, applied []RevisionResult) error {
+	var pe *PartialError
+	if errors.As(err, &pe) {
+		pe.Applied = slices.Clone(applied)
+	}
+	return err
 }
 
 // Downgrade undoes applied revisions, children first, until the database
 // is at target: "base" (nothing applied), a revision (it and what it needs
-// stay applied), or "-N" (undo the last N applied revisions).
-func (m *Migrator) Downgrade(ctx context.Context, target string) error {
-	return m.withLock(ctx, func(s *session) error {
+// stay applied), or "-N" (undo the last N applied revisions). Results and
+// errors are as for [Migrator.Upgrade].
+func (m *Migrator) Downgrade(ctx context.Context, target string) ([]RevisionResult, error) {
+	var results []RevisionResult
+	err := m.withLock(ctx, func(s *session) error {
 		rows, err := s.known(ctx)
 		if err != nil {
 			return err
+		}
+		for id, r := range rows {
+			if r.state == stateFailed {
+				delete(rows, id) // rolled back: nothing to undo
+			}
 		}
 		keep := map[string]bool{}
 		if n, relative := relativeSteps(target, '-'); relative {
@@ -464,12 +550,15 @@ func (m *Migrator) Downgrade(ctx context.Context, target string) error {
 			if row.state == stateUpgrading {
 				return fmt.Errorf("migrate: revision %s is partly applied (%d of %d steps); finish the upgrade first", r.ID, row.done, row.total)
 			}
-			if err := s.run(ctx, r, Down, r.Snapshot, r.Downgrade, row, row.state == stateDowngrading); err != nil {
-				return err
+			res, err := s.run(ctx, r, Down, r.Snapshot, r.Downgrade, row, row.state == stateDowngrading)
+			if err != nil {
+				return withApplied(err, results)
 			}
+			results = append(results, res)
 		}
 		return nil
 	})
+	return results, err
 }
 
 // Stamp records target as applied (and everything it needs), and nothing
@@ -511,37 +600,64 @@ func (s *session) inTx(ctx context.Context, fn func(ex engine.Executor) error) e
 }
 
 // run applies one revision in one direction.
-func (s *session) run(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, row versionRow, resume bool) error {
+func (s *session) run(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, row versionRow, resume bool) (RevisionResult, error) {
 	d := s.m.db.Dialect()
+	res := RevisionResult{Revision: r.ID, Direction: dir}
 	steps, err := Render(d, before, ops)
 	if err != nil {
-		return fmt.Errorf("migrate: revision %s: %w", r.ID, err)
+		return res, fmt.Errorf("migrate: revision %s: %w", r.ID, err)
 	}
+	res.Total = len(steps)
 	for _, st := range steps {
 		if st.Func != "" && s.m.funcs[st.Func] == nil {
-			return fmt.Errorf("%w: revision %s needs %q; register it with migrate.WithFuncs (the standalone CLI cannot run Go steps)", ErrMissingFunc, r.ID, st.Func)
+			return res, fmt.Errorf("%w: revision %s needs %q; register it with migrate.WithFuncs (the standalone CLI cannot run Go steps)", ErrMissingFunc, r.ID, st.Func)
 		}
 	}
 	start := time.Now()
 	s.m.emit(Event{Kind: RevisionStart, Direction: dir, Revision: r, Total: len(steps)})
 	if d.Features().Has(dialect.TransactionalDDL) {
-		err = s.runTx(ctx, r, dir, steps)
+		err = s.runTx(ctx, r, dir, steps, &res)
+		if err != nil {
+			s.recordFailure(ctx, r, dir, err)
+		}
 	} else {
-		err = s.runResumable(ctx, r, dir, steps, row, resume)
+		err = s.runResumable(ctx, r, dir, before, ops, steps, row, resume, &res)
 	}
+	res.Duration = time.Since(start)
 	if err != nil {
-		s.m.emit(Event{Kind: RevisionFailed, Direction: dir, Revision: r, Total: len(steps), Err: err, Duration: time.Since(start)})
-		return err
+		s.m.emit(Event{Kind: RevisionFailed, Direction: dir, Revision: r, Total: len(steps), Err: err, Duration: res.Duration})
+		return res, err
 	}
-	s.m.emit(Event{Kind: RevisionDone, Direction: dir, Revision: r, Total: len(steps), Duration: time.Since(start)})
-	return nil
+	s.m.emit(Event{Kind: RevisionDone, Direction: dir, Revision: r, Total: len(steps), Duration: res.Duration})
+	return res, nil
+}
+
+// recordFailure records a rolled-back upgrade as a "failed" row with the
+// error and the failing statement (best effort: the connection may be
+// gone). A failed downgrade leaves the row applied, as it was.
+func (s *session) recordFailure(ctx context.Context, r *Revision, dir Direction, err error) {
+	var pe *PartialError
+	if dir != Up || !errors.As(err, &pe) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	t := expr.T(s.m.table)
+	_ = s.inTx(ctx, func(ex engine.Executor) error {
+		if _, err := engine.ExecStmt(ctx, ex, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+			return err
+		}
+		_, err := engine.ExecStmt(ctx, ex, expr.Insert(t).Columns("revision", "state", "done", "total", "error", "statement").
+			Values(r.ID, stateFailed, 0, pe.Total, pe.Err.Error(), pe.Statement))
+		return err
+	})
 }
 
 // runTx runs a revision in one transaction, with the version table
 // updated in the same transaction. Table rebuilds get their statements
 // outside the transaction (SQLite's foreign_keys pragma) before and after
 // it, and their checks before commit.
-func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps []Step) (err error) {
+func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps []Step, res *RevisionResult) (err error) {
 	var before, after, checks []string
 	for _, st := range steps {
 		if rb := st.Rebuild; rb != nil {
@@ -560,9 +676,12 @@ func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps [
 			}
 		}
 	}
+	partial := func(step int, what string, err error) *PartialError {
+		return &PartialError{Revision: r.ID, Direction: dir, Step: step, Total: len(steps), Statement: what, Err: err}
+	}
 	for _, q := range before {
 		if _, err := s.conn.Exec(ctx, q); err != nil {
-			return err
+			return partial(1, q, err)
 		}
 	}
 	defer func() {
@@ -574,34 +693,46 @@ func (s *session) runTx(ctx context.Context, r *Revision, dir Direction, steps [
 	}()
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
-		return err
+		return partial(1, "BEGIN", err)
 	}
-	fail := func(i int, what string, err error) error {
+	fail := func(step int, what string, err error) error {
 		rerr := tx.Rollback(context.WithoutCancel(ctx))
-		return errors.Join(&PartialError{Revision: r.ID, Direction: dir, Applied: 0, Total: len(steps), Statement: what, Err: err}, rerr)
+		if errors.Is(rerr, engine.ErrTxDone) {
+			rerr = nil
+		}
+		return errors.Join(partial(step, what, err), rerr)
 	}
 	for i, st := range steps {
 		t0 := time.Now()
 		if err := s.step(ctx, tx, st); err != nil {
-			return fail(i, st.String(), err)
+			return fail(i+1, st.String(), err)
 		}
 		s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
 	}
 	for _, q := range checks {
 		if err := noRows(ctx, tx, q); err != nil {
-			return fail(len(steps), q, err)
+			return fail(len(steps)+1, q, err)
+		}
+	}
+	if s.lock != nil {
+		if err := s.lock.lost(); err != nil {
+			return fail(len(steps)+1, "COMMIT", err)
 		}
 	}
 	t := expr.T(s.m.table)
-	if dir == Up {
+	// A row left by an earlier failed attempt goes in either direction.
+	_, err = engine.ExecStmt(ctx, tx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+	if err == nil && dir == Up {
 		_, err = engine.ExecStmt(ctx, tx, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, stateApplied, len(steps), len(steps)))
-	} else {
-		_, err = engine.ExecStmt(ctx, tx, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
 	if err != nil {
-		return fail(len(steps), "record the revision in "+s.m.table, err)
+		return fail(len(steps)+1, "record the revision in "+s.m.table, err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return partial(len(steps)+1, "COMMIT", err)
+	}
+	res.Ran = len(steps)
+	return nil
 }
 
 // noRows runs q and fails if it returns a row (a foreign key violation
@@ -624,8 +755,13 @@ func noRows(ctx context.Context, ex engine.Executor, q string) error {
 	return rows.Err()
 }
 
-// step runs one step through ex.
+// step runs one step through ex, unless the lock row was lost.
 func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
+	if s.lock != nil {
+		if err := s.lock.lost(); err != nil {
+			return err
+		}
+	}
 	switch {
 	case st.Func != "":
 		return s.m.funcs[st.Func](ctx, ex)
@@ -658,9 +794,14 @@ func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
 }
 
 // runResumable runs a revision where DDL is not transactional (MariaDB):
-// statement by statement, recording after each one how many are done, so
-// that a failed run resumes at the failed statement.
-func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, steps []Step, row versionRow, resume bool) error {
+// statement by statement, each in a transaction with the update of the
+// version row that records it. For a data step (raw SQL that is not DDL,
+// a Go step) the effect and the record commit together, so a lost
+// connection leaves both or neither. DDL commits by itself: when a run
+// resumes, a typed operation whose effect is already in the database (the
+// table, column, index or constraint as planned) is recorded without
+// running again; see [session.inEffect].
+func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, steps []Step, row versionRow, resume bool, res *RevisionResult) error {
 	t := expr.T(s.m.table)
 	state := stateUpgrading
 	if dir == Down {
@@ -668,43 +809,87 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 	}
 	start := 0
 	if resume && row.state == state {
+		res.Resumed = true
 		start = row.done
 		if start > len(steps) {
 			return fmt.Errorf("migrate: revision %s: the version table records %d steps done but the revision has %d", r.ID, start, len(steps))
 		}
 	}
+	partial := func(i int, what string, err error) error {
+		pe := &PartialError{Revision: r.ID, Direction: dir, Step: i + 1, Done: i, Total: len(steps), Statement: what, Err: err}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, uerr := engine.ExecStmt(rctx, s.conn, expr.Update(t).Set("error", err.Error()).Set("statement", what).Where(expr.Eq(t.C("revision"), r.ID)))
+		if uerr != nil {
+			// The connection is likely gone; the error is the news.
+			return errors.Join(pe, fmt.Errorf("migrate: record the failure: %w", uerr))
+		}
+		return pe
+	}
+	var err error
 	switch {
-	case dir == Up && !resume:
-		if _, err := engine.ExecStmt(ctx, s.conn, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps))); err != nil {
-			return err
+	case dir == Up && (!resume || row.state == stateFailed):
+		if row.state == stateFailed {
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		}
+		if err == nil {
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps)))
 		}
 	default:
-		if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
-			return err
-		}
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID)))
+	}
+	if err != nil {
+		return &PartialError{Revision: r.ID, Direction: dir, Step: start + 1, Done: start, Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
 	}
 	for i := start; i < len(steps); i++ {
 		st := steps[i]
 		if st.Rebuild != nil {
 			return fmt.Errorf("migrate: revision %s: a table rebuild needs transactional DDL", r.ID)
 		}
+		if i == start && res.Resumed {
+			// The previous run may have lost its connection after this
+			// step took effect and before it was recorded.
+			skip, err := s.inEffect(ctx, before, ops, st.Op)
+			if err != nil {
+				return partial(i, st.String(), fmt.Errorf("migrate: check whether the step took effect: %w", err))
+			}
+			if skip {
+				j := i
+				for j < len(steps) && steps[j].Op == st.Op {
+					j++
+				}
+				if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("done", j).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+					return partial(i, "record the revision in "+s.m.table, err)
+				}
+				res.Skipped += j - i
+				i = j - 1
+				continue
+			}
+		}
 		t0 := time.Now()
-		if err := s.step(ctx, s.conn, st); err != nil {
-			_, uerr := engine.ExecStmt(context.WithoutCancel(ctx), s.conn, expr.Update(t).Set("error", err.Error()).Where(expr.Eq(t.C("revision"), r.ID)))
-			return errors.Join(&PartialError{Revision: r.ID, Direction: dir, Applied: i, Total: len(steps), Statement: st.String(), Err: err}, uerr)
+		if err := s.inTx(ctx, func(tx engine.Executor) error {
+			if err := s.step(ctx, tx, st); err != nil {
+				return err
+			}
+			if _, err := engine.ExecStmt(ctx, tx, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+				return fmt.Errorf("migrate: record step %d in %s: %w", i+1, s.m.table, err)
+			}
+			return nil
+		}); err != nil {
+			return partial(i, st.String(), err)
 		}
-		if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
-			return err
-		}
+		res.Ran++
 		s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
 	}
-	var err error
 	if dir == Up {
-		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", stateApplied).Set("error", sql.NullString{}).Set("statement", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
 	} else {
 		_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
 	}
-	return err
+	if err != nil {
+		return &PartialError{Revision: r.ID, Direction: dir, Step: len(steps) + 1, Done: len(steps), Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
+	}
+	return nil
 }
 
 // relativeSteps reads "+N" or "-N" (with the given sign) as N.

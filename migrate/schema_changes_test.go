@@ -112,7 +112,7 @@ func TestForeignKeyActionChangeMigrates(t *testing.T) {
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if cur, err := m.Current(ctx); err != nil || len(cur) != 1 || cur[0] != "0002" {
@@ -147,7 +147,8 @@ func TestForeignKeyActionChangeMigrates(t *testing.T) {
 		// Downgrade restores NO ACTION: deleting a referenced parent fails.
 		must(exec(t, db, expr.Insert(parent).Columns("id", "name").Values(2, "p2")))
 		must(exec(t, db, expr.Insert(child).Columns("id", "parent_id").Values(20, 2)))
-		must(m.Downgrade(ctx, "0001"))
+		_, err = m.Downgrade(ctx, "0001")
+		must(err)
 		if n := count(t, db, "child"); n != 1 {
 			t.Fatalf("the downgrade lost rows: %d children", n)
 		}
@@ -217,7 +218,7 @@ func TestUpgradeRoundTripRich(t *testing.T) {
 			id     string
 			models *schema.MetaData
 		}{{"0001", v1}, {"0002", v2}} {
-			if err := m.Upgrade(ctx, step.id); err != nil {
+			if _, err := m.Upgrade(ctx, step.id); err != nil {
 				t.Fatal(err)
 			}
 			live, err := engine.Inspect(ctx, db, m.InspectOptions())
@@ -275,7 +276,7 @@ func TestRenames(t *testing.T) {
 		g := writeDir(t, r1, r2)
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
-		if err := m.Upgrade(ctx, "0001"); err != nil {
+		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if err := exec(t, db, expr.Insert(expr.T("parent")).Columns("id", "name").Values(1, "p")); err != nil {
@@ -284,7 +285,7 @@ func TestRenames(t *testing.T) {
 		if err := exec(t, db, expr.Insert(expr.T("child")).Columns("id", "parent_id").Values(1, 1)); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "owner") != 1 || count(t, db, "child") != 1 {
@@ -339,7 +340,7 @@ func TestEnumValues(t *testing.T) {
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
 		people := expr.T("people")
-		if err := m.Upgrade(ctx, "0001"); err != nil {
+		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(1, "happy")); err != nil {
@@ -348,7 +349,7 @@ func TestEnumValues(t *testing.T) {
 		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(2, "ecstatic")); err == nil {
 			t.Fatal("a value the enum lacks was accepted")
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if err := exec(t, db, expr.Insert(people).Columns("id", "mood").Values(2, "ecstatic")); err != nil {
@@ -363,7 +364,7 @@ func TestEnumValues(t *testing.T) {
 		if err := exec(t, db, expr.Delete(people).Where(expr.Eq(people.C("id"), 2))); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Downgrade(ctx, "0001"); err != nil {
+		if _, err := m.Downgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "people") != 2 {
@@ -408,13 +409,13 @@ func TestPrimaryKeyChanges(t *testing.T) {
 		g := writeDir(t, r1, r2, r3)
 		db := open(t, tg)
 		m := newMigrator(t, db, g)
-		if err := m.Upgrade(ctx, "0001"); err != nil {
+		if _, err := m.Upgrade(ctx, "0001"); err != nil {
 			t.Fatal(err)
 		}
 		if err := exec(t, db, expr.Insert(expr.T("memberships")).Columns("user_id", "group_id").Values(1, 2).Values(2, 2)); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		if count(t, db, "memberships") != 2 {

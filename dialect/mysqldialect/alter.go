@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/strata-go/strata/dialect"
@@ -162,4 +163,25 @@ func (d *Dialect) Lock(ctx context.Context, q dialect.Querier, name string, wait
 		_, err := q.Exec(ctx, "SELECT RELEASE_LOCK(?)", name)
 		return err
 	}, nil
+}
+
+var _ dialect.Clustered = (*Dialect)(nil)
+
+// ClusterNode reports whether the server is a Galera node (wsrep_on is
+// ON); if so it sets wsrep_sync_wait = 1 on q's session, so that its reads
+// see every transaction the cluster committed before them. MySQL, which
+// has no wsrep_on variable, is not a cluster node.
+func (d *Dialect) ClusterNode(ctx context.Context, q dialect.Querier) (bool, error) {
+	var name, value string
+	err := dialect.QueryEach(ctx, q, "SHOW VARIABLES LIKE 'wsrep_on'", nil, func(r dialect.Rows) error { return r.Scan(&name, &value) })
+	if err != nil {
+		return false, fmt.Errorf("mysql: read wsrep_on: %w", d.TranslateError(err))
+	}
+	if !strings.EqualFold(value, "ON") {
+		return false, nil
+	}
+	if _, err := q.Exec(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
+		return true, fmt.Errorf("mysql: set wsrep_sync_wait: %w", d.TranslateError(err))
+	}
+	return true, nil
 }

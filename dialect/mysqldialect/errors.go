@@ -2,9 +2,13 @@ package mysqldialect
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -28,6 +32,13 @@ const (
 	erDupEntryWithKey   = 1586 // Duplicate entry '%s' for key '%s'
 	erCheckViolatedMy   = 3819 // MySQL: Check constraint '%s' is violated.
 	erConstraintFailed  = 4025 // MariaDB: CONSTRAINT `%s` failed for `db`.`table`
+
+	erUnknownCom              = 1047 // Unknown command; Galera: WSREP has not yet prepared node for application use
+	erServerShutdown          = 1053 // Server shutdown in progress
+	erOptionPreventsStatement = 1290 // The MariaDB server is running with the --read-only option
+	erReadOnlyTx              = 1792 // Cannot execute statement in a READ ONLY transaction
+	erReadOnlyMode            = 1836 // Running in read-only mode
+	erConnectionKilled        = 1927 // Connection was killed
 )
 
 // TranslateError turns driver errors into Strata's typed errors, keeping
@@ -40,8 +51,14 @@ const (
 //     and table read from the message;
 //   - 1048, 1263 and 1364: NotNull, Constraint being the column's name;
 //   - 4025 (MariaDB) and 3819 (MySQL): Check, with the constraint's name;
-//   - 1213 deadlock, 1205 lock wait timeout and 1020 (a row changed under
-//     snapshot isolation): a RetryableError.
+//   - 1213 deadlock (on Galera also a certification failure at COMMIT),
+//     1205 lock wait timeout and 1020 (a row changed under snapshot
+//     isolation): a RetryableError;
+//   - driver.ErrBadConn (nothing was sent), a failed dial, 1047 (a Galera
+//     node not ready): a ConnError with NotSent; mysql.ErrInvalidConn,
+//     reset, EOF, 1053 server shutdown, 1927 connection killed: a
+//     ConnError (the statement may have run);
+//   - 1792, 1290 (--read-only) and 1836: a ReadOnlyError.
 //
 // Other errors are returned unchanged.
 func (*Dialect) TranslateError(err error) error {
@@ -50,7 +67,9 @@ func (*Dialect) TranslateError(err error) error {
 	}
 	var ie *sqlerr.IntegrityError
 	var re *sqlerr.RetryableError
-	if errors.Is(err, sqlerr.ErrNotFound) || errors.As(err, &ie) || errors.As(err, &re) {
+	var ce *sqlerr.ConnError
+	var ro *sqlerr.ReadOnlyError
+	if errors.Is(err, sqlerr.ErrNotFound) || errors.As(err, &ie) || errors.As(err, &re) || errors.As(err, &ce) || errors.As(err, &ro) {
 		return err // already translated
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -58,7 +77,7 @@ func (*Dialect) TranslateError(err error) error {
 	}
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) {
-		return err
+		return connError(err)
 	}
 	msg := me.Message
 	integrity := func(kind sqlerr.ConstraintKind, name, table string) error {
@@ -91,6 +110,12 @@ func (*Dialect) TranslateError(err error) error {
 		return &sqlerr.RetryableError{Reason: "lock timeout", Err: err}
 	case erCheckRead:
 		return &sqlerr.RetryableError{Reason: "serialization failure", Err: err}
+	case erServerShutdown, erConnectionKilled:
+		return &sqlerr.ConnError{Err: err}
+	case erUnknownCom: // Galera: "WSREP has not yet prepared node for application use"
+		return &sqlerr.ConnError{NotSent: true, Err: err}
+	case erReadOnlyTx, erOptionPreventsStatement, erReadOnlyMode:
+		return &sqlerr.ReadOnlyError{Err: err}
 	}
 	return err
 }
@@ -198,3 +223,32 @@ func readIdent(msg string, i int) (string, int) {
 	}
 	return "", -1
 }
+
+// connError types a failure that is not the server's answer. The driver
+// returns driver.ErrBadConn only when nothing was sent (database/sql's
+// contract), and mysql.ErrInvalidConn when something may have been.
+func connError(err error) error {
+	var ne net.Error
+	var op *net.OpError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, syscall.ECONNREFUSED),
+		errors.As(err, &op) && op.Op == "dial":
+		return &sqlerr.ConnError{NotSent: true, Err: err}
+	case errors.Is(err, mysql.ErrInvalidConn), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return &sqlerr.ConnError{Err: err}
+	}
+	return err
+}
+
+// Answered reports whether err is the server's answer (a MySQLError): the
+// request was refused, not lost. The engine uses it to state that a
+// failed COMMIT wrote nothing.
+func (*Dialect) Answered(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me)
+}
+
+// CommitIgnoresContext reports that the driver's COMMIT does not watch
+// the context (it has no context argument): the engine bounds the wait.
+func (*Dialect) CommitIgnoresContext() bool { return true }

@@ -332,3 +332,23 @@ func (d *Dialect) AlterEnum(old, new schema.Type, cols []dialect.EnumColumn) ([]
 	}
 	return append(out, string(d.AppendIdent([]byte("DROP TYPE "), aside))), nil
 }
+
+var _ dialect.Replicated = (*Dialect)(nil)
+
+// Position returns pg_current_wal_lsn() on the primary.
+func (d *Dialect) Position(ctx context.Context, q dialect.Querier) (string, error) {
+	var pos string
+	err := dialect.QueryEach(ctx, q, "SELECT pg_current_wal_lsn()::text", nil, func(r dialect.Rows) error { return r.Scan(&pos) })
+	return pos, d.TranslateError(err)
+}
+
+// Replayed reports whether pg_last_wal_replay_lsn() on the replica has
+// reached pos.
+func (d *Dialect) Replayed(ctx context.Context, q dialect.Querier, pos string) (bool, error) {
+	var ok *bool
+	err := dialect.QueryEach(ctx, q, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", []any{pos}, func(r dialect.Rows) error { return r.Scan(&ok) })
+	if err != nil {
+		return false, d.TranslateError(err)
+	}
+	return ok != nil && *ok, nil
+}

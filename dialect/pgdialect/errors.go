@@ -2,7 +2,10 @@ package pgdialect
 
 import (
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -27,7 +30,12 @@ func (e *notFoundError) Unwrap() []error {
 //     Unique, ForeignKey, NotNull (Constraint is the column) and Check;
 //     any other class 23 code: kind UnknownConstraint;
 //   - SQLSTATE 40001 (serialization_failure), 40P01 (deadlock_detected) and
-//     55P03 (lock_not_available): *sqlerr.RetryableError.
+//     55P03 (lock_not_available): *sqlerr.RetryableError;
+//   - SQLSTATE 57P01, 57P02 (the server ended the session), 57P03 (cannot
+//     connect now), a failed connect, and network errors (reset, EOF,
+//     closed): *sqlerr.ConnError, NotSent when pgconn.SafeToRetry says the
+//     request never left;
+//   - SQLSTATE 25006, and 0A000 from a hot standby: *sqlerr.ReadOnlyError.
 //
 // Errors already translated, and errors it does not recognise, are returned
 // unchanged.
@@ -37,7 +45,9 @@ func (*Dialect) TranslateError(err error) error {
 	}
 	var ie *sqlerr.IntegrityError
 	var re *sqlerr.RetryableError
-	if errors.As(err, &ie) || errors.As(err, &re) || errors.Is(err, sqlerr.ErrNotFound) {
+	var ce *sqlerr.ConnError
+	var ro *sqlerr.ReadOnlyError
+	if errors.As(err, &ie) || errors.As(err, &re) || errors.Is(err, sqlerr.ErrNotFound) || errors.As(err, &ce) || errors.As(err, &ro) {
 		return err
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -45,7 +55,7 @@ func (*Dialect) TranslateError(err error) error {
 	}
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
-		return err
+		return connError(err)
 	}
 	integrity := func(kind sqlerr.ConstraintKind, name string) error {
 		return &sqlerr.IntegrityError{Kind: kind, Constraint: name, Table: pe.TableName, Err: err}
@@ -65,9 +75,53 @@ func (*Dialect) TranslateError(err error) error {
 		return &sqlerr.RetryableError{Reason: "deadlock", Err: err}
 	case "55P03": // lock_not_available (lock_timeout, NOWAIT)
 		return &sqlerr.RetryableError{Reason: "lock timeout", Err: err}
+	case "57P01", "57P02": // admin_shutdown, crash_shutdown: the session is gone
+		return &sqlerr.ConnError{Err: err}
+	case "57P03": // cannot_connect_now (starting up, shutting down, not accepting)
+		return &sqlerr.ConnError{NotSent: true, Err: err}
+	case "25006": // read_only_sql_transaction (a read-only transaction, a standby)
+		return &sqlerr.ReadOnlyError{Err: err}
+	case "0A000": // feature_not_supported; read-only when a standby refuses
+		if strings.Contains(pe.Message, "hot standby") || strings.Contains(pe.Message, "during recovery") {
+			return &sqlerr.ReadOnlyError{Err: err}
+		}
 	}
 	if strings.HasPrefix(pe.Code, "23") { // exclusion_violation and the rest of class 23
 		return integrity(sqlerr.UnknownConstraint, pe.ConstraintName)
 	}
 	return err
+}
+
+// connError types a failure that is not the server's answer: a connect
+// that failed, or a connection lost, reset or closed. Context errors that
+// are not network failures are left as they are (the engine states their
+// outcome).
+func connError(err error) error {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return &sqlerr.ConnError{NotSent: true, Err: err}
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, pgconn.ErrConnClosed):
+		// pgconn reports a socket that died while it waited for an answer
+		// as "conn closed" with SafeToRetry true, the statement sent: not
+		// known to be unsent.
+		return &sqlerr.ConnError{Err: err}
+	case pgconn.SafeToRetry(err):
+		return &sqlerr.ConnError{NotSent: true, Err: err}
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
+		strings.Contains(err.Error(), "conn closed"):
+		return &sqlerr.ConnError{Err: err}
+	}
+	return err
+}
+
+// Answered reports whether err is the server's answer (a PgError): the
+// request was refused, not lost. The engine uses it to state that a
+// failed COMMIT wrote nothing.
+func (*Dialect) Answered(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe)
 }

@@ -20,6 +20,7 @@ import (
 const (
 	codeBusy                 = 5
 	codeLocked               = 6
+	codeReadOnly             = 8
 	codeConstraint           = 19
 	codeConstraintCheck      = 275
 	codeConstraintForeignKey = 787
@@ -36,6 +37,8 @@ const (
 //   - sql.ErrNoRows matches sqlerr.ErrNotFound.
 //   - SQLITE_BUSY and SQLITE_LOCKED (and their extended codes, such as
 //     SQLITE_BUSY_SNAPSHOT) become a *sqlerr.RetryableError.
+//   - SQLITE_READONLY (a database opened with mode=ro, say) becomes a
+//     *sqlerr.ReadOnlyError.
 //   - SQLITE_CONSTRAINT_* become a *sqlerr.IntegrityError. SQLite names the
 //     violated constraint only for CHECK (and for an unnamed column-level
 //     CHECK, such as an enum's, it gives the column's name). For UNIQUE and
@@ -62,7 +65,8 @@ func (d *Dialect) TranslateError(err error) error {
 	}
 	var ie *sqlerr.IntegrityError
 	var re *sqlerr.RetryableError
-	if errors.As(err, &ie) || errors.As(err, &re) {
+	var ro *sqlerr.ReadOnlyError
+	if errors.As(err, &ie) || errors.As(err, &re) || errors.As(err, &ro) {
 		return err // already translated
 	}
 	var se *sqlite.Error
@@ -75,6 +79,8 @@ func (d *Dialect) TranslateError(err error) error {
 		return &sqlerr.RetryableError{Reason: "busy", Err: err}
 	case codeLocked:
 		return &sqlerr.RetryableError{Reason: "locked", Err: err}
+	case codeReadOnly:
+		return &sqlerr.ReadOnlyError{Err: err}
 	case codeConstraint:
 	default:
 		return err
@@ -408,4 +414,11 @@ func resolveForeignKey(ctx context.Context, q dialect.Querier, e *sqlerr.Integri
 type schemaFK struct {
 	table, ddl string
 	fk         *pragmaFK
+}
+
+// Answered reports whether err comes from SQLite itself (in process, an
+// error is always an answer): a failed COMMIT wrote nothing.
+func (*Dialect) Answered(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se)
 }

@@ -101,7 +101,7 @@ func TestGeneratedModelsMatchTheDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Upgrade(ctx, "head"); err != nil {
+		if _, err := m.Upgrade(ctx, "head"); err != nil {
 			t.Fatal(err)
 		}
 		live, err := m.Inspect(ctx)

@@ -112,7 +112,7 @@ func NewCommand(cfg Config) *cobra.Command {
 	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
 	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
 	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
-		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd())
+		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd(), a.unlockCmd())
 	return root
 }
 
@@ -546,7 +546,8 @@ func (a *app) upgradeCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			return m.Upgrade(cmd.Context(), target)
+			_, err = m.Upgrade(cmd.Context(), target)
+			return err
 		},
 	}
 	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL ([FROM:]TO) instead of running it")
@@ -573,10 +574,52 @@ func (a *app) downgradeCmd() *cobra.Command {
 				return err
 			}
 			defer done()
-			return m.Downgrade(cmd.Context(), as[0])
+			_, err = m.Downgrade(cmd.Context(), as[0])
+			return err
 		},
 	}
 	c.Flags().BoolVar(&sqlOnly, "sql", false, "print the SQL (FROM:TO) instead of running it")
+	return c
+}
+
+func (a *app) unlockCmd() *cobra.Command {
+	var dryRun bool
+	c := &cobra.Command{
+		Use:   "unlock",
+		Short: "Break the migration lock left by a runner that is gone, showing who held it and since when",
+		Args:  args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, done, err := a.migrator(cmd.Context(), cmd)
+			if err != nil {
+				return err
+			}
+			defer done()
+			out := cmd.OutOrStdout()
+			if dryRun {
+				info, err := m.LockHolder(cmd.Context())
+				if err != nil {
+					return err
+				}
+				if info == nil {
+					fmt.Fprintln(out, "The migration lock row is not held.")
+					return nil
+				}
+				fmt.Fprintf(out, "Held by %s\n", info)
+				return nil
+			}
+			info, err := m.Unlock(cmd.Context())
+			if errors.Is(err, migrate.ErrNotLocked) {
+				fmt.Fprintln(out, "The migration lock is not held (session locks of PostgreSQL and MariaDB end with their session).")
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "Broke the lock held by %s\n", info)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "only show who holds the lock")
 	return c
 }
 
