@@ -9,6 +9,7 @@ import (
 
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // A Commit whose whole flush is one multi-row UPDATE or DELETE checks the
@@ -127,4 +128,42 @@ func TestDeleteOfAGoneRow(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A failed flush says what it left: nothing written, safe to retry.
+func TestFailedFlushSaysNothingWritten(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setup(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		notes := commitNotes(t, s, "n", 2)
+		// a unique violation inside the flush's transaction
+		must(t, s.Add(&Note{Title: "n0"}))
+		notes[1].Stars = 3
+		err := s.Commit(ctx)
+		if !errors.Is(err, sqlerr.ErrNothingWritten) || sqlerr.OutcomeOf(err) != sqlerr.NothingWritten {
+			t.Fatalf("failed flush: %v (outcome %s), want nothing written", err, sqlerr.OutcomeOf(err))
+		}
+		var ie *sqlerr.IntegrityError
+		if !errors.As(err, &ie) {
+			t.Fatalf("the cause is lost: %v", err)
+		}
+		// a stale single-row update alone in autocommit
+		s2 := f.New()
+		defer s2.Close(ctx)
+		mine, err := orm.Get[Note](ctx, s2, notes[0].ID)
+		must(t, err)
+		other := f.New()
+		theirs, err := orm.Get[Note](ctx, other, notes[0].ID)
+		must(t, err)
+		theirs.Body = "theirs"
+		must(t, other.Commit(ctx))
+		must(t, other.Close(ctx))
+		mine.Body = "mine"
+		err = s2.Commit(ctx)
+		if !errors.Is(err, orm.ErrStaleData) || sqlerr.OutcomeOf(err) != sqlerr.NothingWritten {
+			t.Fatalf("stale update: %v (outcome %s)", err, sqlerr.OutcomeOf(err))
+		}
+	})
 }
