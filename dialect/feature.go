@@ -35,6 +35,7 @@ const (
 	AlterKeyColumnType                        // ALTER COLUMN changes the type of a column a foreign key uses (PostgreSQL); without it the foreign keys are dropped and re-added around the change (MariaDB: error 1832)
 	LockImpactLint                            // DDL takes PostgreSQL's table locks: the migration lint flags long ACCESS EXCLUSIVE locks and rewrites
 	ForeignKeyIndexes                         // a foreign key needs an index starting with its columns (InnoDB): dropping the last one keeps the foreign key's own index
+	CascadeSelfUpdate                         // ON UPDATE CASCADE reaches rows of the table being updated (InnoDB treats a self-referencing one as RESTRICT)
 )
 
 var featureNames = []string{
@@ -44,6 +45,7 @@ var featureNames = []string{
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
 	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint", "ForeignKeyIndexes",
+	"CascadeSelfUpdate",
 }
 
 // Has reports whether every flag in x is set.

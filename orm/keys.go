@@ -94,7 +94,7 @@ func (s *Session) planKeyMoves(p *flushPlan, rp *relPlan, u *undo) error {
 				rp.beforeUpdate = map[*Mapper][]action{}
 			}
 			switch err := canDefer(d, mv); {
-			case mv.passive:
+			case mv.passive && (mv.table.Name != mv.fk.RefTable || d.Features().Has(dialect.CascadeSelfUpdate)):
 			case err == nil:
 				// moved by one UPDATE after the parent's, checks deferred
 				needDefer = true
@@ -144,6 +144,8 @@ func referencing(md *schema.MetaData, table string, cols []string, old, now []an
 					continue
 				}
 				mv := keyMove{table: t, fk: fk, passive: fk.OnUpdate == schema.Cascade}
+				// (a self-referencing cascade the database cannot run is
+				// moved by the ORM: see planKeyMoves)
 				next := changed{t.Name, map[string][2]any{}}
 				for i, rc := range fk.RefColumns {
 					if v, ok := cur.vals[rc]; ok {

@@ -787,3 +787,36 @@ func TestNaturalUniqueKeyChangeUpdatesChildren(t *testing.T) {
 		}
 	})
 }
+
+// NaturalPKTest._test_manytoone: the key changed on the parent reached
+// through a loaded many-to-one; SelfReferentialTest.test_many_to_one_*:
+// the parent is of the same table.
+//
+// SQLAlchemy: the parent row is updated; children referencing it follow
+// (by the database or the ORM).
+// Strata: the same.
+func TestNaturalKeyChangeSelfReferential(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSnAll)
+		s := f.New()
+		defer s.Close(ctx)
+		root := &SnNode{Name: "n1"}
+		c1, c2 := &SnNode{Name: "n11"}, &SnNode{Name: "n12"}
+		must(t, root.Children.Append(c1, c2))
+		must(t, s.Add(root))
+		must(t, s.Commit(ctx))
+		if derefStr(c1.ParentName) != "n1" {
+			t.Fatalf("child's parent %s", derefStr(c1.ParentName))
+		}
+		root.Name = "new n1"
+		must(t, s.Commit(ctx))
+		if derefStr(c1.ParentName) != "new n1" || derefStr(c2.ParentName) != "new n1" {
+			t.Fatalf("children hold %s, %s", derefStr(c1.ParentName), derefStr(c2.ParentName))
+		}
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sn_node WHERE parent_name = 'new n1'"); n != 2 {
+			t.Fatalf("%d children of the renamed node", n)
+		}
+		pkChanged(t, s, root, []any{"new n1"}, []any{"n1"})
+	})
+}

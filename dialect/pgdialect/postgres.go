@@ -27,7 +27,8 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.PartialIndexes | dialect.NamedEnums | dialect.Comments | dialect.ArrayParams |
 	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing |
 	dialect.RowLocking | dialect.DefaultValues | dialect.ReturningSeesTriggers |
-	dialect.UpdateFrom | dialect.CastParams | dialect.AlterKeyColumnType | dialect.LockImpactLint
+	dialect.UpdateFrom | dialect.CastParams | dialect.AlterKeyColumnType | dialect.LockImpactLint |
+	dialect.CascadeSelfUpdate
 
 // Name returns "postgres".
 func (*Dialect) Name() string { return "postgres" }

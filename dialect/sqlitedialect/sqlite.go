@@ -27,7 +27,8 @@ func (d *Dialect) Name() string { return "sqlite" }
 const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.DeleteReturning |
 	dialect.TransactionalDDL | dialect.DeferrableConstraints | dialect.PartialIndexes |
 	dialect.OnConflict | dialect.ForwardReferences | dialect.SetDefaultAction |
-	dialect.NamedPrimaryKeys | dialect.LastInsertID | dialect.DefaultValues | dialect.UpdateFrom
+	dialect.NamedPrimaryKeys | dialect.LastInsertID | dialect.DefaultValues | dialect.UpdateFrom |
+	dialect.CascadeSelfUpdate
 
 // Features returns SQLite's capability flags. It lacks AlterConstraints,
 // Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey,
