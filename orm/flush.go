@@ -169,6 +169,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		s.remember(st)
 	}
 	s.rekey(rp.rekey)
+	s.resolveRefs(p.inserts)
 	for _, sw := range p.switches {
 		// the deleted object lets go of the row, the new one holds it
 		s.forget(sw.from)
@@ -296,6 +297,69 @@ func releases(r updateRow) bool {
 		}
 	}
 	return unique && r.oldKey == nil
+}
+
+// resolveRefs makes the references of new rows agree with the keys they
+// were inserted with: a Ref left empty while its foreign key was given by
+// value points at the parent when the session holds it, and is marked not
+// loaded otherwise, never a known nil beside a key.
+func (s *Session) resolveRefs(inserted []*state) {
+	for _, st := range inserted {
+		for _, rel := range st.m.rels {
+			if rel.kind != manyToOne {
+				continue
+			}
+			v := rel.refAt(st.ptr)
+			if v.state == relUnloaded || v.v != nil || anyZeroOrNil(rel.fk, st.ptr) {
+				continue
+			}
+			var parent *state
+			if sameFields(rel.ref, rel.parent.PK) {
+				probe := reflect.New(rel.parent.Type).UnsafePointer()
+				ok := true
+				for i, f := range rel.ref {
+					src := rel.fk[i].rv(st.ptr)
+					for src.Kind() == reflect.Pointer {
+						src = src.Elem()
+					}
+					kv, err := keyValueFor(f.Type, src)
+					if err != nil {
+						ok = false
+						break
+					}
+					f.rv(probe).Set(kv)
+				}
+				if ok {
+					parent = s.lookup(rel.parent, keyOf(rel.parent, probe))
+				}
+			}
+			var sv *refCore // the snapshot's copy: the row already says so
+			if st.snap != nil {
+				sv = rel.refAt(st.snap)
+			}
+			if parent == nil || parent.status != Persistent {
+				v.v, v.state = nil, relUnloaded
+				if sv != nil {
+					sv.v, sv.state = nil, relUnloaded
+				}
+				continue
+			}
+			v.v, v.state = parent.ptr, relKnown
+			if sv != nil {
+				sv.v, sv.state = parent.ptr, relKnown
+			}
+			if rel.back != nil && rel.back.kind == oneToMany {
+				if l := rel.back.listAt(parent.ptr); l.state != relUnloaded && !slices.Contains(l.items, st.ptr) {
+					l.items = append(slices.Clip(l.items), st.ptr)
+					if parent.snap != nil {
+						if sl := rel.back.listAt(parent.snap); sl.state != relUnloaded {
+							sl.items = l.items // the row already belongs: not a change to flush
+						}
+					}
+				}
+			}
+		}
+	}
 }
 
 // afterFlush moves on what relationships changed: objects the database

@@ -1304,3 +1304,39 @@ type ScClubFan struct {
 	ClubID int64 `db:"club_id,pk,noautoincrement,fk:sc_club.id"`
 	FanID  int64 `db:"fan_id,pk,noautoincrement,fk:sc_fan.id"`
 }
+
+// O2MCascadeDeleteOrphanTest.test_cascade_nosideeffects, adapted.
+//
+// SQLAlchemy: an object given its parent's key by value (d.address_id =
+// a.id, the relationship never set) is inserted with that key, and its
+// relationship then loads the parent (d.address is a).
+// Strata: the same.
+func TestCascadeKeySetByValueLeavesReferenceConsistent(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSc)
+		s := f.New()
+		defer s.Close(ctx)
+		u := &ScUser{Name: "jack"}
+		must(t, s.Add(u))
+		must(t, s.Commit(ctx))
+		o := &ScOrder{Desc: "by key", UserID: u.ID}
+		must(t, s.Add(o))
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sc_order WHERE user_id = "+itoa(u.ID)); n != 1 {
+			t.Fatal("the key given by value was not written")
+		}
+		got, err := o.User.Get()
+		if err == nil && got != u {
+			t.Errorf("the order's reference after the flush is %v, want the user (or not loaded)", got)
+		}
+		if err != nil && !errors.Is(err, orm.ErrNotLoaded) {
+			t.Fatalf("reading the reference: %v", err)
+		}
+		o.Desc = "changed"
+		must(t, s.Commit(ctx))
+		if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sc_order WHERE descr = 'changed' AND user_id = "+itoa(u.ID)); n != 1 {
+			t.Fatal("a later flush lost the key")
+		}
+	})
+}
