@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/sqlerr"
@@ -183,6 +184,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	for _, r := range ups {
 		r.st.snap = r.st.m.snapshot(r.st.ptr)
 	}
+	var deleted []*state
 	for _, st := range p.deletes {
 		if st.ghost {
 			continue
@@ -190,9 +192,53 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		s.forget(st)
 		st.snap = nil // the row is gone (unless the transaction rolls back)
 		s.detach(st)
+		deleted = append(deleted, st)
 	}
+	deleted = append(deleted, rp.gone...)
 	s.afterFlush(rp)
+	s.unlinkDeleted(deleted)
 	return nil
+}
+
+// unlinkDeleted takes deleted objects out of the loaded Lists and Refs of
+// the objects the session still holds (and their snapshots: the database
+// says so already), and clears the deleted objects' references to them.
+// Nothing is expired on commit, so nothing else would.
+func (s *Session) unlinkDeleted(deleted []*state) {
+	if len(deleted) == 0 {
+		return
+	}
+	gone := make(map[unsafe.Pointer]bool, len(deleted))
+	for _, d := range deleted {
+		gone[d.ptr] = true
+	}
+	isGone := func(p unsafe.Pointer) bool { return gone[p] }
+	for _, st := range s.states.all() {
+		for _, rel := range st.m.rels {
+			for _, obj := range [2]unsafe.Pointer{st.ptr, st.snap} {
+				if obj == nil || !known(rel, obj) {
+					continue
+				}
+				if rel.isList() {
+					if l := rel.listAt(obj); slices.ContainsFunc(l.items, isGone) {
+						l.items = slices.DeleteFunc(slices.Clone(l.items), isGone)
+					}
+				} else if v := rel.refAt(obj); gone[v.v] {
+					v.v = nil
+				}
+			}
+		}
+	}
+	for _, d := range deleted {
+		for _, rel := range d.m.rels {
+			if rel.isList() || !known(rel, d.ptr) {
+				continue
+			}
+			if v := rel.refAt(d.ptr); v.v != nil && s.stateAt(v.v) != nil {
+				v.v = nil // the row it linked is gone
+			}
+		}
+	}
 }
 
 // planActions plans the flush once: client defaults and versions of new

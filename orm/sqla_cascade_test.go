@@ -1340,3 +1340,70 @@ func TestCascadeKeySetByValueLeavesReferenceConsistent(t *testing.T) {
 		}
 	})
 }
+
+// O2MCascadeDeleteOrphanTest.test_cascades_onlycollection, O2MConflictTest
+// .test_o2m_delete_old, DoubleParentO2MOrphanTest (current).
+//
+// SQLAlchemy: after the commit the parent's collection is expired and
+// reloaded, so a deleted child is no longer in it and later flushes work.
+// Strata: the same.
+func TestCascadeDeletedObjectLeavesLoadedCollections(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerSc)
+		t.Run("explicit delete", func(t *testing.T) {
+			s, u := scUserGraph(t, f, true)
+			os, _ := u.Orders.All()
+			gone, kept := os[0], os[1]
+			must(t, s.Delete(gone))
+			must(t, s.Commit(ctx))
+			if os, _ := u.Orders.All(); len(os) != 1 || os[0] != kept {
+				t.Fatalf("user's orders after the delete: %d objects", len(os))
+			}
+			if back, _ := gone.User.Get(); back != nil {
+				t.Fatal("the deleted order still points at its user")
+			}
+			kept.Desc = "changed"
+			must(t, s.Commit(ctx))
+			if n := sqlaCount(t, f, "SELECT COUNT(*) FROM sc_order WHERE descr = 'changed'"); n != 1 {
+				t.Fatalf("%d changed orders", n)
+			}
+		})
+		t.Run("explicit delete then append", func(t *testing.T) {
+			s := f.New()
+			defer s.Close(ctx)
+			old := &ScOrder{Desc: "old"}
+			u := &ScUser{Name: "u", Orders: orm.ListOf(old)}
+			must(t, s.Add(u))
+			must(t, s.Commit(ctx))
+			must(t, s.Delete(old))
+			nw := &ScOrder{Desc: "new"}
+			must(t, u.Orders.Append(nw))
+			must(t, s.Commit(ctx))
+			if os, _ := u.Orders.All(); len(os) != 1 || os[0] != nw {
+				t.Fatalf("user's orders: %d objects", len(os))
+			}
+			u.Name = "renamed"
+			must(t, s.Commit(ctx))
+		})
+		t.Run("orphan through the other parent", func(t *testing.T) {
+			s := f.New()
+			defer s.Close(ctx)
+			rep, reg := &ScSalesRep{Name: "rep"}, &ScRegion{Name: "north"}
+			c1, c2 := &ScCustomer{Name: "c1"}, &ScCustomer{Name: "c2"}
+			must(t, rep.Customers.Append(c1, c2))
+			must(t, reg.Customers.Append(c1, c2))
+			must(t, s.Add(rep))
+			must(t, s.Add(reg))
+			must(t, s.Commit(ctx))
+			must(t, reg.Customers.Remove(c1))
+			must(t, s.Commit(ctx))
+			wantStatus(t, s, orm.Detached, c1)
+			if cs, _ := rep.Customers.All(); len(cs) != 1 || cs[0] != c2 {
+				t.Fatalf("the rep's customers: %d objects", len(cs))
+			}
+			rep.Name = "renamed"
+			must(t, s.Commit(ctx))
+		})
+	})
+}
