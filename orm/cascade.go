@@ -423,7 +423,7 @@ func anyZeroOrNil(fs []*Field, ptr unsafe.Pointer) bool {
 // ghostByKey returns the state of rel's parent keyed by the child's
 // foreign key: the session's object if it has one, otherwise a ghost (an
 // untracked object holding the key alone, deleted with the flush).
-func (s *Session) ghostByKey(rp *relPlan, rel *relation, child *state) (*state, error) {
+func (s *Session) ghostByKey(ctx context.Context, rp *relPlan, rel *relation, child *state) (*state, error) {
 	obj := reflect.New(rel.parent.Type).UnsafePointer()
 	for i, f := range rel.ref {
 		src := rel.fk[i].rv(child.ptr)
@@ -440,7 +440,29 @@ func (s *Session) ghostByKey(rp *relPlan, rel *relation, child *state) (*state, 
 	if st := s.lookup(rel.parent, k); st != nil {
 		return st, nil
 	}
-	return rp.ghost(rel.parent, obj, k), nil
+	if ik := (identityKey{rel.parent, k}); rp.ghostIdx[ik] != nil {
+		return rp.ghostIdx[ik], nil
+	}
+	// The whole row, read in the flush's transaction: its own keys (the
+	// cascade may go on from it) and version (its DELETE matches it).
+	m := rel.parent
+	ex, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tr := expr.T(m.Table.Name)
+	rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(keysIn(tr, columnNames(m.PK), m.PK, []*state{{m: m, ptr: obj}})))
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil // gone already: nothing to cascade to
+	}
+	st := rp.ghost(m, rows[0], k)
+	if st.snap == nil {
+		st.snap = m.snapshot(rows[0])
+	}
+	return st, nil
 }
 
 // ghost returns the ghost for a row, made once per flush.

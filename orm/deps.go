@@ -77,7 +77,7 @@ func (d manyToOneDP) saves(p *relPlanner, st *state, before, now []unsafe.Pointe
 
 // deletes: deleting the child deletes its parent when the reference
 // cascades delete (an association object owning its item).
-func (d manyToOneDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel, st *state) error {
+func (d manyToOneDP) deletes(ctx context.Context, p *relPlanner, lvl *deleteLevel, st *state) error {
 	rel := d.rel
 	if !rel.cascade.has(cascadeDelete) {
 		return nil
@@ -88,9 +88,11 @@ func (d manyToOneDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 		if v.v != nil {
 			pst = s.stateAt(v.v)
 		}
-	} else if !st.gone && sameFields(rel.ref, rel.parent.PK) && !anyZeroOrNil(rel.fk, st.ptr) {
+	} else if anyZeroOrNil(rel.fk, st.ptr) && !st.gone {
+		return nil // no parent
+	} else if !st.gone && sameFields(rel.ref, rel.parent.PK) {
 		var err error
-		if pst, err = s.ghostByKey(p.rp, rel, st); err != nil {
+		if pst, err = s.ghostByKey(ctx, p.rp, rel, st); err != nil {
 			return err
 		}
 	} else {
