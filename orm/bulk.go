@@ -233,7 +233,7 @@ func (q *DeleteQuery[T]) Exec(ctx context.Context) (int64, error) {
 // committed at once) when there is none and the session holds no object
 // of m; otherwise the session's transaction, begun now.
 func (s *Session) bulkTarget(ctx context.Context, m *Mapper) (engine.Executor, []*state, error) {
-	if !s.f.cfg.noAutoflush {
+	if !s.f.cfg.noAutoflush && !s.readOnly {
 		if err := s.flush(ctx); err != nil {
 			return nil, nil, err
 		}

@@ -54,6 +54,11 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		s.afterFlush(rp)
 		return nil
 	}
+	if s.readOnly {
+		u.run()
+		return &sqlerr.ReadOnlyError{Err: fmt.Errorf("orm: a read-only session cannot flush %d inserts, %d updates and %d deletes (no SQL was sent)",
+			len(p.inserts), len(p.updates), len(p.deletes))}
+	}
 	run := func(ctx context.Context, cs *ChangeSet) error {
 		if cs != nil && len(cs.skipped) > 0 {
 			// the updates a hook skipped stay dirty for the next flush
@@ -164,6 +169,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			return fail(err)
 		}
 	}
+	s.wrote = true
 	// Only now, with every statement through, do the states move on.
 	for _, st := range p.inserts {
 		st.status = Persistent

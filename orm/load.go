@@ -34,7 +34,7 @@ func Load(ctx context.Context, s *Session, objs any, paths ...string) error {
 		return err
 	}
 	defer s.g.exit()
-	if !s.f.cfg.noAutoflush {
+	if !s.f.cfg.noAutoflush && !s.readOnly {
 		if err := s.flush(ctx); err != nil {
 			return err
 		}

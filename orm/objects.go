@@ -213,7 +213,7 @@ func RawQuery[T any](ctx context.Context, s *Session, sql string, args ...any) (
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("orm: RawQuery needs a struct type, not %s", t)
 	}
-	if !s.f.cfg.noAutoflush {
+	if !s.f.cfg.noAutoflush && !s.readOnly {
 		if err := s.flush(ctx); err != nil {
 			return nil, err
 		}

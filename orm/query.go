@@ -177,7 +177,7 @@ func (q *Query[T]) prepare(ctx context.Context) (engine.Executor, error) {
 		return nil, q.err
 	}
 	s := q.s
-	if !s.f.cfg.noAutoflush {
+	if !s.f.cfg.noAutoflush && !s.readOnly {
 		if err := s.flush(ctx); err != nil {
 			return nil, err
 		}

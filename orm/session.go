@@ -56,10 +56,21 @@ type factoryConfig struct {
 	objHooks    map[reflect.Type]*objectHooks
 	// a DELETE of a row already gone is not stale data
 	idempotentDeletes bool
+	router            *engine.Router // read routing; nil: every session on db
 }
 
 // FactoryOption configures a [Factory].
 type FactoryOption func(*factoryConfig)
+
+// WithRouter routes the factory's sessions through r: sessions from
+// [Factory.NewReadOnly] read from a replica (r.Reader, with its
+// read-your-writes policy) and refuse to write; every other session uses
+// the primary for reads and writes, and a Commit that wrote tells r
+// (r.Wrote), so read-your-writes follows ORM commits. Make the factory
+// over r.Primary().
+func WithRouter(r *engine.Router) FactoryOption {
+	return func(c *factoryConfig) { c.router = r }
+}
 
 // IdempotentDeletes makes the flush's DELETE of a row that is already gone
 // succeed: the object is detached as if it had deleted the row. By
@@ -111,6 +122,15 @@ func (f *Factory) Registry() *Registry { return f.reg }
 // session first needs one.
 func (f *Factory) New() *Session {
 	return &Session{f: f} // maps are made when first written
+}
+
+// NewReadOnly opens a read-only session: with [WithRouter] its reads go to
+// a replica, and without a router to the factory's database (a
+// transaction it begins is read-only). Queries do not flush first (there is nothing it may
+// write), and a flush with anything to write fails with a
+// [*sqlerr.ReadOnlyError] before any SQL.
+func (f *Factory) NewReadOnly() *Session {
+	return &Session{f: f, readOnly: true}
 }
 
 func (f *Factory) order() (map[string]int, error) {
@@ -227,6 +247,8 @@ type Session struct {
 	detached map[unsafe.Pointer]*state
 	nested   []*Nested // open savepoints, innermost last
 	closed   bool
+	readOnly bool // from NewReadOnly: reads routed to a replica, no writes
+	wrote    bool // a flush wrote in the current transaction (for the router)
 }
 
 var (
@@ -509,7 +531,18 @@ func (s *Session) Begin(ctx context.Context) error {
 
 func (s *Session) begin(ctx context.Context) (*engine.Tx, error) {
 	if s.tx == nil {
-		tx, err := s.f.db.BeginTx(ctx, s.f.cfg.txOpts)
+		var tx *engine.Tx
+		var err error
+		switch {
+		case s.readOnly && s.f.cfg.router != nil:
+			tx, err = s.f.cfg.router.BeginTx(engine.ReadOnly(ctx), s.f.cfg.txOpts)
+		case s.readOnly:
+			opts := s.f.cfg.txOpts
+			opts.ReadOnly = true
+			tx, err = s.f.db.BeginTx(engine.ReadOnly(ctx), opts)
+		default:
+			tx, err = s.f.db.BeginTx(ctx, s.f.cfg.txOpts)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -526,6 +559,13 @@ func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
 	}
 	if s.f.cfg.eagerTx {
 		return s.begin(ctx)
+	}
+	if s.readOnly && s.f.cfg.router != nil {
+		db, err := s.f.cfg.router.Reader(engine.ReadOnly(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
 	}
 	return s.f.db, nil
 }
@@ -655,16 +695,28 @@ func (s *Session) Commit(ctx context.Context) error {
 		return err
 	}
 	if s.tx == nil {
+		s.committed(ctx)
 		return nil
 	}
 	tx := s.tx
 	s.tx = nil
 	s.nested = nil
 	if err := tx.Commit(ctx); err != nil {
+		s.wrote = false
 		s.discard(true)
 		return err
 	}
+	s.committed(ctx)
 	return nil
+}
+
+// committed tells the factory's router that this session's commit wrote,
+// for read-your-writes.
+func (s *Session) committed(ctx context.Context) {
+	if s.wrote && s.f.cfg.router != nil {
+		s.f.cfg.router.Wrote(ctx)
+	}
+	s.wrote = false
 }
 
 // Rollback rolls the transaction back and detaches every object: the
@@ -689,6 +741,7 @@ func (s *Session) Rollback(ctx context.Context) error {
 // discard detaches every object; lost says the database may no longer
 // hold what their snapshots say.
 func (s *Session) discard(lost bool) {
+	s.wrote = false
 	for _, st := range s.states.all() {
 		if st.status == Pending {
 			continue
