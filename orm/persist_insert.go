@@ -99,11 +99,12 @@ func groupByMapper(list []*state) [][]*state {
 // that check foreign keys row by row (MariaDB) need. Rows referencing each
 // other in a cycle are an error. Rows of one level only give nil.
 func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state, error) {
+	// (post_update keys do not order rows: see postUpdateFK)
 	type ref struct{ child, parent []*Field }
 	var refs []ref
 	for _, fk := range m.Table.ForeignKeys {
-		if fk.RefTable != m.Table.Name {
-			continue
+		if fk.RefTable != m.Table.Name || postUpdateFK(m, fk.Columns) {
+			continue // post_update keys are set after the inserts and cleared before the deletes
 		}
 		var r ref
 		for i, c := range fk.Columns {
@@ -539,4 +540,15 @@ func lessValue(a, b reflect.Value) bool {
 		return a.Uint() < b.Uint()
 	}
 	return keyLess(a.Interface(), b.Interface())
+}
+
+// postUpdateFK reports whether the columns are the key of one of m's
+// post_update relationships.
+func postUpdateFK(m *Mapper, cols []string) bool {
+	for _, rel := range m.rels {
+		if rel.postUpdate && slices.Equal(columnNames(rel.fk), cols) {
+			return true
+		}
+	}
+	return false
 }

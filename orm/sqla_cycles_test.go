@@ -492,3 +492,23 @@ func TestCyclePostUpdateToRowInsertedEarlier(t *testing.T) {
 		}
 	})
 }
+
+// SelfReferentialPostUpdateTest.test_one (the delete).
+//
+// SQLAlchemy: deleting the root of a tree whose children link to each
+// other through post_update references: an UPDATE clears the links of the
+// rows being deleted, then the rows go (children first).
+// Strata: the same.
+func TestCycleDeleteSelfReferentialSiblingLinks(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := openModels(t, tg, registerScy)
+		s := f.New()
+		defer s.Close(ctx)
+		root, about, stories, bruce := scySiblings(t, s)
+		must(t, s.Delete(root))
+		must(t, s.Commit(ctx))
+		wantStatus(t, s, orm.Detached, root, about, stories, bruce)
+		wantCounts(t, f, "scy_sib", 0)
+	})
+}
