@@ -443,9 +443,19 @@ func (s *Session) ghostByKey(ctx context.Context, rp *relPlan, rel *relation, ch
 	if ik := (identityKey{rel.parent, k}); rp.ghostIdx[ik] != nil {
 		return rp.ghostIdx[ik], nil
 	}
-	// The whole row, read in the flush's transaction: its own keys (the
-	// cascade may go on from it) and version (its DELETE matches it).
+	// The key is enough to delete the row, unless its DELETE must match a
+	// version or the cascade goes on through its own foreign keys: then
+	// the whole row is read, in the flush's transaction.
 	m := rel.parent
+	needRow := m.Version != nil
+	for _, r := range m.rels {
+		if r.kind == manyToOne && r.cascade.has(cascadeDelete) {
+			needRow = true
+		}
+	}
+	if !needRow {
+		return rp.ghost(m, obj, k), nil
+	}
 	ex, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
