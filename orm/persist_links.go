@@ -139,39 +139,81 @@ func (a *linkPairs) run(ctx context.Context, ex engine.Executor, _ *undo) error 
 // postSteps sets post_update keys once the inserts have run: one UPDATE
 // per relationship (a keyed multi-row UPDATE for several rows).
 func postSteps(rp *relPlan) []action {
-	byRel := map[*relation][]link{}
-	var rels []*relation
+	// every post_update key of one row in one UPDATE; rows setting the same
+	// keys in one keyed multi-row UPDATE
+	type group struct {
+		m    *Mapper
+		rels []*relation
+		rows []postRow
+	}
+	var groups []*group
+	var order []*state
+	sets := map[*state][]link{}
 	for _, l := range rp.post {
 		if l.child.status == Deleted {
 			continue
 		}
-		if byRel[l.rel] == nil {
-			rels = append(rels, l.rel)
+		if sets[l.child] == nil {
+			order = append(order, l.child)
 		}
-		byRel[l.rel] = append(byRel[l.rel], l)
+		sets[l.child] = append(sets[l.child], l)
+	}
+	for _, c := range order {
+		ls := sets[c]
+		slices.SortStableFunc(ls, func(a, b link) int { return slices.Index(c.m.rels, a.rel) - slices.Index(c.m.rels, b.rel) })
+		var g *group
+		for _, x := range groups {
+			if x.m == c.m && slices.EqualFunc(x.rels, ls, func(r *relation, l link) bool { return r == l.rel }) {
+				g = x
+				break
+			}
+		}
+		if g == nil {
+			g = &group{m: c.m}
+			for _, l := range ls {
+				g.rels = append(g.rels, l.rel)
+			}
+			groups = append(groups, g)
+		}
+		row := postRow{child: c}
+		for _, l := range ls {
+			row.parents = append(row.parents, l.parent)
+		}
+		g.rows = append(g.rows, row)
 	}
 	var out []action
-	for _, rel := range rels {
-		links := byRel[rel]
-		out = append(out, &postLinks{cost: cost{n: 1, check: len(links) > 1}, rel: rel, links: links})
+	for _, g := range groups {
+		out = append(out, &postLinks{cost: cost{n: 1, check: len(g.rows) > 1}, m: g.m, rels: g.rels, rows: g.rows})
 	}
 	return out
 }
 
+// postRow is one row's post_update keys: the parent each relationship of
+// the action points at (nil clears the key).
+type postRow struct {
+	child   *state
+	parents []*state
+}
+
 // postLinks sets (or clears) the post_update keys of rows: the UPDATE
-// that closes a row cycle.
+// that closes row cycles, one per row and set of keys.
 type postLinks struct {
 	cost
-	rel   *relation
-	links []link
+	m    *Mapper
+	rels []*relation
+	rows []postRow
 }
 
 func (a *postLinks) String() string {
-	return fmt.Sprintf("update %s of %s set (%s) (post_update)", rowsWord(len(a.links)), a.rel.child.Table.Name, columnList(a.rel.fk))
+	var cols []*Field
+	for _, r := range a.rels {
+		cols = append(cols, r.fk...)
+	}
+	return fmt.Sprintf("update %s of %s set (%s) (post_update)", rowsWord(len(a.rows)), a.m.Table.Name, columnList(cols))
 }
 
 func (a *postLinks) commands(d dialect.Dialect, u *undo) ([]command, error) {
-	stmt, _, err := postUpdateStmt(a.rel, a.links, u)
+	stmt, _, err := postUpdateStmt(a.m, a.rels, a.rows, u)
 	if err != nil {
 		return nil, err
 	}
@@ -179,17 +221,8 @@ func (a *postLinks) commands(d dialect.Dialect, u *undo) ([]command, error) {
 }
 
 func (a *postLinks) run(ctx context.Context, ex engine.Executor, u *undo) error {
-	return postUpdate(ctx, ex, a.rel, a.links, u)
-}
-
-// postUpdate sets (or clears) the post_update keys of links' rows: one
-// UPDATE, keyed and multi-row for several. It is an UPDATE like any other:
-// it runs the onupdate rules, checks the version the row holds now (after
-// this flush's own UPDATE of it, if any) and bumps it, and reads back
-// server-onupdate columns.
-func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []link, u *undo) error {
-	m := rel.child
-	stmt, rows, err := postUpdateStmt(rel, links, u)
+	m := a.m
+	stmt, rows, err := postUpdateStmt(m, a.rels, a.rows, u)
 	if err != nil {
 		return err
 	}
@@ -210,34 +243,43 @@ func postUpdate(ctx context.Context, ex engine.Executor, rel *relation, links []
 	return nil
 }
 
-// postUpdateStmt sets the links' keys, onupdate values and next versions
-// in the objects (through u) and builds their UPDATE.
-func postUpdateStmt(rel *relation, links []link, u *undo) (expr.Statement, []updateRow, error) {
-	m := rel.child
-	set := slices.Clone(rel.fk)
+// postUpdateStmt sets the rows' post_update keys, onupdate values and
+// next versions in the objects (through u) and builds their UPDATE. It is
+// an UPDATE like any other: it runs the onupdate rules, checks the
+// version the row holds now (after this flush's own UPDATE of it, if any)
+// and bumps it.
+func postUpdateStmt(m *Mapper, rels []*relation, prs []postRow, u *undo) (expr.Statement, []updateRow, error) {
+	var set []*Field
+	for _, rel := range rels {
+		set = append(set, rel.fk...)
+	}
+	nkeys := len(set)
 	for _, f := range m.Fields {
 		if f.OnUpdate != nil && !slices.Contains(set, f) {
 			set = append(set, f)
 		}
 	}
-	rows := make([]updateRow, len(links))
-	for j, l := range links {
-		ptr := l.child.ptr
-		for i, f := range rel.fk {
-			if l.parent == nil {
-				u.set(f, ptr, reflect.Zero(f.Type))
-				continue
+	rows := make([]updateRow, len(prs))
+	for j, pr := range prs {
+		ptr := pr.child.ptr
+		for k, rel := range rels {
+			parent := pr.parents[k]
+			for i, f := range rel.fk {
+				if parent == nil {
+					u.set(f, ptr, reflect.Zero(f.Type))
+					continue
+				}
+				v, err := keyValueFor(f.Type, rel.ref[i].rv(parent.ptr))
+				if err != nil {
+					return nil, nil, err
+				}
+				u.set(f, ptr, v)
 			}
-			v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
-			if err != nil {
-				return nil, nil, err
-			}
-			u.set(f, ptr, v)
 		}
-		for _, f := range set[len(rel.fk):] {
+		for _, f := range set[nkeys:] {
 			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
 		}
-		rows[j] = updateRow{st: l.child, set: set}
+		rows[j] = updateRow{st: pr.child, set: set}
 		if v := m.Version; v != nil && m.appVersion {
 			rows[j].old = v.rv(ptr).Interface() // matched, not bumped
 		} else if v != nil {
@@ -294,32 +336,50 @@ func postUpdateStmt(rel *relation, links []link, u *undo) (expr.Statement, []upd
 // preNullSteps clears post_update keys before the deletes.
 func preNullSteps(rp *relPlan) []action {
 	var out []action
+	byChild := map[*state]*clearLink{}
 	for _, l := range rp.preNull {
-		out = append(out, &clearLink{cost: cost{n: 1}, l: l})
+		if c := byChild[l.child]; c != nil {
+			if !slices.Contains(c.rels, l.rel) {
+				c.rels = append(c.rels, l.rel)
+			}
+			continue
+		}
+		c := &clearLink{cost: cost{n: 1}, child: l.child, rels: []*relation{l.rel}}
+		byChild[l.child] = c
+		out = append(out, c)
 	}
 	return out
 }
 
-// clearLink sets a post_update key to NULL before the deletes, so that the
-// rows of a cycle can go.
+// clearLink sets a row's post_update keys to NULL before the deletes, so
+// that the rows of a cycle can go: one UPDATE per row.
 type clearLink struct {
 	cost
-	l link
+	child *state
+	rels  []*relation
+}
+
+func (a *clearLink) fields() []*Field {
+	var fs []*Field
+	for _, r := range a.rels {
+		fs = append(fs, r.fk...)
+	}
+	return fs
 }
 
 func (a *clearLink) String() string {
-	return fmt.Sprintf("clear %s.%s of 1 row (post_update)", a.l.child.m.Table.Name, columnList(a.l.rel.fk))
+	return fmt.Sprintf("clear %s.(%s) of 1 row (post_update)", a.child.m.Table.Name, columnList(a.fields()))
 }
 
 func (a *clearLink) stmt() expr.Statement {
-	m, rel := a.l.child.m, a.l.rel
+	m := a.child.m
 	tr := expr.T(m.Table.Name)
 	up := expr.Update(tr)
-	for _, f := range rel.fk {
+	for _, f := range a.fields() {
 		up.Set(f.Column.Name, nil)
 	}
 	for _, f := range m.PK {
-		up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(a.l.child.ptr)))
+		up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(a.child.ptr)))
 	}
 	return up
 }
@@ -332,9 +392,9 @@ func (a *clearLink) run(ctx context.Context, ex engine.Executor, u *undo) error 
 	if _, err := engine.ExecStmt(ctx, ex, a.stmt()); err != nil {
 		return err
 	}
-	if a.l.child.status != Deleted {
-		for _, f := range a.l.rel.fk {
-			u.set(f, a.l.child.ptr, reflect.Zero(f.Type))
+	if a.child.status != Deleted {
+		for _, f := range a.fields() {
+			u.set(f, a.child.ptr, reflect.Zero(f.Type))
 		}
 	}
 	return nil

@@ -6,9 +6,6 @@ package orm_test
 // test asserts the rows in the database and the session's view (Status,
 // fields) after each flush, on sqlite, postgres and mariadb.
 //
-// Scenarios that fail on Strata today are in sqla_cascade_gaps_test.go
-// (build tag uowgaps).
-//
 // Skipped, with the reason:
 //   - CascadeArgTest.test_cascade_repr/immutable/deepcopy/assignable/unicode:
 //     Python objects of the cascade option; Strata's cascade is a tag parsed

@@ -7,10 +7,6 @@ package orm_test
 // onupdate:cascade; passive_updates=False is a foreign key without it (the
 // ORM must update the children).
 //
-// Scenarios that fail on Strata today (a self-referential key change on
-// MariaDB, changes of a unique non-key column that children reference)
-// are in sqla_naturalpk_gaps_test.go (build tag uowgaps).
-//
 // Skipped, with the reason:
 //   - test_update_to_sql_expr / test_update_to_self_sql_expr: assigning a SQL
 //     expression to an attribute; Strata fields hold Go values.

@@ -7,10 +7,6 @@ package orm_test
 // checks of the rows, the objects and, where the scenario is about it, the
 // statement kinds and counts.
 //
-// Scenarios that fail on Strata today (a delete after a key change, a
-// one-to-one replaced under a unique key) are in sqla_uow_gaps_test.go
-// (build tag uowgaps).
-//
 // Skipped, with the reason:
 //   - HistoryTest, LoadersUsingCommittedTest, NoAttrEventInFlushTest: the
 //     attribute history and event APIs.

@@ -5,9 +5,6 @@ package orm_test
 // insert, +1 on every UPDATE of the row, matched by every UPDATE and
 // DELETE; a mismatch is a *StaleDataError and the flush writes nothing.
 //
-// Scenarios that fail on Strata today (Merge of an object whose version
-// was never read) are in sqla_versioning_gaps_test.go (build tag uowgaps).
-//
 // Skipped, with the reason:
 //   - test_notsane_warning, test_update_multi_missing_broken_multi_rowcount,
 //     test_update_delete_no_plain_rowcount, *_no_sane_rowcount: drivers
