@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"unsafe"
 )
 
@@ -35,10 +36,10 @@ type relPlanner struct {
 	s       *Session
 	rp      *relPlan
 	u       *undo
-	want    map[fkSlot]link // the parent each child's foreign key gets
-	order   []fkSlot        // want's keys in the order they were claimed
-	removed []removal       // targets taken out of a relationship
-	byFK    map[*relation]map[any][]*state
+	want    map[fkSlot]link   // the parent each child's foreign key gets
+	order   []fkSlot          // want's keys in the order they were claimed
+	removed []removal         // targets taken out of a relationship
+	byFK    []fkIndex         // the session's children by foreign-key value, per relationship (few: a slice)
 	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
 	level   deleteLevel       // the delete cascade's current level
 }
@@ -87,6 +88,36 @@ func (p *relPlanner) markGone(st *state) {
 	p.rp.gone = append(p.rp.gone, st)
 }
 
+// plannerPool keeps planners (and their maps) between flushes: a flush
+// with relationships allocates none in the steady state.
+var plannerPool = sync.Pool{New: func() any { return new(relPlanner) }}
+
+// release clears the planner of everything it refers to and pools it. A
+// want map grown past a large flush is dropped rather than kept.
+func (p *relPlanner) release() {
+	want := p.want
+	if len(want) > 1024 {
+		want = nil
+	} else {
+		clear(want)
+	}
+	clear(p.byFK)
+	clear(p.removed)
+	clear(p.order)
+	clear(p.level.next)
+	for i := range p.level.reads {
+		p.level.reads[i] = levelRead{}
+	}
+	*p = relPlanner{
+		want:    want,
+		order:   p.order[:0],
+		removed: p.removed[:0],
+		byFK:    p.byFK[:0],
+		level:   deleteLevel{reads: p.level.reads[:0]},
+	}
+	plannerPool.Put(p)
+}
+
 // removal is a target taken out of an owner's relationship.
 type removal struct {
 	child unsafe.Pointer
@@ -109,7 +140,12 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	if !hasRels {
 		return rp, nil
 	}
-	p := &relPlanner{s: s, rp: rp, u: u, want: make(map[fkSlot]link, s.states.len())}
+	p := plannerPool.Get().(*relPlanner)
+	defer p.release()
+	p.s, p.rp, p.u = s, rp, u
+	if p.want == nil {
+		p.want = make(map[fkSlot]link, s.states.len())
+	}
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
 	}
@@ -367,18 +403,23 @@ func (p *relPlanner) pendingOrphans() error {
 // for the next level, and the unloaded relationships to read.
 type deleteLevel struct {
 	next  []*state
-	reads map[*relation][]*state
-	rels  []*relation // reads' keys in order
+	reads []levelRead // few relationships: a slice
+}
+
+// levelRead is an unloaded relationship of a level's deleted parents.
+type levelRead struct {
+	rel     *relation
+	parents []*state
 }
 
 func (l *deleteLevel) read(rel *relation, parent *state) {
-	if l.reads == nil {
-		l.reads = map[*relation][]*state{}
+	for i := range l.reads {
+		if l.reads[i].rel == rel {
+			l.reads[i].parents = append(l.reads[i].parents, parent)
+			return
+		}
 	}
-	if l.reads[rel] == nil {
-		l.rels = append(l.rels, rel)
-	}
-	l.reads[rel] = append(l.reads[rel], parent)
+	l.reads = append(l.reads, levelRead{rel, []*state{parent}})
 }
 
 // cascadeDeletes is phase 3: delete cascades from every deleted object,
@@ -394,8 +435,7 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 	}
 	for len(work) > 0 {
 		lvl := &p.level
-		*lvl = deleteLevel{reads: lvl.reads}
-		clear(lvl.reads)
+		*lvl = deleteLevel{reads: lvl.reads[:0]}
 		for _, st := range work {
 			if seen[st] {
 				continue
@@ -409,8 +449,9 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 		}
 		// unloaded children not in the session: read their keys, one
 		// SELECT per relationship for the whole level
-		for _, rel := range lvl.rels {
-			found, err := s.readChildren(ctx, p.rp, rel, lvl.reads[rel])
+		for _, rd := range lvl.reads {
+			rel := rd.rel
+			found, err := s.readChildren(ctx, p.rp, rel, rd.parents)
 			if err != nil {
 				return err
 			}
@@ -434,10 +475,23 @@ func (p *relPlanner) cascadeDeletes(ctx context.Context) error {
 	return nil
 }
 
+// fkIndex is the session's children of one relationship by foreign-key
+// value.
+type fkIndex struct {
+	rel *relation
+	idx map[any][]*state
+}
+
 // childrenOf returns the session's children of parent through rel, by
 // foreign-key value (indexed once per relationship and flush).
 func (p *relPlanner) childrenOf(rel *relation, parent *state) []*state {
-	idx := p.byFK[rel]
+	var idx map[any][]*state
+	for _, x := range p.byFK {
+		if x.rel == rel {
+			idx = x.idx
+			break
+		}
+	}
 	if idx == nil {
 		idx = map[any][]*state{}
 		for _, c := range p.s.states.all() {
@@ -446,10 +500,7 @@ func (p *relPlanner) childrenOf(rel *relation, parent *state) []*state {
 				idx[k] = append(idx[k], c)
 			}
 		}
-		if p.byFK == nil {
-			p.byFK = map[*relation]map[any][]*state{}
-		}
-		p.byFK[rel] = idx
+		p.byFK = append(p.byFK, fkIndex{rel, idx})
 	}
 	return idx[fieldsKey(rel.ref, parent.ptr)]
 }
