@@ -420,23 +420,47 @@ func anyZeroOrNil(fs []*Field, ptr unsafe.Pointer) bool {
 	return false
 }
 
+// parentProbe returns a new parent object holding, in rel's referenced
+// fields, the foreign key values of the child object at src, and its
+// identity key.
+func parentProbe(rel *relation, src unsafe.Pointer) (unsafe.Pointer, any, error) {
+	obj := reflect.New(rel.parent.Type).UnsafePointer()
+	for i, f := range rel.ref {
+		v := rel.fk[i].rv(src)
+		for v.Kind() == reflect.Pointer {
+			v = v.Elem()
+		}
+		kv, err := keyValueFor(f.Type, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.rv(obj).Set(kv)
+	}
+	return obj, keyOf(rel.parent, obj), nil
+}
+
+// heldParent returns the session's parent of the child object at src
+// through rel, by the foreign key it holds (rel must reference the
+// parent's primary key), or nil.
+func (s *Session) heldParent(rel *relation, src unsafe.Pointer) *state {
+	if !sameFields(rel.ref, rel.parent.PK) || anyZeroOrNil(rel.fk, src) {
+		return nil
+	}
+	_, k, err := parentProbe(rel, src)
+	if err != nil {
+		return nil
+	}
+	return s.lookup(rel.parent, k)
+}
+
 // ghostByKey returns the state of rel's parent keyed by the child's
 // foreign key: the session's object if it has one, otherwise a ghost (an
 // untracked object holding the key alone, deleted with the flush).
 func (s *Session) ghostByKey(ctx context.Context, rp *relPlan, rel *relation, child *state) (*state, error) {
-	obj := reflect.New(rel.parent.Type).UnsafePointer()
-	for i, f := range rel.ref {
-		src := rel.fk[i].rv(child.ptr)
-		for src.Kind() == reflect.Pointer {
-			src = src.Elem()
-		}
-		v, err := keyValueFor(f.Type, src)
-		if err != nil {
-			return nil, err
-		}
-		f.rv(obj).Set(v)
+	obj, k, err := parentProbe(rel, child.ptr)
+	if err != nil {
+		return nil, err
 	}
-	k := keyOf(rel.parent, obj)
 	if st := s.lookup(rel.parent, k); st != nil {
 		return st, nil
 	}

@@ -365,26 +365,7 @@ func (s *Session) resolveRefs(inserted []*state) {
 			if v.state == relUnloaded || v.v != nil || anyZeroOrNil(rel.fk, st.ptr) {
 				continue
 			}
-			var parent *state
-			if sameFields(rel.ref, rel.parent.PK) {
-				probe := reflect.New(rel.parent.Type).UnsafePointer()
-				ok := true
-				for i, f := range rel.ref {
-					src := rel.fk[i].rv(st.ptr)
-					for src.Kind() == reflect.Pointer {
-						src = src.Elem()
-					}
-					kv, err := keyValueFor(f.Type, src)
-					if err != nil {
-						ok = false
-						break
-					}
-					f.rv(probe).Set(kv)
-				}
-				if ok {
-					parent = s.lookup(rel.parent, keyOf(rel.parent, probe))
-				}
-			}
+			parent := s.heldParent(rel, st.ptr)
 			var sv *refCore // the snapshot's copy: the row already says so
 			if st.snap != nil {
 				sv = rel.refAt(st.snap)

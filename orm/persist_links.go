@@ -285,13 +285,7 @@ func postUpdateStmt(m *Mapper, rels []*relation, prs []postRow, u *undo) (expr.S
 		} else if v != nil {
 			cur := v.rv(ptr)
 			rows[j].old = cur.Interface()
-			next := reflect.New(v.Type).Elem()
-			if cur.CanInt() {
-				next.SetInt(cur.Int() + 1)
-			} else {
-				next.SetUint(cur.Uint() + 1)
-			}
-			u.set(v, ptr, next)
+			u.set(v, ptr, nextVersion(cur))
 		}
 	}
 	if m.Version != nil && !m.appVersion {

@@ -24,6 +24,17 @@ type updateRow struct {
 	oldKey []any // the key the row holds, when the UPDATE changes it
 }
 
+// nextVersion is the version after cur (Strata's counters).
+func nextVersion(cur reflect.Value) reflect.Value {
+	next := reflect.New(cur.Type()).Elem()
+	if cur.CanInt() {
+		next.SetInt(cur.Int() + 1)
+	} else {
+		next.SetUint(cur.Uint() + 1)
+	}
+	return next
+}
+
 // prepareUpdates applies onupdate rules and version bumps to the objects
 // that changed and lists what each UPDATE writes.
 func prepareUpdates(list []*state, force map[*state][]*Field, u *undo) ([]updateRow, error) {
@@ -55,13 +66,7 @@ func prepareUpdates(list []*state, force map[*state][]*Field, u *undo) ([]update
 			// loaded, and gets the next one, whatever the field was set to.
 			old := v.rv(st.snap)
 			r.old = old.Interface()
-			next := reflect.New(v.Type).Elem()
-			if old.CanInt() {
-				next.SetInt(old.Int() + 1)
-			} else {
-				next.SetUint(old.Uint() + 1)
-			}
-			u.set(v, st.ptr, next)
+			u.set(v, st.ptr, nextVersion(old))
 			r.set = append(r.set, v)
 		}
 		out = append(out, r)

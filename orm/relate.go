@@ -263,23 +263,10 @@ func (p *relPlanner) followMoves() {
 // oldParent returns the session's parent object of c's row through rel
 // (by the foreign key c's row holds), or nil.
 func (p *relPlanner) oldParent(c *state, rel *relation) *state {
-	src := c.snap
-	if src == nil || !sameFields(rel.ref, rel.parent.PK) || anyZeroOrNil(rel.fk, src) {
+	if c.snap == nil {
 		return nil
 	}
-	probe := reflect.New(rel.parent.Type).UnsafePointer()
-	for i, f := range rel.ref {
-		v := rel.fk[i].rv(src)
-		for v.Kind() == reflect.Pointer {
-			v = v.Elem()
-		}
-		kv, err := keyValueFor(f.Type, v)
-		if err != nil {
-			return nil
-		}
-		f.rv(probe).Set(kv)
-	}
-	op := p.s.lookup(rel.parent, keyOf(rel.parent, probe))
+	op := p.s.heldParent(rel, c.snap)
 	if op == nil || op.status == Deleted || !known(rel, op.ptr) {
 		return nil
 	}
@@ -296,7 +283,7 @@ func (p *relPlanner) heldAlong(rel *relation, owner, c *state) bool {
 }
 
 // wantParent records that child wants parent (nil: none) through rel.
-func (p *relPlanner) wantParent(child, parent unsafe.Pointer, rel *relation, changed bool, owner *state) error {
+func (p *relPlanner) wantParent(child, parent unsafe.Pointer, rel *relation, changed bool) error {
 	s := p.s
 	cst := s.stateAt(child)
 	if cst == nil {
