@@ -157,6 +157,16 @@ type Row struct {
 	err  error
 }
 
+// RowOf makes the single-row result of a query run elsewhere (a session's
+// Query, say): Scan returns err if it is not nil, and otherwise reads the
+// first row of rows and closes them.
+func RowOf(rows *Rows, err error) *Row {
+	if err == nil && rows == nil {
+		err = errors.New("engine: RowOf without rows")
+	}
+	return &Row{rows: rows, err: err}
+}
+
 // Scan reads the single row into dest, or returns [sqlerr.ErrNotFound]
 // (which matches sql.ErrNoRows) if there is none.
 func (r *Row) Scan(dest ...any) error {
