@@ -76,7 +76,7 @@ func (q *UpdateQuery[T]) Set(name string, v any) *UpdateQuery[T] {
 	if f.PrimaryKey && q.err == nil {
 		q.err = fmt.Errorf("orm: UpdateWhere of %s sets its primary key %s", q.m.Type, f.Name)
 	}
-	q.up.Set(f.Column.Name, v)
+	q.up.Set(f.Column.Name, f.arg(v))
 	q.set++
 	return q
 }

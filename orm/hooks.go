@@ -109,7 +109,7 @@ func (c *ChangeSet) Old(obj any, field string) (v any, ok bool) {
 	if f == nil {
 		return nil, false
 	}
-	return f.valueAt(st.snap), true
+	return f.rv(st.snap).Interface(), true
 }
 
 // Skip leaves an update out of this flush: obj keeps its changes, still

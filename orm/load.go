@@ -450,7 +450,13 @@ func (jp *joinPlan) attach(s *Session, obj unsafe.Pointer) error {
 		if !pkNull {
 			t := reflect.New(rel.target.Type).UnsafePointer()
 			for j, f := range rel.target.Fields {
-				if err := assignScanned(f.rv(t), *(hs[j].(*any))); err != nil {
+				var err error
+				if f.codec != codecNone {
+					err = f.dest(f.at(t)).(sql.Scanner).Scan(*(hs[j].(*any)))
+				} else {
+					err = assignScanned(f.rv(t), *(hs[j].(*any)))
+				}
+				if err != nil {
 					return fmt.Errorf("orm: WithJoined %s, column %s: %w", rel, f.Column.Name, err)
 				}
 			}

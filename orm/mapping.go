@@ -35,6 +35,7 @@ type Field struct {
 
 	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
 	deepCopy bool                           // a copy shares memory: snapshot deeply
+	codec    codec                          // how the driver carries the value; see codec.go
 }
 
 // Value returns the field inside strct, which is a value of the mapped
@@ -64,16 +65,27 @@ func (f *Field) Ptr(strct reflect.Value) any {
 	return f.Value(strct).Addr().Interface()
 }
 
-// ptrAt returns a pointer to the field inside the struct that obj points
-// to, as an interface (no allocation): the session's fast path. obj must
-// point to a value of the mapped struct type.
-func (f *Field) ptrAt(obj unsafe.Pointer) any {
-	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Interface()
+// ptrAt returns the scan destination of the field inside the struct that
+// obj points to: a pointer to it, as an interface (no allocation), the
+// session's fast path; or for a field with a codec, a Scanner that decodes
+// into it. obj must point to a value of the mapped struct type.
+func (f *Field) ptrAt(obj unsafe.Pointer) any { return f.dest(unsafe.Add(obj, f.offset)) }
+
+// dest returns the scan destination for a value of the field's type at p.
+func (f *Field) dest(p unsafe.Pointer) any {
+	if f.codec != codecNone {
+		return &jsonDest{p: p, t: f.Type}
+	}
+	return reflect.NewAt(f.Type, p).Interface()
 }
 
-// valueAt returns the field's value in the struct that obj points to, which
-// must be of the mapped struct type.
+// valueAt returns what the driver binds for the field's value in the struct
+// that obj points to, which must be of the mapped struct type: the value
+// itself, or for a field with a codec, its encoding (see codec.go).
 func (f *Field) valueAt(obj unsafe.Pointer) any {
+	if f.codec != codecNone {
+		return f.encode(f.rv(obj))
+	}
 	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Elem().Interface()
 }
 
@@ -321,6 +333,12 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 			}
 			typ, nullable, err := columnType(sf.Type)
 			if ft.typ != nil {
+				if err != nil {
+					// a type columnType has no mapping for (a struct or slice
+					// declared json, say): nil is NULL where Go has a nil
+					k := sf.Type.Kind()
+					nullable = k == reflect.Pointer || k == reflect.Map || k == reflect.Slice
+				}
 				typ, err = *ft.typ, nil
 			}
 			if err != nil {
@@ -339,10 +357,17 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 			if prev := m.byCol[col.Name]; prev != nil {
 				return fail(name, "column %q is also mapped by field %s", col.Name, prev.Name)
 			}
+			cd, err := chooseCodec(sf.Type, typ)
+			if err != nil {
+				return fail(name, "%v", err)
+			}
 			f := &Field{Name: name, Column: col, Type: sf.Type, offset: base + sf.Offset,
 				path: append(slices.Clip(path), i), owner: t,
 				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate,
-				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type)}
+				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type), codec: cd}
+			if cd == codecJSON {
+				f.eq = jsonEqual(sf.Type)
+			}
 			if f.deepCopy {
 				m.deep = append(m.deep, f)
 			}
@@ -508,6 +533,9 @@ func columnType(t reflect.Type) (schema.Type, bool, error) {
 	case t == timeType:
 		return schema.TimestampTZ(), nullable, nil
 	case t == rawJSONType:
+		return schema.JSON(), true, nil
+	case t.Kind() == reflect.Map && !nullable:
+		// a map is a JSON object (as in bun); nil is NULL
 		return schema.JSON(), true, nil
 	case t.Kind() == reflect.Array && t.Len() == 16 && t.Elem().Kind() == reflect.Uint8:
 		return schema.UUID(), nullable, nil // github.com/google/uuid.UUID and friends

@@ -448,7 +448,7 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 				return fmt.Errorf("orm: INSERT into %s returned more than %d rows", m.Table.Name, len(rows))
 			}
 			for i := range ret {
-				dest[i] = cols[i].Index(n).Addr().Interface()
+				dest[i] = ret[i].dest(cols[i].Index(n).Addr().UnsafePointer())
 			}
 			if err := rs.Scan(dest...); err != nil {
 				return err
@@ -517,7 +517,7 @@ func scanFields(rs *engine.Rows, fields []*Field) ([]reflect.Value, error) {
 	dest := make([]any, len(fields))
 	for i, f := range fields {
 		vals[i] = reflect.New(f.Type)
-		dest[i] = vals[i].Interface()
+		dest[i] = f.dest(vals[i].UnsafePointer())
 	}
 	return vals, rs.Scan(dest...)
 }

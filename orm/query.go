@@ -91,6 +91,11 @@ func (q *Query[T]) FilterBy(name string, value any) *Query[T] {
 	if value == nil {
 		return q.Where(expr.IsNull(c))
 	}
+	if q.m != nil {
+		if f := q.m.fieldNamed(name); f != nil {
+			value = f.arg(value)
+		}
+	}
 	return q.Where(expr.Eq(c, value))
 }
 
