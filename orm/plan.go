@@ -261,6 +261,13 @@ type Statement struct {
 
 // formatArg shows an argument's value: pointers followed, strings quoted.
 func formatArg(a any) string {
+	if jv, ok := a.(jsonArg); ok { // a document: show what is bound
+		dv, err := jv.Value()
+		if err != nil {
+			return "<" + err.Error() + ">"
+		}
+		a = dv
+	}
 	v := reflect.ValueOf(a)
 	for v.IsValid() && v.Kind() == reflect.Pointer {
 		if v.IsNil() {
