@@ -242,3 +242,62 @@ func TestNormalizeExpr(t *testing.T) {
 		t.Error("NormalizeExpr folded case inside a string literal")
 	}
 }
+
+func TestArrayTypeStringEqualElem(t *testing.T) {
+	a := schema.Array(schema.Text())
+	if a.Kind != schema.KindArray || a.String() != "text[]" {
+		t.Fatalf("Array(Text()) = %v %q", a.Kind, a.String())
+	}
+	if got := schema.Array(schema.BigInt()).String(); got != "bigint[]" {
+		t.Errorf("String = %q, want bigint[]", got)
+	}
+	if !a.Elem().Equal(schema.Text()) {
+		t.Errorf("Elem = %v, want text", a.Elem())
+	}
+	if e := schema.Text().Elem(); e.Kind != schema.KindInvalid {
+		t.Errorf("Text().Elem() = %v, want the invalid type", e)
+	}
+	if !a.Equal(schema.Array(schema.Text())) {
+		t.Error("text[] != text[]")
+	}
+	for _, u := range []schema.Type{schema.Array(schema.BigInt()), schema.Text(), schema.JSON(), {Kind: schema.KindArray}} {
+		if a.Equal(u) || u.Equal(a) {
+			t.Errorf("text[] equals %v", u)
+		}
+	}
+	// A copy of the table keeps its array types, element included.
+	tb := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "tags", Type: a}}}
+	if c := tb.Clone(); !c.Columns[0].Type.Equal(a) || c.Columns[0].Type.String() != "text[]" {
+		t.Errorf("Clone lost the element: %v", c.Columns[0].Type)
+	}
+}
+
+func TestArrayValidationRefusesUnportableElements(t *testing.T) {
+	ok := []schema.Type{schema.Text(), schema.BigInt(), schema.Integer(), schema.Double(), schema.Boolean(), schema.UUID()}
+	for _, e := range ok {
+		tb := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: schema.Array(e)}}}
+		if err := schema.NewMetaData().Add(tb); err != nil {
+			t.Errorf("Array(%s): %v", e, err)
+		}
+	}
+	bad := []struct {
+		typ  schema.Type
+		want string
+	}{
+		{schema.Array(schema.Array(schema.Text())), "arrays of arrays are not supported"},
+		{schema.Array(schema.Enum("mood", "sad", "happy")), "arrays of enum mood(sad,happy) are not portable"},
+		{schema.Array(schema.JSON()), "arrays of json are not portable"},
+		{schema.Array(schema.Custom("point")), "arrays of custom point are not portable"},
+		{schema.Array(schema.Varchar(10)), "arrays of varchar(10) are not portable"},
+		{schema.Array(schema.Timestamp()), "arrays of timestamp are not portable"},
+		{schema.Array(schema.Type{}), "array has no element type"},
+		{schema.Type{Kind: schema.KindArray}, "array has no element type"},
+	}
+	for _, c := range bad {
+		tb := &schema.Table{Name: "t", Columns: []*schema.Column{{Name: "a", Type: c.typ}}}
+		err := schema.NewMetaData().Add(tb)
+		if err == nil || !strings.Contains(err.Error(), "column a: "+c.want) || !errors.Is(err, schema.ErrInvalid) {
+			t.Errorf("%v: got %v, want %q", c.typ, err, c.want)
+		}
+	}
+}

@@ -32,6 +32,7 @@ const (
 	KindBytes            // binary string
 	KindEnum             // one of EnumValues; named EnumName where the dialect has named enum types
 	KindCustom           // a type written verbatim as Custom; never portable
+	KindArray            // a one-dimensional array of Elem; see [Array]
 )
 
 var kindNames = [...]string{
@@ -55,6 +56,7 @@ var kindNames = [...]string{
 	KindBytes:       "bytes",
 	KindEnum:        "enum",
 	KindCustom:      "custom",
+	KindArray:       "array",
 }
 
 func (k Kind) String() string {
@@ -78,6 +80,10 @@ type Type struct {
 	EnumName  string   // Enum: the type's name where enums are named types (PostgreSQL)
 	Values    []string // Enum: the allowed values, in order
 	Custom    string   // Custom: the type as written in DDL
+
+	// elem is an array's element type; it is set only by [Array] and never
+	// changed afterwards, so copies of a Type may share it.
+	elem *Type
 }
 
 // Type constructors.
@@ -111,8 +117,47 @@ func Enum(name string, values ...string) Type {
 	return Type{Kind: KindEnum, EnumName: name, Values: append([]string(nil), values...)}
 }
 
+// Array is a one-dimensional array of elem: a PostgreSQL array
+// (text[], bigint[], ...) and, on MariaDB and SQLite, a JSON array of the
+// elements in a text column (see the dialect packages). The portable
+// element types are [Text], [BigInt], [Integer], [Double], [Boolean] and
+// [UUID]; validation refuses any other element, in particular arrays of
+// arrays (PostgreSQL has no arrays of arrays, only multidimensional
+// arrays with no JSON counterpart of the same shape), enums (a named
+// PostgreSQL type each dialect would have to create first, with no
+// portable JSON check), JSON and custom types (no portable equality for
+// the array operators), numerics, floats, strings of a bounded length and
+// temporal types (whose JSON text would compare as strings, not by
+// value, on MariaDB and SQLite).
+func Array(elem Type) Type {
+	e := elem
+	return Type{Kind: KindArray, elem: &e}
+}
+
+// Elem returns an array's element type, and the zero (invalid) Type for
+// any other kind.
+func (t Type) Elem() Type {
+	if t.Kind != KindArray || t.elem == nil {
+		return Type{}
+	}
+	return *t.elem
+}
+
+// IsArrayElem reports whether an array of k is portable: whether
+// Array(Type{Kind: k}) passes validation.
+func IsArrayElem(k Kind) bool {
+	switch k {
+	case KindText, KindBigInt, KindInteger, KindDouble, KindBoolean, KindUUID:
+		return true
+	}
+	return false
+}
+
 // Equal reports whether two types are identical.
 func (t Type) Equal(u Type) bool {
+	if t.Kind == KindArray || u.Kind == KindArray {
+		return t.Kind == u.Kind && t.Elem().Equal(u.Elem())
+	}
 	if t.Kind != u.Kind || t.Length != u.Length || t.Precision != u.Precision ||
 		t.Scale != u.Scale || t.EnumName != u.EnumName || t.Custom != u.Custom ||
 		len(t.Values) != len(u.Values) {
@@ -142,6 +187,8 @@ func (t Type) String() string {
 		return fmt.Sprintf("enum %s(%s)", t.EnumName, strings.Join(t.Values, ","))
 	case KindCustom:
 		return "custom " + t.Custom
+	case KindArray:
+		return t.Elem().String() + "[]"
 	}
 	return t.Kind.String()
 }
@@ -178,6 +225,16 @@ func (t Type) validate() error {
 	case KindCustom:
 		if strings.TrimSpace(t.Custom) == "" {
 			return fmt.Errorf("custom type is empty")
+		}
+	case KindArray:
+		e := t.Elem()
+		switch {
+		case e.Kind == KindInvalid:
+			return fmt.Errorf("array has no element type")
+		case e.Kind == KindArray:
+			return fmt.Errorf("arrays of arrays are not supported: %s", t)
+		case !IsArrayElem(e.Kind):
+			return fmt.Errorf("arrays of %s are not portable; the element type must be text, bigint, integer, double, boolean or uuid", e)
 		}
 	default:
 		if t.Kind >= Kind(len(kindNames)) {

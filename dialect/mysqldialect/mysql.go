@@ -127,6 +127,13 @@ func (d *Dialect) TypeSQL(t schema.Type) (string, error) {
 		return "CHAR(36)", nil
 	case schema.KindJSON:
 		return "JSON", nil
+	case schema.KindArray:
+		// A JSON array of the elements (dialect.Array): MariaDB's JSON,
+		// LONGTEXT with a json_valid check, reads back as JSON.
+		if e := t.Elem(); !schema.IsArrayElem(e.Kind) {
+			return "", fmt.Errorf("mysql: arrays of %s are not supported", e)
+		}
+		return "JSON", nil
 	case schema.KindBytes:
 		return "LONGBLOB", nil
 	case schema.KindEnum:

@@ -71,6 +71,9 @@ func TestTypeSQL(t *testing.T) {
 		{schema.Bytes(), "LONGBLOB"},
 		{schema.Enum("mood", "sad", "it's", `back\slash`), `ENUM('sad','it''s','back\\slash')`},
 		{schema.Custom("MEDIUMINT UNSIGNED"), "MEDIUMINT UNSIGNED"},
+		{schema.Array(schema.Text()), "JSON"},
+		{schema.Array(schema.BigInt()), "JSON"},
+		{schema.Array(schema.UUID()), "JSON"},
 	}
 	for _, tt := range tests {
 		got, err := d.TypeSQL(tt.typ)
@@ -78,7 +81,8 @@ func TestTypeSQL(t *testing.T) {
 			t.Errorf("TypeSQL(%s) = %q, %v; want %q", tt.typ, got, err, tt.want)
 		}
 	}
-	for _, bad := range []schema.Type{schema.Char(256), schema.Varchar(70000), schema.Numeric(70, 2), {}} {
+	for _, bad := range []schema.Type{schema.Char(256), schema.Varchar(70000), schema.Numeric(70, 2), {},
+		schema.Array(schema.Array(schema.Text())), schema.Array(schema.Varchar(3)), {Kind: schema.KindArray}} {
 		if got, err := d.TypeSQL(bad); err == nil {
 			t.Errorf("TypeSQL(%s) = %q, want an error", bad, got)
 		}

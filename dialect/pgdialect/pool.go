@@ -44,7 +44,53 @@ type pgxQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+// nativeArgs returns args with every [dialect.Array] replaced by its
+// slice, which pgx binds as a native PostgreSQL array. Arguments of other
+// types cost one type switch each; args is copied only when it holds an
+// array, so the caller's slice is never changed.
+func nativeArgs(args []any) ([]any, error) {
+	for i, a := range args {
+		switch a.(type) {
+		case dialect.Array, *dialect.Array:
+			return nativeArgsFrom(args, i)
+		}
+	}
+	return args, nil
+}
+
+func nativeArgsFrom(args []any, i int) ([]any, error) {
+	out := make([]any, len(args))
+	copy(out, args[:i])
+	for ; i < len(args); i++ {
+		a := args[i]
+		switch v := a.(type) {
+		case dialect.Array:
+			s, err := v.Native()
+			if err != nil {
+				return nil, err
+			}
+			a = s
+		case *dialect.Array:
+			if v != nil {
+				s, err := v.Native()
+				if err != nil {
+					return nil, err
+				}
+				a = s
+			} else {
+				a = nil
+			}
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
 func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Result, error) {
+	args, err := nativeArgs(args)
+	if err != nil {
+		return dialect.Result{}, err
+	}
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
 		return dialect.Result{}, err
@@ -53,6 +99,10 @@ func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.
 }
 
 func query(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Rows, error) {
+	args, err := nativeArgs(args)
+	if err != nil {
+		return nil, err
+	}
 	r, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -157,15 +207,54 @@ func (t *tx) Commit(ctx context.Context) error   { return t.t.Commit(ctx) }
 func (t *tx) Rollback(ctx context.Context) error { return t.t.Rollback(ctx) }
 
 // rows adapts pgx.Rows. Close returns the error that ended the result set,
-// if any, and may be called more than once.
+// if any, and may be called more than once. Scan replaces every
+// [dialect.ArrayDest] destination by its pointer, into which pgx scans a
+// PostgreSQL array natively.
 type rows struct {
 	r    pgx.Rows
 	cols []string
+	dest []any // Scan's destinations with arrays unwrapped, reused across rows
 }
 
-func (r *rows) Next() bool             { return r.r.Next() }
-func (r *rows) Scan(dest ...any) error { return r.r.Scan(dest...) }
-func (r *rows) Err() error             { return r.r.Err() }
+func (r *rows) Next() bool { return r.r.Next() }
+
+func (r *rows) Scan(dest ...any) error {
+	for i, d := range dest {
+		switch d.(type) {
+		case dialect.ArrayDest, *dialect.ArrayDest:
+			return r.scanArrays(dest, i)
+		}
+	}
+	return r.r.Scan(dest...)
+}
+
+func (r *rows) scanArrays(dest []any, i int) error {
+	r.dest = append(r.dest[:0], dest...)
+	for ; i < len(dest); i++ {
+		var ad dialect.ArrayDest
+		switch d := dest[i].(type) {
+		case dialect.ArrayDest:
+			ad = d
+		case *dialect.ArrayDest:
+			if d == nil {
+				continue
+			}
+			ad = *d
+		default:
+			continue
+		}
+		p, err := ad.Native()
+		if err != nil {
+			return err
+		}
+		r.dest[i] = p
+	}
+	err := r.r.Scan(r.dest...)
+	clear(r.dest) // keep no reference to the caller's values
+	return err
+}
+
+func (r *rows) Err() error { return r.r.Err() }
 
 func (r *rows) Columns() []string {
 	if r.cols == nil {

@@ -136,6 +136,16 @@ func (d *Dialect) TypeSQL(t schema.Type) (string, error) {
 			return "", fmt.Errorf("postgres: custom type is empty")
 		}
 		return t.Custom, nil
+	case schema.KindArray:
+		e := t.Elem()
+		if !schema.IsArrayElem(e.Kind) {
+			return "", fmt.Errorf("postgres: arrays of %s are not supported", e)
+		}
+		s, err := d.TypeSQL(e)
+		if err != nil {
+			return "", err
+		}
+		return s + "[]", nil
 	}
 	return "", fmt.Errorf("postgres: unknown type kind %s", t.Kind)
 }

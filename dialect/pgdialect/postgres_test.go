@@ -119,13 +119,20 @@ func TestTypeSQL(t *testing.T) {
 		{schema.Enum(`we"ird`, "a"), `"we""ird"`},
 		{schema.Custom("inet"), "inet"},
 		{schema.Custom("integer[]"), "integer[]"},
+		{schema.Array(schema.Text()), "text[]"},
+		{schema.Array(schema.BigInt()), "bigint[]"},
+		{schema.Array(schema.Integer()), "integer[]"},
+		{schema.Array(schema.Double()), "double precision[]"},
+		{schema.Array(schema.Boolean()), "boolean[]"},
+		{schema.Array(schema.UUID()), "uuid[]"},
 	} {
 		got, err := d.TypeSQL(tc.typ)
 		if err != nil || got != tc.want {
 			t.Errorf("TypeSQL(%s) = %q, %v; want %q", tc.typ, got, err, tc.want)
 		}
 	}
-	for _, bad := range []schema.Type{{}, schema.Varchar(0), schema.Char(-1), schema.Numeric(2, 3), schema.Enum("", "a"), schema.Custom(" "), {Kind: 200}} {
+	for _, bad := range []schema.Type{{}, schema.Varchar(0), schema.Char(-1), schema.Numeric(2, 3), schema.Enum("", "a"), schema.Custom(" "), {Kind: 200},
+		schema.Array(schema.Array(schema.Text())), schema.Array(schema.JSON()), {Kind: schema.KindArray}} {
 		if got, err := d.TypeSQL(bad); err == nil {
 			t.Errorf("TypeSQL(%#v) = %q, want an error", bad, got)
 		}

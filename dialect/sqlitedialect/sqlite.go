@@ -72,6 +72,21 @@ const (
 	typeTimestampTZ = "DATETIME"
 )
 
+// arrayDecl are the declared types of array columns, which hold the text
+// of a JSON array (dialect.Array). Each contains TEXT, for TEXT affinity,
+// and never INT, which would win and give INTEGER affinity: the element
+// is named I64, I32 and F64 rather than BIGINT, INTEGER and DOUBLE (and
+// the names contain no REAL, FLOA, DOUB, CHAR, CLOB or BLOB either). They
+// name the element so that Inspect reads the array type back exactly.
+var arrayDecl = map[schema.Kind]string{
+	schema.KindText:    "JSON_TEXT_ARRAY_TEXT",
+	schema.KindBigInt:  "JSON_TEXT_ARRAY_I64",
+	schema.KindInteger: "JSON_TEXT_ARRAY_I32",
+	schema.KindDouble:  "JSON_TEXT_ARRAY_F64",
+	schema.KindBoolean: "JSON_TEXT_ARRAY_BOOL",
+	schema.KindUUID:    "JSON_TEXT_ARRAY_UUID",
+}
+
 // TypeSQL renders a column type as SQLite's declared type.
 func (d *Dialect) TypeSQL(t schema.Type) (string, error) {
 	switch t.Kind {
@@ -121,6 +136,11 @@ func (d *Dialect) TypeSQL(t schema.Type) (string, error) {
 			return "", fmt.Errorf("sqlite: custom type is empty")
 		}
 		return t.Custom, nil
+	case schema.KindArray:
+		if s, ok := arrayDecl[t.Elem().Kind]; ok {
+			return s, nil
+		}
+		return "", fmt.Errorf("sqlite: arrays of %s are not supported", t.Elem())
 	}
 	return "", fmt.Errorf("sqlite: unknown type kind %s", t.Kind)
 }
@@ -147,6 +167,13 @@ func typeFromDecl(decl string) schema.Type {
 		}
 	}
 	noArgs := args == nil
+	if noArgs {
+		for k, decl := range arrayDecl {
+			if base == decl {
+				return schema.Array(schema.Type{Kind: k})
+			}
+		}
+	}
 	switch base {
 	case "SMALLINT":
 		if noArgs {

@@ -63,6 +63,12 @@ func TestTypeSQL(t *testing.T) {
 		{schema.Bytes(), "BLOB"},
 		{schema.Enum("mood", "a", "b"), "TEXT"},
 		{schema.Custom("INT8 UNSIGNED"), "INT8 UNSIGNED"},
+		{schema.Array(schema.Text()), "JSON_TEXT_ARRAY_TEXT"},
+		{schema.Array(schema.BigInt()), "JSON_TEXT_ARRAY_I64"},
+		{schema.Array(schema.Integer()), "JSON_TEXT_ARRAY_I32"},
+		{schema.Array(schema.Double()), "JSON_TEXT_ARRAY_F64"},
+		{schema.Array(schema.Boolean()), "JSON_TEXT_ARRAY_BOOL"},
+		{schema.Array(schema.UUID()), "JSON_TEXT_ARRAY_UUID"},
 	}
 	for _, c := range cases {
 		got, err := d.TypeSQL(c.typ)
@@ -83,7 +89,8 @@ func TestTypeSQL(t *testing.T) {
 			t.Errorf("TypeFromDecl(%q) = %s, want %s", got, back, want)
 		}
 	}
-	for _, bad := range []schema.Type{{}, schema.Varchar(0), schema.Custom(" "), {Kind: 200}, {Kind: schema.KindNumeric, Scale: 2}} {
+	for _, bad := range []schema.Type{{}, schema.Varchar(0), schema.Custom(" "), {Kind: 200}, {Kind: schema.KindNumeric, Scale: 2},
+		schema.Array(schema.Array(schema.Text())), schema.Array(schema.Enum("e", "a")), {Kind: schema.KindArray}} {
 		if s, err := d.TypeSQL(bad); err == nil {
 			t.Errorf("TypeSQL(%#v) = %q, want an error", bad, s)
 		}
