@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"unsafe"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -21,6 +22,7 @@ type codec uint8
 const (
 	codecNone codec = iota
 	codecJSON       // marshalled with encoding/json; NULL <-> nil
+	codecArray      // a dialect.Array: native on PostgreSQL, a JSON array elsewhere
 )
 
 // chooseCodec picks the codec of a field of Go type t mapped to a column
@@ -37,6 +39,19 @@ func chooseCodec(t reflect.Type, ct schema.Type) (codec, error) {
 		}
 		return codecJSON, nil
 	}
+	if ct.Kind == schema.KindArray {
+		if t.Kind() != reflect.Slice {
+			return 0, fmt.Errorf("an array column needs a slice field, not %s", t)
+		}
+		et, ok := arrayElemType(t.Elem())
+		if !ok {
+			return 0, fmt.Errorf("no array column holds %s elements (string, int64, int32, float64, bool or a 16-byte UUID); declare the column type:json", t.Elem())
+		}
+		if !et.Equal(ct.Elem()) {
+			return 0, fmt.Errorf("a %s field cannot hold a %s column; its elements make it %s", t, ct, schema.Array(et))
+		}
+		return codecArray, nil
+	}
 	if ct.Kind == schema.KindCustom {
 		// the program chose the database type; the driver decides
 		return codecNone, nil
@@ -45,6 +60,28 @@ func chooseCodec(t reflect.Type, ct schema.Type) (codec, error) {
 		return 0, fmt.Errorf("a %s field cannot be bound or scanned as a %s column; declare the column type:json (or implement driver.Valuer and sql.Scanner)", t, ct)
 	}
 	return codecNone, nil
+}
+
+// arrayElemType returns the element type of the array column a slice of
+// t maps to, if dialect.Array carries such elements.
+func arrayElemType(t reflect.Type) (schema.Type, bool) {
+	switch t.Kind() {
+	case reflect.String:
+		return schema.Text(), true
+	case reflect.Int64:
+		return schema.BigInt(), true
+	case reflect.Int32:
+		return schema.Integer(), true
+	case reflect.Float64:
+		return schema.Double(), true
+	case reflect.Bool:
+		return schema.Boolean(), true
+	case reflect.Array:
+		if t.Len() == 16 && t.Elem().Kind() == reflect.Uint8 {
+			return schema.UUID(), true
+		}
+	}
+	return schema.Type{}, false
 }
 
 // carriesItself reports whether the driver binds and scans t as it is:
@@ -194,6 +231,12 @@ func (f *Field) encode(v reflect.Value) any {
 	switch f.codec {
 	case codecJSON:
 		return jsonArg{v: v.Interface(), null: f.Column.Nullable && isNil(v)}
+	case codecArray:
+		if v.IsNil() && !f.Column.Nullable {
+			// NOT NULL: a nil slice is the empty array
+			return dialect.Array{Slice: reflect.MakeSlice(f.Type, 0, 0).Interface()}
+		}
+		return dialect.Array{Slice: v.Interface()}
 	}
 	return v.Interface()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
 )
 
@@ -73,8 +74,11 @@ func (f *Field) ptrAt(obj unsafe.Pointer) any { return f.dest(unsafe.Add(obj, f.
 
 // dest returns the scan destination for a value of the field's type at p.
 func (f *Field) dest(p unsafe.Pointer) any {
-	if f.codec != codecNone {
+	switch f.codec {
+	case codecJSON:
 		return &jsonDest{p: p, t: f.Type}
+	case codecArray:
+		return &dialect.ArrayDest{Ptr: reflect.NewAt(f.Type, p).Interface()}
 	}
 	return reflect.NewAt(f.Type, p).Interface()
 }
@@ -541,6 +545,12 @@ func columnType(t reflect.Type) (schema.Type, bool, error) {
 		return schema.UUID(), nullable, nil // github.com/google/uuid.UUID and friends
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
 		return schema.Bytes(), true, nil
+	case t.Kind() == reflect.Slice && !nullable:
+		// a slice of strings, numbers, booleans or UUIDs is an array column
+		// (native on PostgreSQL, a JSON array elsewhere); nil is NULL
+		if et, ok := arrayElemType(t.Elem()); ok {
+			return schema.Array(et), true, nil
+		}
 	}
 	switch t.Kind() {
 	case reflect.Bool:

@@ -184,8 +184,19 @@ func splitTag(s string) []string {
 // parseType reads a portable type name: smallint, integer (int), bigint,
 // boolean (bool), text, varchar(n), char(n), numeric(p,s) (decimal),
 // float, double, date, time, timestamp, timestamptz, uuid, json, bytes,
-// enum(name:a|b|c).
+// enum(name:a|b|c), and arrays of text, bigint, integer, double, boolean
+// and uuid written with [] (text[]).
 func parseType(s string) (schema.Type, error) {
+	if elem, ok := strings.CutSuffix(strings.TrimSpace(s), "[]"); ok {
+		et, err := parseType(elem)
+		if err != nil {
+			return schema.Type{}, err
+		}
+		if et.Kind == schema.KindArray || !schema.IsArrayElem(et.Kind) {
+			return schema.Type{}, fmt.Errorf("type %q: arrays hold text, bigint, integer, double, boolean or uuid", s)
+		}
+		return schema.Array(et), nil
+	}
 	name, args, _ := strings.Cut(s, "(")
 	name = strings.ToLower(strings.TrimSpace(name))
 	var params []string
