@@ -20,9 +20,9 @@ import (
 type codec uint8
 
 const (
-	codecNone codec = iota
-	codecJSON       // marshalled with encoding/json; NULL <-> nil
-	codecArray      // a dialect.Array: native on PostgreSQL, a JSON array elsewhere
+	codecNone  codec = iota
+	codecJSON        // marshalled with encoding/json; NULL <-> nil
+	codecArray       // a dialect.Array: native on PostgreSQL, a JSON array elsewhere
 )
 
 // chooseCodec picks the codec of a field of Go type t mapped to a column
