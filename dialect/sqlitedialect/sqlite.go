@@ -28,7 +28,7 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.TransactionalDDL | dialect.DeferrableConstraints | dialect.PartialIndexes |
 	dialect.OnConflict | dialect.ForwardReferences | dialect.SetDefaultAction |
 	dialect.NamedPrimaryKeys | dialect.LastInsertID | dialect.DefaultValues | dialect.UpdateFrom |
-	dialect.CascadeSelfUpdate
+	dialect.CascadeSelfUpdate | dialect.JSON1
 
 // Features returns SQLite's capability flags. It lacks AlterConstraints,
 // Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey,
