@@ -39,7 +39,7 @@ const (
 	ILike                                     // l ILIKE pattern, and LIKE is case-sensitive (PostgreSQL); without it case-insensitive matching is LOWER(l) LIKE LOWER(pattern)
 	JSONB                                     // JSON is jsonb with its operators: #> and #>> with a text[] path, @> containment (PostgreSQL)
 	JSONFunctions                             // MySQL's JSON functions with '$."key"[0]' paths whose quoted keys take backslash escapes: JSON_EXTRACT, JSON_VALUE, JSON_UNQUOTE, JSON_CONTAINS, JSON_CONTAINS_PATH, JSON_LENGTH (MariaDB, MySQL)
-	JSON1                                     // SQLite's JSON functions with '$."key"[#-1]' paths whose quoted keys take no escapes: json_extract, json_type, json_array_length, ->; no containment
+	JSON1                                     // SQLite's JSON functions with '$."key"[#-1]' paths: json_extract, json_type, json_array_length, ->; no containment
 )
 
 var featureNames = []string{

@@ -12,14 +12,18 @@ import (
 )
 
 // JSONPathError reports a JSON path key Strata cannot express: a key that
-// is neither a string nor an integer, or a key the dialect's path syntax
-// cannot quote (SQLite's JSON paths have no escape for a double quote in a
-// key). [Build] returns it; match it with errors.As.
+// is neither a string nor an integer, or a negative array index on MariaDB
+// (then Err matches [sqlerr.ErrUnsupported]). [Build] returns it; match it
+// with errors.As.
 type JSONPathError struct {
 	Key     any    // the offending key
 	Dialect string // the dialect the path was written for, if it matters
 	Reason  string
+	Err     error // the underlying error, if any
 }
+
+// Unwrap returns Err.
+func (e *JSONPathError) Unwrap() error { return e.Err }
 
 func (e *JSONPathError) Error() string {
 	if e.Dialect != "" {
@@ -44,14 +48,17 @@ type JSONExpr struct {
 
 // JSONPath follows keys into the JSON document doc (a column or any
 // expression holding JSON): a string key is an object member, an int key an
-// array element (a negative index counts from the end, -1 being the last).
+// array element (a negative index counts from the end, -1 being the last,
+// on PostgreSQL and SQLite; MariaDB resolves its [last] paths once per
+// statement, so there a negative index fails the build with a
+// [*JSONPathError] matching [sqlerr.ErrUnsupported]).
 // JSONPath(JSONPath(doc, "a"), "b") is JSONPath(doc, "a", "b").
 //
 // The path is always one bind parameter: a text[] of the keys on
 // PostgreSQL (doc #> $1::text[]), a JSON path string such as $."a"[0]
-// built in Go with every key quoted on MariaDB and SQLite. Keys never enter
-// the SQL text. A key of another type, or one the dialect cannot quote,
-// fails the build with a [*JSONPathError].
+// built in Go with every key quoted and escaped on MariaDB and SQLite. Keys
+// never enter the SQL text. A key of another type fails the build with a
+// [*JSONPathError].
 func JSONPath(doc any, keys ...any) JSONExpr {
 	if j, ok := doc.(JSONExpr); ok {
 		all := make([]any, 0, len(j.keys)+len(keys))
@@ -105,6 +112,62 @@ func (c jsonContains) WriteSQL(w *Writer) {
 	w.Raw(")")
 }
 
+// JSONEqual is true when the JSON values a and b are equal. Each side is
+// an expression holding JSON (a column, a [JSONExpr]) or a Go value,
+// marshalled with encoding/json and bound. PostgreSQL compares jsonb
+// (a = b); MariaDB uses (JSON_EQUALS(a, b) = 1), because its = on two
+// JSON_EXTRACT results compares strings wrongly and its WHERE takes a bare
+// JSON_EQUALS of a missing path for true; SQLite compares the minified
+// texts (json(a) = json(b)), so there two objects are equal only with their
+// keys in the same order (encoding/json writes a map's keys sorted, a
+// struct's in field order). NULL when either side is NULL (a missing path).
+func JSONEqual(a, b any) Expr { return jsonEqual{a, b} }
+
+type jsonEqual struct{ a, b any }
+
+func (e jsonEqual) WriteSQL(w *Writer) {
+	switch flavour := jsonFlavour(w); flavour {
+	case dialect.JSONB:
+		w.Raw("(")
+		writeJSONOperand(w, flavour, e.a)
+		w.Raw(" = ")
+		writeJSONOperand(w, flavour, e.b)
+		w.Raw(")")
+	case dialect.JSONFunctions:
+		// = 1: MariaDB 10.11's WHERE takes a bare JSON_EQUALS that is
+		// NULL (a missing path) for true.
+		w.Raw("(JSON_EQUALS(")
+		writeJSONOperand(w, flavour, e.a)
+		w.Raw(", ")
+		writeJSONOperand(w, flavour, e.b)
+		w.Raw(") = 1)")
+	case dialect.JSON1:
+		w.Raw("(json(")
+		writeJSONOperand(w, flavour, e.a)
+		w.Raw(") = json(")
+		writeJSONOperand(w, flavour, e.b)
+		w.Raw("))")
+	}
+}
+
+// writeJSONOperand writes an expression as it is and a Go value as its
+// bound JSON text (cast to jsonb on PostgreSQL).
+func writeJSONOperand(w *Writer, flavour dialect.Feature, v any) {
+	if e, ok := v.(Expr); ok {
+		e.WriteSQL(w)
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.Failf("JSON value: marshal %T: %v", v, err)
+		return
+	}
+	w.Arg(string(b))
+	if flavour == dialect.JSONB {
+		w.Raw("::text::jsonb")
+	}
+}
+
 // jsonFlavour is the dialect's JSON support, or 0 (and a recorded error)
 // when it has none Strata knows.
 func jsonFlavour(w *Writer) dialect.Feature {
@@ -145,21 +208,23 @@ func (j JSONExpr) writePath(w *Writer, flavour dialect.Feature) {
 	for _, k := range j.keys {
 		switch k := k.(type) {
 		case string:
+			// A quoted key, escaped as encoding/json escapes a string
+			// (short escapes first). SQLite (3.45 and later) decodes
+			// escapes on both sides; MariaDB compares the key with the
+			// document's text as written, escapes included, so this
+			// matches documents that escape keys the usual way.
 			b.WriteString(`."`)
-			if flavour == dialect.JSON1 {
-				// SQLite ends a quoted key at the next double quote and
-				// knows no escape inside it (its label comparison decodes
-				// escapes on the document's side only).
-				if strings.ContainsRune(k, '"') {
-					w.Fail(&JSONPathError{Key: k, Dialect: w.d.Name(), Reason: "a key containing a double quote cannot be written in a JSON path"})
-					return
-				}
-				b.WriteString(k)
-			} else {
-				for _, r := range k {
-					if r == '"' || r == '\\' {
-						b.WriteByte('\\')
-					}
+			for _, r := range k {
+				switch {
+				case r == '"' || r == '\\':
+					b.WriteByte('\\')
+					b.WriteRune(r)
+				case r < 0x20 && shortEscapes[r] != 0:
+					b.WriteByte('\\')
+					b.WriteByte(shortEscapes[r])
+				case r < 0x20:
+					fmt.Fprintf(&b, `\u%04x`, r)
+				default:
 					b.WriteRune(r)
 				}
 			}
@@ -177,17 +242,23 @@ func (j JSONExpr) writePath(w *Writer, flavour dialect.Feature) {
 			case flavour == dialect.JSON1:
 				b.WriteString("#")
 				b.WriteString(strconv.FormatInt(n, 10))
-			case n == -1:
-				b.WriteString("last")
 			default:
-				b.WriteString("last-")
-				b.WriteString(strconv.FormatInt(-n-1, 10))
+				// MariaDB 10.11 has [last-N], but resolves it against the
+				// first row it reads and keeps that index for the rest of
+				// the statement (and NULLIF's second evaluation loses it):
+				// wrong answers, so no negative indexes there.
+				w.Fail(&JSONPathError{Key: k, Dialect: w.d.Name(),
+					Reason: "negative array indexes are not supported", Err: sqlerr.Unsupported(w.d.Name(), "negative JSON array indexes")})
+				return
 			}
 			b.WriteByte(']')
 		}
 	}
 	w.Arg(b.String())
 }
+
+// shortEscapes are JSON's two-character escapes of control characters.
+var shortEscapes = [0x20]byte{'\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // jsonIndex returns an integer key's value.
 func jsonIndex(k any) (int64, bool) {
