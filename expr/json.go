@@ -313,9 +313,10 @@ func (j JSONExpr) WriteSQL(w *Writer) {
 }
 
 // Text is the value as text, the same on every database for scalars: a
-// string unquoted, a number as written, true and false as 'true' and
-// 'false', JSON null and a missing path as SQL NULL. An object or array is
-// its JSON text, whose spacing and key order differ between databases.
+// string unquoted, a number as text, true and false as 'true' and 'false',
+// JSON null and a missing path as SQL NULL. An object or array is its JSON
+// text, whose spacing and key order differ between databases, and a
+// number's spelling may be normalised (SQLite reads 1E2 as 100.0).
 // PostgreSQL: (doc #>> $1::text[]); MariaDB:
 // JSON_UNQUOTE(NULLIF(CAST(JSON_EXTRACT(doc, ?) AS CHAR), 'null')); SQLite,
 // whose json_extract returns booleans as 1 and 0:

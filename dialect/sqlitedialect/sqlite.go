@@ -31,7 +31,8 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.CascadeSelfUpdate | dialect.JSON1
 
 // Features returns SQLite's capability flags. It lacks AlterConstraints,
-// Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey,
+// Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey, ILike,
+// JSONB and JSONFunctions (its JSON functions are JSON1's),
 // DeleteUsing (SQLite has UPDATE ... FROM but no DELETE ... USING) and
 // RowLocking (SQLite locks the whole database, not rows).
 func (d *Dialect) Features() dialect.Feature { return features }
