@@ -36,8 +36,8 @@ func (e *JSONPathError) Error() string {
 // object keys and array indexes; build it with [JSONPath]. Written as an
 // expression it is that JSON value itself (jsonb on PostgreSQL, JSON text
 // on MariaDB and SQLite; SQL NULL when the path leads nowhere), for
-// selecting it, testing it with [IsNull], or comparing it with another
-// value from a JSON document. Its methods read it as an SQL scalar for
+// selecting it, testing it with [IsNull], or comparing it with [JSONEqual]
+// (not [Eq]: MariaDB's = on two JSON values is unreliable). Its methods read it as an SQL scalar for
 // comparisons and ORDER BY: [JSONExpr.Text], [JSONExpr.Int],
 // [JSONExpr.Float], [JSONExpr.Bool]; [JSONExpr.Len] counts an array's
 // elements and [JSONExpr.Exists] tests that the path leads somewhere.
@@ -74,7 +74,8 @@ func JSONPath(doc any, keys ...any) JSONExpr {
 func JSONHasKey(doc any, key string) Expr { return JSONPath(doc, key).Exists() }
 
 // JSONContains is true when the JSON document doc contains want, a Go
-// value marshalled with encoding/json and bound as one parameter: every
+// value marshalled with encoding/json and bound as one parameter (a Go
+// string is a JSON string; pass JSON text as a json.RawMessage): every
 // member of a wanted object is in doc's object with a contained value,
 // every element of a wanted array is contained in some element of doc's
 // array, and scalars are equal. PostgreSQL: doc @> $1::text::jsonb;
@@ -114,7 +115,7 @@ func (c jsonContains) WriteSQL(w *Writer) {
 
 // JSONEqual is true when the JSON values a and b are equal. Each side is
 // an expression holding JSON (a column, a [JSONExpr]) or a Go value,
-// marshalled with encoding/json and bound. PostgreSQL compares jsonb
+// marshalled with encoding/json and bound (json.RawMessage for JSON text). PostgreSQL compares jsonb
 // (a = b); MariaDB uses (JSON_EQUALS(a, b) = 1), because its = on two
 // JSON_EXTRACT results compares strings wrongly and its WHERE takes a bare
 // JSON_EQUALS of a missing path for true; SQLite compares the minified

@@ -52,7 +52,7 @@ var docsTable = &schema.Table{
 var docs = []string{
 	1: `{"user": {"name": "ann", "tags": ["go", "sql"]}, "n": 7, "price": 9.5, "ok": true,
 	     "items": [{"sku": "a1", "qty": 2}, {"sku": "b2", "qty": 10}],
-	     "x.y": "dot", "a\\b": "backslash", "it's": "quote", "q\"k": "double quote", "line\nbreak": "newline"}`,
+	     "x.y": "dot", "a\\b": "backslash", "it's": "quote", "q\"k": "double quote", "line\nbreak": "newline", "*": "star", "": "empty", "[0]": "brackets", "ünï": "unicode"}`,
 	2: `{"user": {"name": "bob", "tags": ["rust"]}, "n": 12, "price": 20.25, "ok": false, "items": [], "nothing": null, "copy": "rust"}`,
 	3: `{"user": {"name": "cy", "tags": []}, "n": -3, "price": 0.5, "ok": "true", "items": [{"sku": "c3", "qty": 1}]}`,
 	4: `{"n": 100, "price": 100, "list": [1, 2, 3], "first": 1}`,
@@ -152,6 +152,10 @@ func TestJSONPathReadsNestedKeysAndArrayElements(t *testing.T) {
 			{1, expr.JSONPath(doc, "it's").Text(), "quote"},
 			{1, expr.JSONPath(doc, `q"k`).Text(), "double quote"},
 			{1, expr.JSONPath(doc, "line\nbreak").Text(), "newline"},
+			{1, expr.JSONPath(doc, "*").Text(), "star"},
+			{1, expr.JSONPath(doc, "").Text(), "empty"},
+			{1, expr.JSONPath(doc, "[0]").Text(), "brackets"},
+			{1, expr.JSONPath(doc, "ünï").Text(), "unicode"},
 			// The JSON value itself: a string stays quoted JSON.
 			{1, expr.JSONPath(doc, "user", "name"), `"ann"`},
 			{1, expr.JSONPath(doc, "user", "tags", 1), `"sql"`},
