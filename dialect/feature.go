@@ -36,6 +36,10 @@ const (
 	LockImpactLint                            // DDL takes PostgreSQL's table locks: the migration lint flags long ACCESS EXCLUSIVE locks and rewrites
 	ForeignKeyIndexes                         // a foreign key needs an index starting with its columns (InnoDB): dropping the last one keeps the foreign key's own index
 	CascadeSelfUpdate                         // ON UPDATE CASCADE reaches rows of the table being updated (InnoDB treats a self-referencing one as RESTRICT)
+	ILike                                     // l ILIKE pattern, and LIKE is case-sensitive (PostgreSQL); without it case-insensitive matching is LOWER(l) LIKE LOWER(pattern)
+	JSONB                                     // JSON is jsonb with its operators: #> and #>> with a text[] path, @> containment (PostgreSQL)
+	JSONFunctions                             // MySQL's JSON functions with '$."key"[0]' paths whose quoted keys take backslash escapes: JSON_EXTRACT, JSON_VALUE, JSON_UNQUOTE, JSON_CONTAINS, JSON_CONTAINS_PATH, JSON_LENGTH (MariaDB, MySQL)
+	JSON1                                     // SQLite's JSON functions with '$."key"[#-1]' paths: json_extract, json_type, json_array_length, ->; no containment
 )
 
 var featureNames = []string{
@@ -45,7 +49,7 @@ var featureNames = []string{
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
 	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint", "ForeignKeyIndexes",
-	"CascadeSelfUpdate",
+	"CascadeSelfUpdate", "ILike", "JSONB", "JSONFunctions", "JSON1",
 }
 
 // Has reports whether every flag in x is set.

@@ -25,6 +25,34 @@
 // dialect's parameter limit fail with [ErrTooManyParams]: split them with
 // [Chunk].
 //
+// # JSON
+//
+// [JSONPath] follows object keys and array indexes into a JSON column;
+// its methods read the value as text, a number or a boolean for WHERE and
+// ORDER BY, the same way on every database:
+//
+//	p := events.C("payload")
+//	expr.Select(expr.JSONPath(p, "user", "name").Text()).From(events).
+//		Where(expr.Gt(expr.JSONPath(p, "items", 0, "qty").Int(), 5), expr.JSONHasKey(p, "user")).
+//		OrderBy(expr.Desc(expr.JSONPath(p, "items", 0, "qty").Int()))
+//
+// The path is one bind parameter (a text[] on PostgreSQL, a '$."user"'
+// path string on MariaDB and SQLite, built in Go with every key quoted).
+// [JSONContains] tests containment on PostgreSQL and MariaDB and fails
+// with [github.com/strata-go/strata/sqlerr.ErrUnsupported] on SQLite;
+// [JSONEqual] compares JSON values. docs/json-and-text.md tabulates the
+// SQL per database and what differs.
+//
+// # Text matching
+//
+// [Contains], [StartsWith] and [EndsWith] match user input literally: %, _
+// and the escape character in it are escaped ([EscapeLike]) and the pattern
+// is bound, with an ESCAPE clause written in the dialect's quoting.
+// [IContains], [IStartsWith], [IEndsWith] and [ILike] ignore case on every
+// database (ILIKE on PostgreSQL, LOWER(l) LIKE LOWER(?) elsewhere; SQLite's
+// LOWER folds only ASCII). [LikeEscape] takes the caller's pattern and
+// escape character.
+//
 // Builders keep the first error and return it from [Build]; executing
 // statements is [github.com/strata-go/strata/engine]'s job.
 package expr

@@ -86,6 +86,28 @@ func cases() []struct {
 			[]schema.Type{schema.BigInt(), schema.Integer()}).Row(1, 2).Row(3, 4).Returning(expr.T("users").C("id"))},
 		{"insert arrays", expr.InsertArrays(expr.T("users"), []string{"name", "age"}, []schema.Type{schema.Varchar(20), schema.Integer()},
 			[]any{[]string{"ann", "bob"}, []*int32{nil, nil}}).Returning(expr.C("id"))},
+		{"like escape", expr.Select().From(expr.T("users")).Where(expr.LikeEscape(expr.C("name"), "a!%b%", '!'))},
+		{"like escape backslash", expr.Select().From(expr.T("users")).Where(expr.LikeEscape(expr.C("name"), expr.EscapeLike(`50%_\`)+"%", '\\'))},
+		{"contains starts ends", expr.Select().From(expr.T("users")).Where(
+			expr.Contains(expr.C("name"), `1%_\'`), expr.StartsWith(expr.C("name"), "a_"), expr.EndsWith(expr.C("name"), "%z"))},
+		{"ilike", expr.Select().From(expr.T("users")).Where(expr.ILike(expr.C("name"), "an%"))},
+		{"icontains istarts iends", expr.Select().From(expr.T("users")).Where(
+			expr.IContains(expr.C("name"), "N%"), expr.IStartsWith(expr.C("name"), "A_"), expr.IEndsWith(expr.C("name"), `\Z`))},
+		{"json value and text", expr.Select(expr.JSONPath(expr.C("doc"), "a", 0), expr.JSONPath(expr.C("doc"), "tags", 1).Text()).
+			From(expr.T("docs")).Where(expr.Eq(expr.JSONPath(expr.C("doc"), "user", "name").Text(), "ann"))},
+		{"json numbers order", expr.Select(expr.C("id")).From(expr.T("docs")).
+			Where(expr.Gt(expr.JSONPath(expr.C("doc"), "n").Int(), 5), expr.Le(expr.JSONPath(expr.C("doc"), "price").Float(), 9.5)).
+			OrderBy(expr.Desc(expr.JSONPath(expr.C("doc"), "n").Int()), expr.Asc(expr.JSONPath(expr.C("doc"), "name").Text()))},
+		{"json bool len exists", expr.Select(expr.JSONPath(expr.C("doc"), "tags").Len()).From(expr.T("docs")).
+			Where(expr.JSONPath(expr.C("doc"), "ok").Bool(), expr.JSONHasKey(expr.JSONPath(expr.C("doc"), "user"), "name"),
+				expr.JSONPath(expr.C("doc"), "tags", 2).Exists())},
+		{"json negative index", expr.Select(expr.JSONPath(expr.C("doc"), "tags", -1, "k", -3)).From(expr.T("docs"))},
+		{"json hostile keys", expr.Select(expr.JSONPath(expr.C("doc"), `a"; DROP TABLE docs; --`, `b\c`, "x.y").Text()).From(expr.T("docs"))},
+		{"json contains", expr.Select(expr.C("id")).From(expr.T("docs")).
+			Where(expr.JSONContains(expr.C("doc"), map[string]any{"tags": []string{"go"}}), expr.JSONContains(expr.JSONPath(expr.C("doc"), "n"), 7))},
+		{"json equal", expr.Select(expr.C("id")).From(expr.T("docs")).
+			Where(expr.JSONEqual(expr.JSONPath(expr.C("doc"), "tags"), []string{"go"}), expr.JSONEqual(expr.JSONPath(expr.C("doc"), "a"), expr.JSONPath(expr.C("doc"), "b")))},
+		{"json control characters in keys", expr.Select(expr.JSONPath(expr.C("doc"), "tab\there", "bell\a")).From(expr.T("docs"))},
 		{"hostile identifiers", expr.Select(expr.T(`we"ird`).C("a`b")).From(expr.T(`we"ird`)).
 			Where(expr.Eq(expr.C("x; DROP TABLE users; --"), "'; DROP TABLE users; --"))},
 	}

@@ -122,3 +122,8 @@ func Chunk[T any](values []T, size int) [][]T {
 	}
 	return out
 }
+
+// literal appends s as a string literal in the dialect's quoting. It is
+// for constants Strata writes itself (a LIKE escape character), never for
+// values, which are bound.
+func (w *Writer) literal(s string) { w.buf = w.d.AppendString(w.buf, s) }

@@ -20,7 +20,8 @@ var _ dialect.Dialect = (*Dialect)(nil)
 func New() *Dialect { return &Dialect{} }
 
 const features = dialect.InsertReturning | dialect.DeleteReturning | dialect.AlterConstraints |
-	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking | dialect.ForeignKeyIndexes
+	dialect.InlineEnums | dialect.Comments | dialect.OnDuplicateKey | dialect.LastInsertID | dialect.RowLocking | dialect.ForeignKeyIndexes |
+	dialect.JSONFunctions
 
 // The limits of MariaDB and MySQL that TypeSQL enforces.
 const (

@@ -28,10 +28,11 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.TransactionalDDL | dialect.DeferrableConstraints | dialect.PartialIndexes |
 	dialect.OnConflict | dialect.ForwardReferences | dialect.SetDefaultAction |
 	dialect.NamedPrimaryKeys | dialect.LastInsertID | dialect.DefaultValues | dialect.UpdateFrom |
-	dialect.CascadeSelfUpdate
+	dialect.CascadeSelfUpdate | dialect.JSON1
 
 // Features returns SQLite's capability flags. It lacks AlterConstraints,
-// Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey,
+// Comments, NamedEnums, InlineEnums, ArrayParams, OnDuplicateKey, ILike,
+// JSONB and JSONFunctions (its JSON functions are JSON1's),
 // DeleteUsing (SQLite has UPDATE ... FROM but no DELETE ... USING) and
 // RowLocking (SQLite locks the whole database, not rows).
 func (d *Dialect) Features() dialect.Feature { return features }
