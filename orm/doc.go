@@ -29,6 +29,18 @@
 // uuid, ...) unless type: or size: says otherwise. An invalid model fails at registration with a
 // [*ModelError] naming the struct and the field.
 //
+// Documents and arrays: a map field is a JSON column (jsonb on PostgreSQL,
+// JSON on MariaDB, TEXT on SQLite), and so is any struct or slice declared
+// type:json; Strata marshals it with encoding/json, scans it into a fresh
+// value, and tracks it by value, so an in-place change to a map or slice is
+// a change the next flush writes. A slice of strings, int64, int32,
+// float64, bools or 16-byte UUIDs is an array column (text[], bigint[] ...
+// on PostgreSQL; a JSON array on MariaDB and SQLite, queried with the same
+// expr.ArrayHas, ArrayOverlaps and ArrayContainsAll). Nil is NULL in both
+// (a NOT NULL array binds nil as empty). A field whose Go type no database
+// could bind or scan (a map declared text, a struct without type:json, a
+// channel inside a document) fails at registration.
+//
 // The [Registry] is safe for concurrent use.
 //
 // # Sessions
@@ -112,6 +124,18 @@
 // the session holds are brought up to date, or detached, in the same call.
 // They run no ORM cascade. The names keep them apart from [Session.Delete],
 // which marks one object. [RawQuery] maps any SQL into structs.
+//
+// [Session.Exec], [Session.Query] and [Session.QueryRow] run any statement
+// of package expr inside the session's transaction, after an autoflush, so
+// it commits or rolls back with the unit of work (SQLAlchemy's
+// Session.execute); they do not bring held objects up to date.
+//
+// [Upsert] writes one object as INSERT ... ON CONFLICT (ON DUPLICATE KEY
+// UPDATE on MariaDB) on a target named by the program, the primary key or
+// a unique key: [OnConflict] with DoUpdate, DoUpdateAll or DoNothing. It
+// runs at once in the session's transaction, reads the row's final values
+// back into the object, and keeps one object per row in the identity map.
+// It is the only way the ORM writes a row that may already exist.
 //
 // # Relationships
 //
