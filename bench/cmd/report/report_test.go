@@ -157,14 +157,29 @@ func TestSummary(t *testing.T) {
 		got[c.Name] = c.Verdict
 	}
 	want := map[string]verdict{
-		"Read: Strata time vs pgx":                          missed, // 1.25x
-		"Read: Strata allocs vs pgx":                        missed, // 30/11
-		"Insert: Strata time vs pgx":                        met,    // 1.05x
-		"Update: Strata time vs pgx":                        noData, // not in the run
-		"InsertMulti100: Strata time vs best pgx technique": noData,
-		"Insert10k: Strata time vs best pgx technique":      missed, // 3x pgx-copy
-		"Load100k: Strata time vs best pgx technique":       noData,
-		"FlushGraph: gorm time over Strata time":            met, // 5.5x
+		"Read: Strata time vs pgx":                                    missed, // 1.22x
+		"Read: Strata allocs vs pgx":                                  missed, // 30/11
+		"Insert: Strata time vs pgx":                                  met,    // 1.06x
+		"Insert: Strata allocs vs pgx":                                missed, // 84/12
+		"Update: Strata time vs pgx":                                  noData, // not in the run
+		"Update: Strata allocs vs pgx":                                noData,
+		"PublicRead: Strata time vs pgx":                              noData,
+		"PublicRead: Strata allocs vs pgx":                            noData,
+		"PublicInsert: Strata time vs pgx":                            noData,
+		"PublicInsert: Strata allocs vs pgx":                          noData,
+		"PublicUpdate: Strata time vs pgx":                            noData,
+		"PublicUpdate: Strata allocs vs pgx":                          noData,
+		"ReadSlice100: Strata session time vs pgx":                    noData,
+		"PublicReadSlice: Strata session time vs pgx":                 noData,
+		"Load100k: Strata session time vs pgx":                        noData,
+		"InsertMulti100: Strata time vs pgx-copy":                     noData,
+		"InsertMulti100: Strata time vs fastest key-returning pgx":    noData,
+		"PublicInsertMulti: Strata time vs pgx-copy":                  noData,
+		"PublicInsertMulti: Strata time vs fastest key-returning pgx": noData,
+		"Insert10k: Strata time vs pgx-copy":                          missed, // 3x
+		"Insert10k: Strata time vs fastest key-returning pgx":         missed, // 1.28x pgx-unnest
+		"EagerLoad: Strata time vs pgx":                               noData,
+		"FlushGraph: Strata time vs pgx (UNNEST)":                     met,
 	}
 	for name, v := range want {
 		if got[name] != v {
