@@ -345,7 +345,8 @@ func sqlLoad(e *env, db *sql.DB, query string, args ...any) ([]Model, error) {
 	return out, rows.Err()
 }
 
-// BenchmarkLoad100k reads 100,000 rows into structs.
+// BenchmarkLoad100k reads 100,000 rows into structs (Strata: through a
+// session, as tracked objects; strata-expr: its expression layer).
 func BenchmarkLoad100k(b *testing.B) {
 	const n = 100_000
 	const all = selectSQL + ` WHERE id > $1`
@@ -355,6 +356,15 @@ func BenchmarkLoad100k(b *testing.B) {
 		}
 		return err
 	}
+	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		e.seedModels(b, n)
+		_, f := e.strata(b, strataRegistry())
+		e.run(b, loop{}, func(int) error {
+			ms, err := strataSessionLoad(e, f, 0)
+			return check(len(ms), err)
+		})
+	})
 	b.Run("strata-expr", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, n)
