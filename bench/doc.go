@@ -78,7 +78,8 @@
 //
 // ent's client is generated into internal/entmodels (go generate
 // ./internal/entmodels); sqlc's code into internal/sqlcmodels by sqlc
-// v1.31.1 (see sqlcmodels' doc). Both are committed.
+// v1.31.1, pinned by the tool directive of go.mod (go tool sqlc generate
+// in that directory). Both are committed.
 //
 // # Method
 //
