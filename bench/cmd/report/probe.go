@@ -202,11 +202,22 @@ func comparedModules(gomod string) ([]string, error) {
 	}
 	var out, tools []string
 	indirect := map[string]string{} // path -> version of indirect requirements
-	inBlock := false
+	inBlock, inTools := false, false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
+		case line == "tool (":
+			inTools = true
+			continue
+		case inTools && line == ")":
+			inTools = false
+			continue
+		case inTools:
+			if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(f[0], "//") {
+				tools = append(tools, f[0])
+			}
+			continue
 		case line == "require (":
 			inBlock = true
 			continue

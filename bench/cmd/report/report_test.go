@@ -307,7 +307,7 @@ func TestComparedModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"github.com/jackc/pgx/v5@v5.12.0", "gorm.io/gorm@v1.31.2", "github.com/jmoiron/sqlx@v1.4.0", "github.com/sqlc-dev/sqlc@v1.31.1"}
+	want := []string{"github.com/jackc/pgx/v5@v5.12.0", "gorm.io/gorm@v1.31.2", "github.com/jmoiron/sqlx@v1.4.0", "entgo.io/ent@v0.14.5", "github.com/sqlc-dev/sqlc@v1.31.1"}
 	if !slices.Equal(mods, want) {
 		t.Errorf("modules = %v, want %v", mods, want)
 	}

@@ -6,4 +6,4 @@
 //	go generate ./internal/entmodels
 package entmodels
 
-//go:generate go run -mod=mod entgo.io/ent/cmd/ent generate ./schema
+//go:generate go tool ent generate ./schema
