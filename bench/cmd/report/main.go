@@ -235,6 +235,9 @@ func (c config) run(ctx context.Context, rawPath string) ([]byte, error) {
 	if c.bench.Count < 1 {
 		return nil, fmt.Errorf("-count %d: want at least 1", c.bench.Count)
 	}
+	if c.bench.Count < 6 {
+		warn(fmt.Errorf("-count %d: fewer than 6 rounds give no confidence intervals; use it to try the report, not to measure", c.bench.Count))
+	}
 	if c.syncCommit != "" && !slices.Contains(syncCommitValues, c.syncCommit) {
 		return nil, fmt.Errorf("-synchronous-commit %q: want one of %s", c.syncCommit, strings.Join(syncCommitValues, ", "))
 	}
