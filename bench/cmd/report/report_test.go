@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -585,15 +587,36 @@ func TestSubBenchmarks(t *testing.T) {
 	}
 }
 
-// TestSetSyncCommit sets synchronous_commit on the database of
-// STRATA_TEST_POSTGRES, checks that a new connection sees it, and that
-// restoring puts the previous default back.
+// TestSetSyncCommit sets synchronous_commit on a database of its own,
+// created next to the one of STRATA_TEST_POSTGRES, checks that a new
+// connection sees it, and that restoring puts the previous default back.
 func TestSetSyncCommit(t *testing.T) {
-	dsn := os.Getenv("STRATA_TEST_POSTGRES")
-	if dsn == "" {
+	base := os.Getenv("STRATA_TEST_POSTGRES")
+	if base == "" {
 		t.Skip("STRATA_TEST_POSTGRES is not set")
 	}
 	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("strata_report_test_%d", os.Getpid())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		admin.Close(ctx)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		defer admin.Close(ctx)
+		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	dsn := u.String()
 	show := func() string {
 		t.Helper()
 		conn, err := pgx.Connect(ctx, dsn)
