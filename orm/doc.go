@@ -125,6 +125,9 @@
 // They run no ORM cascade. The names keep them apart from [Session.Delete],
 // which marks one object. [RawQuery] maps any SQL into structs.
 //
+// [Query.NoTracking] reads plain copies for endpoints that change nothing:
+// no identity map entry, no snapshot, no state per object.
+//
 // [Session.Exec], [Session.Query] and [Session.QueryRow] run any statement
 // of package expr inside the session's transaction, after an autoflush, so
 // it commits or rolls back with the unit of work (SQLAlchemy's
@@ -150,7 +153,9 @@
 // [Load], [Query.With] (select-in: one query per relationship and level)
 // or [Query.WithJoined] (a LEFT JOIN for references) loads it; reading or
 // replacing it before that is an [ErrNotLoaded] error, never an empty
-// value and never a hidden query. Once an object is in a session, changing
+// value and never a hidden query. A loaded List is in the order its
+// order_by declares, and otherwise in the order the database returns the
+// rows (no sort is asked for). Once an object is in a session, changing
 // one side of a bidirectional relationship changes the other in memory,
 // and appending a child to another parent moves it.
 //
