@@ -27,11 +27,11 @@ var ErrMultipleRows = errors.New("orm: query returned more than one row")
 // A Query is built by one goroutine and run once or many times; building
 // errors (an unknown field) are kept and returned by the call that runs it.
 type Query[T any] struct {
-	s      *Session
-	m      *Mapper
-	t      *expr.TableRef
-	sel    *expr.SelectStmt
-	err    error
+	s       *Session
+	m       *Mapper
+	t       *expr.TableRef
+	sel     *expr.SelectStmt
+	err     error
 	with    []string
 	joined  []string
 	noTrack bool
