@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/internal/schematest"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/schema"
 )
@@ -29,46 +31,27 @@ type arrayRow struct {
 	Bools   []bool
 	UUIDs   []uuid.UUID
 	Raws    []rawUUID
+	Labels  []string
 }
 
-var arrayCols = []string{"id", "texts", "bigints", "ints", "doubles", "bools", "uuids", "raws"}
+var arrayCols = []string{"id", "texts", "bigints", "ints", "doubles", "bools", "uuids", "raws", "labels"}
 
 func (r *arrayRow) args() []any {
 	return []any{r.ID, dialect.Array{Slice: r.Texts}, dialect.Array{Slice: r.BigInts}, dialect.Array{Slice: r.Ints},
-		dialect.Array{Slice: r.Doubles}, dialect.Array{Slice: r.Bools}, dialect.Array{Slice: r.UUIDs}, &dialect.Array{Slice: r.Raws}}
+		dialect.Array{Slice: r.Doubles}, dialect.Array{Slice: r.Bools}, dialect.Array{Slice: r.UUIDs}, &dialect.Array{Slice: r.Raws}, dialect.Array{Slice: r.Labels}}
 }
 
 func (r *arrayRow) dests() []any {
 	return []any{&r.ID, dialect.ArrayDest{Ptr: &r.Texts}, dialect.ArrayDest{Ptr: &r.BigInts}, dialect.ArrayDest{Ptr: &r.Ints},
-		dialect.ArrayDest{Ptr: &r.Doubles}, dialect.ArrayDest{Ptr: &r.Bools}, dialect.ArrayDest{Ptr: &r.UUIDs}, &dialect.ArrayDest{Ptr: &r.Raws}}
-}
-
-// arraySchema has an array column of every portable element type.
-func arraySchema() *schema.MetaData {
-	md := schema.NewMetaData()
-	md.MustAdd(&schema.Table{
-		Name: "arrays",
-		Columns: []*schema.Column{
-			{Name: "id", Type: schema.BigInt()},
-			{Name: "texts", Type: schema.Array(schema.Text()), Nullable: true},
-			{Name: "bigints", Type: schema.Array(schema.BigInt()), Nullable: true},
-			{Name: "ints", Type: schema.Array(schema.Integer()), Nullable: true},
-			{Name: "doubles", Type: schema.Array(schema.Double()), Nullable: true},
-			{Name: "bools", Type: schema.Array(schema.Boolean()), Nullable: true},
-			{Name: "uuids", Type: schema.Array(schema.UUID()), Nullable: true},
-			{Name: "raws", Type: schema.Array(schema.UUID()), Nullable: true},
-		},
-		PrimaryKey: &schema.PrimaryKey{Columns: []string{"id"}},
-	})
-	return md
+		dialect.ArrayDest{Ptr: &r.Doubles}, dialect.ArrayDest{Ptr: &r.Bools}, dialect.ArrayDest{Ptr: &r.UUIDs}, &dialect.ArrayDest{Ptr: &r.Raws}, dialect.ArrayDest{Ptr: &r.Labels}}
 }
 
 func arrayRows() []arrayRow {
 	u1 := uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
 	u2 := uuid.MustParse("00000000-0000-0000-0000-0000000000ff")
 	return []arrayRow{
-		{ID: 1}, // every array NULL
-		{ID: 2, Texts: []string{}, BigInts: []int64{}, Ints: []int32{}, Doubles: []float64{}, Bools: []bool{}, UUIDs: []uuid.UUID{}, Raws: []rawUUID{}},
+		{ID: 1, Labels: []string{"a"}}, // every nullable array NULL
+		{ID: 2, Texts: []string{}, BigInts: []int64{}, Ints: []int32{}, Doubles: []float64{}, Bools: []bool{}, UUIDs: []uuid.UUID{}, Raws: []rawUUID{}, Labels: []string{}},
 		{
 			ID:      3,
 			Texts:   []string{"plain", `quote "x"`, "comma, {brace}", `back\slash`, "ünïcødé €", "🎉", "", "NULL", "tab\tnew\nline", "'single'"},
@@ -78,6 +61,7 @@ func arrayRows() []arrayRow {
 			Bools:   []bool{true, false, true},
 			UUIDs:   []uuid.UUID{u1, u2, uuid.Nil},
 			Raws:    []rawUUID{rawUUID(u2), rawUUID(u1)},
+			Labels:  []string{"x", "y", "x"},
 		},
 	}
 }
@@ -85,7 +69,7 @@ func arrayRows() []arrayRow {
 func createArrays(t *testing.T, db *engine.DB) {
 	t.Helper()
 	ctx := context.Background()
-	if err := engine.CreateAll(ctx, db, arraySchema()); err != nil {
+	if err := engine.CreateAll(ctx, db, testdb.ArraySchema()); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range arrayRows() {
@@ -107,7 +91,7 @@ func TestArrayColumnsRoundTripEveryElementType(t *testing.T) {
 		db := open(t, tg)
 		createArrays(t, db)
 		rows, err := engine.QueryStmt(ctx, db, expr.Select(expr.C("id"), expr.C("texts"), expr.C("bigints"), expr.C("ints"),
-			expr.C("doubles"), expr.C("bools"), expr.C("uuids"), expr.C("raws")).From(expr.T("arrays")).OrderBy(expr.Asc(expr.C("id"))))
+			expr.C("doubles"), expr.C("bools"), expr.C("uuids"), expr.C("raws"), expr.C("labels")).From(expr.T("arrays")).OrderBy(expr.Asc(expr.C("id"))))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +162,7 @@ func TestArrayBindRefusesUnsupportedSlices(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
 		db := open(t, tg)
-		if err := engine.CreateAll(ctx, db, arraySchema()); err != nil {
+		if err := engine.CreateAll(ctx, db, testdb.ArraySchema()); err != nil {
 			t.Fatal(err)
 		}
 		for _, bad := range []any{[]uint64{1}, []float64{math.NaN()}, "not a slice"} {
@@ -187,7 +171,7 @@ func TestArrayBindRefusesUnsupportedSlices(t *testing.T) {
 					continue // PostgreSQL stores NaN; only JSON cannot
 				}
 			}
-			_, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("arrays")).Columns("id", "doubles").Values(9, dialect.Array{Slice: bad}))
+			_, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("arrays")).Columns("id", "doubles", "labels").Values(9, dialect.Array{Slice: bad}, dialect.Array{Slice: []string{}}))
 			var ae *dialect.ArrayError
 			if !errors.Is(err, dialect.ErrArrayValue) || !errors.As(err, &ae) || ae.Op != "bind" {
 				t.Errorf("insert %#v: got %v, want an *ArrayError", bad, err)
@@ -196,7 +180,7 @@ func TestArrayBindRefusesUnsupportedSlices(t *testing.T) {
 		if n := count(t, db, "arrays"); n != 0 {
 			t.Errorf("%d rows written by failed inserts", n)
 		}
-		if _, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("arrays")).Columns("id", "bigints").Values(1, dialect.Array{Slice: []int64{1}})); err != nil {
+		if _, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("arrays")).Columns("id", "bigints", "labels").Values(1, dialect.Array{Slice: []int64{1}}, dialect.Array{Slice: []string{}})); err != nil {
 			t.Fatal(err)
 		}
 		var d []int64
@@ -204,6 +188,35 @@ func TestArrayBindRefusesUnsupportedSlices(t *testing.T) {
 		var ae *dialect.ArrayError
 		if !errors.As(err, &ae) || ae.Op != "scan" {
 			t.Errorf("scan into a slice, not a pointer: got %v, want an *ArrayError", err)
+		}
+	})
+}
+
+// TestArrayColumnsInspectAsNormalized creates the array schema and reads
+// it back: PostgreSQL reports the arrays with their element types, SQLite
+// too (its declared types name them), MariaDB reports JSON columns; each
+// equals the dialect's Normalize of the model.
+func TestArrayColumnsInspectAsNormalized(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		md := testdb.ArraySchema()
+		if err := engine.CreateAll(ctx, db, md); err != nil {
+			t.Fatal(err)
+		}
+		got, err := engine.Inspect(ctx, db, dialect.InspectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := schematest.Diff(normalized(tg.Dialect, md), got); len(diff) > 0 {
+			t.Fatalf("introspected schema differs from the created one:\n%s", strings.Join(diff, "\n"))
+		}
+		want := schema.Array(schema.Integer())
+		if tg.Name == "mariadb" {
+			want = schema.JSON()
+		}
+		if c := got.Table("arrays").Column("ints"); !c.Type.Equal(want) {
+			t.Errorf("ints reads back as %s, want %s", c.Type, want)
 		}
 	})
 }
