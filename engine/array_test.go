@@ -63,6 +63,17 @@ func arrayRows() []arrayRow {
 			Raws:    []rawUUID{rawUUID(u2), rawUUID(u1)},
 			Labels:  []string{"x", "y", "x"},
 		},
+		{
+			ID:      4,
+			Texts:   []string{"plain", "PLAIN"},
+			BigInts: []int64{5, -1, math.MaxInt64 - 1},
+			Ints:    []int32{7},
+			Doubles: []float64{0.1, 2},
+			Bools:   []bool{false},
+			UUIDs:   []uuid.UUID{u2},
+			Raws:    []rawUUID{rawUUID(u1)},
+			Labels:  []string{"x"},
+		},
 	}
 }
 
@@ -119,6 +130,9 @@ func TestArrayColumnsRoundTripEveryElementType(t *testing.T) {
 			}
 		}
 		checkStoredArrayForm(t, tg, db, want[2])
+		if len(want) != 4 {
+			t.Fatal("the operator tests expect four rows")
+		}
 	})
 }
 
@@ -217,6 +231,112 @@ func TestArrayColumnsInspectAsNormalized(t *testing.T) {
 		}
 		if c := got.Table("arrays").Column("ints"); !c.Type.Equal(want) {
 			t.Errorf("ints reads back as %s, want %s", c.Type, want)
+		}
+	})
+}
+
+// TestArrayOperatorsAgreeOnEveryDatabase runs ArrayHas, ArrayOverlaps,
+// ArrayContainsAll and ArrayLength over every element type against rows
+// holding NULL (1), an empty array (2) and values (3, 4), and expects the
+// same rows on every database: exact, case-sensitive string matches,
+// numbers compared as numbers (the largest bigints kept apart), booleans
+// and UUIDs by value, NULL columns matching nothing.
+func TestArrayOperatorsAgreeOnEveryDatabase(t *testing.T) {
+	u1 := uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
+	u2 := uuid.MustParse("00000000-0000-0000-0000-0000000000ff")
+	c := expr.C
+	cases := []struct {
+		name string
+		cond expr.Expr
+		want []int64
+	}{
+		{"has text", expr.ArrayHas(c("texts"), "plain"), []int64{3, 4}},
+		{"has text with quote", expr.ArrayHas(c("texts"), `quote "x"`), []int64{3}},
+		{"has text is case-sensitive", expr.ArrayHas(c("texts"), "Plain"), nil},
+		{"has text upper", expr.ArrayHas(c("texts"), "PLAIN"), []int64{4}},
+		{"has empty string", expr.ArrayHas(c("texts"), ""), []int64{3}},
+		{"has the string NULL", expr.ArrayHas(c("texts"), "NULL"), []int64{3}},
+		{"has no partial match", expr.ArrayHas(c("texts"), "comma"), nil},
+		{"has unicode", expr.ArrayHas(c("texts"), "ünïcødé €"), []int64{3}},
+		{"has control characters", expr.ArrayHas(c("texts"), "tab\tnew\nline"), []int64{3}},
+		{"has bigint max", expr.ArrayHas(c("bigints"), int64(math.MaxInt64)), []int64{3}},
+		{"has bigint max-1", expr.ArrayHas(c("bigints"), int64(math.MaxInt64-1)), []int64{4}},
+		{"has bigint -1", expr.ArrayHas(c("bigints"), int64(-1)), []int64{3, 4}},
+		{"has bigint absent", expr.ArrayHas(c("bigints"), int64(1)), nil},
+		{"has int32", expr.ArrayHas(c("ints"), int32(7)), []int64{4}},
+		{"has int32 zero", expr.ArrayHas(c("ints"), int32(0)), []int64{3}},
+		{"has double", expr.ArrayHas(c("doubles"), 0.1), []int64{3, 4}},
+		{"has double 1", expr.ArrayHas(c("doubles"), 1.0), []int64{3}},
+		{"has double absent", expr.ArrayHas(c("doubles"), 0.2), nil},
+		{"has true", expr.ArrayHas(c("bools"), true), []int64{3}},
+		{"has false", expr.ArrayHas(c("bools"), false), []int64{3, 4}},
+		{"has uuid", expr.ArrayHas(c("uuids"), u2), []int64{3, 4}},
+		{"has nil uuid", expr.ArrayHas(c("uuids"), uuid.Nil), []int64{3}},
+		{"has raw uuid", expr.ArrayHas(c("raws"), rawUUID(u1)), []int64{3, 4}},
+		{"has raw uuid absent", expr.ArrayHas(c("raws"), rawUUID{}), nil},
+		{"not has", expr.Not(expr.ArrayHas(c("texts"), "PLAIN")), []int64{2, 3}},
+		{"not has bigint", expr.Not(expr.ArrayHas(c("bigints"), int64(5))), []int64{2, 3}},
+
+		{"overlaps text", expr.ArrayOverlaps(c("texts"), []string{"zzz", "plain"}), []int64{3, 4}},
+		{"overlaps text upper", expr.ArrayOverlaps(c("texts"), []string{"PLAIN"}), []int64{4}},
+		{"overlaps none", expr.ArrayOverlaps(c("texts"), []string{"zzz"}), nil},
+		{"overlaps empty", expr.ArrayOverlaps(c("texts"), []string{}), nil},
+		{"overlaps nil", expr.ArrayOverlaps(c("texts"), []string(nil)), nil},
+		{"overlaps bigint", expr.ArrayOverlaps(c("bigints"), []int64{5, 99}), []int64{4}},
+		{"overlaps bigint max", expr.ArrayOverlaps(c("bigints"), []int64{math.MaxInt64}), []int64{3}},
+		{"overlaps int32", expr.ArrayOverlaps(c("ints"), []int32{0, 7}), []int64{3, 4}},
+		{"overlaps double", expr.ArrayOverlaps(c("doubles"), []float64{2, 3}), []int64{4}},
+		{"overlaps bool", expr.ArrayOverlaps(c("bools"), []bool{true}), []int64{3}},
+		{"overlaps uuid", expr.ArrayOverlaps(c("uuids"), []uuid.UUID{uuid.Nil}), []int64{3}},
+		{"overlaps raw uuid", expr.ArrayOverlaps(c("raws"), []rawUUID{rawUUID(u2)}), []int64{3}},
+		{"not overlaps", expr.Not(expr.ArrayOverlaps(c("texts"), []string{"PLAIN"})), []int64{2, 3}},
+		{"not overlaps bigint", expr.Not(expr.ArrayOverlaps(c("bigints"), []int64{5})), []int64{2, 3}},
+
+		{"contains all text", expr.ArrayContainsAll(c("texts"), []string{"PLAIN", "plain"}), []int64{4}},
+		{"contains all one", expr.ArrayContainsAll(c("texts"), []string{"plain"}), []int64{3, 4}},
+		{"contains all repeated", expr.ArrayContainsAll(c("texts"), []string{"plain", "plain"}), []int64{3, 4}},
+		{"contains all missing one", expr.ArrayContainsAll(c("texts"), []string{"plain", "zzz"}), nil},
+		{"contains all empty", expr.ArrayContainsAll(c("texts"), []string{}), []int64{2, 3, 4}},
+		{"contains all nil", expr.ArrayContainsAll(c("texts"), []string(nil)), []int64{2, 3, 4}},
+		{"contains all bigint", expr.ArrayContainsAll(c("bigints"), []int64{-1, math.MaxInt64}), []int64{3}},
+		{"contains all int32", expr.ArrayContainsAll(c("ints"), []int32{math.MinInt32, math.MaxInt32}), []int64{3}},
+		{"contains all double", expr.ArrayContainsAll(c("doubles"), []float64{0.1, 1}), []int64{3}},
+		{"contains all bool", expr.ArrayContainsAll(c("bools"), []bool{true, false}), []int64{3}},
+		{"contains all uuid", expr.ArrayContainsAll(c("uuids"), []uuid.UUID{u2}), []int64{3, 4}},
+		{"contains all raw uuid", expr.ArrayContainsAll(c("raws"), []rawUUID{rawUUID(u1), rawUUID(u2)}), []int64{3}},
+		{"not contains all", expr.Not(expr.ArrayContainsAll(c("texts"), []string{"plain", "PLAIN"})), []int64{2, 3}},
+		{"not contains all bigint", expr.Not(expr.ArrayContainsAll(c("bigints"), []int64{-1})), []int64{2}},
+		{"contains all bigint empty", expr.ArrayContainsAll(c("bigints"), []int64{}), []int64{2, 3, 4}},
+		{"qualified column", expr.ArrayHas(expr.T("arrays").C("labels"), "y"), []int64{3}},
+
+		{"length 2", expr.Eq(expr.ArrayLength(c("texts")), 2), []int64{4}},
+		{"length 0", expr.Eq(expr.ArrayLength(c("texts")), 0), []int64{2}},
+		{"length NULL", expr.IsNull(expr.ArrayLength(c("texts"))), []int64{1}},
+	}
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db := open(t, tg)
+		createArrays(t, db)
+		for _, tc := range cases {
+			rows, err := engine.QueryStmt(ctx, db, expr.Select(expr.C("id")).From(expr.T("arrays")).Where(tc.cond).OrderBy(expr.Asc(expr.C("id"))))
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+			var got []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, id)
+			}
+			if err := rows.Close(); err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: rows %v, want %v", tc.name, got, tc.want)
+			}
 		}
 	})
 }
