@@ -23,8 +23,6 @@ import (
 // every Array argument by its Slice before pgx sees it. MariaDB and SQLite
 // store an array as the text of a JSON array of the elements, which is
 // what [Array.Value] returns (see [AppendArrayJSON] for the exact form).
-//
-// [schema.Array]: https://pkg.go.dev/github.com/strata-go/strata/schema#Array
 type Array struct{ Slice any }
 
 // ArrayDest scans an array column into a Go slice: Ptr points to a slice

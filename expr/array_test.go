@@ -10,6 +10,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/golden"
+	"github.com/strata-go/strata/schema"
 	"github.com/strata-go/strata/sqlerr"
 )
 
@@ -113,5 +114,17 @@ func TestArrayOperatorsNeedArrayColumns(t *testing.T) {
 	_, _, err := expr.Build(d, expr.Select(expr.C("id")).From(expr.T("arrays")).Where(expr.ArrayHas(expr.C("tags"), "x")))
 	if !errors.Is(err, sqlerr.ErrUnsupported) {
 		t.Errorf("got %v, want ErrUnsupported", err)
+	}
+}
+
+// TestInsertArraysRefusesArrayColumns: unnest of a two-dimensional array
+// parameter yields one row per element, so an array column cannot go
+// through InsertArrays; the build says so instead of inserting wrong rows.
+func TestInsertArraysRefusesArrayColumns(t *testing.T) {
+	s := expr.InsertArrays(expr.T("arrays"), []string{"id", "tags"}, []schema.Type{schema.BigInt(), schema.Array(schema.Text())},
+		[]any{[]int64{1}, [][]string{{"a", "b"}}})
+	_, _, err := expr.Build(dialects[0], s)
+	if !errors.Is(err, sqlerr.ErrUnsupported) || !strings.Contains(err.Error(), "array column tags") {
+		t.Errorf("got %v, want ErrUnsupported naming the column", err)
 	}
 }
