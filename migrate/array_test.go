@@ -3,9 +3,13 @@ package migrate_test
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/mysqldialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
@@ -74,4 +78,72 @@ func TestArrayColumnsMigrateWithoutDrift(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestArraySnapshotRoundTrip writes the array schema as a snapshot and
+// reads it back equal, element types included; an array without an
+// element type in a file is refused.
+func TestArraySnapshotRoundTrip(t *testing.T) {
+	md := testdb.ArraySchemaChanged()
+	data, err := migrate.MarshalSnapshot(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"kind": "array",`) || !strings.Contains(string(data), `"elem": {`) {
+		t.Errorf("snapshot does not spell the array type:\n%s", data)
+	}
+	back, err := migrate.UnmarshalSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ops, err := migrate.Plan(md, back, migrate.PlanOptions{}); err != nil || len(ops) != 0 {
+		t.Fatalf("snapshot round trip changed the schema: %v %v", opLines(ops), err)
+	}
+	if got := back.Table("arrays").Column("ints").Type; got.String() != "bigint[]" {
+		t.Errorf("ints read back as %s", got)
+	}
+	bad := strings.Replace(string(data), `"kind": "array",`, `"kind": "array", "x": 1,`, 1)
+	if _, err := migrate.UnmarshalSnapshot([]byte(bad)); err == nil {
+		t.Error("an unknown field was accepted")
+	}
+	noElem := `{"tables": [{"name": "t", "columns": [{"name": "a", "type": {"kind": "array"}}]}]}`
+	if _, err := migrate.UnmarshalSnapshot([]byte(noElem)); err == nil || !strings.Contains(err.Error(), "array type without an element type") {
+		t.Errorf("array without element: %v", err)
+	}
+}
+
+// TestArrayElementChangePlansPerDialect: widening an array's element type
+// is an AlterColumn for PostgreSQL and SQLite, which store the element
+// type, and a note for MariaDB, which stores JSON either way; it is not
+// flagged as destructive.
+func TestArrayElementChangePlansPerDialect(t *testing.T) {
+	from := testdb.ArraySchema()
+	to := testdb.ArraySchema().Clone()
+	to.Table("arrays").Column("ints").Type = schema.Array(schema.BigInt())
+	for _, d := range []dialect.Dialect{pgdialect.New(), sqlitedialect.New(), mysqldialect.New()} {
+		ops, notes, err := migrate.PlanNotes(from, to, migrate.PlanOptions{Dialect: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOps, wantNotes := 1, 0
+		if d.Name() == "mysql" {
+			wantOps, wantNotes = 0, 1
+		}
+		if len(ops) != wantOps || len(notes) != wantNotes {
+			t.Errorf("%s: ops %v notes %v", d.Name(), opLines(ops), notes)
+			continue
+		}
+		if len(ops) == 1 {
+			if s := ops[0].String(); !strings.Contains(s, "integer[]") || !strings.Contains(s, "bigint[]") {
+				t.Errorf("%s: %s", d.Name(), s)
+			}
+			if r := migrate.Destructive(ops[0]); r != "" {
+				t.Errorf("%s: widening flagged as destructive: %s", d.Name(), r)
+			}
+		}
+	}
+	narrow, err := migrate.Plan(to, from, migrate.PlanOptions{})
+	if err != nil || len(narrow) != 1 || migrate.Destructive(narrow[0]) == "" {
+		t.Errorf("narrowing bigint[] to integer[] is not flagged: %v %v", opLines(narrow), err)
+	}
 }
