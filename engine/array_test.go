@@ -21,6 +21,12 @@ import (
 // rawUUID is a 16-byte UUID type without text methods.
 type rawUUID [16]byte
 
+// label and labelList are named types over a string and a slice of them.
+type (
+	label     string
+	labelList []label
+)
+
 // arrayRow is one row of the arrays table: a slice per element type.
 type arrayRow struct {
 	ID      int64
@@ -31,7 +37,7 @@ type arrayRow struct {
 	Bools   []bool
 	UUIDs   []uuid.UUID
 	Raws    []rawUUID
-	Labels  []string
+	Labels  labelList
 }
 
 var arrayCols = []string{"id", "texts", "bigints", "ints", "doubles", "bools", "uuids", "raws", "labels"}
@@ -50,8 +56,8 @@ func arrayRows() []arrayRow {
 	u1 := uuid.MustParse("6ba7b810-9dad-11d1-80b4-00c04fd430c8")
 	u2 := uuid.MustParse("00000000-0000-0000-0000-0000000000ff")
 	return []arrayRow{
-		{ID: 1, Labels: []string{"a"}}, // every nullable array NULL
-		{ID: 2, Texts: []string{}, BigInts: []int64{}, Ints: []int32{}, Doubles: []float64{}, Bools: []bool{}, UUIDs: []uuid.UUID{}, Raws: []rawUUID{}, Labels: []string{}},
+		{ID: 1, Labels: labelList{"a"}}, // every nullable array NULL
+		{ID: 2, Texts: []string{}, BigInts: []int64{}, Ints: []int32{}, Doubles: []float64{}, Bools: []bool{}, UUIDs: []uuid.UUID{}, Raws: []rawUUID{}, Labels: labelList{}},
 		{
 			ID:      3,
 			Texts:   []string{"plain", `quote "x"`, "comma, {brace}", `back\slash`, "ünïcødé €", "🎉", "", "NULL", "tab\tnew\nline", "'single'"},
@@ -61,7 +67,7 @@ func arrayRows() []arrayRow {
 			Bools:   []bool{true, false, true},
 			UUIDs:   []uuid.UUID{u1, u2, uuid.Nil},
 			Raws:    []rawUUID{rawUUID(u2), rawUUID(u1)},
-			Labels:  []string{"x", "y", "x"},
+			Labels:  labelList{"x", "y", "x"},
 		},
 		{
 			ID:      4,
@@ -72,7 +78,7 @@ func arrayRows() []arrayRow {
 			Bools:   []bool{false},
 			UUIDs:   []uuid.UUID{u2},
 			Raws:    []rawUUID{rawUUID(u1)},
-			Labels:  []string{"x"},
+			Labels:  labelList{"x"},
 		},
 	}
 }
@@ -308,6 +314,8 @@ func TestArrayOperatorsAgreeOnEveryDatabase(t *testing.T) {
 		{"not contains all bigint", expr.Not(expr.ArrayContainsAll(c("bigints"), []int64{-1})), []int64{2}},
 		{"contains all bigint empty", expr.ArrayContainsAll(c("bigints"), []int64{}), []int64{2, 3, 4}},
 		{"qualified column", expr.ArrayHas(expr.T("arrays").C("labels"), "y"), []int64{3}},
+		{"named element type", expr.ArrayHas(c("labels"), label("x")), []int64{3, 4}},
+		{"named slice type", expr.ArrayContainsAll(c("labels"), labelList{"x", "y"}), []int64{3}},
 
 		{"length 2", expr.Eq(expr.ArrayLength(c("texts")), 2), []int64{4}},
 		{"length 0", expr.Eq(expr.ArrayLength(c("texts")), 0), []int64{2}},
