@@ -15,13 +15,14 @@ import (
 // default kinds are written as words, so a revision reads well in review.
 
 type typeJSON struct {
-	Kind      string   `json:"kind"`
-	Length    int      `json:"length,omitempty"`
-	Precision int      `json:"precision,omitempty"`
-	Scale     int      `json:"scale,omitempty"`
-	Name      string   `json:"name,omitempty"`
-	Values    []string `json:"values,omitempty"`
-	Custom    string   `json:"custom,omitempty"`
+	Kind      string    `json:"kind"`
+	Length    int       `json:"length,omitempty"`
+	Precision int       `json:"precision,omitempty"`
+	Scale     int       `json:"scale,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Values    []string  `json:"values,omitempty"`
+	Custom    string    `json:"custom,omitempty"`
+	Elem      *typeJSON `json:"elem,omitempty"` // an array's element type
 }
 
 type defaultJSON struct {
@@ -93,10 +94,24 @@ var defaultKinds = map[schema.DefaultKind]string{
 }
 
 func encType(t schema.Type) typeJSON {
+	if t.Kind == schema.KindArray {
+		e := encType(t.Elem())
+		return typeJSON{Kind: t.Kind.String(), Elem: &e}
+	}
 	return typeJSON{Kind: t.Kind.String(), Length: t.Length, Precision: t.Precision, Scale: t.Scale, Name: t.EnumName, Values: t.Values, Custom: t.Custom}
 }
 
 func decType(j typeJSON) (schema.Type, error) {
+	if j.Kind == schema.KindArray.String() {
+		if j.Elem == nil {
+			return schema.Type{}, fmt.Errorf("array type without an element type")
+		}
+		e, err := decType(*j.Elem)
+		if err != nil {
+			return schema.Type{}, fmt.Errorf("array element: %w", err)
+		}
+		return schema.Array(e), nil
+	}
 	for k := schema.KindSmallInt; k <= schema.KindCustom; k++ {
 		if k.String() == j.Kind {
 			return schema.Type{Kind: k, Length: j.Length, Precision: j.Precision, Scale: j.Scale, EnumName: j.Name, Values: j.Values, Custom: j.Custom}, nil

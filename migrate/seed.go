@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/schema"
@@ -208,6 +209,27 @@ func (s *seeder) value(c *schema.Column) (any, bool) {
 		return fmt.Sprintf(`{"n": %d}`, n), true
 	case schema.KindBytes:
 		return []byte{byte(n), 1, 2}, true
+	case schema.KindArray:
+		// Two elements, one of them with a quote and a comma: an array
+		// whose elements survive every step.
+		var slice any
+		switch c.Type.Elem().Kind {
+		case schema.KindText:
+			slice = []string{str(0), `a "b", c`}
+		case schema.KindBigInt:
+			slice = []int64{int64(n), -1}
+		case schema.KindInteger:
+			slice = []int32{int32(n), -1}
+		case schema.KindDouble:
+			slice = []float64{float64(n) + 0.5, -1}
+		case schema.KindBoolean:
+			slice = []bool{n%2 == 0, true}
+		case schema.KindUUID:
+			slice = [][16]byte{{15: byte(n)}, {0: 0x40}}
+		default:
+			return nil, false
+		}
+		return dialect.Array{Slice: slice}, true
 	case schema.KindEnum:
 		if len(c.Type.Values) > 0 {
 			return c.Type.Values[0], true

@@ -32,7 +32,10 @@
 //
 // [Kind] lists the portable types; each dialect maps them to its own (see
 // the dialect packages). Enums are named types on PostgreSQL, inline ENUM on
-// MariaDB and a CHECK on SQLite.
+// MariaDB and a CHECK on SQLite. [Array] is a one-dimensional array of a
+// text, bigint, integer, double, boolean or uuid element: a native array
+// on PostgreSQL, a JSON array on MariaDB and SQLite ([Type.Elem] reads the
+// element type).
 //
 // # Dependencies
 //

@@ -45,12 +45,30 @@
 //	json          jsonb                jsonb
 //	bytes         bytea                bytea
 //	enum          "name"               a type of pg_enum, values in enumsortorder
+//	array(e)      e[]                  text[], bigint[], integer[], double precision[], boolean[], uuid[]
 //	custom        verbatim             anything else, as format_type prints it
 //
 // Enums are named types: CreateEnum renders CREATE TYPE "name" AS ENUM (...)
 // and DropEnum DROP TYPE "name". AutoIncrement columns are written GENERATED
 // BY DEFAULT AS IDENTITY; Inspect reports identity columns, and integer
 // primary key columns defaulting to nextval() (serial), as AutoIncrement.
+//
+// # Arrays
+//
+// An array column ([schema.Array]) is a PostgreSQL array of its element
+// type. pgx binds and scans Go slices natively: every [dialect.Array]
+// argument is replaced by its slice before pgx sees it, and every
+// [dialect.ArrayDest] scan destination by its pointer (a type switch per
+// argument; other arguments are passed on untouched, and the argument
+// slice is copied only when it holds an array). Inspect reads arrays of
+// the portable element types back as array types; arrays of other types
+// ("numeric[]", "varchar(20)[]") are custom. PostgreSQL does not enforce
+// dimensions, so "int[][]" reads back as integer[]. Changing an array's
+// element type casts element by element (ALTER COLUMN ... TYPE bigint[]
+// USING col::bigint[]); a scalar column becoming an array becomes a
+// one-element array (USING CASE WHEN col IS NULL THEN NULL ELSE
+// ARRAY[col::elem] END). The array operators of package expr are = ANY,
+// &&, @> and cardinality ([dialect.NativeArrays]).
 //
 // # Features
 //

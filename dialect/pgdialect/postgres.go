@@ -78,6 +78,9 @@ func (*Dialect) AppendString(b []byte, s string) []byte {
 	return append(b, ')')
 }
 
+// ArrayStyle is dialect.NativeArrays: array columns are PostgreSQL arrays.
+func (d *Dialect) ArrayStyle() dialect.ArrayStyle { return dialect.NativeArrays }
+
 // TypeSQL renders a column type; see the package documentation for the
 // mapping.
 func (d *Dialect) TypeSQL(t schema.Type) (string, error) {

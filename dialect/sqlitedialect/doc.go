@@ -55,6 +55,7 @@
 //	json          JSON_TEXT        TEXT       see below
 //	bytes         BLOB             BLOB
 //	enum          TEXT + CHECK ("col" IN ('a', 'b'))   TEXT
+//	array(e)      JSON_TEXT_ARRAY_<E>  TEXT   a JSON array; see below
 //	custom        verbatim
 //
 // DATE, TIMESTAMP and DATETIME are the three declared types for which the
@@ -67,6 +68,22 @@
 // BOOL, DECIMAL(p,s), FLOAT, DOUBLE PRECISION, UUID and JSON as the obvious
 // portable type, and any other declared type as a custom type, verbatim (a
 // column declared without a type as custom BLOB, the same affinity).
+//
+// An array column ([schema.Array]) holds the text of a JSON array of its
+// elements (see [dialect.Array]). Its declared type names the element, so
+// that Inspect reads the array type back exactly: JSON_TEXT_ARRAY_TEXT,
+// JSON_TEXT_ARRAY_I64 (bigint), JSON_TEXT_ARRAY_I32 (integer),
+// JSON_TEXT_ARRAY_F64 (double), JSON_TEXT_ARRAY_BOOL and
+// JSON_TEXT_ARRAY_UUID. Each contains TEXT, for TEXT affinity, and never
+// INT, which SQLite checks first and which would give INTEGER affinity
+// (so I64 and I32, not BIGINT and INTEGER; and no REAL, FLOA, DOUB, CHAR,
+// CLOB or BLOB either). The array operators of package expr read the
+// elements with json_each, whose values are typed (text, integer, real,
+// and 1 or 0 for booleans), and json_array_length
+// ([dialect.JSONEachArrays]). Changing the element type rebuilds the
+// table, copying the JSON text as it is; a scalar column that becomes an
+// array is not converted (its values must be rewritten with json_array(col)
+// by a data migration).
 //
 // An enum column is TEXT with an unnamed column-level CHECK listing the
 // values in order; Inspect recognises exactly that CHECK and returns an enum
