@@ -36,4 +36,19 @@
 // [Render] turns operations into [Step]s for one dialect: SQL statements,
 // Go steps, and table rebuilds where the database's ALTER TABLE cannot
 // make a change (SQLite).
+//
+// # Steps outside the transaction
+//
+// An index created or dropped with Concurrently ([CreateIndex],
+// [DropIndex]; [ConcurrentIndexes] marks a plan's, `strata revision
+// --concurrently` a revision's) is built without blocking writes: on
+// PostgreSQL CREATE INDEX CONCURRENTLY, a [Step] with NoTx that the
+// runner runs between the revision's transactions, on the connection that
+// holds the migration lock (a session lock, which no transaction holds,
+// so the build has nothing of the runner's to wait for). Such a revision
+// records its progress in the version table after every transaction and
+// every such step, and a failed run resumes where it stopped, first
+// dropping the INVALID index a failed build leaves. MariaDB builds the
+// index online (ALGORITHM=INPLACE LOCK=NONE); SQLite runs a plain CREATE
+// INDEX.
 package migrate

@@ -332,6 +332,7 @@ type opJSON struct {
 	OldDefer    *deferJSON          `json:"old_deferrability,omitempty"`
 	Strategy    string              `json:"strategy,omitempty"`
 	Index       *indexJSON          `json:"index,omitempty"`
+	Concurrent  bool                `json:"concurrently,omitempty"`
 	OldComment  *string             `json:"old_comment,omitempty"`
 	NewComment  *string             `json:"new_comment,omitempty"`
 	SQL         []string            `json:"sql,omitempty"`
@@ -395,9 +396,9 @@ func encOp(op Op) (*opJSON, error) {
 		j.Table, j.ForeignKey = o.Table, encFK(o.ForeignKey)
 		j.OldDefer = &deferJSON{Deferrable: o.Old.Deferrable, InitiallyDeferred: o.Old.InitiallyDeferred}
 	case CreateIndex:
-		j.Table, j.Index = o.Table, encIndex(o.Index)
+		j.Table, j.Index, j.Concurrent = o.Table, encIndex(o.Index), o.Concurrently
 	case DropIndex:
-		j.Table, j.Index = o.Table, encIndex(o.Index)
+		j.Table, j.Index, j.Concurrent = o.Table, encIndex(o.Index), o.Concurrently
 	case SetTableComment:
 		j.Table, j.OldComment, j.NewComment = o.Table, &o.Old, &o.New
 	case RawSQL:
@@ -558,9 +559,9 @@ func decOp(j *opJSON) (Op, error) {
 		if err = need(j.Index != nil, "index"); err == nil {
 			x := &schema.Index{Name: j.Index.Name, Columns: j.Index.Columns, Unique: j.Index.Unique, Where: j.Index.Where}
 			if j.Op == "create_index" {
-				op = CreateIndex{Table: j.Table, Index: x}
+				op = CreateIndex{Table: j.Table, Index: x, Concurrently: j.Concurrent}
 			} else {
-				op = DropIndex{Table: j.Table, Index: x}
+				op = DropIndex{Table: j.Table, Index: x, Concurrently: j.Concurrent}
 			}
 		}
 	case "set_table_comment":

@@ -234,15 +234,29 @@ type AlterForeignKeyDeferrability struct {
 }
 
 // CreateIndex creates an index.
+//
+// Concurrently builds it without blocking writes to the table, where the
+// dialect can ([dialect.ConcurrentIndexer]): PostgreSQL's CREATE INDEX
+// CONCURRENTLY, which cannot run in a transaction, so the runner runs it
+// as a step of its own between the revision's transactions (see
+// [Migrator.Upgrade]); an INVALID index of the same name left by a failed
+// attempt is dropped before it runs again. MariaDB builds it in place with
+// ALGORITHM=INPLACE, LOCK=NONE (reads and writes go on; a plain step of
+// the revision); SQLite, which has one writer, runs a plain CREATE INDEX.
+// The index is the same either way: the snapshot does not record how it
+// was built.
 type CreateIndex struct {
-	Table string
-	Index *schema.Index
+	Table        string
+	Index        *schema.Index
+	Concurrently bool
 }
 
-// DropIndex drops an index.
+// DropIndex drops an index; Concurrently as for [CreateIndex] (DROP INDEX
+// CONCURRENTLY on PostgreSQL).
 type DropIndex struct {
-	Table string
-	Index *schema.Index
+	Table        string
+	Index        *schema.Index
+	Concurrently bool
 }
 
 // SetTableComment changes a table's comment from Old to New.
@@ -429,8 +443,19 @@ func (o AlterForeignKeyDeferrability) String() string {
 	return fmt.Sprintf("alter foreign key %s on %s: %s -> %s", o.ForeignKey.Name, o.Table, o.Old,
 		Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred})
 }
-func (o CreateIndex) String() string { return "create index " + o.Index.Name + " on " + o.Table }
-func (o DropIndex) String() string   { return "drop index " + o.Index.Name + " on " + o.Table }
+func (o CreateIndex) String() string {
+	return "create index " + o.Index.Name + " on " + o.Table + concurrently(o.Concurrently)
+}
+func (o DropIndex) String() string {
+	return "drop index " + o.Index.Name + " on " + o.Table + concurrently(o.Concurrently)
+}
+
+func concurrently(c bool) string {
+	if c {
+		return " concurrently"
+	}
+	return ""
+}
 func (o SetTableComment) String() string {
 	return fmt.Sprintf("set comment of %s to %q", o.Table, o.New)
 }

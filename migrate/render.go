@@ -19,6 +19,18 @@ type Step struct {
 	SQL     string // a statement, or
 	Func    string // a registered Go function's name, or
 	Rebuild *dialect.Rebuild
+
+	// NoTx marks a statement that cannot run inside a transaction
+	// (PostgreSQL's CREATE INDEX CONCURRENTLY): the runner commits the
+	// steps before it, runs it by itself and records it, then goes on in
+	// a new transaction. Before it runs, the runner runs Leftover (with
+	// LeftoverArgs) and, when that returns a row, Cleanup: what a failed
+	// earlier attempt left behind (an INVALID index) is removed. See
+	// [dialect.Concurrent].
+	NoTx         bool
+	Leftover     string
+	LeftoverArgs []any
+	Cleanup      string
 }
 
 // String renders the step as SQL text (a comment for a Go step).
@@ -95,6 +107,13 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 			out = append(out, Step{Op: i, Rebuild: rb})
 		case op.Name() == "go":
 			out = append(out, Step{Op: i, Func: op.(GoStep).Func})
+		case isConcurrent(d, op):
+			c, err := renderConcurrent(d.(dialect.ConcurrentIndexer), cur, op)
+			if err != nil {
+				return nil, fmt.Errorf("migrate: render %s for %s: %w", op, d.Name(), err)
+			}
+			out = append(out, Step{Op: i, SQL: c.SQL, NoTx: d.Features().Has(dialect.TransactionalDDL),
+				Leftover: c.Leftover, LeftoverArgs: c.LeftoverArgs, Cleanup: c.Cleanup})
 		default:
 			for _, s := range stmts {
 				out = append(out, Step{Op: i, SQL: s})
@@ -103,6 +122,30 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 		cur = next
 	}
 	return out, nil
+}
+
+// isConcurrent reports whether op is an index operation marked
+// Concurrently that d renders with its [dialect.ConcurrentIndexer];
+// elsewhere (SQLite) the option renders the plain statement.
+func isConcurrent(d dialect.Dialect, op Op) bool {
+	if _, ok := d.(dialect.ConcurrentIndexer); !ok {
+		return false
+	}
+	switch o := op.(type) {
+	case CreateIndex:
+		return o.Concurrently
+	case DropIndex:
+		return o.Concurrently
+	}
+	return false
+}
+
+func renderConcurrent(ci dialect.ConcurrentIndexer, cur *schema.MetaData, op Op) (*dialect.Concurrent, error) {
+	if o, ok := op.(CreateIndex); ok {
+		return ci.CreateIndexConcurrently(cur.Table(o.Table), o.Index)
+	}
+	o := op.(DropIndex)
+	return ci.DropIndexConcurrently(cur.Table(o.Table), o.Index)
 }
 
 // releaseKeyColumns surrounds the type changes of columns that foreign

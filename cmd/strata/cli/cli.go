@@ -258,13 +258,16 @@ func (a *app) initCmd() *cobra.Command {
 
 func (a *app) revisionCmd() *cobra.Command {
 	var msg, id, head string
-	var auto, fromDB bool
+	var auto, fromDB, concurrently bool
 	var dependsOn []string
 	c := &cobra.Command{
 		Use:   "revision",
 		Short: "Write a new revision after the head",
 		Args:  args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if concurrently && !auto {
+				return usageError{errors.New("--concurrently needs --autogenerate")}
+			}
 			g, err := a.graph()
 			if err != nil {
 				return err
@@ -313,6 +316,13 @@ func (a *app) revisionCmd() *cobra.Command {
 
 				if r, err = migrate.AutogenerateFor(d, prev, models, id, msg, heads); err != nil {
 					return err
+				}
+				if concurrently {
+					r.Upgrade = migrate.ConcurrentIndexes(r.Upgrade)
+					r.Downgrade = migrate.ConcurrentIndexes(r.Downgrade)
+					if r.LockImpact, err = migrate.LockImpacts(d, prev, r.Upgrade); err != nil {
+						return err
+					}
 				}
 				r.DependsOn = dependsOn
 				if len(r.Upgrade) == 0 {
@@ -372,6 +382,7 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
 	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
 	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	c.Flags().BoolVar(&concurrently, "concurrently", false, "with --autogenerate: build and drop indexes of existing tables without blocking writes (PostgreSQL: CREATE INDEX CONCURRENTLY, outside the revision's transaction)")
 	c.Flags().BoolVar(&fromDB, "from-db", false, "with --autogenerate: compare the models with the database (--db), adopting it first if it has no revisions")
 	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
 	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
