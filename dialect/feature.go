@@ -36,6 +36,7 @@ const (
 	LockImpactLint                            // DDL takes PostgreSQL's table locks: the migration lint flags long ACCESS EXCLUSIVE locks and rewrites
 	ForeignKeyIndexes                         // a foreign key needs an index starting with its columns (InnoDB): dropping the last one keeps the foreign key's own index
 	CascadeSelfUpdate                         // ON UPDATE CASCADE reaches rows of the table being updated (InnoDB treats a self-referencing one as RESTRICT)
+	Schemas                                   // tables in named schemas (schema.Table.Schema), qualified "sch"."t" (PostgreSQL)
 )
 
 var featureNames = []string{
@@ -45,7 +46,7 @@ var featureNames = []string{
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
 	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint", "ForeignKeyIndexes",
-	"CascadeSelfUpdate",
+	"CascadeSelfUpdate", "Schemas",
 }
 
 // Has reports whether every flag in x is set.

@@ -46,6 +46,7 @@ type keyJSON struct {
 type fkJSON struct {
 	Name              string   `json:"name"`
 	Columns           []string `json:"columns"`
+	RefSchema         string   `json:"ref_schema,omitempty"`
 	RefTable          string   `json:"ref_table"`
 	RefColumns        []string `json:"ref_columns"`
 	OnDelete          string   `json:"on_delete,omitempty"`
@@ -67,6 +68,7 @@ type checkJSON struct {
 }
 
 type tableJSON struct {
+	Schema      string        `json:"schema,omitempty"`
 	Name        string        `json:"name"`
 	Comment     string        `json:"comment,omitempty"`
 	Columns     []*columnJSON `json:"columns"`
@@ -152,7 +154,7 @@ func decColumn(j *columnJSON) (*schema.Column, error) {
 }
 
 func encFK(f *schema.ForeignKey) *fkJSON {
-	return &fkJSON{Name: f.Name, Columns: f.Columns, RefTable: f.RefTable, RefColumns: f.RefColumns,
+	return &fkJSON{Name: f.Name, Columns: f.Columns, RefSchema: f.RefSchema, RefTable: f.RefTable, RefColumns: f.RefColumns,
 		OnDelete: encAction(f.OnDelete), OnUpdate: encAction(f.OnUpdate), Deferrable: f.Deferrable, InitiallyDeferred: f.InitiallyDeferred}
 }
 
@@ -168,7 +170,7 @@ func decFK(j *fkJSON) (*schema.ForeignKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &schema.ForeignKey{Name: j.Name, Columns: j.Columns, RefTable: j.RefTable, RefColumns: j.RefColumns,
+	return &schema.ForeignKey{Name: j.Name, Columns: j.Columns, RefSchema: j.RefSchema, RefTable: j.RefTable, RefColumns: j.RefColumns,
 		OnDelete: od, OnUpdate: ou, Deferrable: j.Deferrable, InitiallyDeferred: j.InitiallyDeferred}, nil
 }
 
@@ -179,7 +181,7 @@ func encIndex(x *schema.Index) *indexJSON {
 func encCheck(c *schema.Check) *checkJSON { return &checkJSON{Name: c.Name, Expr: c.Expr} }
 
 func encTable(t *schema.Table) *tableJSON {
-	j := &tableJSON{Name: t.Name, Comment: t.Comment}
+	j := &tableJSON{Schema: t.Schema, Name: t.Name, Comment: t.Comment}
 	for _, c := range t.Columns {
 		j.Columns = append(j.Columns, encColumn(c))
 	}
@@ -205,7 +207,7 @@ func decTable(j *tableJSON) (*schema.Table, error) {
 	if j == nil {
 		return nil, fmt.Errorf("missing table")
 	}
-	t := &schema.Table{Name: j.Name, Comment: j.Comment}
+	t := &schema.Table{Schema: j.Schema, Name: j.Name, Comment: j.Comment}
 	for _, cj := range j.Columns {
 		c, err := decColumn(cj)
 		if err != nil {

@@ -101,11 +101,11 @@ func ConcurrentIndexes(ops []Op) []Op {
 	for i, op := range ops {
 		switch o := op.(type) {
 		case CreateTable:
-			created[o.Table.Name] = true
+			created[o.Table.Key()] = true
 		case RenameTable:
 			created[o.To] = created[o.From]
 		case DropTable:
-			delete(created, o.Table.Name)
+			delete(created, o.Table.Key())
 		case CreateIndex:
 			o.Concurrently = o.Concurrently || !created[o.Table]
 			op = o

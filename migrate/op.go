@@ -380,8 +380,8 @@ func (o AlterEnum) String() string {
 	}
 	return fmt.Sprintf("alter enum %s: values %q -> %q%s", o.New.EnumName, o.Old.Values, o.New.Values, how)
 }
-func (o CreateTable) String() string { return "create table " + o.Table.Name }
-func (o DropTable) String() string   { return "drop table " + o.Table.Name }
+func (o CreateTable) String() string { return "create table " + o.Table.Key() }
+func (o DropTable) String() string   { return "drop table " + o.Table.Key() }
 func (o RenameTable) String() string { return "rename table " + o.From + " to " + o.To }
 func (o AddColumn) String() string   { return "add column " + o.Table + "." + o.Column.Name }
 func (o DropColumn) String() string  { return "drop column " + o.Table + "." + o.Column.Name }
@@ -469,17 +469,17 @@ func (RawSQL) Apply(*schema.MetaData) error     { return nil } // opaque to the 
 func (GoStep) Apply(*schema.MetaData) error     { return nil }
 
 func (o CreateTable) Apply(m *schema.MetaData) error {
-	if m.Table(o.Table.Name) != nil {
-		return mismatch("table %q exists already", o.Table.Name)
+	if m.Table(o.Table.Key()) != nil {
+		return mismatch("table %q exists already", o.Table.Key())
 	}
 	return m.Add(o.Table.Clone())
 }
 
 func (o DropTable) Apply(m *schema.MetaData) error {
-	if _, err := table(m, o.Table.Name); err != nil {
+	if _, err := table(m, o.Table.Key()); err != nil {
 		return err
 	}
-	m.Remove(o.Table.Name)
+	m.Remove(o.Table.Key())
 	return nil
 }
 
@@ -491,18 +491,23 @@ func (o RenameTable) Apply(m *schema.MetaData) error {
 	if m.Table(o.To) != nil {
 		return mismatch("table %q exists already", o.To)
 	}
-	m.Remove(o.From)
-	t.Name = o.To
-	for _, other := range m.Tables() {
-		for _, f := range other.ForeignKeys {
-			if f.RefTable == o.From {
-				f.RefTable = o.To
-			}
+	if sch, name, ok := strings.Cut(o.To, "."); ok && t.Schema != "" {
+		if sch != t.Schema {
+			return mismatch("rename table %s to %s: a rename cannot move a table to another schema", o.From, o.To)
 		}
+		t.Name = name
+	} else {
+		t.Name = o.To
 	}
-	for _, f := range t.ForeignKeys {
-		if f.RefTable == o.From {
-			f.RefTable = o.To
+	if t.Key() != o.To {
+		return mismatch("rename table %s to %s: not a table of schema %q", o.From, o.To, t.Schema)
+	}
+	m.Remove(o.From)
+	for _, other := range append(m.Tables(), t) {
+		for _, f := range other.ForeignKeys {
+			if f.RefKey() == o.From {
+				f.RefTable = t.Name
+			}
 		}
 	}
 	return m.Add(t)
@@ -583,7 +588,7 @@ func (o RenameColumn) Apply(m *schema.MetaData) error {
 	}
 	for _, other := range m.Tables() {
 		for _, f := range other.ForeignKeys {
-			if f.RefTable == o.Table {
+			if f.RefKey() == o.Table {
 				ren(f.RefColumns)
 			}
 		}

@@ -176,18 +176,18 @@ func releaseKeyColumns(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]
 		if ac, ok := op.(AlterColumn); ok && !ac.Old.Type.Equal(ac.New.Type) {
 			for _, t := range cur.Tables() {
 				for _, fk := range t.ForeignKeys {
-					uses := (t.Name == ac.Table && slices.Contains(fk.Columns, ac.New.Name)) ||
-						(fk.RefTable == ac.Table && slices.Contains(fk.RefColumns, ac.New.Name))
+					uses := (t.Key() == ac.Table && slices.Contains(fk.Columns, ac.New.Name)) ||
+						(fk.RefKey() == ac.Table && slices.Contains(fk.RefColumns, ac.New.Name))
 					if !uses {
 						continue
 					}
-					k := [2]string{t.Name, fk.Name}
+					k := [2]string{t.Key(), fk.Name}
 					if s := open[k]; s != nil {
 						s.last = i
 						continue
 					}
 					def := *fk
-					s := &span{table: t.Name, name: fk.Name, first: i, last: i, def: &def}
+					s := &span{table: t.Key(), name: fk.Name, first: i, last: i, def: &def}
 					open[k] = s
 					spans = append(spans, s)
 				}
@@ -240,7 +240,7 @@ func foldForeignKeys(d dialect.Dialect, ops []Op) []Op {
 	for _, op := range ops {
 		switch o := op.(type) {
 		case CreateTable:
-			created[o.Table.Name] = len(out)
+			created[o.Table.Key()] = len(out)
 		case AddForeignKey:
 			if j, ok := created[o.Table]; ok {
 				ct := out[j].(CreateTable)
@@ -307,6 +307,9 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		if alt == nil {
 			return nil, nil, sqlerr.Unsupported(d.Name(), "rename tables")
 		}
+		if t := cur.Table(o.From); t != nil && t.Schema != "" {
+			return nil, nil, sqlerr.Unsupported(d.Name(), "rename table "+o.From+" of a named schema (not built yet)")
+		}
 		s, err := alt.RenameTable(o.From, o.To)
 		return s, nil, err
 	case RenameColumn:
@@ -330,7 +333,7 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		for _, t := range next.Tables() {
 			for _, c := range t.Columns {
 				if c.Type.Kind == schema.KindEnum && c.Type.EnumName == o.New.EnumName {
-					cols = append(cols, dialect.EnumColumn{Table: t.Name, Column: c})
+					cols = append(cols, dialect.EnumColumn{Table: t.Name, Column: c}) // enum columns of named schemas: see docs/NOTES.md
 				}
 			}
 		}

@@ -261,8 +261,25 @@ type versionRow struct {
 
 // InspectOptions are the options that read the user's schema without the
 // migration tool's own tables.
+//
+// Schemas lists the named schemas the revisions' tables live in, so that
+// drift checks read them too.
 func (m *Migrator) InspectOptions() dialect.InspectOptions {
-	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}}
+	seen := map[string]bool{}
+	var schemas []string
+	for _, r := range m.g.Ordered() {
+		if r.Snapshot == nil {
+			continue
+		}
+		for _, s := range r.Snapshot.Schemas() {
+			if !seen[s] {
+				seen[s] = true
+				schemas = append(schemas, s)
+			}
+		}
+	}
+	slices.Sort(schemas)
+	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}, Schemas: schemas}
 }
 
 type session struct {

@@ -69,9 +69,12 @@ type PrimaryKey struct {
 // ForeignKey is a foreign key constraint. RefColumns must be the referenced
 // table's primary key or one of its unique constraints.
 type ForeignKey struct {
-	Name              string
-	Columns           []string
-	RefTable          string
+	Name     string
+	Columns  []string
+	RefTable string
+	// RefSchema is the referenced table's Schema ("" for the current
+	// one, also when the referencing table is in a named schema).
+	RefSchema         string
 	RefColumns        []string
 	OnDelete          Action
 	OnUpdate          Action
@@ -104,6 +107,11 @@ type Check struct {
 // Table is a table's metadata. Build one with a literal and add it to a
 // [MetaData], which validates it and names its unnamed constraints.
 type Table struct {
+	// Schema is the namespace the table lives in (a PostgreSQL schema);
+	// "" is the connection's current one (search_path), the only one on
+	// MariaDB and SQLite, whose dialects refuse a table that names
+	// another. A table is known in a [MetaData] by [Table.Key].
+	Schema      string
 	Name        string
 	Columns     []*Column
 	PrimaryKey  *PrimaryKey
@@ -117,6 +125,22 @@ type Table struct {
 	// before (see [Column.RenamedFrom]).
 	RenamedFrom string
 }
+
+// TableKey is the key of table name in namespace sch: "sch.name", or name
+// when sch is "" (the current namespace).
+func TableKey(sch, name string) string {
+	if sch == "" {
+		return name
+	}
+	return sch + "." + name
+}
+
+// Key is the table's key in a [MetaData] and in migration operations:
+// [TableKey] of its Schema and Name.
+func (t *Table) Key() string { return TableKey(t.Schema, t.Name) }
+
+// RefKey is the [Table.Key] of the table the foreign key references.
+func (f *ForeignKey) RefKey() string { return TableKey(f.RefSchema, f.RefTable) }
 
 // Column returns the named column, or nil.
 func (t *Table) Column(name string) *Column {
