@@ -21,8 +21,8 @@ type TableRef struct {
 	schema string // "" for the current one
 	name   string
 	alias  string
-	meta  *schema.Table
-	sub   *SelectStmt
+	meta   *schema.Table
+	sub    *SelectStmt
 }
 
 // T refers to a table by name.

@@ -181,6 +181,23 @@ func WithVersionTable(name string) Option {
 	}
 }
 
+// WithSchemas names schemas (PostgreSQL) the runner reads besides the
+// current one and those the revisions' tables live in, which it always
+// reads (see [Migrator.InspectOptions]): for adopting a database whose
+// tables in named schemas no revision mentions yet. A name must not be
+// empty or contain a dot.
+func WithSchemas(names ...string) Option {
+	return func(m *Migrator) error {
+		for _, n := range names {
+			if n == "" || strings.Contains(n, ".") {
+				return invalidOption("WithSchemas(%q): a schema name is not empty and has no dot", n)
+			}
+		}
+		m.schemas = append(m.schemas, names...)
+		return nil
+	}
+}
+
 // Migrator applies the revisions of a [Graph] to one database.
 type Migrator struct {
 	db       *engine.DB
@@ -189,6 +206,7 @@ type Migrator struct {
 	lockWait time.Duration
 	progress func(Event)
 	table    string
+	schemas  []string      // named schemas to inspect besides the revisions' (WithSchemas)
 	lockRow  bool          // lock with a row of DefaultLockTable (WithLockRow, or a Galera node)
 	lockTTL  time.Duration // the lock row's time to live
 }
@@ -267,6 +285,12 @@ type versionRow struct {
 func (m *Migrator) InspectOptions() dialect.InspectOptions {
 	seen := map[string]bool{}
 	var schemas []string
+	for _, s := range m.schemas {
+		if !seen[s] {
+			seen[s] = true
+			schemas = append(schemas, s)
+		}
+	}
 	for _, r := range m.g.Ordered() {
 		if r.Snapshot == nil {
 			continue

@@ -138,6 +138,21 @@ func TestSchemasRoundTrip(t *testing.T) {
 			}
 		}
 		check(withIndex)
+		// a runner over no revisions reads the named schemas it is given
+		empty, err := migrate.NewGraph(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		live, err := newMigrator(t, db, empty, migrate.WithSchemas(sales, audit)).Inspect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(live.Tables()) != len(withIndex.Tables()) {
+			t.Fatalf("WithSchemas: %d tables read; want %d", len(live.Tables()), len(withIndex.Tables()))
+		}
+		if _, err := migrate.New(db, empty, migrate.WithSchemas("a.b")); !errors.Is(err, migrate.ErrInvalidOption) {
+			t.Fatalf("WithSchemas(a.b): want ErrInvalidOption, got %v", err)
+		}
 		for _, q := range []string{
 			fmt.Sprintf(`INSERT INTO %q.customers (name) VALUES ('ann')`, sales),
 			fmt.Sprintf(`INSERT INTO %q.orders (customer_id) SELECT id FROM %q.customers`, audit, sales),

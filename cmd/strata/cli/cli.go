@@ -94,6 +94,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Confi
 type app struct {
 	cfg                       Config
 	dir, dsn, dialect, models string
+	schemas                   []string
 }
 
 // NewCommand builds the root command and its subcommands.
@@ -111,6 +112,7 @@ func NewCommand(cfg Config) *cobra.Command {
 	pf.StringVar(&a.dsn, "db", "", "database DSN (default $STRATA_DB)")
 	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
 	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
+	pf.StringSliceVar(&a.schemas, "schema", nil, "named schemas to read besides the current one (PostgreSQL; those the revisions use are read anyway)")
 	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
 		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd(), a.unlockCmd())
 	return root
@@ -196,6 +198,9 @@ func (a *app) migrator(ctx context.Context, cmd *cobra.Command) (*migrate.Migrat
 	var opts []migrate.Option
 	if a.cfg.Funcs != nil {
 		opts = append(opts, migrate.WithFuncs(a.cfg.Funcs))
+	}
+	if len(a.schemas) > 0 {
+		opts = append(opts, migrate.WithSchemas(a.schemas...))
 	}
 	m, err := migrate.New(db, g, append(opts, migrate.WithProgress(func(e migrate.Event) {
 		switch e.Kind {
@@ -895,7 +900,7 @@ func (a *app) modelsCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}})
+			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}, Schemas: a.schemas})
 			if err != nil {
 				return err
 			}
