@@ -1016,6 +1016,7 @@ func (s *session) runSegmented(ctx context.Context, r *Revision, dir Direction, 
 	for i := start; i < len(steps); {
 		st := steps[i]
 		if st.NoTx {
+			t0 := time.Now()
 			ran, err := s.runNoTx(ctx, before, ops, st, i == start && res.Resumed)
 			if err != nil {
 				return partial(i, i, st.String(), err)
@@ -1028,7 +1029,7 @@ func (s *session) runSegmented(ctx context.Context, r *Revision, dir Direction, 
 			} else {
 				res.Skipped++
 			}
-			s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String()})
+			s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
 			i++
 			continue
 		}
