@@ -188,6 +188,13 @@ type Replicated interface {
 	Replayed(ctx context.Context, replica Querier, pos string) (bool, error)
 }
 
+// SchemaTableRenamer is implemented by dialects with [Schemas]: it renames
+// table t of a named schema to the name to, in the same schema
+// ([Alterer.RenameTable] takes the names of tables of the current one).
+type SchemaTableRenamer interface {
+	RenameSchemaTable(t *schema.Table, to string) ([]string, error)
+}
+
 // ConcurrentIndexer is implemented by dialects that build and drop indexes
 // without blocking writes to the table. Where the dialect has
 // [TransactionalDDL] (PostgreSQL: CREATE INDEX CONCURRENTLY), the

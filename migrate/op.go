@@ -491,17 +491,16 @@ func (o RenameTable) Apply(m *schema.MetaData) error {
 	if m.Table(o.To) != nil {
 		return mismatch("table %q exists already", o.To)
 	}
-	if sch, name, ok := strings.Cut(o.To, "."); ok && t.Schema != "" {
-		if sch != t.Schema {
-			return mismatch("rename table %s to %s: a rename cannot move a table to another schema", o.From, o.To)
+	// A rename stays in the table's schema: To is its key there.
+	name := o.To
+	if t.Schema != "" {
+		sch, n, _ := strings.Cut(o.To, ".")
+		if sch != t.Schema || n == "" {
+			return mismatch("rename table %s to %s: a rename keeps the table in schema %q", o.From, o.To, t.Schema)
 		}
-		t.Name = name
-	} else {
-		t.Name = o.To
+		name = n
 	}
-	if t.Key() != o.To {
-		return mismatch("rename table %s to %s: not a table of schema %q", o.From, o.To, t.Schema)
-	}
+	t.Name = name
 	m.Remove(o.From)
 	for _, other := range append(m.Tables(), t) {
 		for _, f := range other.ForeignKeys {

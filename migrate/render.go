@@ -308,7 +308,12 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 			return nil, nil, sqlerr.Unsupported(d.Name(), "rename tables")
 		}
 		if t := cur.Table(o.From); t != nil && t.Schema != "" {
-			return nil, nil, sqlerr.Unsupported(d.Name(), "rename table "+o.From+" of a named schema (not built yet)")
+			r, ok := d.(dialect.SchemaTableRenamer)
+			if !ok {
+				return nil, nil, sqlerr.Unsupported(d.Name(), "rename table "+o.From+" of a named schema")
+			}
+			s, err := r.RenameSchemaTable(t, next.Table(o.To).Name)
+			return s, nil, err
 		}
 		s, err := alt.RenameTable(o.From, o.To)
 		return s, nil, err

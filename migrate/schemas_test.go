@@ -72,6 +72,25 @@ func TestSchemasRendered(t *testing.T) {
 				fmt.Fprintf(&b, "%s;\n", st)
 			}
 		}
+		// a table of a named schema renamed by a hint, in its schema
+		renamed := m.Clone()
+		c := renamed.Table("sales.customers").Clone()
+		renamed.Remove("sales.customers")
+		c.Name, c.RenamedFrom = "clients", "customers"
+		renamed.MustAdd(c)
+		renamed.Table("audit.orders").ForeignKeys[0].RefTable = "clients"
+		r2, err := migrate.AutogenerateFor(d, r.Snapshot, renamed, "0002", "rename", []string{"0001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps, err := migrate.Render(d, r.Snapshot, r2.Upgrade)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString("-- rename\n")
+		for _, st := range steps {
+			fmt.Fprintf(&b, "%s;\n", st)
+		}
 		golden.Check(t, "schemas_postgres.golden", b.String())
 		// read back, the revision replays to the models: schemas and the
 		// cross-schema reference are in the file

@@ -165,6 +165,13 @@ func (d *Dialect) RenameTable(from, to string) ([]string, error) {
 	return []string{string(d.AppendIdent(b, to))}, nil
 }
 
+// RenameSchemaTable renders ALTER TABLE "sch"."t" RENAME TO "to"
+// ([dialect.SchemaTableRenamer]): the table stays in its schema.
+func (d *Dialect) RenameSchemaTable(t *schema.Table, to string) ([]string, error) {
+	b := append(d.alterTable(t), "RENAME TO "...)
+	return []string{string(d.AppendIdent(b, to))}, nil
+}
+
 // RenameColumn renders ALTER TABLE ... RENAME COLUMN.
 func (d *Dialect) RenameColumn(t *schema.Table, from, to string) ([]string, error) {
 	b := append(d.alterTable(t), "RENAME COLUMN "...)
