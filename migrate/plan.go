@@ -763,27 +763,10 @@ func (n node) less(m node) int {
 	if c := cmp.Compare(n.phase, m.phase); c != 0 {
 		return c
 	}
-	if c := compareTableKeys(n.table, m.table); c != 0 {
+	if c := schema.CompareKeys(n.table, m.table); c != 0 {
 		return c
 	}
 	return cmp.Compare(n.name, m.name)
-}
-
-// compareTableKeys orders table keys by (schema, table), the current
-// schema's tables ("" schema, keys without a dot) first.
-func compareTableKeys(a, b string) int {
-	sa, na, oka := strings.Cut(a, ".")
-	sb, nb, okb := strings.Cut(b, ".")
-	if !oka {
-		sa, na = "", a
-	}
-	if !okb {
-		sb, nb = "", b
-	}
-	if c := cmp.Compare(sa, sb); c != 0 {
-		return c
-	}
-	return cmp.Compare(na, nb)
 }
 
 // order sorts ops topologically, splitting off the foreign keys of cycles.

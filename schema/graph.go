@@ -29,7 +29,7 @@ type Node struct {
 }
 
 func compareNodes(a, b Node) int {
-	if c := cmp.Compare(a.Table, b.Table); c != 0 {
+	if c := CompareKeys(a.Table, b.Table); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {

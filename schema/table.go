@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Action is a foreign key's referential action for ON DELETE and ON UPDATE.
@@ -133,6 +134,24 @@ func TableKey(sch, name string) string {
 		return name
 	}
 	return sch + "." + name
+}
+
+// CompareKeys orders table keys by (schema, name), the current schema's
+// tables (keys without a dot) first: the order in which tables are created
+// and dropped when nothing else decides.
+func CompareKeys(a, b string) int {
+	sa, na, oka := strings.Cut(a, ".")
+	sb, nb, okb := strings.Cut(b, ".")
+	if !oka {
+		sa, na = "", a
+	}
+	if !okb {
+		sb, nb = "", b
+	}
+	if c := strings.Compare(sa, sb); c != 0 {
+		return c
+	}
+	return strings.Compare(na, nb)
 }
 
 // Key is the table's key in a [MetaData] and in migration operations:
