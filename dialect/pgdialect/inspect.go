@@ -78,7 +78,10 @@ ORDER BY n.nspname, c.relname, ic.relname, k.ord`
 )
 
 // Inspect reads the ordinary tables of the connection's current schema
-// (the first existing schema of search_path) that opts selects: columns
+// (the first existing schema of search_path; its tables have Schema "")
+// and of the named schemas opts.Schemas lists (tables with that Schema,
+// foreign keys naming the referenced table's schema) that opts selects by
+// key: columns
 // with their portable types, nullability, identity, defaults and comments;
 // table comments; the primary key, foreign keys, unique and check
 // constraints with their names; and the indexes that do not back a
