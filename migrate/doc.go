@@ -51,4 +51,14 @@
 // dropping the INVALID index a failed build leaves. MariaDB builds the
 // index online (ALGORITHM=INPLACE LOCK=NONE); SQLite runs a plain CREATE
 // INDEX.
+//
+// # PostgreSQL schemas
+//
+// Tables in named schemas ([schema.Table.Schema]) are known by their key
+// ("sch.t") in operations and revision files, created and dropped in
+// (schema, table) order where nothing else decides, and read back from
+// the schemas the revisions use ([Migrator.InspectOptions], [WithSchemas]).
+// The schemas themselves are created outside Strata. MariaDB and SQLite
+// refuse such tables ([AutogenerateFor] returns an error matching
+// sqlerr.ErrUnsupported).
 package migrate
