@@ -319,3 +319,66 @@ func TestConcurrentIndexResumeAfterLostRecord(t *testing.T) {
 	}
 	checkIndexes(ctx, t, tg, db, "ux_items_code", "ix_items_qty")
 }
+
+// TestConcurrentIndexThenFailingTransaction (PostgreSQL): the index is
+// built concurrently and recorded; the check added after it, in the next
+// transaction, fails over a row that breaks it and is rolled back alone.
+// The version row says 1 step done; once the row is fixed, the rerun runs
+// only the check (the index is not built again).
+func TestConcurrentIndexThenFailingTransaction(t *testing.T) {
+	tg := testdb.New(t, "postgres")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	db := open(t, tg)
+	r1, err := migrate.Autogenerate(schema.NewMetaData(), indexedModels(false), "0001", "items", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := indexedModels(false)
+	want.Table("items").Indexes = []*schema.Index{{Name: "ix_items_qty", Columns: []string{"qty"}}}
+	want.Table("items").Checks = []*schema.Check{{Name: "ck_items_qty", Expr: "qty >= 0"}}
+	r2, err := migrate.Autogenerate(r1.Snapshot, want, "0002", "index and check", []string{"0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.Upgrade, r2.Downgrade = migrate.ConcurrentIndexes(r2.Upgrade), migrate.ConcurrentIndexes(r2.Downgrade)
+	if len(r2.Upgrade) != 2 {
+		t.Fatalf("upgrade: %v; want a check and an index", r2.Upgrade)
+	}
+	if _, ok := r2.Upgrade[0].(migrate.CreateIndex); !ok { // as a hand-edited file may order them
+		r2.Upgrade[0], r2.Upgrade[1] = r2.Upgrade[1], r2.Upgrade[0]
+	}
+	g := writeDir(t, r1, r2)
+	if _, err := newMigrator(t, db, g).Upgrade(ctx, "0001"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.ExecStmt(ctx, db, expr.Insert(expr.T("items")).Columns("code", "qty").Values("neg", -1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = newMigrator(t, db, g).Upgrade(ctx, "head")
+	var pe *migrate.PartialError
+	if !errors.As(err, &pe) || pe.Step != 2 || pe.Done != 1 {
+		t.Fatalf("want a PartialError at step 2 with 1 done, got %v", err)
+	}
+	if v := pgIndexValid(ctx, t, db, "ix_items_qty"); len(v) != 1 || !v[0] {
+		t.Fatalf("the index built before the failure: %v", v)
+	}
+	if _, err := db.Exec(ctx, "UPDATE items SET qty = 0"); err != nil {
+		t.Fatal(err)
+	}
+	var built []string
+	res, err := newMigrator(t, db, g, migrate.WithProgress(func(e migrate.Event) {
+		if e.Kind == migrate.StepDone {
+			built = append(built, e.SQL)
+		}
+	})).Upgrade(ctx, "head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || !res[0].Resumed || res[0].Ran != 1 || len(built) != 1 || !strings.Contains(built[0], "CHECK") {
+		t.Fatalf("rerun: %+v, steps %q; want only the check", res, built)
+	}
+	if drift, err := newMigrator(t, db, g).Check(ctx); err != nil || len(drift) > 0 {
+		t.Fatalf("drift: %v %v", drift, err)
+	}
+}
