@@ -59,7 +59,7 @@ func (m *Mapper) selectByKey(d dialect.Dialect) (string, error) {
 	if ok {
 		return q, nil
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr)
 	for _, f := range m.PK {
 		sel.Where(expr.Eq(tr.C(f.Column.Name), expr.Value(nil)))

@@ -172,7 +172,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 			order = append(order, st)
 		}
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	size := maxLoadKeys
 	if ex.Dialect().Features().Has(dialect.ArrayParams) && len(matchFields) == 1 {
 		size = len(order) + 1
@@ -295,7 +295,7 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 // IN (owner keys), one query per chunk of keys.
 func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *relation, owners []*state) error {
 	m := rel.target
-	tr, sec := expr.T(m.Table.Name), expr.T(rel.secondary.Name)
+	tr, sec := tref(m.Table), tref(rel.secondary)
 	var on []expr.Expr
 	for i, c := range rel.secRemote {
 		on = append(on, expr.Eq(tr.C(rel.targetRef[i].Column.Name), sec.C(c)))
@@ -382,7 +382,7 @@ func (s *Session) joins(m *Mapper, t *expr.TableRef, fields []string) (*joinPlan
 			return nil, fmt.Errorf("orm: WithJoined(%q): a collection multiplies rows; load it with With", name)
 		}
 		jp.rels = append(jp.rels, rel)
-		jp.aliases = append(jp.aliases, expr.T(rel.target.Table.Name).As(fmt.Sprintf("strata_j%d", i)))
+		jp.aliases = append(jp.aliases, tref(rel.target.Table).As(fmt.Sprintf("strata_j%d", i)))
 		hs := make([]any, len(rel.target.Fields))
 		for j := range hs {
 			hs[j] = new(any)

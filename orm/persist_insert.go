@@ -403,13 +403,13 @@ func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state,
 			}
 			vals[i] = a.Interface()
 		}
-		ins := expr.InsertArrays(expr.T(m.Table.Name), names, types, vals)
+		ins := expr.InsertArrays(tref(m.Table), names, types, vals)
 		if len(ret) > 0 {
 			ins.Returning(columnsOf(nil, ret)...)
 		}
 		return ins
 	}
-	ins := expr.Insert(expr.T(m.Table.Name))
+	ins := expr.Insert(tref(m.Table))
 	for _, f := range cols {
 		ins.Columns(f.Column.Name)
 	}

@@ -84,7 +84,7 @@ func keyedUpdate(m *Mapper, set, match []*Field) *expr.UpdateRowsStmt {
 			types = append(types, f.Column.Type)
 		}
 	}
-	return expr.UpdateRows(expr.T(m.Table.Name), columnNames(m.PK), columnNames(set), columnNames(match), types)
+	return expr.UpdateRows(tref(m.Table), columnNames(m.PK), columnNames(set), columnNames(match), types)
 }
 
 // columnNames returns the fields' column names.
@@ -109,7 +109,7 @@ func selectBackStmt(m *Mapper, fields []*Field, rows []*state) (stmt expr.Statem
 	if len(rest) == 0 {
 		return nil, nil, nil
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	cols = append(slices.Clone(m.PK), rest...)
 	return expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)), cols, rest
 }
@@ -262,7 +262,7 @@ func updateOneCommand(d dialect.Dialect, r updateRow, ret []*Field) (command, er
 // updateOneStmt builds the UPDATE of one row by its key (and version).
 func updateOneStmt(r updateRow, ret []*Field) expr.Statement {
 	st, m := r.st, r.st.m
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	up := expr.Update(tr)
 	for _, f := range r.set {
 		up.Set(f.Column.Name, f.valueAt(st.ptr))
@@ -361,7 +361,7 @@ func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning
 	if returning {
 		back = append(back, ret...)
 	}
-	return stmt.Returning(columnsOf(expr.T(m.Table.Name), back)...), back
+	return stmt.Returning(columnsOf(tref(m.Table), back)...), back
 }
 
 func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {

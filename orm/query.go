@@ -52,7 +52,7 @@ func Select[T any](s *Session) *Query[T] {
 		return q
 	}
 	q.m = m
-	q.t = expr.T(m.Table.Name)
+	q.t = tref(m.Table)
 	q.sel = expr.Select(columnsOf(q.t, m.Fields)...).From(q.t)
 	return q
 }

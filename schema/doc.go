@@ -28,6 +28,14 @@
 // A column is NOT NULL unless it says Nullable: zero values mean what they
 // say.
 //
+// # Schemas (namespaces)
+//
+// A table's Schema puts it in a named PostgreSQL schema ("" is the
+// connection's current one); [Table.Key] ("sch.t", or "t") is how a
+// [MetaData] and the migration tool know it, and [ForeignKey.RefSchema]
+// names the schema of a referenced table. Index and constraint names must
+// be unique per schema. A schema name has no dot.
+//
 // # Types
 //
 // [Kind] lists the portable types; each dialect maps them to its own (see
