@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // driverName is the database/sql name modernc.org/sqlite registers.
@@ -22,15 +24,40 @@ const driverName = "sqlite"
 // understands (_pragma=..., _txlock=..., ...).
 //
 // Every connection of the pool gets PRAGMA foreign_keys=ON (a DSN that
-// turns them off is refused), a busy timeout of 10 s, and, for file
-// databases, WAL journaling, unless the DSN sets those itself. Times are
-// written in SQLite's own format in UTC (_time_format=sqlite,
-// _timezone=UTC) unless the DSN says otherwise. An in-memory database
-// lives in its connection, so its pool is limited to one connection.
+// turns them off is refused) and a busy timeout of 10 s; for writable file
+// databases, WAL journaling and write transactions that take the write
+// lock at BEGIN (_txlock=immediate; read-only transactions still begin
+// deferred), unless the DSN sets those itself. Times are written in
+// SQLite's own format in UTC (_time_format=sqlite, _timezone=UTC) unless
+// the DSN says otherwise. The pool of a file database keeps up to
+// [DefaultMaxOpen] connections open and idle; an in-memory database lives
+// in its connection, so its pool is limited to one connection. The package
+// documentation explains each choice.
 func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+	return d.OpenPool(ctx, dsn, dialect.PoolOptions{})
+}
+
+// DefaultMaxOpen is the most connections the pool of a file database
+// opens unless [dialect.PoolOptions] say otherwise: WAL lets that many
+// readers run beside the one writer, and the idle ones are all kept (a new
+// SQLite connection re-reads the schema and re-runs the pragmas).
+func DefaultMaxOpen() int { return max(4, runtime.NumCPU()) }
+
+// OpenPool is [Dialect.Open] with the pool sized by opts (applied with
+// sql.DB's setters after the defaults above). A MinOpen is an error
+// matching sqlerr.ErrUnsupported (database/sql keeps no minimum); so is
+// any option that would give an in-memory database more than its one,
+// never closed, connection.
+func (d *Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOptions) (dialect.Pool, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	conn, memory, err := buildDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if memory && opts != (dialect.PoolOptions{}) && opts != (dialect.PoolOptions{MaxOpen: 1}) {
+		return nil, sqlerr.Unsupported("sqlite", fmt.Sprintf("size the pool of an in-memory database (%+v): it lives in one connection, kept open", opts))
 	}
 	db, err := sql.Open(driverName, conn)
 	if err != nil {
@@ -41,6 +68,17 @@ func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
+	} else {
+		n := DefaultMaxOpen()
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		if opts.MaxOpen > 0 && opts.MaxIdle == 0 {
+			opts.MaxIdle = opts.MaxOpen // keep them all, as by default
+		}
+		if err := opts.ApplySQL(db, func(what string) error { return sqlerr.Unsupported("sqlite", what) }); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -95,6 +133,14 @@ func buildDSN(dsn string) (string, bool, error) {
 	}
 	if _, ok := pragmas["journal_mode"]; !ok && !q.Has("_journal_mode") && !q.Has("_journal") && !memory && !readOnly {
 		add = append(add, "_pragma=journal_mode(WAL)")
+	}
+	if !q.Has("_txlock") && !memory && !readOnly {
+		// BEGIN IMMEDIATE: a write transaction waits (busy_timeout) for
+		// the write lock at its start. A deferred one would take a read
+		// snapshot first and fail at its first write, without waiting,
+		// when another writer committed since (SQLITE_BUSY_SNAPSHOT).
+		// The driver begins read-only transactions deferred all the same.
+		add = append(add, "_txlock=immediate")
 	}
 	if !q.Has("_time_format") && !q.Has("_time_integer_format") {
 		add = append(add, "_time_format=sqlite")
