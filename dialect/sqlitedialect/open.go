@@ -133,6 +133,14 @@ func buildDSN(dsn string) (string, bool, error) {
 	}
 	if _, ok := pragmas["journal_mode"]; !ok && !q.Has("_journal_mode") && !q.Has("_journal") && !memory && !readOnly {
 		add = append(add, "_pragma=journal_mode(WAL)")
+		if _, ok := pragmas["synchronous"]; !ok && !q.Has("_synchronous") && !q.Has("_sync") {
+			// With WAL, NORMAL syncs at checkpoints instead of at every
+			// COMMIT: never corrupt, durable across a crash of the
+			// program, and a power loss may lose the last commits. See
+			// the package documentation; synchronous(full) restores a
+			// sync per COMMIT.
+			add = append(add, "_pragma=synchronous(NORMAL)")
+		}
 	}
 	if !q.Has("_txlock") && !memory && !readOnly {
 		// BEGIN IMMEDIATE: a write transaction waits (busy_timeout) for

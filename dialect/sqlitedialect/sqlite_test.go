@@ -278,14 +278,15 @@ func TestBuildDSN(t *testing.T) {
 		in, want string
 		memory   bool
 	}{
-		{"/tmp/a.db", "file:/tmp/a.db?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
-		{"/tmp/a.db?_txlock=deferred", "file:/tmp/a.db?_txlock=deferred&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_time_format=sqlite&_timezone=UTC", false},
+		{"/tmp/a.db", "file:/tmp/a.db?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
+		{"/tmp/a.db?_txlock=deferred", "file:/tmp/a.db?_txlock=deferred&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite&_timezone=UTC", false},
 		{"file:/tmp/a.db?mode=ro", "file:/tmp/a.db?mode=ro&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", false},
 		{"a#b%c.db?_pragma=busy_timeout(5)&_pragma=journal_mode(DELETE)&_time_format=datetime&_timezone=Local",
 			"file:a%23b%25c.db?_pragma=busy_timeout(5)&_pragma=journal_mode(DELETE)&_time_format=datetime&_timezone=Local&_pragma=foreign_keys(1)&_txlock=immediate", false},
 		{":memory:", "file::memory:?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", true},
 		{"file:x?mode=memory&cache=shared", "file:x?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", true},
-		{"x.db?_pragma=foreign_keys(ON)&_busy_timeout=1", "file:x.db?_pragma=foreign_keys(ON)&_busy_timeout=1&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
+		{"x.db?_pragma=foreign_keys(ON)&_busy_timeout=1", "file:x.db?_pragma=foreign_keys(ON)&_busy_timeout=1&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
+		{"a.db?_pragma=synchronous(FULL)", "file:a.db?_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
 	}
 	for _, c := range cases {
 		got, memory, err := sqlitedialect.BuildDSN(c.in)
