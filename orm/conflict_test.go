@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
@@ -182,6 +183,33 @@ func TestCommitRealConflictPointsToTransact(t *testing.T) {
 			checkConflict(t, errs[0], "Commit", "deadlock")
 		default:
 			t.Fatalf("want one session to lose a deadlock; got %v and %v", errs[0], errs[1])
+		}
+	})
+}
+
+// TestTransactAndRunInTxShareOnePolicy: the DB's retry policy, set once
+// with engine.WithRetryPolicy, bounds both engine.DB.RunInTx and
+// orm.Factory.Transact, which give up the same way.
+func TestTransactAndRunInTxShareOnePolicy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		db, err := engine.Open(ctx, tg.Dialect, tg.DSN, engine.WithRetryPolicy(engine.RetryPolicy{MaxAttempts: 4}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		reg := orm.NewRegistry()
+		orm.MustRegister[Note](reg)
+		f := orm.NewFactory(db, reg)
+		conflict := &sqlerr.RetryableError{Reason: "serialization failure", Err: errors.New("simulated")}
+		var engineCalls, ormCalls int
+		eerr := db.RunInTx(ctx, dialect.TxOptions{}, func(ctx context.Context, tx *engine.Tx) error { engineCalls++; return conflict })
+		oerr := f.Transact(ctx, func(ctx context.Context, s *orm.Session) error { ormCalls++; return conflict })
+		if engineCalls != 4 || ormCalls != 4 {
+			t.Fatalf("RunInTx ran %d times, Transact %d; the policy says 4", engineCalls, ormCalls)
+		}
+		if eerr == nil || oerr == nil || eerr.Error() != oerr.Error() || !errors.Is(oerr, conflict) {
+			t.Fatalf("different give-ups:\n  RunInTx:  %v\n  Transact: %v", eerr, oerr)
 		}
 	})
 }
