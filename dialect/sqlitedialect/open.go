@@ -96,6 +96,11 @@ func (d *Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOpt
 	return pool{dialect.FromSQL(db)}, nil
 }
 
+// ErrDSN is matched by the errors of a DSN [Dialect.Open] refuses: one that
+// does not parse, turns foreign keys off, or uses a parameter of
+// mattn/go-sqlite3 that modernc.org/sqlite would ignore.
+var ErrDSN = errors.New("sqlite: invalid DSN")
+
 // buildDSN turns a DSN into the file: URI given to the driver, with the
 // parameters Strata needs added. memory reports an in-memory (or private
 // temporary) database, which exists per connection.
@@ -103,7 +108,7 @@ func buildDSN(dsn string) (string, bool, error) {
 	path, query, _ := strings.Cut(dsn, "?")
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return "", false, fmt.Errorf("sqlite: bad DSN parameters in %q: %w", dsn, err)
+		return "", false, fmt.Errorf("%w: bad parameters in %q: %v", ErrDSN, dsn, err)
 	}
 	if !strings.HasPrefix(path, "file:") {
 		path = "file:" + escapePath(path)
@@ -118,22 +123,30 @@ func buildDSN(dsn string) (string, bool, error) {
 		pragmas[name] = val
 	}
 	if v, ok := pragmas["foreign_keys"]; ok && !isOn(v) {
-		return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (_pragma=%s); Strata needs them on", "foreign_keys("+v+")")
+		return "", false, fmt.Errorf("%w: it turns foreign keys off (_pragma=%s); Strata needs them on", ErrDSN, "foreign_keys("+v+")")
 	}
 	for _, k := range []string{"_foreign_keys", "_fk"} {
 		if v, ok := q[k]; ok && (len(v) == 0 || !isOn(v[len(v)-1])) {
-			return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (%s=%s); Strata needs them on", k, strings.Join(v, ","))
+			return "", false, fmt.Errorf("%w: it turns foreign keys off (%s=%s); Strata needs them on", ErrDSN, k, strings.Join(v, ","))
+		}
+	}
+	// mattn/go-sqlite3's names, which modernc.org/sqlite ignores: taken
+	// silently they would leave the setting at SQLite's default (no busy
+	// timeout at all).
+	for _, k := range []string{"_busy_timeout", "_timeout", "_journal_mode", "_journal", "_synchronous", "_sync", "_locking_mode", "_locking", "_cache_size"} {
+		if q.Has(k) {
+			return "", false, fmt.Errorf("%w: %s is a parameter of mattn/go-sqlite3, which modernc.org/sqlite ignores; write _pragma=%s(%s)", ErrDSN, k, mattnPragma[k], q.Get(k))
 		}
 	}
 
 	var add []string
 	add = append(add, "_pragma=foreign_keys(1)")
-	if _, ok := pragmas["busy_timeout"]; !ok && !q.Has("_busy_timeout") && !q.Has("_timeout") {
+	if _, ok := pragmas["busy_timeout"]; !ok {
 		add = append(add, "_pragma=busy_timeout(10000)")
 	}
-	if _, ok := pragmas["journal_mode"]; !ok && !q.Has("_journal_mode") && !q.Has("_journal") && !memory && !readOnly {
+	if _, ok := pragmas["journal_mode"]; !ok && !memory && !readOnly {
 		add = append(add, "_pragma=journal_mode(WAL)")
-		if _, ok := pragmas["synchronous"]; !ok && !q.Has("_synchronous") && !q.Has("_sync") {
+		if _, ok := pragmas["synchronous"]; !ok {
 			// With WAL, NORMAL syncs at checkpoints instead of at every
 			// COMMIT: never corrupt, durable across a crash of the
 			// program, and a power loss may lose the last commits. See
@@ -160,6 +173,15 @@ func buildDSN(dsn string) (string, bool, error) {
 		add = append([]string{query}, add...)
 	}
 	return path + "?" + strings.Join(add, "&"), memory, nil
+}
+
+// mattnPragma names the pragma each mattn/go-sqlite3 DSN parameter sets.
+var mattnPragma = map[string]string{
+	"_busy_timeout": "busy_timeout", "_timeout": "busy_timeout",
+	"_journal_mode": "journal_mode", "_journal": "journal_mode",
+	"_synchronous": "synchronous", "_sync": "synchronous",
+	"_locking_mode": "locking_mode", "_locking": "locking_mode",
+	"_cache_size": "cache_size",
 }
 
 // escapePath escapes the characters that would end or change the path
