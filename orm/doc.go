@@ -59,6 +59,36 @@
 //	n.Pinned = false               // zero values are values
 //	err = s.Commit(ctx)            // UPDATE only pinned (and the version)
 //
+// # Writing: Factory.Transact
+//
+// [Factory.Transact] is the way to write. It runs a function in a fresh
+// session inside one transaction and commits it; when the transaction
+// fails on a conflict (a serialization failure, a deadlock, a lock wait
+// timeout, SQLite busy) it runs the whole function again in a new session,
+// after a jittered, growing pause, within the attempts and time budget of
+// the DB's [engine.RetryPolicy] (the same policy, and the same loop, as
+// engine.DB.RunInTx; [WithRetryPolicy] gives a factory its own):
+//
+//	err := factory.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+//		n, err := orm.Get[Note](ctx, s, id)
+//		if err != nil {
+//			return err
+//		}
+//		n.Stars++
+//		return nil // committed by Transact; an error rolls back
+//	})
+//
+// The function must be safe to run again and must not keep objects from
+// a failed attempt. Conflicts are ordinary under concurrency: with plain
+// Begin and Commit, a share of concurrent writers fail with a deadlock on
+// MariaDB, a serialization failure on PostgreSQL (SERIALIZABLE or
+// REPEATABLE READ) or busy on SQLite. Outside Transact such a failure of
+// [Session.Commit] or [Session.Flush] is a [*ConflictError] (matching
+// [ErrConflict]) whose message says to use Transact; the cause stays in
+// its chain (sqlerr.IsRetryable, *sqlerr.RetryableError). Sessions that
+// only read need no Transact: [Factory.New] reads outside any
+// transaction, and [Factory.NewReadOnly] in a read-only one.
+//
 // Add fails on a misuse (not a pointer to a registered struct, a closed
 // session, a second goroutine) and on a graph the cascades cannot take (an
 // object another session holds, a second holder of a single_parent
@@ -183,7 +213,6 @@
 // A Session is for one goroutine at a time; every method checks that with
 // one atomic operation and a second caller gets a [*ConcurrentUseError]
 // naming both operations. Open a session per HTTP request or background
-// job from the shared [Factory] (see examples/sessions), and use
-// [Factory.Transact] for a unit of work that must be retried on
-// serialization failures and deadlocks.
+// job from the shared [Factory] (see examples/sessions), and write with
+// [Factory.Transact], which retries conflicts.
 package orm

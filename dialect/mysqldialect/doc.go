@@ -17,6 +17,12 @@
 // NO_BACKSLASH_ESCAPES or ANSI_QUOTES, which the dialect's quoting relies
 // on. A DSN that sets sql_mode must keep those two off.
 //
+// The pool is database/sql's, with its defaults (no limit on open
+// connections, 2 idle kept) unless [Dialect.OpenPool] (what
+// engine.WithPool uses) is given MaxOpen, MaxIdle, MaxLifetime or
+// MaxIdleTime; MinOpen is refused (sqlerr.ErrUnsupported): database/sql
+// keeps no minimum.
+//
 // # Type mapping
 //
 //	schema kind     DDL               Inspect reads back

@@ -18,6 +18,13 @@
 // *pgxpool.Pool for COPY and batches; [FromPool] wraps a pool opened
 // elsewhere.
 //
+// [Dialect.OpenPool] (what engine.WithPool uses) sizes the pool over the
+// DSN's pool_* settings: MaxOpen is MaxConns, MinOpen MinConns,
+// MaxLifetime MaxConnLifetime, MaxIdleTime MaxConnIdleTime (a negative
+// duration: no limit). pgxpool has no cap on idle connections, so MaxIdle
+// is refused (sqlerr.ErrUnsupported). Without either, pgx's defaults hold:
+// max(4, NumCPU) connections, closed after 1 h, or 30 min idle.
+//
 // Transactions honour TxOptions: database/sql isolation levels map to READ
 // UNCOMMITTED, READ COMMITTED, REPEATABLE READ (also for LevelSnapshot) and
 // SERIALIZABLE; ReadOnly starts a READ ONLY transaction; other levels are

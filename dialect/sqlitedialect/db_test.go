@@ -274,7 +274,7 @@ func TestForeignKeysOnEveryConnection(t *testing.T) {
 	mustExec(t, p, `CREATE TABLE parent (id INTEGER PRIMARY KEY)`)
 	mustExec(t, p, `CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))`)
 	var conns []dialect.Conn
-	for range 5 {
+	for range sqlitedialect.DefaultMaxOpen() { // the pool's limit
 		c, err := p.Conn(ctx) // held, so each is a different connection
 		if err != nil {
 			t.Fatal(err)
