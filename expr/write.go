@@ -236,6 +236,9 @@ func Update(t *TableRef) *UpdateStmt { return &UpdateStmt{t: t} }
 
 // Set adds col = v (bound, or SQL if v is an Expr).
 func (s *UpdateStmt) Set(col string, v any) *UpdateStmt {
+	if s.set == nil {
+		s.set = make([]assignment, 0, 8)
+	}
 	s.set = append(s.set, assignment{col, v})
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/strata-go/strata/dialect"
 )
@@ -95,7 +96,15 @@ type Statement interface {
 // Build renders a statement for d, returning its SQL text and bind
 // arguments, or the first error met while building it.
 func Build(d dialect.Dialect, s Statement) (string, []any, error) {
-	w := NewWriter(d)
+	w := writerPool.Get().(*Writer)
+	w.d, w.args = d, make([]any, 0, 8)
+	defer func() {
+		// the text buffer is reused; the arguments go to the caller
+		w.d, w.buf, w.args, w.err = nil, w.buf[:0], nil, nil
+		if cap(w.buf) <= 64<<10 {
+			writerPool.Put(w)
+		}
+	}()
 	s.WriteStatement(w)
 	if w.err != nil {
 		return "", nil, w.err
@@ -105,6 +114,10 @@ func Build(d dialect.Dialect, s Statement) (string, []any, error) {
 	}
 	return w.String(), w.args, nil
 }
+
+// writerPool keeps Build's writers, for their text buffers: building a
+// statement allocates its SQL string and its arguments, nothing else.
+var writerPool = sync.Pool{New: func() any { return &Writer{buf: make([]byte, 0, 256)} }}
 
 // Chunk splits values into slices of at most size elements, for IN lists
 // and multi-row inserts that would otherwise exceed the parameter limit.

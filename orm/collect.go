@@ -91,7 +91,18 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &flushPlan{}
+	var p *flushPlan
+	if len(s.f.cfg.flushHooks) == 0 {
+		// reused: nothing keeps a plan after its flush (a hook's ChangeSet
+		// could, so flushes with hooks get their own)
+		p = &s.planBuf
+		clear(p.inserts[:cap(p.inserts)])
+		clear(p.updates[:cap(p.updates)])
+		clear(p.deletes[:cap(p.deletes)])
+		*p = flushPlan{inserts: p.inserts[:0], updates: p.updates[:0], deletes: p.deletes[:0]}
+	} else {
+		p = &flushPlan{}
+	}
 	for _, st := range s.order {
 		if st.status == Pending {
 			p.inserts = append(p.inserts, st)

@@ -38,6 +38,9 @@ func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false
 // and no transaction open, a flush that needs a single statement sends it
 // alone, in autocommit: one round trip, and atomic all the same.
 func (s *Session) flushTx(ctx context.Context, commit bool) error {
+	if s.states.len() == 0 {
+		return nil // the session holds no object: nothing to write
+	}
 	var u undo
 	hadTx := s.tx != nil
 	rp, err := s.prepareRelations(ctx, &u)
@@ -283,7 +286,11 @@ func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []u
 	for _, group := range groupByMapper(early) {
 		acts = append(acts, deleteSteps(d, group, s.f.cfg.idempotentDeletes)...)
 	}
-	acts = append(acts, ins...)
+	if len(acts) == 0 {
+		acts = ins // the common flush: inserts only, their slice is ours
+	} else {
+		acts = append(acts, ins...)
+	}
 	updates := p.updates
 	var force map[*state][]*Field
 	for _, l := range rp.deferred {

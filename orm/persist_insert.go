@@ -24,6 +24,16 @@ const maxBatchRows = 1000
 
 // insertSteps plans the flush's INSERTs.
 func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) ([]action, error) {
+	if len(inserts) == 0 {
+		return nil, nil
+	}
+	if m := inserts[0].m; inserts[len(inserts)-1].m == m && !slices.ContainsFunc(inserts, func(st *state) bool { return st.m != m }) {
+		// one table (inserts come ordered by table)
+		levels, err := selfLevels(m, inserts, rp.levels)
+		if err != nil || levels == nil {
+			return insertSteps(d, inserts), err
+		}
+	}
 	out := make([]action, 0, 4)
 	for _, group := range groupByMapper(inserts) {
 		levels, err := selfLevels(group[0].m, group, rp.levels)

@@ -126,7 +126,8 @@ type removal struct {
 }
 
 func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, error) {
-	rp := &relPlan{}
+	rp := &s.rpBuf
+	*rp = relPlan{}
 	hasRels := false
 	for _, st := range s.states.all() {
 		rels, err := s.f.reg.relsOf(st.m)

@@ -252,6 +252,12 @@ type Session struct {
 	readOnly bool // from NewReadOnly: reads routed to a replica, no writes
 	transact bool // run by Factory.Transact, whose loop retries conflicts
 	wrote    bool // a flush wrote in the current transaction (for the router)
+
+	// reused by every flush (one goroutine at a time, by the guard): a
+	// flush of a few objects allocates no plan of its own
+	rpBuf    relPlan
+	planBuf  flushPlan
+	orderBuf [4]*state
 }
 
 var (
@@ -328,6 +334,9 @@ func (s *Session) Add(obj any) error {
 		}
 		st = &state{m: m, ptr: ptr, status: Pending}
 		s.putState(st)
+		if s.order == nil {
+			s.order = s.orderBuf[:0]
+		}
 		s.order = append(s.order, st)
 		if err := s.cascadeAdd(st); err != nil {
 			s.forget(st)

@@ -8,4 +8,9 @@ import (
 // tref is the statement-level reference to t: its name, qualified by its
 // schema ([TableSchema]). Every statement the ORM writes names its tables
 // through it.
-func tref(t *schema.Table) *expr.TableRef { return expr.T(t.Name).InSchema(t.Schema) }
+func tref(t *schema.Table) *expr.TableRef {
+	if t.Schema == "" {
+		return expr.T(t.Name)
+	}
+	return expr.T(t.Name).InSchema(t.Schema)
+}
