@@ -268,10 +268,10 @@ func (d ArrayDest) Native() (any, error) {
 func (d ArrayDest) slice() (reflect.Value, error) {
 	v := reflect.ValueOf(d.Ptr)
 	if !v.IsValid() {
-		return v, &ArrayError{Op: "scan", Type: "nil", Err: errors.New("Ptr must point to a slice")}
+		return v, &ArrayError{Op: "scan", Type: "nil", Err: errors.New("the Ptr field must point to a slice")}
 	}
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Slice {
-		return v, &ArrayError{Op: "scan", Type: v.Type().String(), Err: errors.New("Ptr must be a non-nil pointer to a slice")}
+		return v, &ArrayError{Op: "scan", Type: v.Type().String(), Err: errors.New("the Ptr field must be a non-nil pointer to a slice")}
 	}
 	if err := checkElem(v.Type().Elem().Elem()); err != nil {
 		return v, &ArrayError{Op: "scan", Type: v.Type().String(), Err: err}

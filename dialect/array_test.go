@@ -145,9 +145,9 @@ func TestArrayDestScansNullJSONAndRefusesTheRest(t *testing.T) {
 		{new([]rawUUID), `["not-a-uuid"]`, `element 0: "not-a-uuid" is not a UUID`},
 		{new([]rawUUID), `[12]`, "element 0: 12 is not a UUID string"},
 		{new([]uuid.UUID), `["zz"]`, "element 0"},
-		{s, `[]`, "Ptr must be a non-nil pointer to a slice"},
-		{(*[]string)(nil), `[]`, "Ptr must be a non-nil pointer to a slice"},
-		{nil, `[]`, "Ptr must point to a slice"},
+		{s, `[]`, "the Ptr field must be a non-nil pointer to a slice"},
+		{(*[]string)(nil), `[]`, "the Ptr field must be a non-nil pointer to a slice"},
+		{nil, `[]`, "the Ptr field must point to a slice"},
 		{new([]uint8), `[]`, "element type uint8 is not supported"},
 	}
 	for _, c := range bad {

@@ -178,7 +178,7 @@ func TestSchemasRoundTrip(t *testing.T) {
 			fmt.Sprintf(`INSERT INTO %q.orders (customer_id) SELECT id FROM %q.customers`, audit, sales),
 			fmt.Sprintf(`INSERT INTO %q.events (kind) VALUES ('only in audit')`, audit),
 			fmt.Sprintf(`INSERT INTO notes (order_id) SELECT id FROM %q.orders`, audit),
-			fmt.Sprintf(`UPDATE notes SET order_id = NULL`),
+			`UPDATE notes SET order_id = NULL`,
 			fmt.Sprintf(`DELETE FROM %q.customers`, sales),
 		} {
 			if _, err := db.Exec(ctx, q); err != nil {

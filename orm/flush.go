@@ -41,14 +41,17 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 	if s.states.len() == 0 {
 		return nil // the session holds no object: nothing to write
 	}
-	var u undo
+	// the session's undo log, emptied: nothing keeps it after a flush
+	u := &s.undoBuf
+	clear(u.buf[:])
+	u.log = nil
 	hadTx := s.tx != nil
-	rp, err := s.prepareRelations(ctx, &u)
+	rp, err := s.prepareRelations(ctx, u)
 	if err != nil {
 		u.run()
 		return err
 	}
-	p, err := s.plan(rp, &u)
+	p, err := s.plan(rp, u)
 	if err != nil {
 		u.run()
 		return err
@@ -63,14 +66,14 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 			len(p.inserts), len(p.updates), len(p.deletes))}
 	}
 	if len(s.f.cfg.flushHooks) == 0 {
-		return s.write(ctx, p, rp, commit, hadTx, &u)
+		return s.write(ctx, p, rp, commit, hadTx, u)
 	}
 	run := func(ctx context.Context, cs *ChangeSet) error {
 		if cs != nil && len(cs.skipped) > 0 {
 			// the updates a hook skipped stay dirty for the next flush
 			p.updates = slices.DeleteFunc(slices.Clone(p.updates), func(st *state) bool { return cs.skipped[st] })
 		}
-		return s.write(ctx, p, rp, commit, hadTx, &u)
+		return s.write(ctx, p, rp, commit, hadTx, u)
 	}
 	f := FlushFunc(run)
 	for i := len(s.f.cfg.flushHooks) - 1; i >= 0; i-- {

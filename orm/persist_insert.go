@@ -30,8 +30,20 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 	if m := inserts[0].m; inserts[len(inserts)-1].m == m && !slices.ContainsFunc(inserts, func(st *state) bool { return st.m != m }) {
 		// one table (inserts come ordered by table)
 		levels, err := selfLevels(m, inserts, rp.levels)
-		if err != nil || levels == nil {
-			return insertSteps(d, inserts), err
+		if err != nil {
+			return nil, err
+		}
+		if levels == nil && len(inserts) == 1 && len(m.Fields) <= 64 {
+			// one row: its action lives in the session (nothing keeps a
+			// flush's actions after it)
+			cols, fetch := m.insertShape(insertMask(m, inserts[0]))
+			s.insBuf = insertRows{}
+			fillInsert(&s.insBuf, d, m, cols, fetch, inserts)
+			s.actBuf[0] = &s.insBuf
+			return s.actBuf[:1:1], nil
+		}
+		if levels == nil {
+			return insertSteps(d, inserts), nil
 		}
 	}
 	out := make([]action, 0, 4)
@@ -208,14 +220,10 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 	if len(group) == 1 && len(m.Fields) <= 64 {
 		// one row, the common case: its column lists are the mapper's,
 		// computed once per set of columns left to the database
-		var mask uint64
-		for i, f := range m.Fields {
-			if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, group[0].ptr) {
-				mask |= 1 << i
-			}
-		}
-		cols, fetch := m.insertShape(mask)
-		return []action{insertAction(d, m, cols, fetch, group)}
+		cols, fetch := m.insertShape(insertMask(m, group[0]))
+		a := &insertRows{}
+		fillInsert(a, d, m, cols, fetch, group)
+		return []action{a}
 	}
 	// Rows leaving out the same columns share statements.
 	type shape struct {
@@ -300,14 +308,27 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 	return out
 }
 
-// insertAction is the INSERT of one row.
-func insertAction(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state) action {
+// insertMask is the set of st's fields (bit i: m.Fields[i]) its INSERT
+// leaves to the database: generated keys and server defaults it holds
+// the zero value of. m has at most 64 fields.
+func insertMask(m *Mapper, st *state) uint64 {
+	var mask uint64
+	for i, f := range m.Fields {
+		if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
+			mask |= 1 << i
+		}
+	}
+	return mask
+}
+
+// fillInsert makes a the INSERT of one row.
+func fillInsert(a *insertRows, d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state) {
 	canReturn := d.Features().Has(dialect.InsertReturning)
 	stmts := 1
 	if !canReturn && len(fetch) > 0 && (len(fetch) > 1 || autoField(m, fetch) == nil) {
 		stmts = 2 // LastInsertID, then a SELECT of the server defaults
 	}
-	return &insertRows{cost: cost{n: stmts}, m: m, cols: cols, fetch: fetch, rows: rows, canReturn: canReturn}
+	*a = insertRows{cost: cost{n: stmts}, m: m, cols: cols, fetch: fetch, rows: rows, canReturn: canReturn}
 }
 
 // insertShape returns the columns an INSERT writes and those it reads back

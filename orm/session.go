@@ -258,6 +258,11 @@ type Session struct {
 	rpBuf    relPlan
 	planBuf  flushPlan
 	orderBuf [4]*state
+	insBuf   insertRows // a one-row flush's INSERT
+	actBuf   [1]action
+	undoBuf  undo
+	stBuf    state // the first object's state
+	stUsed   bool
 }
 
 var (
@@ -332,7 +337,14 @@ func (s *Session) Add(obj any) error {
 			s.track(d)
 			return s.cascadeAdd(d)
 		}
-		st = &state{m: m, ptr: ptr, status: Pending}
+		if !s.stUsed {
+			// the first object's state lives in the session
+			s.stUsed = true
+			st = &s.stBuf
+			*st = state{m: m, ptr: ptr, status: Pending}
+		} else {
+			st = &state{m: m, ptr: ptr, status: Pending}
+		}
 		s.putState(st)
 		if s.order == nil {
 			s.order = s.orderBuf[:0]

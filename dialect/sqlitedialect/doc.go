@@ -123,10 +123,11 @@
 // JSON_TEXT_ARRAY_F64 (double), JSON_TEXT_ARRAY_BOOL and
 // JSON_TEXT_ARRAY_UUID. Each contains TEXT, for TEXT affinity, and never
 // INT, which SQLite checks first and which would give INTEGER affinity
-// (so I64 and I32, not BIGINT and INTEGER; and no REAL, FLOA, DOUB, CHAR,
-// CLOB or BLOB either). The array operators of package expr read the
-// elements with json_each, whose values are typed (text, integer, real,
-// and 1 or 0 for booleans), and json_array_length
+// (so I64 and I32, not BIGINT and INTEGER; and none of the other affinity
+// words, REAL, CHAR, CLOB or BLOB, nor the start of FLOAT or DOUBLE).
+// The array operators of package expr read the elements with json_each,
+// whose values are typed (text, integer, real, and 1 or 0 for booleans),
+// and json_array_length
 // ([dialect.JSONEachArrays]). Changing the element type rebuilds the
 // table, copying the JSON text as it is; a scalar column that becomes an
 // array is not converted (its values must be rewritten with json_array(col)

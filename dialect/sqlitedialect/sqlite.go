@@ -77,7 +77,8 @@ const (
 // of a JSON array (dialect.Array). Each contains TEXT, for TEXT affinity,
 // and never INT, which would win and give INTEGER affinity: the element
 // is named I64, I32 and F64 rather than BIGINT, INTEGER and DOUBLE (and
-// the names contain no REAL, FLOA, DOUB, CHAR, CLOB or BLOB either). They
+// the names contain no other affinity word: REAL, CHAR, CLOB, BLOB, nor
+// the start of FLOAT or DOUBLE). They
 // name the element so that Inspect reads the array type back exactly.
 var arrayDecl = map[schema.Kind]string{
 	schema.KindText:    "JSON_TEXT_ARRAY_TEXT",
