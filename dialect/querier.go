@@ -12,6 +12,18 @@ type Querier interface {
 	Query(ctx context.Context, query string, args ...any) (Rows, error)
 }
 
+// Copier is implemented by the pools, connections and transactions of
+// dialects with a bulk-load protocol (PostgreSQL's COPY ... FROM STDIN,
+// through pgx): CopyFrom writes n rows into the columns of table (in
+// schema, "" for the current one) and reports how many it wrote. fill
+// puts row i's values, one per column and bound as statement arguments
+// would be, into row, which is reused for the next row once its values
+// are encoded. It reads nothing back: generated keys and server defaults
+// stay in the database.
+type Copier interface {
+	CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(i int, row []any) error) (int64, error)
+}
+
 // Result is what an Exec reports.
 type Result struct {
 	RowsAffected int64

@@ -10,6 +10,7 @@ import (
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 var opUpdateWhere = &op{"UpdateWhere"}
@@ -255,4 +256,115 @@ func (s *Session) bulkTarget(ctx context.Context, m *Mapper) (engine.Executor, [
 		return nil, nil, err
 	}
 	return tx, held, nil
+}
+
+var opInsertMany = &op{"InsertMany"}
+
+// InsertMany writes the rows of objs now, in the session's transaction
+// (begun if it has not, after an autoflush), reading nothing back: COPY
+// FROM STDIN on PostgreSQL, multi-row INSERTs elsewhere. It is for loading
+// data when the unit of work's bookkeeping is not wanted (SQLAlchemy's
+// bulk_insert_mappings): the objects are not tracked and stay transient,
+// generated keys and server defaults are not read into them, and their
+// relationships are not cascaded. Client defaults and a first version are
+// set on them as a flush would. Query the rows to work with them.
+//
+// If it fails, nothing of it is written (a savepoint or the transaction
+// is rolled back), and the error says so (an *sqlerr.OutcomeError).
+func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error) {
+	if err := s.enter(opInsertMany); err != nil {
+		return 0, err
+	}
+	defer s.g.exit()
+	m := s.f.reg.Mapper(reflect.TypeFor[T]())
+	if m == nil {
+		return 0, fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
+	}
+	if len(objs) == 0 {
+		return 0, nil
+	}
+	if s.readOnly {
+		return 0, &sqlerr.ReadOnlyError{Err: fmt.Errorf("orm: a read-only session cannot insert %d %s (no SQL was sent)", len(objs), m.Type)}
+	}
+	if !s.f.cfg.noAutoflush {
+		if err := s.flush(ctx); err != nil {
+			return 0, err
+		}
+	}
+	states := make([]state, len(objs))
+	rows := make([]*state, len(objs))
+	var u undo
+	for i, obj := range objs {
+		if obj == nil {
+			return 0, fmt.Errorf("orm: InsertMany of %s: object %d is nil", m.Type, i)
+		}
+		p := unsafe.Pointer(obj)
+		if st := s.stateAt(p); st != nil {
+			return 0, fmt.Errorf("orm: InsertMany of a %s this session holds as %s (object %d)", m.Type, st.status, i)
+		}
+		states[i] = state{m: m, ptr: p, status: Pending}
+		rows[i] = &states[i]
+		for _, f := range m.Fields {
+			if f.Default != nil && isZero(f, p) {
+				u.set(f, p, reflect.ValueOf(f.Default()).Convert(f.Type))
+			}
+		}
+		if v := m.Version; v != nil && !m.appVersion && isZero(v, p) {
+			u.set(v, p, reflect.ValueOf(1).Convert(v.Type))
+		}
+	}
+	d := s.f.db.Dialect()
+	err := s.writeAlone(ctx, "InsertMany of "+m.Type.String(), func(ex engine.Executor) error {
+		// rows leaving the same columns to the database share statements
+		byMask := map[string][]*state{}
+		var masks []string
+		sig := make([]byte, len(m.Fields))
+		for _, st := range rows {
+			for i, f := range m.Fields {
+				sig[i] = '0'
+				if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
+					sig[i] = '1'
+				}
+			}
+			mask := string(sig)
+			if _, ok := byMask[mask]; !ok {
+				masks = append(masks, mask)
+			}
+			byMask[mask] = append(byMask[mask], st)
+		}
+		for _, mask := range masks {
+			group := byMask[mask]
+			var cols []*Field
+			for _, f := range m.Fields {
+				if !((f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, group[0].ptr)) {
+					cols = append(cols, f)
+				}
+			}
+			if len(cols) == 0 {
+				return fmt.Errorf("orm: InsertMany of %s: every column is left to the database", m.Type)
+			}
+			if engine.CanCopy(ex) {
+				if err := copyRows(ctx, ex, m, cols, group); err != nil {
+					return err
+				}
+				continue
+			}
+			arrays := d.Features().Has(dialect.ArrayParams) && arraySafe(cols)
+			per := maxArrayRows
+			if !arrays {
+				per = min(maxBatchRows, d.MaxParams()/len(cols))
+			}
+			for _, chunk := range chunks(group, per) {
+				if err := insertChunk(ctx, ex, m, cols, nil, chunk, false, arrays, &u); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		u.run()
+		return 0, err
+	}
+	return int64(len(objs)), nil
 }

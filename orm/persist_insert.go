@@ -281,6 +281,14 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 	canReturn := d.Features().Has(dialect.InsertReturning)
 	var out []action
 	for _, sh := range shapes {
+		if len(sh.fetch) == 0 && len(sh.rows) >= copyMinRows && len(sh.cols) > 0 && d.Features().Has(dialect.CopyFrom) {
+			// nothing to read back: COPY, in one stream per chunk
+			for _, chunk := range chunks(sh.rows, maxCopyRows) {
+				out = append(out, &insertRows{cost: cost{n: 1}, m: m, cols: sh.cols, rows: chunk, canReturn: canReturn, copy: true,
+					arrays: len(chunk) > 1 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols)})
+			}
+			continue
+		}
 		if len(sh.rows) > 1 && len(sh.cols) > 0 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols) {
 			for _, chunk := range chunks(sh.rows, maxArrayRows) {
 				out = append(out, &insertRows{cost: cost{n: 1}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn, arrays: true})
@@ -348,6 +356,45 @@ func (m *Mapper) insertShape(mask uint64) (cols, fetch []*Field) {
 	}
 	m.cache.shapes.Store(mask, &[2][]*Field{slices.Clip(cols), slices.Clip(fetch)})
 	return cols, fetch
+}
+
+// copyMinRows is the smallest batch written with COPY (when nothing comes
+// back): below it an INSERT's single round trip wins over COPY's setup.
+// maxCopyRows bounds one COPY stream.
+const (
+	copyMinRows = 32
+	maxCopyRows = 100_000
+)
+
+// copySQL is how a COPY is shown (Explain, logs).
+func copySQL(m *Mapper, cols []*Field) string {
+	name := m.Table.Name
+	if m.Table.Schema != "" {
+		name = m.Table.Schema + "." + name
+	}
+	return "COPY " + name + " (" + columnList(cols) + ") FROM STDIN"
+}
+
+// copyRows writes rows with the executor's copy protocol: their values
+// bound as an INSERT's would be, nothing read back.
+func copyRows(ctx context.Context, ex engine.Executor, m *Mapper, cols []*Field, rows []*state) error {
+	names := make([]string, len(cols))
+	for i, f := range cols {
+		names[i] = f.Column.Name
+	}
+	n, err := engine.CopyFromFunc(ctx, ex, m.Table.Schema, m.Table.Name, names, len(rows), func(i int, row []any) error {
+		for j, f := range cols {
+			row[j] = f.valueAt(rows[i].ptr)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("orm: COPY into %s wrote %d rows of %d", m.Table.Name, n, len(rows))
+	}
+	return nil
 }
 
 // maxArrayRows caps the rows of one array INSERT (PostgreSQL's unnest).

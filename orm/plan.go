@@ -112,9 +112,15 @@ type insertRows struct {
 	cols, fetch       []*Field
 	rows              []*state
 	canReturn, arrays bool
+	// copy: nothing comes back and the batch is large: COPY FROM STDIN
+	// where the executor has it (see copyMinRows)
+	copy bool
 }
 
 func (a *insertRows) String() string {
+	if a.copy {
+		return fmt.Sprintf("copy %s into %s (%s)", rowsWord(len(a.rows)), a.m.Table.Name, columnList(a.cols))
+	}
 	s := fmt.Sprintf("insert %s into %s (%s)", rowsWord(len(a.rows)), a.m.Table.Name, columnList(a.cols))
 	if len(a.fetch) > 0 {
 		s += " reading back (" + columnList(a.fetch) + ")"
@@ -123,6 +129,9 @@ func (a *insertRows) String() string {
 }
 
 func (a *insertRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
+	if a.copy {
+		return []command{{sql: copySQL(a.m, a.cols), args: []any{fmt.Sprintf("%d rows", len(a.rows))}}}, nil
+	}
 	c, ret, _, err := insertCommand(d, a.m, a.cols, a.fetch, a.rows, a.canReturn, a.arrays)
 	if err != nil {
 		return nil, err
@@ -141,6 +150,22 @@ func (a *insertRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
 func first[A, B, C any](a A, _ B, _ C) A { return a }
 
 func (a *insertRows) run(ctx context.Context, ex engine.Executor, u *undo) error {
+	if a.copy {
+		if engine.CanCopy(ex) {
+			return copyRows(ctx, ex, a.m, a.cols, a.rows)
+		}
+		// a middleware hides the copy protocol: INSERTs of what fits
+		per := maxArrayRows
+		if !a.arrays {
+			per = min(maxBatchRows, ex.Dialect().MaxParams()/len(a.cols))
+		}
+		for _, chunk := range chunks(a.rows, per) {
+			if err := insertChunk(ctx, ex, a.m, a.cols, nil, chunk, a.canReturn, a.arrays, u); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	return insertChunk(ctx, ex, a.m, a.cols, a.fetch, a.rows, a.canReturn, a.arrays, u)
 }
 

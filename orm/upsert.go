@@ -281,67 +281,36 @@ func (s *Session) upsert(ctx context.Context, t reflect.Type, obj unsafe.Pointer
 		ins.Returning(columnsOf(nil, m.Fields)...)
 	}
 
-	// Run it: in a savepoint when the transaction holds earlier work, so
-	// that a failure leaves that work in place, else in the session's
-	// transaction begun now.
-	var ex engine.Executor
-	var sp *engine.Tx
-	ownTx := false
-	if s.tx != nil {
-		if sp, err = s.tx.Begin(ctx); err != nil {
-			return nil, err
-		}
-		ex = sp
-	} else {
-		tx, err := s.begin(ctx)
-		if err != nil {
-			return nil, err
-		}
-		ex, ownTx = tx, true
-	}
-	fail := func(err error) (unsafe.Pointer, error) {
-		switch {
-		case sp != nil:
-			if rerr := sp.Rollback(context.WithoutCancel(ctx)); rerr != nil {
-				_ = s.tx.Rollback(context.WithoutCancel(ctx))
-				s.tx = nil
-				s.discard(true)
-				return nil, errors.Join(err, fmt.Errorf("orm: upsert failed and its transaction was lost; the session was reset: %w", rerr))
+	err = s.writeAlone(ctx, "upsert of "+m.Type.String(), func(ex engine.Executor) error {
+		found := false
+		if returning {
+			rs, err := engine.QueryStmt(ctx, ex, ins)
+			if err != nil {
+				return err
 			}
-		case ownTx:
-			_ = s.tx.Rollback(context.WithoutCancel(ctx))
-			s.tx = nil
-		}
-		return nil, &sqlerr.OutcomeError{Outcome: sqlerr.NothingWritten, Op: "upsert",
-			Err: fmt.Errorf("orm: upsert of %s rolled back: %w", m.Type, err)}
-	}
-	found := false
-	if returning {
-		rs, err := engine.QueryStmt(ctx, ex, ins)
-		if err != nil {
-			return fail(err)
-		}
-		if rs.Next() {
-			dest := make([]any, len(m.Fields))
-			for i, f := range m.Fields {
-				dest[i] = f.ptrAt(probe)
-			}
-			if err := rs.Scan(dest...); err != nil {
+			if rs.Next() {
+				dest := make([]any, len(m.Fields))
+				for i, f := range m.Fields {
+					dest[i] = f.ptrAt(probe)
+				}
+				if err := rs.Scan(dest...); err != nil {
+					rs.Close()
+					return err
+				}
+				found = true
+			} else if err := rs.Err(); err != nil {
 				rs.Close()
-				return fail(err)
+				return err
 			}
-			found = true
-		} else if err := rs.Err(); err != nil {
-			rs.Close()
-			return fail(err)
+			if err := rs.Close(); err != nil {
+				return err
+			}
+		} else if _, err := engine.ExecStmt(ctx, ex, ins); err != nil {
+			return err
 		}
-		if err := rs.Close(); err != nil {
-			return fail(err)
+		if found {
+			return nil
 		}
-	} else if _, err := engine.ExecStmt(ctx, ex, ins); err != nil {
-		return fail(err)
-	}
-	if !found {
 		// MariaDB, or DO NOTHING met a row: read the row the target holds.
 		ands := make([]expr.Expr, len(plan.target))
 		for i, f := range plan.target {
@@ -356,16 +325,13 @@ func (s *Session) upsert(ctx context.Context, t reflect.Type, obj unsafe.Pointer
 			if errors.Is(err, sqlerr.ErrNotFound) {
 				err = fmt.Errorf("orm: no row holds the conflict target after the upsert: it met a conflict on another unique key of %s (ON DUPLICATE KEY UPDATE reacts to every unique key)", m.Table.Name)
 			}
-			return fail(err)
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if sp != nil {
-		if err := sp.Commit(ctx); err != nil {
-			return fail(err)
-		}
-	}
-	s.wrote = true
-
 	key := keyOf(m, probe)
 	if held := s.lookup(m, key); held != nil {
 		m.copyFields(held.ptr, probe)
@@ -381,4 +347,51 @@ func (s *Session) upsert(ctx context.Context, t reflect.Type, obj unsafe.Pointer
 	st.snap = m.snapshot(obj)
 	s.track(st)
 	return obj, nil
+}
+
+// writeAlone runs write, statements the session sends at once outside a
+// flush (Upsert, InsertMany), in the session's transaction: in a
+// savepoint when the transaction is open (so that a failure leaves its
+// earlier work in place), else in the transaction begun now. On failure
+// everything write did is rolled back and the error, naming what, says
+// nothing was written.
+func (s *Session) writeAlone(ctx context.Context, what string, write func(ex engine.Executor) error) error {
+	var ex engine.Executor
+	var sp *engine.Tx
+	ownTx := false
+	if s.tx != nil {
+		var err error
+		if sp, err = s.tx.Begin(ctx); err != nil {
+			return err
+		}
+		ex = sp
+	} else {
+		tx, err := s.begin(ctx)
+		if err != nil {
+			return err
+		}
+		ex, ownTx = tx, true
+	}
+	err := write(ex)
+	if err == nil && sp != nil {
+		err = sp.Commit(ctx)
+	}
+	if err == nil {
+		s.wrote = true
+		return nil
+	}
+	switch {
+	case sp != nil:
+		if rerr := sp.Rollback(context.WithoutCancel(ctx)); rerr != nil {
+			_ = s.tx.Rollback(context.WithoutCancel(ctx))
+			s.tx = nil
+			s.discard(true)
+			return errors.Join(err, fmt.Errorf("orm: %s failed and its transaction was lost; the session was reset: %w", what, rerr))
+		}
+	case ownTx:
+		_ = s.tx.Rollback(context.WithoutCancel(ctx))
+		s.tx = nil
+	}
+	return &sqlerr.OutcomeError{Outcome: sqlerr.NothingWritten, Op: strings.Fields(what)[0],
+		Err: fmt.Errorf("orm: %s rolled back: %w", what, err)}
 }

@@ -154,6 +154,53 @@ func nativeArgsFrom(args []any, i int) ([]any, error) {
 	return out, nil
 }
 
+// pgxCopier is what pgxpool.Pool, pgxpool.Conn and pgx.Tx have for COPY.
+type pgxCopier interface {
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// copyFrom runs COPY table (columns) FROM STDIN in pgx's binary format,
+// arrays bound natively as in statements. pgx encodes each row before it
+// asks for the next, so one row slice serves them all.
+func copyFrom(ctx context.Context, c pgxCopier, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
+	id := pgx.Identifier{table}
+	if schema != "" {
+		id = pgx.Identifier{schema, table}
+	}
+	row := make([]any, len(columns))
+	i := -1
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		i++
+		if i >= n {
+			return nil, nil
+		}
+		clear(row)
+		if err := fill(i, row); err != nil {
+			return nil, err
+		}
+		return nativeArgs(row)
+	})
+	return c.CopyFrom(ctx, id, columns, src)
+}
+
+func (p *pool) CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
+	return copyFrom(ctx, p.p, schema, table, columns, n, fill)
+}
+
+func (c *conn) CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
+	return copyFrom(ctx, c.c, schema, table, columns, n, fill)
+}
+
+func (t *tx) CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
+	return copyFrom(ctx, t.t, schema, table, columns, n, fill)
+}
+
+var (
+	_ dialect.Copier = (*pool)(nil)
+	_ dialect.Copier = (*conn)(nil)
+	_ dialect.Copier = (*tx)(nil)
+)
+
 func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Result, error) {
 	args, err := nativeArgs(args)
 	if err != nil {

@@ -28,7 +28,7 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing |
 	dialect.RowLocking | dialect.DefaultValues | dialect.ReturningSeesTriggers |
 	dialect.UpdateFrom | dialect.CastParams | dialect.AlterKeyColumnType | dialect.LockImpactLint |
-	dialect.CascadeSelfUpdate | dialect.ILike | dialect.JSONB | dialect.Schemas
+	dialect.CascadeSelfUpdate | dialect.ILike | dialect.JSONB | dialect.CopyFrom | dialect.Schemas
 
 // Name returns "postgres".
 func (*Dialect) Name() string { return "postgres" }
