@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/strata-go/strata/orm"
 )
 
 // Bulk inserts (keys read back wherever the library can) and a large read.
@@ -253,6 +255,23 @@ func benchInsertMany(b *testing.B, n int) {
 				if err := s.Add(newStrataModel()); err != nil {
 					return err
 				}
+			}
+			return s.Commit(e.ctx)
+		})
+	})
+	// the caller says keys need not come back: orm.InsertMany (COPY)
+	b.Run("strata-nokeys", func(b *testing.B) {
+		e := newEnv(b)
+		_, f := e.strata(b, strataRegistry())
+		e.run(b, withPrep(e), func(int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			ms := make([]*StrataModel, n)
+			for i := range ms {
+				ms[i] = newStrataModel()
+			}
+			if _, err := orm.InsertMany(e.ctx, s, ms); err != nil {
+				return err
 			}
 			return s.Commit(e.ctx)
 		})
