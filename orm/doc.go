@@ -156,7 +156,11 @@
 // which marks one object. [RawQuery] maps any SQL into structs.
 //
 // [Query.NoTracking] reads plain copies for endpoints that change nothing:
-// no identity map entry, no snapshot, no state per object.
+// no identity map entry, no snapshot, no state per object. [InsertMany]
+// loads rows without reading anything back and without tracking the
+// objects (COPY on PostgreSQL); a flush itself uses COPY for a batch of
+// 32 or more new rows when nothing comes back (keys the program chose, no
+// server defaults).
 //
 // [Session.Exec], [Session.Query] and [Session.QueryRow] run any statement
 // of package expr inside the session's transaction, after an autoflush, so
