@@ -145,6 +145,12 @@ func goType(c *schema.Column) (string, string, error) {
 		t, imp, nilable = "json.RawMessage", "encoding/json", true
 	case schema.KindBytes:
 		t, nilable = "[]byte", true
+	case schema.KindArray:
+		elem, ok := arrayElemGo[c.Type.Elem().Kind]
+		if !ok {
+			return "", "", fmt.Errorf("array type %s has no Go slice type", c.Type)
+		}
+		t, nilable = "[]"+elem, true
 	default:
 		return "", "", fmt.Errorf("type %s has no portable name for a struct tag", c.Type)
 	}
@@ -152,6 +158,13 @@ func goType(c *schema.Column) (string, string, error) {
 		t = "*" + t
 	}
 	return t, imp, nil
+}
+
+// arrayElemGo is the Go element type of an array column, as the ORM maps
+// slices to arrays.
+var arrayElemGo = map[schema.Kind]string{
+	schema.KindText: "string", schema.KindBigInt: "int64", schema.KindInteger: "int32",
+	schema.KindDouble: "float64", schema.KindBoolean: "bool", schema.KindUUID: "[16]byte",
 }
 
 // columnTag is the db tag of c: name, pk, autoincrement, nullability
@@ -169,7 +182,7 @@ func columnTag(t *schema.Table, c *schema.Column) (string, error) {
 	case singleIntPK:
 		parts = append(parts, "noautoincrement")
 	}
-	if (c.Type.Kind == schema.KindJSON || c.Type.Kind == schema.KindBytes) && !c.Nullable {
+	if (c.Type.Kind == schema.KindJSON || c.Type.Kind == schema.KindBytes || c.Type.Kind == schema.KindArray) && !c.Nullable {
 		parts = append(parts, "notnull")
 	}
 	typ, err := typeName(c.Type, t.Name+"_"+c.Name)
@@ -217,6 +230,12 @@ func typeName(t schema.Type, enumName string) (string, error) {
 			name = enumName // MariaDB and SQLite enums have no type name; theirs is not kept
 		}
 		return "enum(" + name + ":" + strings.Join(t.Values, "|") + ")", nil
+	case schema.KindArray:
+		elem, err := typeName(t.Elem(), enumName)
+		if err != nil {
+			return "", err
+		}
+		return elem + "[]", nil
 	case schema.KindCustom, schema.KindInvalid:
 		return "", fmt.Errorf("type %s has no portable name", t)
 	}
