@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -263,7 +264,15 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 		return err
 	}
 	defer rs.Close()
-	var rows []loadedRow
+	buf := rowBufs.Get().(*[]loadedRow)
+	defer func() {
+		clear(*buf) // keep no object alive
+		*buf = (*buf)[:0]
+		if cap(*buf) <= 1<<16 {
+			rowBufs.Put(buf)
+		}
+	}()
+	rows := *buf
 	for rs.Next() {
 		r, err := ld.scan(rs)
 		if err != nil {
@@ -271,6 +280,7 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 		}
 		rows = append(rows, r)
 	}
+	*buf = rows
 	if err := rs.Err(); err != nil {
 		return err
 	}
@@ -289,6 +299,11 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 	}
 	return nil
 }
+
+// rowBufs keeps loadInto's lists of scanned rows between loads: an eager
+// load of many children collects them before it sizes the identity map,
+// and growing that list anew each time was a fifth of its memory.
+var rowBufs = sync.Pool{New: func() any { return new([]loadedRow) }}
 
 // loadManyToMany loads the targets of owners through the secondary table:
 // SELECT target.*, sec.local FROM target JOIN sec ON ... WHERE sec.local
