@@ -177,9 +177,28 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	s.wrote = true
 	// Only now, with every statement through, do the states move on.
-	for _, st := range p.inserts {
-		st.status = Persistent
-		s.remember(st)
+	// the new rows' snapshots, one slab per table run of inserts
+	for i := 0; i < len(p.inserts); {
+		m := p.inserts[i].m
+		j := i + 1
+		for j < len(p.inserts) && p.inserts[j].m == m {
+			j++
+		}
+		var slab unsafe.Pointer
+		if j-i > 1 {
+			slab = reflect.New(m.arrayOf(j - i)).UnsafePointer()
+		}
+		for k, st := range p.inserts[i:j] {
+			st.status = Persistent
+			st.key = keyOf(m, st.ptr)
+			if slab != nil {
+				st.snap = m.snapshotInto(unsafe.Add(slab, uintptr(k)*m.Type.Size()), st.ptr)
+			} else {
+				st.snap = m.snapshot(st.ptr)
+			}
+			s.track(st)
+		}
+		i = j
 	}
 	s.rekey(rp.rekey)
 	s.resolveRefs(p.inserts)

@@ -263,6 +263,8 @@ type Session struct {
 	undoBuf  undo
 	stBuf    state // the first object's state
 	stUsed   bool
+	stSlab   []state // the next ones (see newState)
+	stSlabN  int
 }
 
 var (
@@ -337,14 +339,8 @@ func (s *Session) Add(obj any) error {
 			s.track(d)
 			return s.cascadeAdd(d)
 		}
-		if !s.stUsed {
-			// the first object's state lives in the session
-			s.stUsed = true
-			st = &s.stBuf
-			*st = state{m: m, ptr: ptr, status: Pending}
-		} else {
-			st = &state{m: m, ptr: ptr, status: Pending}
-		}
+		st = s.newState()
+		*st = state{m: m, ptr: ptr, status: Pending}
 		s.putState(st)
 		if s.order == nil {
 			s.order = s.orderBuf[:0]
@@ -592,6 +588,23 @@ func (s *Session) reader(ctx context.Context) (engine.Executor, error) {
 		return db, nil
 	}
 	return s.f.db, nil
+}
+
+// newState returns memory for a new object's state: the first lives in
+// the session, the next come from slabs that grow to 64 states (a session
+// adding many objects allocates a few slabs, not a state each).
+func (s *Session) newState() *state {
+	if !s.stUsed {
+		s.stUsed = true
+		return &s.stBuf
+	}
+	if len(s.stSlab) == 0 {
+		s.stSlabN = min(max(2*s.stSlabN, 4), 64)
+		s.stSlab = make([]state, s.stSlabN)
+	}
+	st := &s.stSlab[0]
+	s.stSlab = s.stSlab[1:]
+	return st
 }
 
 // remember makes st persistent under its current key, with a fresh
