@@ -99,6 +99,9 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 		clear(p.inserts[:cap(p.inserts)])
 		clear(p.updates[:cap(p.updates)])
 		clear(p.deletes[:cap(p.deletes)])
+		if p.inserts == nil {
+			p.inserts = s.insertsBuf[:0]
+		}
 		*p = flushPlan{inserts: p.inserts[:0], updates: p.updates[:0], deletes: p.deletes[:0]}
 	} else {
 		p = &flushPlan{}

@@ -255,16 +255,17 @@ type Session struct {
 
 	// reused by every flush (one goroutine at a time, by the guard): a
 	// flush of a few objects allocates no plan of its own
-	rpBuf    relPlan
-	planBuf  flushPlan
-	orderBuf [4]*state
-	insBuf   insertRows // a one-row flush's INSERT
-	actBuf   [1]action
-	undoBuf  undo
-	stBuf    state // the first object's state
-	stUsed   bool
-	stSlab   []state // the next ones (see newState)
-	stSlabN  int
+	rpBuf      relPlan
+	planBuf    flushPlan
+	orderBuf   [4]*state
+	insertsBuf [4]*state  // the first flush plan's inserts
+	insBuf     insertRows // a one-row flush's INSERT
+	actBuf     [1]action
+	undoBuf    undo
+	stBuf      state // the first object's state
+	stUsed     bool
+	stSlab     []state // the next ones (see newState)
+	stSlabN    int
 }
 
 var (
