@@ -459,7 +459,20 @@ func BenchmarkPublicUpdate(b *testing.B) {
 		}
 		return err
 	}
+	// the object in hand, written by its key (bun's WherePK)
 	b.Run("strata", func(b *testing.B) {
+		e := newPubEnv(b, 1)
+		_, f := e.strata(b, pubRegistry())
+		m := newPubStrataModel()
+		m.ID = pubID
+		e.run(b, loop{warm: 3}, func(int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			return orm.UpdateByKey(e.ctx, s, m)
+		})
+	})
+	// the columns named one by one in an UPDATE by condition
+	b.Run("strata-where", func(b *testing.B) {
 		e := newPubEnv(b, 1)
 		_, f := e.strata(b, pubRegistry())
 		m := newPubStrataModel()

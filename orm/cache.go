@@ -21,6 +21,7 @@ type sqlCache struct {
 	dests       sync.Pool          // *[]any of len(Fields), scan destinations
 	stmts       map[stmtKey]string // SQL of single-row writes; under mu
 	arrays      sync.Map           // n -> [n]T, the loaders' slab types
+	updatable   []*Field           // UpdateByKey's default fields; under mu
 	shapes      sync.Map           // mask of fields left to the database -> *[2][]*Field{cols, fetch} of a one-row INSERT
 }
 

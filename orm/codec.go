@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"time"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -272,4 +273,34 @@ func jsonEqual(t reflect.Type) func(a, b unsafe.Pointer) bool {
 		by, err2 := json.Marshal(y.Interface())
 		return err1 == nil && err2 == nil && bytes.Equal(bx, by)
 	}
+}
+
+// boxFunc returns a function that puts the value of type t at an address
+// into an interface without reflection, for the predeclared types (and
+// time.Time): the compiler's conversions are faster than
+// reflect.Value.Interface and allocate nothing for booleans, small
+// integers and empty strings. Other types (named ones keep their type for
+// the driver) get nil.
+func boxFunc(t reflect.Type) func(unsafe.Pointer) any {
+	switch t {
+	case reflect.TypeFor[string]():
+		return func(p unsafe.Pointer) any { return *(*string)(p) }
+	case reflect.TypeFor[int64]():
+		return func(p unsafe.Pointer) any { return *(*int64)(p) }
+	case reflect.TypeFor[int32]():
+		return func(p unsafe.Pointer) any { return *(*int32)(p) }
+	case reflect.TypeFor[int]():
+		return func(p unsafe.Pointer) any { return *(*int)(p) }
+	case reflect.TypeFor[int16]():
+		return func(p unsafe.Pointer) any { return *(*int16)(p) }
+	case reflect.TypeFor[bool]():
+		return func(p unsafe.Pointer) any { return *(*bool)(p) }
+	case reflect.TypeFor[float64]():
+		return func(p unsafe.Pointer) any { return *(*float64)(p) }
+	case reflect.TypeFor[float32]():
+		return func(p unsafe.Pointer) any { return *(*float32)(p) }
+	case timeType:
+		return func(p unsafe.Pointer) any { return *(*time.Time)(p) }
+	}
+	return nil
 }

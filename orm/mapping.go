@@ -38,6 +38,7 @@ type Field struct {
 	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
 	deepCopy bool                           // a copy shares memory: snapshot deeply
 	codec    codec                          // how the driver carries the value; see codec.go
+	box      func(unsafe.Pointer) any       // typed boxing of predeclared types (no reflection; small values free)
 }
 
 // Value returns the field inside strct, which is a value of the mapped
@@ -88,6 +89,9 @@ func (f *Field) dest(p unsafe.Pointer) any {
 // that obj points to, which must be of the mapped struct type: the value
 // itself, or for a field with a codec, its encoding (see codec.go).
 func (f *Field) valueAt(obj unsafe.Pointer) any {
+	if f.box != nil {
+		return f.box(unsafe.Add(obj, f.offset))
+	}
 	if f.codec != codecNone {
 		return f.encode(f.rv(obj))
 	}
@@ -390,6 +394,9 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type), codec: cd}
 			if cd == codecJSON {
 				f.eq = jsonEqual(sf.Type)
+			}
+			if cd == codecNone {
+				f.box = boxFunc(sf.Type)
 			}
 			if f.deepCopy {
 				m.deep = append(m.deep, f)
