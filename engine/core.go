@@ -104,6 +104,14 @@ func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Res
 
 // Query runs a statement that returns rows. Close the rows when done.
 func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
+	rows, err := c.query(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return &Rows{rows: rows, c: c, ctx: ctx}, nil
+}
+
+func (c *core) query(ctx context.Context, query string, args []any) (dialect.Rows, error) {
 	if err := refuseWrite(ctx, query); err != nil {
 		return nil, err
 	}
@@ -113,14 +121,19 @@ func (c *core) Query(ctx context.Context, query string, args ...any) (*Rows, err
 	if err != nil {
 		return nil, c.translateAt(ctx, err)
 	}
-	return &Rows{rows: rows, c: c, ctx: ctx}, nil
+	return rows, nil
 }
 
 // QueryRow runs a query expected to return one row; its error, including
 // [sqlerr.ErrNotFound] when there is no row, comes from Row.Scan.
 func (c *core) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	rows, err := c.Query(ctx, query, args...)
-	return &Row{rows: rows, err: err}
+	rows, err := c.query(ctx, query, args)
+	if err != nil {
+		return &Row{err: err}
+	}
+	r := &Row{own: Rows{rows: rows, c: c, ctx: ctx}}
+	r.rows = &r.own // one allocation for the row and its result
+	return r
 }
 
 // Rows is a query's result. Iterate with Next, read with Scan, and always
@@ -153,6 +166,7 @@ func (r *Rows) Close() error { return r.rows.Close() }
 
 // Row is the result of QueryRow.
 type Row struct {
+	own  Rows // the result, when the Row ran the query itself
 	rows *Rows
 	err  error
 }

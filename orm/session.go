@@ -697,7 +697,8 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if err != nil {
 		return nil, err
 	}
-	st := &state{m: m, ptr: probe.UnsafePointer(), status: Persistent, key: k}
+	st := s.newState()
+	*st = state{m: m, ptr: probe.UnsafePointer(), status: Persistent, key: k}
 	if err := s.bindLoaded(st); err != nil {
 		return nil, err
 	}
