@@ -149,7 +149,9 @@
 //
 // # Statements
 //
-// [UpdateWhere] and [DeleteWhere] write rows by condition without loading
+// [UpdateByKey] writes one object's row by its primary key without loading
+// it, checking and incrementing its version. [UpdateWhere] and
+// [DeleteWhere] write rows by condition without loading
 // them (SQLAlchemy's update(Model) and delete(Model)); objects of the type
 // the session holds are brought up to date, or detached, in the same call.
 // They run no ORM cascade. The names keep them apart from [Session.Delete],
