@@ -196,6 +196,14 @@ func (s *SelectStmt) Clone() *SelectStmt {
 // HasLimit reports whether LIMIT was set.
 func (s *SelectStmt) HasLimit() bool { return s.limit != nil }
 
+// LimitValue returns the LIMIT, if the statement has one.
+func (s *SelectStmt) LimitValue() (int64, bool) {
+	if s.limit == nil {
+		return 0, false
+	}
+	return *s.limit, true
+}
+
 // IsForUpdate reports whether FOR UPDATE was asked for.
 func (s *SelectStmt) IsForUpdate() bool { return s.forUpdate }
 

@@ -371,6 +371,9 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 	}
 	defer rs.Close()
 	ld := newLoader(s, q.m, nil)
+	if n, ok := sel.LimitValue(); ok && n > 0 {
+		ld.hint = int(min(n, slabMax)) // the first slab holds every row
+	}
 	for rs.Next() {
 		var obj unsafe.Pointer
 		if jn != nil {
@@ -408,10 +411,14 @@ func (q *Query[T]) eachUntracked(ctx context.Context, ex engine.Executor, sel *e
 	m := q.m
 	dest := make([]any, len(m.Fields))
 	var slab []T
-	size := 0
+	size, hint := 0, 0
+	if n, ok := sel.LimitValue(); ok && n > 0 {
+		hint = int(min(n, slabMax))
+	}
 	for rs.Next() {
 		if len(slab) == 0 {
-			size = min(max(2*size, 4), slabMax)
+			size = min(max(2*size, 4, hint), slabMax)
+			hint = 0
 			slab = make([]T, size)
 		}
 		obj := &slab[0]
@@ -443,6 +450,7 @@ type loader struct {
 	objs, snaps unsafe.Pointer // current slabs
 	states      []state
 	used, size  int
+	hint        int            // the rows expected (a LIMIT), for the first slab
 	spare       unsafe.Pointer // an object scanned but not kept (the session had the row)
 	spareSnap   unsafe.Pointer
 	spareSt     *state
@@ -463,7 +471,8 @@ const slabMax = 256
 // next returns a zeroed object (and a snapshot slot) for a row.
 func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
 	if l.used == l.size {
-		l.size = min(max(2*l.size, 4), slabMax)
+		l.size = min(max(2*l.size, 4, l.hint), slabMax)
+		l.hint = 0
 		at := l.m.arrayOf(l.size)
 		l.objs = reflect.New(at).UnsafePointer()
 		l.snaps = reflect.New(at).UnsafePointer()
