@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unsafe"
@@ -159,17 +160,17 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	} else {
 		keyFields, matchFields, m = rel.ref, rel.fk, rel.child
 	}
-	byKey := make(map[any][]unsafe.Pointer, len(owners))
-	byInt := make(map[int64][]unsafe.Pointer, len(owners)) // the common single integer key, hashed fast
-	keys := make(map[any]*state, len(owners))
+	// The distinct owner keys, numbered; each loaded row is counted under
+	// its owner's number, and the rows are then laid out in one array, a
+	// run per owner: no slice grows per owner and no map is written per
+	// row.
+	ik := newKeyIndex(keyFields, len(owners))
 	var order []*state
 	for _, st := range owners {
-		k := fieldsKey(keyFields, st.ptr)
 		if anyNil(keyFields, st.ptr) {
 			continue
 		}
-		if _, ok := keys[k]; !ok {
-			keys[k] = st
+		if _, added := ik.add(st.ptr); added {
 			order = append(order, st)
 		}
 	}
@@ -179,6 +180,12 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 		size = len(order) + 1
 	}
 	ld := newLoader(s, m, nil)
+	type hit struct {
+		obj   unsafe.Pointer
+		owner int32
+	}
+	var hits []hit
+	counts := make([]int32, len(order)+1)
 	for _, chunk := range chunks(order, size) {
 		where := keysIn(tr, columnNames(matchFields), keyFields, chunk)
 		sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where)
@@ -190,27 +197,29 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 			sel.OrderBy(declaredOrder(tr, rel)...)
 		}
 		if err := loadInto(ctx, ex, ld, sel, func(obj unsafe.Pointer) {
-			k := fieldsKey(matchFields, obj)
-			if i, ok := k.(int64); ok {
-				byInt[i] = append(byInt[i], obj)
-			} else {
-				byKey[k] = append(byKey[k], obj)
+			if o, ok := ik.find(matchFields, obj); ok {
+				hits = append(hits, hit{obj, o})
+				counts[o+1]++
 			}
 		}); err != nil {
 			return err
 		}
 	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1] // counts[o] is now where owner o's run starts
+	}
+	store := make([]unsafe.Pointer, len(hits))
+	next := slices.Clone(counts[:len(counts)-1])
+	for _, h := range hits {
+		store[next[h.owner]] = h.obj
+		next[h.owner]++
+	}
 	for _, st := range owners {
 		var found []unsafe.Pointer
-		if k := fieldsKey(keyFields, st.ptr); k != nil {
-			if i, ok := k.(int64); ok {
-				found = byInt[i]
-			} else {
-				found = byKey[k]
+		if o, ok := ik.find(keyFields, st.ptr); ok && !anyNil(keyFields, st.ptr) {
+			if a, b := counts[o], counts[o+1]; b > a {
+				found = store[a:b:b] // capped: appending copies
 			}
-		}
-		if anyNil(keyFields, st.ptr) {
-			found = nil
 		}
 		switch rel.kind {
 		case oneToMany:
@@ -531,4 +540,75 @@ func declaredOrder(tr *expr.TableRef, rel *relation) []expr.Order {
 		}
 	}
 	return ob
+}
+
+// keyIndex numbers distinct key values (of owners' key fields) in the
+// order they are added and finds a value's number by the same or other
+// fields (a child's foreign key): a map from int64 for the common single
+// integer key, from fieldsKey's value otherwise.
+type keyIndex struct {
+	fields []*Field
+	ints   map[int64]int32
+	anys   map[any]int32
+	n      int32
+}
+
+func newKeyIndex(fields []*Field, size int) *keyIndex {
+	k := &keyIndex{fields: fields}
+	if len(fields) == 1 && intKind(fields[0].Type) {
+		k.ints = make(map[int64]int32, size)
+	} else {
+		k.anys = make(map[any]int32, size)
+	}
+	return k
+}
+
+// intKind reports whether t is a signed integer type (not a pointer): a
+// key read as an int64 without boxing.
+func intKind(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return true
+	}
+	return false
+}
+
+// add numbers the key of ptr's fields, reporting whether it was new.
+func (k *keyIndex) add(ptr unsafe.Pointer) (int32, bool) {
+	if k.ints != nil {
+		v := k.fields[0].rv(ptr).Int()
+		if o, ok := k.ints[v]; ok {
+			return o, false
+		}
+		k.ints[v] = k.n
+	} else {
+		v := fieldsKey(k.fields, ptr)
+		if o, ok := k.anys[v]; ok {
+			return o, false
+		}
+		k.anys[v] = k.n
+	}
+	k.n++
+	return k.n - 1, true
+}
+
+// find returns the number of the key held by fs at ptr.
+func (k *keyIndex) find(fs []*Field, ptr unsafe.Pointer) (int32, bool) {
+	if k.ints != nil {
+		v := fs[0].rv(ptr)
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return 0, false
+			}
+			v = v.Elem()
+		}
+		if !v.CanInt() {
+			o, ok := k.anys[normValue(v)] // never: keys and references share a type
+			return o, ok
+		}
+		o, ok := k.ints[v.Int()]
+		return o, ok
+	}
+	o, ok := k.anys[fieldsKey(fs, ptr)]
+	return o, ok
 }
