@@ -848,17 +848,9 @@ func (s *session) step(ctx context.Context, ex engine.Executor, st Step) error {
 // running again; see [session.inEffect].
 func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, steps []Step, row versionRow, resume bool, res *RevisionResult) error {
 	t := expr.T(s.m.table)
-	state := stateUpgrading
-	if dir == Down {
-		state = stateDowngrading
-	}
-	start := 0
-	if resume && row.state == state {
-		res.Resumed = true
-		start = row.done
-		if start > len(steps) {
-			return fmt.Errorf("migrate: revision %s: the version table records %d steps done but the revision has %d", r.ID, start, len(steps))
-		}
+	state, start, rerr := resumePoint(r, dir, steps, row, resume, res)
+	if rerr != nil {
+		return rerr
 	}
 	partial := func(i int, what string, err error) error {
 		pe := &PartialError{Revision: r.ID, Direction: dir, Step: i + 1, Done: i, Total: len(steps), Statement: what, Err: err}
@@ -959,17 +951,9 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 // recorded without running again.
 func (s *session) runSegmented(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, steps []Step, row versionRow, resume bool, res *RevisionResult) error {
 	t := expr.T(s.m.table)
-	state := stateUpgrading
-	if dir == Down {
-		state = stateDowngrading
-	}
-	start := 0
-	if resume && row.state == state {
-		res.Resumed = true
-		start = row.done
-		if start > len(steps) {
-			return fmt.Errorf("migrate: revision %s: the version table records %d steps done but the revision has %d", r.ID, start, len(steps))
-		}
+	state, start, rerr := resumePoint(r, dir, steps, row, resume, res)
+	if rerr != nil {
+		return rerr
 	}
 	for _, st := range steps {
 		if st.Rebuild != nil {
@@ -1140,4 +1124,22 @@ func (q connQuerier) Query(ctx context.Context, query string, args ...any) (dial
 		return nil, err
 	}
 	return r, nil
+}
+
+// resumePoint is the state a run of r in dir records, and the step it
+// starts at: 0, or where the version row says an earlier attempt of the
+// same direction stopped, when resuming.
+func resumePoint(r *Revision, dir Direction, steps []Step, row versionRow, resume bool, res *RevisionResult) (string, int, error) {
+	state := stateUpgrading
+	if dir == Down {
+		state = stateDowngrading
+	}
+	if !resume || row.state != state {
+		return state, 0, nil
+	}
+	res.Resumed = true
+	if row.done > len(steps) {
+		return state, 0, fmt.Errorf("migrate: revision %s: the version table records %d steps done but the revision has %d", r.ID, row.done, len(steps))
+	}
+	return state, row.done, nil
 }
