@@ -410,14 +410,16 @@ func (s jsonScalar) WriteSQL(w *Writer) {
 			w.Raw("JSON_UNQUOTE(NULLIF(CAST(")
 			j.call(w, flavour, "JSON_EXTRACT")
 			w.Raw(" AS CHAR), 'null'))")
-		case jsonInt, jsonFloat:
+		case jsonInt:
+			// through DECIMAL: CAST('1e2' AS SIGNED) stops at the e (1),
+			// and DOUBLE would round integers past 2^53
+			w.Raw("CAST(TRUNCATE(CAST(")
+			j.call(w, flavour, "JSON_VALUE")
+			w.Raw(" AS DECIMAL(65,10)), 0) AS SIGNED)")
+		case jsonFloat:
 			w.Raw("CAST(")
 			j.call(w, flavour, "JSON_VALUE")
-			if s.kind == jsonInt {
-				w.Raw(" AS SIGNED)")
-			} else {
-				w.Raw(" AS DOUBLE)")
-			}
+			w.Raw(" AS DOUBLE)")
 		case jsonBool:
 			w.Raw("(CAST(")
 			j.call(w, flavour, "JSON_EXTRACT")

@@ -55,7 +55,7 @@ var docs = []string{
 	     "x.y": "dot", "a\\b": "backslash", "it's": "quote", "q\"k": "double quote", "line\nbreak": "newline", "*": "star", "": "empty", "[0]": "brackets", "ünï": "unicode"}`,
 	2: `{"user": {"name": "bob", "tags": ["rust"]}, "n": 12, "price": 20.25, "ok": false, "items": [], "nothing": null, "copy": "rust"}`,
 	3: `{"user": {"name": "cy", "tags": []}, "n": -3, "price": 0.5, "ok": "true", "items": [{"sku": "c3", "qty": 1}]}`,
-	4: `{"n": 100, "price": 100, "list": [1, 2, 3], "first": 1}`,
+	4: `{"n": 100, "price": 100, "list": [1, 2, 3], "first": 1, "e": 1e2}`,
 }
 
 func jsonDB(t *testing.T, tg testdb.Target) *engine.DB {
@@ -257,6 +257,9 @@ func TestJSONTextAndNumbersCompareAndOrder(t *testing.T) {
 		wantIDs(t, "order by price desc", ids(t, db, []expr.Order{expr.Desc(price)}), 4, 2, 1, 3)
 		wantIDs(t, "price between 0.5 and 9.5", ids(t, db, nil, expr.Ge(price, 0.5), expr.Le(price, 9.5)), 1, 3)
 		wantIDs(t, "qty of the second item >= 10", ids(t, db, nil, expr.Ge(expr.JSONPath(doc, "items", 1, "qty").Int(), 10)), 1)
+		// a number written with an exponent is the number (MariaDB's CAST
+		// of the text '1e2' AS SIGNED would stop at the e)
+		wantIDs(t, "e (1e2) = 100", ids(t, db, nil, expr.Eq(expr.JSONPath(doc, "e").Int(), 100)), 4)
 	})
 }
 
