@@ -85,9 +85,6 @@ func New(store *chatdb.Store, cfg Config) *Server {
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.HandleFunc("GET /thread/{thread_id}", s.threadPage)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", s.static))
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no route %s %s", r.Method, r.URL.Path)
-	})
 	return s
 }
 
@@ -103,14 +100,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
-	// The mux answers 405 in plain text for a known path with another
-	// method; answer it in JSON like everything else.
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		writeError(w, http.StatusMethodNotAllowed, "method %s not allowed on %s", r.Method, r.URL.Path)
+	// The mux answers an unknown path (404) or method (405) in plain
+	// text; answer them in JSON like everything else.
+	if h, pattern := s.mux.Handler(r); pattern == "" {
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if allow := rec.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		writeError(w, rec.status, "no route %s %s", r.Method, r.URL.Path)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
+
+// statusRecorder keeps the status and headers of the mux's own answer.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(status int)      { r.status = status }
 
 // caller is the authenticated user of a request.
 type caller struct{ *chatdb.User }
