@@ -139,7 +139,8 @@ function renderThread() {
 
   $("elements").replaceChildren(...(t.elements || []).map((e) => {
     const li = el("li", { "data-id": e.id }, e.name + " (" + (e.mime || e.type) + ", " + e.size + " bytes) ");
-    if (e.size > 0) li.append(el("button", { type: "button", onclick: () => openElement(e, li) }, "Open"));
+    if (e.blobURL) showBlob(e, li);
+    else if (e.size > 0) li.append(el("button", { type: "button", onclick: () => openElement(e, li) }, "Open"));
     else if (e.url && /^https?:\/\//.test(e.url)) li.append(el("a", { href: e.url, rel: "noopener noreferrer" }, "link"));
     return li;
   }));
@@ -163,18 +164,23 @@ function feedbackBar(s) {
     } catch (e) { status("Could not remove the feedback: " + e.message); }
   };
   return el("div", { class: "fb" },
-    el("button", { type: "button", class: "up" + (f && f.value === 1 ? " on" : ""), title: "Good", onclick: set(1) }, "👍"),
-    el("button", { type: "button", class: "down" + (f && f.value === 0 ? " on" : ""), title: "Bad", onclick: set(0) }, "👎"),
+    el("button", { type: "button", class: "up" + (f && f.value === 1 ? " on" : ""), title: "Good answer", onclick: set(1) }, "+1 good"),
+    el("button", { type: "button", class: "down" + (f && f.value === 0 ? " on" : ""), title: "Bad answer", onclick: set(0) }, "-1 bad"),
     f ? el("button", { type: "button", class: "clear", onclick: clear }, "clear") : null);
 }
 
 async function openElement(e, li) {
   try {
     const res = await api("GET", "/project/thread/" + thread.id + "/element/" + e.id + "/content");
-    const url = URL.createObjectURL(await res.blob());
-    if ((e.mime || "").startsWith("image/")) li.append(el("img", { src: url, alt: e.name }));
-    else li.append(el("a", { href: url, download: e.name }, " download"));
+    e.blobURL = URL.createObjectURL(await res.blob());
+    li.querySelector("button")?.remove();
+    showBlob(e, li);
   } catch (err) { status("Could not open " + e.name + ": " + err.message); }
+}
+
+function showBlob(e, li) {
+  if ((e.mime || "").startsWith("image/")) li.append(el("img", { src: e.blobURL, alt: e.name }));
+  else li.append(el("a", { href: e.blobURL, download: e.name }, "download"));
 }
 
 async function rename(ev) {
