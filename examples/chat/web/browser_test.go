@@ -309,4 +309,3 @@ func redSquare(t *testing.T) []byte {
 	}
 	return b.Bytes()
 }
-
