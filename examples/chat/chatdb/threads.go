@@ -246,8 +246,18 @@ func (s *Store) DeleteThread(ctx context.Context, id uuid.UUID) error {
 	}
 	// Committed: the blobs are garbage now. A failure here leaves files
 	// no row points at, never a row without its file.
-	if err := os.RemoveAll(s.threadDir(id)); err != nil {
-		s.log.Warn("chatdb: blobs of a deleted thread left behind", "thread", id, "err", err)
+	// A late CreateElement may be writing its blob into the directory
+	// meanwhile (its INSERT will fail and it removes the blob itself):
+	// RemoveAll then fails with a directory not empty, and is tried again.
+	for try := 0; ; try++ {
+		err := os.RemoveAll(s.threadDir(id))
+		if err == nil {
+			break
+		}
+		if try == 4 {
+			s.log.Warn("chatdb: blobs of a deleted thread left behind", "thread", id, "err", err)
+			break
+		}
 	}
 	return nil
 }
