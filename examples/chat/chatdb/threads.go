@@ -205,9 +205,13 @@ func (s *Store) PersistOnDisconnect(ctx context.Context, id uuid.UUID, u ThreadU
 			steps[i].ThreadID = id
 		}
 		if steps[i].ThreadID != id {
-			return invalid("steps", "step %s belongs to thread %s", steps[i].ID, steps[i].ThreadID)
+			return invalid(fmt.Sprintf("steps[%d].threadId", i), "step %s belongs to thread %s", steps[i].ID, steps[i].ThreadID)
 		}
 		if err := steps[i].validate(); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				return invalid(fmt.Sprintf("steps[%d].%s", i, ve.Field), "%s", ve.Reason)
+			}
 			return err
 		}
 	}
