@@ -56,7 +56,9 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		stores := make([]*Store, 4)
 		errs := make([]error, len(stores))
 		for i := range stores {
-			wg.Go(func() { stores[i], errs[i] = Open(ctx, tg.DSN, Options{BlobDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}) })
+			wg.Go(func() {
+				stores[i], errs[i] = Open(ctx, tg.DSN, Options{BlobDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			})
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -332,7 +334,9 @@ func TestOverlongInputIsRefusedAndWritesNothing(t *testing.T) {
 				return s.PersistOnDisconnect(ctx, fx.thread, ThreadUpdate{}, []Step{{ID: uuid.New(), ThreadID: uuid.New()}})
 			}},
 			{"url", func() error { return s.CreateElement(ctx, Element{ThreadID: fx.thread, URL: long(MaxURL)}, nil) }},
-			{"mime", func() error { return s.CreateElement(ctx, Element{ThreadID: fx.thread, Mime: long(MaxMime)}, []byte("x")) }},
+			{"mime", func() error {
+				return s.CreateElement(ctx, Element{ThreadID: fx.thread, Mime: long(MaxMime)}, []byte("x"))
+			}},
 			{"comment", func() error {
 				_, err := s.UpsertFeedback(ctx, Feedback{ForID: fx.steps[0], Value: 1, Comment: ptr(long(MaxComment))})
 				return err

@@ -255,26 +255,25 @@ func (o *outcomes) String() string {
 
 // smallThread is a thread with one step, its feedback and one element
 // with a blob: what the storm deletes.
-func smallThread(t testing.TB, s *Store, name string) fixture {
-	t.Helper()
+func smallThread(s *Store, name string) (fixture, error) {
 	ctx := context.Background()
 	th, err := s.CreateThread(ctx, Thread{Name: name})
 	if err != nil {
-		t.Fatal(err)
+		return fixture{}, err
 	}
 	st := Step{ID: uuid.New(), ThreadID: th.ID, Type: "user_message", Input: name}
 	if err := s.CreateStep(ctx, st); err != nil {
-		t.Fatal(err)
+		return fixture{}, err
 	}
 	fb, err := s.UpsertFeedback(ctx, Feedback{ForID: st.ID, Value: 0})
 	if err != nil {
-		t.Fatal(err)
+		return fixture{}, err
 	}
 	e := Element{ThreadID: th.ID, ForID: &st.ID, Type: "file", Name: "f"}
 	if err := s.CreateElement(ctx, e, []byte(name)); err != nil {
-		t.Fatal(err)
+		return fixture{}, err
 	}
-	return fixture{thread: th.ID, steps: []uuid.UUID{st.ID, st.ID, st.ID, st.ID}, feedback: fb}
+	return fixture{thread: th.ID, steps: []uuid.UUID{st.ID, st.ID, st.ID, st.ID}, feedback: fb}, nil
 }
 
 // TestDeleteStormWithLateWriters runs 64 goroutines over 100 rounds: in
@@ -306,8 +305,16 @@ func TestDeleteStormWithLateWriters(t *testing.T) {
 		start := time.Now()
 		for round := range rounds {
 			fxs := make([]fixture, threadsPerRound)
+			errs := make([]error, threadsPerRound)
+			var setup sync.WaitGroup
 			for i := range fxs {
-				fxs[i] = smallThread(t, s, fmt.Sprintf("r%d t%d", round, i))
+				setup.Go(func() { fxs[i], errs[i] = smallThread(s, fmt.Sprintf("r%d t%d", round, i)) })
+			}
+			setup.Wait()
+			for i := range fxs {
+				if errs[i] != nil {
+					t.Fatal(errs[i])
+				}
 				all = append(all, fxs[i].thread)
 			}
 			var deletes [threadsPerRound]atomic.Int32
