@@ -69,20 +69,20 @@ func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) er
 // place: a reader never sees half a blob.
 func (s *Store) writeBlob(key string, content []byte) error {
 	p := filepath.Join(s.blobs, filepath.FromSlash(key))
-	for try := 0; ; try++ {
-		err := os.MkdirAll(filepath.Dir(p), 0o755)
-		if err == nil {
-			err = writeFileAtomic(p, content)
-		}
-		// A DeleteThread that committed may remove the directory between
-		// MkdirAll and the write: make it again, once.
-		if err == nil || try == 1 || !errors.Is(err, os.ErrNotExist) {
-			if err != nil {
-				return fmt.Errorf("chatdb: blob %s: %w", key, err)
+	var err error
+	// A DeleteThread that committed may be removing the thread's
+	// directory meanwhile (MkdirAll then fails, or the directory vanishes
+	// before the file is made): make it again, a few times. Whatever is
+	// written then belongs to an element whose INSERT will fail, and is
+	// removed again.
+	for range 5 {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			if err = writeFileAtomic(p, content); err == nil {
+				return nil
 			}
-			return nil
 		}
 	}
+	return fmt.Errorf("chatdb: blob %s: %w", key, err)
 }
 
 func writeFileAtomic(p string, content []byte) error {

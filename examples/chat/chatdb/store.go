@@ -177,6 +177,12 @@ func parseDSN(dsn string) (d dialect.Dialect, conn, blobs string, err error) {
 		// when another writer committed in between.
 		q.Set("_txlock", "immediate")
 	}
+	if !strings.Contains(query, "synchronous") {
+		// The usual setting with the WAL journal Strata turns on: a
+		// commit is durable against a crash of the process, and waits
+		// for no fsync.
+		q.Add("_pragma", "synchronous(normal)")
+	}
 	return sqlitedialect.New(), "file:" + path + "?" + q.Encode(), filepath.Join(filepath.Dir(path), "blobs"), nil
 }
 

@@ -205,9 +205,13 @@ func (s *Store) PersistOnDisconnect(ctx context.Context, id uuid.UUID, u ThreadU
 			steps[i].ThreadID = id
 		}
 		if steps[i].ThreadID != id {
-			return invalid("steps", "step %s belongs to thread %s", steps[i].ID, steps[i].ThreadID)
+			return invalid(fmt.Sprintf("steps[%d].threadId", i), "step %s belongs to thread %s", steps[i].ID, steps[i].ThreadID)
 		}
 		if err := steps[i].validate(); err != nil {
+			var ve *ValidationError
+			if errors.As(err, &ve) {
+				return invalid(fmt.Sprintf("steps[%d].%s", i, ve.Field), "%s", ve.Reason)
+			}
 			return err
 		}
 	}
@@ -246,8 +250,18 @@ func (s *Store) DeleteThread(ctx context.Context, id uuid.UUID) error {
 	}
 	// Committed: the blobs are garbage now. A failure here leaves files
 	// no row points at, never a row without its file.
-	if err := os.RemoveAll(s.threadDir(id)); err != nil {
-		s.log.Warn("chatdb: blobs of a deleted thread left behind", "thread", id, "err", err)
+	// A late CreateElement may be writing its blob into the directory
+	// meanwhile (its INSERT will fail and it removes the blob itself):
+	// RemoveAll then fails with a directory not empty, and is tried again.
+	for try := 0; ; try++ {
+		err := os.RemoveAll(s.threadDir(id))
+		if err == nil {
+			break
+		}
+		if try == 4 {
+			s.log.Warn("chatdb: blobs of a deleted thread left behind", "thread", id, "err", err)
+			break
+		}
 	}
 	return nil
 }
