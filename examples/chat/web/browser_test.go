@@ -184,16 +184,22 @@ func TestBrowserRenameAndDeleteWhileLateWritesFire(t *testing.T) {
 				}
 				var status int
 				var b []byte
+				var err error
 				switch (g + i) % 3 {
 				case 0:
-					status, b = c.raw("PATCH", "/project/thread/"+tid, map[string]any{"name": "late update", "metadata": map[string]any{"g": g}})
+					status, b, err = c.try("PATCH", "/project/thread/"+tid, map[string]any{"name": "late update", "metadata": map[string]any{"g": g}})
 				case 1:
-					status, b = c.raw("POST", "/project/thread/"+tid+"/disconnect", map[string]any{"name": "late disconnect",
+					status, b, err = c.try("POST", "/project/thread/"+tid+"/disconnect", map[string]any{"name": "late disconnect",
 						"steps": []any{map[string]any{"name": "late", "type": "run", "output": "persisted on disconnect"}}})
 				default:
-					status, b = c.raw("POST", "/project/thread/"+tid+"/step", map[string]any{"name": "late step", "type": "run"})
+					status, b, err = c.try("POST", "/project/thread/"+tid+"/step", map[string]any{"name": "late step", "type": "run"})
 				}
 				switch {
+				case err != nil:
+					mu.Lock()
+					bad = append(bad, err.Error())
+					mu.Unlock()
+					return
 				case status == 200 || status == 201:
 					ok2xx.Add(1)
 				case status == 404:

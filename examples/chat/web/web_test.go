@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,15 @@ func as(t testing.TB, srv *httptest.Server, user string) *client {
 // returns the status and the answer.
 func (c *client) raw(method, path string, body any) (int, []byte) {
 	c.t.Helper()
+	status, b, err := c.try(method, path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return status, b
+}
+
+// try is raw for other goroutines than the test's: it returns the error.
+func (c *client) try(method, path string, body any) (int, []byte, error) {
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -65,13 +75,13 @@ func (c *client) raw(method, path string, body any) (int, []byte) {
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
-			c.t.Fatal(err)
+			return 0, nil, err
 		}
 		r = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, c.base+path, r)
 	if err != nil {
-		c.t.Fatal(err)
+		return 0, nil, err
 	}
 	if c.user != "" {
 		req.Header.Set("X-User", c.user)
@@ -81,14 +91,11 @@ func (c *client) raw(method, path string, body any) (int, []byte) {
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return res.StatusCode, b
+	return res.StatusCode, b, err
 }
 
 // call expects the status and decodes the answer into out (if not nil).
@@ -410,9 +417,11 @@ func TestBadInputIs4xxAndWritesNothing(t *testing.T) {
 }
 
 // TestLateWritersOverHTTPNeverResurrect deletes a thread through the API
-// while goroutines send it late PATCHes, disconnect-persists and steps:
-// every answer is 2xx (before the delete) or 404/409 (after), never 500,
-// and afterwards the thread is gone from every route.
+// while goroutines keep sending it PATCHes, disconnect-persists and steps
+// (the delete goes out once some of them have succeeded, and each writer
+// goes on until it is told 404): every answer is 2xx before the delete and
+// 404 or 409 after it, never 500, and afterwards the thread is gone from
+// every route.
 func TestLateWritersOverHTTPNeverResurrect(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		srv, store := newTestServer(t, tg, Config{})
@@ -424,32 +433,51 @@ func TestLateWritersOverHTTPNeverResurrect(t *testing.T) {
 			tid := th.ID.String()
 			alice.createStep(th.ID, map[string]any{"name": "m", "type": "user_message", "output": "hello"})
 			var wg sync.WaitGroup
-			statuses := make(chan string, 64)
+			var succeeded atomic.Int64
+			bad := make(chan string, 64)
 			for g := range 12 {
 				wg.Go(func() {
-					var status int
-					var b []byte
-					switch g % 3 {
-					case 0:
-						status, b = alice.raw("PATCH", "/project/thread/"+tid, map[string]any{"name": "late", "metadata": map[string]any{"g": g}})
-					case 1:
-						status, b = alice.raw("POST", "/project/thread/"+tid+"/disconnect", map[string]any{"name": "late", "steps": []any{map[string]any{"name": "s", "type": "run"}}})
-					default:
-						status, b = alice.raw("POST", "/project/thread/"+tid+"/step", map[string]any{"name": "late", "type": "run"})
+					for i := range 500 {
+						var status int
+						var b []byte
+						var err error
+						switch (g + i) % 3 {
+						case 0:
+							status, b, err = alice.try("PATCH", "/project/thread/"+tid, map[string]any{"name": "late", "metadata": map[string]any{"g": g}})
+						case 1:
+							status, b, err = alice.try("POST", "/project/thread/"+tid+"/disconnect", map[string]any{"name": "late", "steps": []any{map[string]any{"name": "s", "type": "run"}}})
+						default:
+							status, b, err = alice.try("POST", "/project/thread/"+tid+"/step", map[string]any{"name": "late", "type": "run"})
+						}
+						mu.Lock()
+						outcomes[status]++
+						mu.Unlock()
+						switch {
+						case err != nil:
+							bad <- err.Error()
+							return
+						case status == 404:
+							return
+						case status == 200 || status == 201:
+							succeeded.Add(1)
+						case status != 409:
+							bad <- fmt.Sprintf("%d %s", status, b)
+						}
 					}
-					mu.Lock()
-					outcomes[status]++
-					mu.Unlock()
-					if status >= 500 || (status >= 300 && status != 404 && status != 409) {
-						statuses <- fmt.Sprintf("%d %s", status, b)
-					}
+					bad <- "never told 404 after 500 writes"
 				})
+			}
+			for deadline := time.Now().Add(10 * time.Second); succeeded.Load() < 6 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
 			}
 			alice.call("DELETE", "/project/thread", map[string]any{"threadId": tid}, http.StatusOK, nil)
 			wg.Wait()
-			close(statuses)
-			for s := range statuses {
+			close(bad)
+			for s := range bad {
 				t.Errorf("round %d: late writer got %s", round, s)
+			}
+			if succeeded.Load() == 0 {
+				t.Errorf("round %d: no write succeeded before the delete: nothing raced it", round)
 			}
 			alice.call("GET", "/project/thread/"+tid, nil, http.StatusNotFound, nil)
 			if _, err := store.GetThreadAuthor(context.Background(), th.ID); err == nil {
