@@ -251,6 +251,14 @@ func TestBrowserRenameAndDeleteWhileLateWritesFire(t *testing.T) {
 		t.Errorf("a search for the new name finds %d threads", got)
 	}
 	shot("search-after-reload")
+	// The same search box finds others (so the empty answer above is not
+	// a search that finds nothing): "browser THREAD 1" is 10, 11 and 12.
+	ready("search others", "list",
+		chromedp.SetValue(chromedp.ID("q"), "browser THREAD 1"),
+		chromedp.Click(chromedp.CSS(`#search button`)))
+	if got := evalJS[int](t, bctx, `document.querySelectorAll("#threads li[data-id]").length`); got != 3 {
+		t.Errorf("a search for %q finds %d threads, want 3", "browser THREAD 1", got)
+	}
 
 	// Its URL answers 404, and the page says it is gone.
 	res, err := chromedp.Run(bctx, chromedp.NavigateResponse(srv.URL+"/thread/"+tid))
