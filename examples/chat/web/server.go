@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,7 +85,7 @@ func New(store *chatdb.Store, cfg Config) *Server {
 	// The page.
 	s.mux.HandleFunc("GET /{$}", s.page)
 	s.mux.HandleFunc("GET /thread/{thread_id}", s.threadPage)
-	s.mux.Handle("GET /static/", http.StripPrefix("/static/", s.static))
+	s.mux.Handle("GET /static/{file}", http.StripPrefix("/static/", s.static)) // files only, no listing
 	return s
 }
 
@@ -108,7 +109,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if allow := rec.header.Get("Allow"); allow != "" {
 			w.Header().Set("Allow", allow)
 		}
-		writeError(w, rec.status, "no route %s %s", r.Method, r.URL.Path)
+		writeError(w, cmp.Or(rec.status, http.StatusNotFound), "no route %s %s", r.Method, r.URL.Path)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -509,7 +509,7 @@ func TestPageAndThreadURL(t *testing.T) {
 		}
 		for path, want := range map[string]int{
 			"/": 200, "/thread/" + th.ID.String(): 200, "/thread/" + uuid.NewString(): 404, "/thread/x": 404,
-			"/static/app.js": 200, "/static/style.css": 200, "/static/nope.js": 404,
+			"/static/app.js": 200, "/static/style.css": 200, "/static/nope.js": 404, "/static/": 404,
 		} {
 			if status, body := get(path); status != want {
 				t.Errorf("GET %s: %d, want %d", path, status, want)
