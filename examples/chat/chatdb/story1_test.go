@@ -426,14 +426,18 @@ func snapshot(t *testing.T, s *Store, fx fixture) string {
 }
 
 // TestFailedDeleteLeavesEverythingInPlace fails DeleteThread in each of
-// its statements (before it runs, and after the DELETE ran and cascaded
-// inside the transaction) and right before its COMMIT: each time every
-// row and every blob is still there. A delete without a failure then
-// removes it all.
+// its statements (the locking read, the savepoint, the DELETE, the
+// savepoint's release), before each runs and after it ran (the DELETE
+// then cascaded inside the transaction), and right before its COMMIT:
+// each time every row and every blob is still there. A delete without a
+// failure then removes it all.
 func TestFailedDeleteLeavesEverythingInPlace(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
 		ctx := context.Background()
-		s := openStore(t, tg, Options{middleware: []engine.Middleware{func(next dialect.Querier) dialect.Querier { return failing{next} }}})
+		s := openStore(t, tg, Options{middleware: []engine.Middleware{
+			func(next dialect.Querier) dialect.Querier { return recording{next} },
+			func(next dialect.Querier) dialect.Querier { return failing{next} },
+		}})
 		fx := buildThread(t, s, "fragile")
 		before := snapshot(t, s, fx)
 		if strings.Count(before, "\nstep") != 4 || strings.Count(before, "\nelement") != 2 || strings.Count(before, "content") != 2 {
@@ -451,20 +455,23 @@ func TestFailedDeleteLeavesEverythingInPlace(t *testing.T) {
 				t.Fatalf("%s: leftovers %v, want every table and both blobs", what, l)
 			}
 		}
-		for nth := 1; ; nth++ {
+		// The statements of a successful delete, on a twin thread.
+		twin := buildThread(t, s, "twin")
+		rec := &recorder{}
+		if err := s.DeleteThread(context.WithValue(ctx, recKey{}, rec), twin.thread); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(rec.stmts, func(q string) bool { return strings.HasPrefix(q, "DELETE") }) {
+			t.Fatalf("no DELETE among %q", rec.stmts)
+		}
+		for nth, sql := range rec.stmts {
 			for _, after := range []bool{false, true} {
-				p := &failPlan{nth: nth, after: after}
+				p := &failPlan{nth: nth + 1, after: after}
 				err := s.DeleteThread(context.WithValue(ctx, failKey{}, p), fx.thread)
 				if !p.hit.Load() {
-					if err != nil {
-						t.Fatalf("statement %d: %v", nth, err)
-					}
-					t.Fatalf("DeleteThread ran %d statements and succeeded: the last must have failed", nth-1)
+					t.Fatalf("statement %d (%.40s) was never reached: %v", nth+1, sql, err)
 				}
-				check(fmt.Sprintf("statement %d (after it ran: %v)", nth, after), err)
-			}
-			if nth == 2 { // the locking read and the DELETE
-				break
+				check(fmt.Sprintf("statement %d, %.40s... (failed after it ran: %v)", nth+1, sql, after), err)
 			}
 		}
 		s.beforeCommit = func(ctx context.Context, op string) error {
