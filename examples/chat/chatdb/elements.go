@@ -32,8 +32,8 @@ func (r *elementRow) api() Element {
 // the content as a blob under the key "<thread id>/<element id>". The
 // blob is written before the row and removed again if the row is not
 // committed; when the thread is gone it is ErrNotFound and neither is
-// left. A zero ID is given a new one; Size and ObjectKey are set by the
-// Store.
+// left. ForID, if set, must be a step of the thread. A zero ID is given a
+// new one; Size and ObjectKey are set by the Store.
 func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) error {
 	if e.ID == uuid.Nil {
 		e.ID = uuid.New()
@@ -52,6 +52,11 @@ func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) er
 		}
 	}
 	err := s.transact(ctx, "CreateElement", func(ctx context.Context, sess *orm.Session) error {
+		if e.ForID != nil {
+			if err := sameThread(ctx, sess, *e.ForID, e.ThreadID, "forId"); err != nil {
+				return err
+			}
+		}
 		row := &elementRow{ID: e.ID, ThreadID: e.ThreadID, ForID: e.ForID, Type: e.Type, Name: e.Name, Mime: e.Mime,
 			Display: e.Display, Size: e.Size, ObjectKey: e.ObjectKey, URL: e.URL}
 		return sess.Add(row)

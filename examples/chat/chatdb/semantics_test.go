@@ -381,6 +381,20 @@ func TestStepsAndElements(t *testing.T) {
 		if err := s.CreateStep(ctx, Step{ID: uuid.New(), ThreadID: fx.thread, ParentID: ptr(uuid.New())}); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("missing parent: %v", err)
 		}
+		// a parent or an element's step in another thread would let that
+		// thread's delete cascade into this one
+		if err := s.CreateStep(ctx, Step{ID: uuid.New(), ThreadID: fx.thread, ParentID: &other.steps[0]}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("parent in another thread: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ThreadID: fx.thread, ForID: &other.steps[0]}, []byte("x")); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("element for a step of another thread: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ThreadID: fx.thread, ForID: ptr(uuid.New())}, []byte("x")); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("element for a missing step: %v", err)
+		}
+		if files := blobFiles(t, s.threadDir(fx.thread)); len(files) != 2 {
+			t.Fatalf("refused elements left blobs: %v", files)
+		}
 		th, _ := s.GetThread(ctx, fx.thread)
 		if th.Steps[0].Output != "answer 0 of steps" || *th.Steps[1].ParentID != fx.steps[0] || len(th.Steps) != 4 {
 			t.Fatalf("steps: %+v", th.Steps)
