@@ -106,7 +106,7 @@ func TestListThreadsPagesSearchesAndFilters(t *testing.T) {
 			if i >= 2 && i <= 4 {
 				at = base.Add(2 * time.Minute)
 			}
-			th := mustThread(t, s, Thread{Name: n, CreatedAt: at, UserID: &ada.ID})
+			th := mustThread(t, s, Thread{Name: n, CreatedAt: at, UserID: &ada.ID, Tags: []string{fmt.Sprint("n", i%2), "all"}})
 			ids = append(ids, th.ID)
 		}
 		bobs := mustThread(t, s, Thread{Name: "plain of bob", UserID: &bob.ID, CreatedAt: base})
@@ -197,10 +197,16 @@ func TestListThreadsPagesSearchesAndFilters(t *testing.T) {
 		if got := fmt.Sprint(list(ListQuery{Feedback: ptr(0), UserID: &ada.ID})); got != "[last]" {
 			t.Errorf("feedback 0: %s", got)
 		}
+		if got := fmt.Sprint(list(ListQuery{Tag: "n1", First: 1})); got != only(names[1], names[3], names[5]) {
+			t.Errorf("tag n1: %s", got)
+		}
+		if got := fmt.Sprint(list(ListQuery{Tag: "n", Search: "plain"})); got != "[]" {
+			t.Errorf("tag n (a prefix of tags, not a tag): %s", got)
+		}
 		if got := fmt.Sprint(list(ListQuery{UserID: &bob.ID})); got != "[plain of bob]" || bobs.UserIdentifier != "bob" {
 			t.Errorf("bob's: %s", got)
 		}
-		for _, q := range []ListQuery{{First: -1}, {First: MaxPage + 1}, {Cursor: "garbage"}, {Cursor: "e30"}, {Search: strings.Repeat("x", MaxSearch+1)}} {
+		for _, q := range []ListQuery{{First: -1}, {First: MaxPage + 1}, {Cursor: "garbage"}, {Cursor: "e30"}, {Search: strings.Repeat("x", MaxSearch+1)}, {Tag: strings.Repeat("x", MaxTag+1)}} {
 			if _, err := s.ListThreads(ctx, q); !errors.Is(err, ErrInvalid) {
 				t.Errorf("%+v: %v, want a validation error", q, err)
 			}
