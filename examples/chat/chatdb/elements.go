@@ -29,7 +29,7 @@ func (r *elementRow) api() Element {
 }
 
 // CreateElement creates the element and, when content is not nil, keeps
-// the content as a blob under the key "<thread id>/<element id>". The
+// the content as a blob under the key "<thread id>/<element id>-<random>". The
 // blob is written before the row and removed again if the row is not
 // committed; when the thread is gone it is ErrNotFound and neither is
 // left. ForID, if set, must be a step of the thread. A zero ID is given a
@@ -46,7 +46,10 @@ func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) er
 	}
 	e.ObjectKey, e.Size = "", 0
 	if content != nil {
-		e.ObjectKey, e.Size = e.ThreadID.String()+"/"+e.ID.String(), int64(len(content))
+		// A key of this call's own: a failed create (an id already taken)
+		// removes its file, never another element's.
+		e.ObjectKey = e.ThreadID.String() + "/" + e.ID.String() + "-" + uuid.NewString()[:8]
+		e.Size = int64(len(content))
 		if err := s.writeBlob(e.ObjectKey, content); err != nil {
 			return err
 		}

@@ -457,6 +457,15 @@ func TestStepsAndElements(t *testing.T) {
 		if err := s.CreateElement(ctx, urlOnly, nil); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.CreateElement(ctx, urlOnly, []byte("again")); !errors.Is(err, ErrConflict) {
+			t.Fatalf("an element id taken: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ID: el.ID, ThreadID: fx.thread}, []byte("overwrite?")); !errors.Is(err, ErrConflict) {
+			t.Fatalf("an element id taken: %v", err)
+		}
+		if b, err := s.ElementContent(ctx, fx.thread, el.ID); err != nil || string(b) != "content 1 of steps" {
+			t.Fatalf("content after a refused create with its id: %q %v", b, err)
+		}
 		if _, err := s.ElementContent(ctx, fx.thread, urlOnly.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("content of an element without one: %v", err)
 		}

@@ -192,7 +192,8 @@ func (s *Store) transact(ctx context.Context, op string, fn func(ctx context.Con
 
 // outcome maps what the layers below return to the Store's errors: a row
 // that is not there (or a foreign key to a row that is not there) is
-// ErrNotFound; a conflict the retries did not resolve is ErrConflict.
+// ErrNotFound; a conflict the retries did not resolve, or an id already
+// taken, is ErrConflict.
 func outcome(err error, what string) error {
 	var ie *sqlerr.IntegrityError
 	switch {
@@ -204,6 +205,8 @@ func outcome(err error, what string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, what)
 	case errors.As(err, &ie) && ie.Kind == sqlerr.ForeignKey:
 		return fmt.Errorf("%w: %s (%s)", ErrNotFound, what, ie.Constraint)
+	case errors.As(err, &ie) && ie.Kind == sqlerr.Unique:
+		return fmt.Errorf("%w: %s: the id is taken (%s)", ErrConflict, what, ie.Constraint)
 	case errors.Is(err, orm.ErrStaleData), sqlerr.IsRetryable(err):
 		return fmt.Errorf("%w: %s: %v", ErrConflict, what, err)
 	}
