@@ -108,6 +108,11 @@ func pgxValues(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
 
 // pgxUnnest inserts ms with one INSERT ... SELECT FROM unnest(...) RETURNING id.
 func pgxUnnest(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
+	return pgxUnnestSQL(ctx, p, unnestSQL, ms)
+}
+
+// pgxUnnestSQL is pgxUnnest with its statement (unnestSQL on another table).
+func pgxUnnestSQL(ctx context.Context, p *pgxpool.Pool, query string, ms []Model) error {
 	n := len(ms)
 	names, titles, faxes, webs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	ages, rights, counters := make([]int32, n), make([]bool, n), make([]int64, n)
@@ -116,7 +121,7 @@ func pgxUnnest(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
 		names[i], titles[i], faxes[i], webs[i] = m.Name, m.Title, m.Fax, m.Web
 		ages[i], rights[i], counters[i] = m.Age, m.Right, m.Counter
 	}
-	rows, err := p.Query(ctx, unnestSQL, names, titles, faxes, webs, ages, rights, counters)
+	rows, err := p.Query(ctx, query, names, titles, faxes, webs, ages, rights, counters)
 	if err != nil {
 		return err
 	}
@@ -133,12 +138,16 @@ func pgxUnnest(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
 
 // pgxCopy inserts ms with COPY FROM STDIN (binary); no keys come back.
 func pgxCopy(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
-	_, err := p.CopyFrom(ctx, pgx.Identifier{"bench_models"}, modelColumns,
-		pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
-			m := &ms[i]
-			return []any{m.Name, m.Title, m.Fax, m.Web, m.Age, m.Right, m.Counter}, nil
-		}))
+	_, err := p.CopyFrom(ctx, pgx.Identifier{"bench_models"}, modelColumns, copyRows(ms))
 	return err
+}
+
+// copyRows is ms as COPY's rows, in modelColumns' order.
+func copyRows(ms []Model) pgx.CopyFromSource {
+	return pgx.CopyFromSlice(len(ms), func(i int) ([]any, error) {
+		m := &ms[i]
+		return []any{m.Name, m.Title, m.Fax, m.Web, m.Age, m.Right, m.Counter}, nil
+	})
 }
 
 // sqlValues is pgxValues through database/sql.
@@ -336,7 +345,8 @@ func sqlLoad(e *env, db *sql.DB, query string, args ...any) ([]Model, error) {
 	return out, rows.Err()
 }
 
-// BenchmarkLoad100k reads 100,000 rows into structs.
+// BenchmarkLoad100k reads 100,000 rows into structs (Strata: through a
+// session, as tracked objects; strata-expr: its expression layer).
 func BenchmarkLoad100k(b *testing.B) {
 	const n = 100_000
 	const all = selectSQL + ` WHERE id > $1`
@@ -346,6 +356,15 @@ func BenchmarkLoad100k(b *testing.B) {
 		}
 		return err
 	}
+	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		e.seedModels(b, n)
+		_, f := e.strata(b, strataRegistry())
+		e.run(b, loop{}, func(int) error {
+			ms, err := strataSessionLoad(e, f, 0)
+			return check(len(ms), err)
+		})
+	})
 	b.Run("strata-expr", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, n)

@@ -267,10 +267,23 @@ func BenchmarkRead(b *testing.B) {
 	})
 }
 
-// BenchmarkReadSlice100 loads 100 rows into a slice of structs. Strata has
-// no query API yet: strata-expr is its expression layer with a hand-written
-// Scan, the floor a future Select[T] starts from, not the ORM.
+// BenchmarkReadSlice100 loads 100 rows into a slice of structs. Strata
+// reads them through a fresh session (orm.Select ... All, the way a user
+// writes it: the rows come back as tracked objects); strata-expr is its
+// expression layer with a hand-written Scan, the floor under the session.
 func BenchmarkReadSlice100(b *testing.B) {
+	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		e.seedModels(b, 100)
+		_, f := e.strata(b, strataRegistry())
+		e.run(b, loop{warm: 3}, func(int) error {
+			ms, err := strataSessionLoad(e, f, 100)
+			if err == nil && len(ms) != 100 {
+				err = fmt.Errorf("read %d rows, want 100", len(ms))
+			}
+			return err
+		})
+	})
 	b.Run("strata-expr", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, 100)
@@ -325,6 +338,19 @@ func BenchmarkReadSlice100(b *testing.B) {
 			return db.SelectContext(e.ctx, &ms, sliceSQL, 0, 100)
 		})
 	})
+}
+
+// strataSessionLoad reads up to limit model rows (limit 0: all) through a
+// fresh session, as tracked objects.
+func strataSessionLoad(e *env, f *orm.Factory, limit int64) ([]*StrataModel, error) {
+	s := f.New()
+	defer s.Close(e.ctx)
+	q := orm.Select[StrataModel](s)
+	q.Where(expr.Gt(q.C("ID"), 0))
+	if limit > 0 {
+		q.Limit(limit)
+	}
+	return q.All(e.ctx)
 }
 
 // strataExprLoad reads up to limit model rows through Strata's expression

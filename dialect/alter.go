@@ -187,3 +187,36 @@ type Replicated interface {
 	// Replayed reports whether the replica has replayed up to pos.
 	Replayed(ctx context.Context, replica Querier, pos string) (bool, error)
 }
+
+// SchemaTableRenamer is implemented by dialects with [Schemas]: it renames
+// table t of a named schema to the name to, in the same schema
+// ([Alterer.RenameTable] takes the names of tables of the current one).
+type SchemaTableRenamer interface {
+	RenameSchemaTable(t *schema.Table, to string) ([]string, error)
+}
+
+// ConcurrentIndexer is implemented by dialects that build and drop indexes
+// without blocking writes to the table. Where the dialect has
+// [TransactionalDDL] (PostgreSQL: CREATE INDEX CONCURRENTLY), the
+// statements cannot run inside a transaction and the migration runner runs
+// them between the revision's transactions; elsewhere (MariaDB: ALGORITHM
+// =INPLACE, LOCK=NONE) they are ordinary statements.
+type ConcurrentIndexer interface {
+	// CreateIndexConcurrently creates index x of table t.
+	CreateIndexConcurrently(t *schema.Table, x *schema.Index) (*Concurrent, error)
+	// DropIndexConcurrently drops index x of table t.
+	DropIndexConcurrently(t *schema.Table, x *schema.Index) (*Concurrent, error)
+}
+
+// Concurrent is a statement a [ConcurrentIndexer] renders. A failed
+// attempt may leave something behind (PostgreSQL leaves an INVALID index
+// of the name, which a new attempt collides with): Leftover, if set, is a
+// query (its values in LeftoverArgs) that returns a row when it did, and
+// Cleanup removes it. A runner retrying SQL runs Leftover first and, if it
+// returns a row, Cleanup.
+type Concurrent struct {
+	SQL          string
+	Leftover     string
+	LeftoverArgs []any
+	Cleanup      string
+}

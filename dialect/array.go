@@ -23,8 +23,6 @@ import (
 // every Array argument by its Slice before pgx sees it. MariaDB and SQLite
 // store an array as the text of a JSON array of the elements, which is
 // what [Array.Value] returns (see [AppendArrayJSON] for the exact form).
-//
-// [schema.Array]: https://pkg.go.dev/github.com/strata-go/strata/schema#Array
 type Array struct{ Slice any }
 
 // ArrayDest scans an array column into a Go slice: Ptr points to a slice
@@ -77,6 +75,19 @@ func checkElem(t reflect.Type) error {
 		}
 	}
 	return fmt.Errorf("element type %s is not supported (%s)", t, elemKinds)
+}
+
+// CheckArrayElem returns an *[ArrayError] unless v's type can be an array
+// element (see [Array]). It checks the type only: a NaN passes, which
+// PostgreSQL stores and [AppendElemJSON] refuses.
+func CheckArrayElem(v any) error {
+	if v == nil {
+		return &ArrayError{Op: "bind", Type: "nil", Err: errors.New("an array element cannot be NULL")}
+	}
+	if err := checkElem(reflect.TypeOf(v)); err != nil {
+		return &ArrayError{Op: "bind", Type: reflect.TypeOf(v).String(), Err: err}
+	}
+	return nil
 }
 
 // Native returns the slice to bind where the driver binds Go slices as
@@ -332,4 +343,39 @@ func truncate(b []byte) string {
 		return string(b[:61]) + "..."
 	}
 	return string(b)
+}
+
+// ArrayStyle says how a dialect stores array columns, which decides how
+// package expr writes the array operators (ArrayHas, ArrayOverlaps,
+// ArrayContainsAll, ArrayLength). It is a capability, like [Feature]: a
+// new dialect picks the style it supports, or none.
+type ArrayStyle uint8
+
+// The array styles.
+const (
+	// NoArrays: the dialect has no array columns.
+	NoArrays ArrayStyle = iota
+	// NativeArrays are SQL arrays queried with = ANY, &&, @> and
+	// cardinality (PostgreSQL).
+	NativeArrays
+	// JSONContainsArrays are JSON arrays queried with JSON_CONTAINS,
+	// JSON_OVERLAPS and JSON_LENGTH (MariaDB 10.9 and later, MySQL 8.0.17
+	// and later).
+	JSONContainsArrays
+	// JSONEachArrays are JSON arrays queried through the json_each table
+	// function and json_array_length (SQLite).
+	JSONEachArrays
+)
+
+// ArrayStyler is implemented by dialects with array columns.
+type ArrayStyler interface {
+	ArrayStyle() ArrayStyle
+}
+
+// ArrayStyleOf returns d's array style, NoArrays if it has none.
+func ArrayStyleOf(d Dialect) ArrayStyle {
+	if s, ok := d.(ArrayStyler); ok {
+		return s.ArrayStyle()
+	}
+	return NoArrays
 }

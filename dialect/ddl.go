@@ -65,6 +65,34 @@ func CheckForeignKey(d Dialect, t *schema.Table, fk *schema.ForeignKey) error {
 	return nil
 }
 
+// AppendTable appends a table's name, qualified by its schema when sch is
+// not "": "sch"."t".
+func AppendTable(d Dialect, b []byte, sch, name string) []byte {
+	if sch != "" {
+		b = d.AppendIdent(b, sch)
+		b = append(b, '.')
+	}
+	return d.AppendIdent(b, name)
+}
+
+// CheckSchema returns an error matching sqlerr.ErrUnsupported when t, or
+// a table one of its foreign keys references, is in a named schema and d
+// has no [Schemas] (MariaDB, where a schema is a database; SQLite).
+func CheckSchema(d Dialect, t *schema.Table) error {
+	if d.Features().Has(Schemas) {
+		return nil
+	}
+	if t.Schema != "" {
+		return sqlerr.Unsupported(d.Name(), fmt.Sprintf("put table %s in schema %s (tables in named schemas are PostgreSQL's)", t.Name, t.Schema))
+	}
+	for _, fk := range t.ForeignKeys {
+		if fk.RefSchema != "" {
+			return sqlerr.Unsupported(d.Name(), fmt.Sprintf("reference table %s of schema %s from %s (tables in named schemas are PostgreSQL's)", fk.RefTable, fk.RefSchema, t.Name))
+		}
+	}
+	return nil
+}
+
 // AppendForeignKey appends CONSTRAINT "name" FOREIGN KEY ("a") REFERENCES
 // "t" ("id") with its actions and deferrability. Actions equal to the
 // default (NO ACTION) are left out.
@@ -74,7 +102,7 @@ func AppendForeignKey(d Dialect, b []byte, fk *schema.ForeignKey) []byte {
 	b = append(b, " FOREIGN KEY ("...)
 	b = AppendIdents(d, b, fk.Columns)
 	b = append(b, ") REFERENCES "...)
-	b = d.AppendIdent(b, fk.RefTable)
+	b = AppendTable(d, b, fk.RefSchema, fk.RefTable)
 	b = append(b, " ("...)
 	b = AppendIdents(d, b, fk.RefColumns)
 	b = append(b, ')')
@@ -136,8 +164,11 @@ type TableStyle struct {
 // inline returns true.
 func CreateTableSQL(d Dialect, t *schema.Table, inline func(*schema.ForeignKey) bool, st TableStyle) (string, error) {
 	b := make([]byte, 0, 256)
+	if err := CheckSchema(d, t); err != nil {
+		return "", err
+	}
 	b = append(b, "CREATE TABLE "...)
-	b = d.AppendIdent(b, t.Name)
+	b = AppendTable(d, b, t.Schema, t.Name)
 	b = append(b, " (\n"...)
 	sep := func() { b = append(b, ",\n"...) }
 	for i, c := range t.Columns {
@@ -193,7 +224,7 @@ func CreateIndexSQL(d Dialect, t *schema.Table, x *schema.Index) (string, error)
 	b = append(b, "INDEX "...)
 	b = d.AppendIdent(b, x.Name)
 	b = append(b, " ON "...)
-	b = d.AppendIdent(b, t.Name)
+	b = AppendTable(d, b, t.Schema, t.Name)
 	b = append(b, " ("...)
 	b = AppendIdents(d, b, x.Columns)
 	b = append(b, ')')
@@ -213,7 +244,7 @@ func AlterAddForeignKeySQL(d Dialect, t *schema.Table, fk *schema.ForeignKey) (s
 		return "", err
 	}
 	b := []byte("ALTER TABLE ")
-	b = d.AppendIdent(b, t.Name)
+	b = AppendTable(d, b, t.Schema, t.Name)
 	b = append(b, " ADD "...)
 	b = AppendForeignKey(d, b, fk)
 	return string(b), nil
@@ -221,7 +252,7 @@ func AlterAddForeignKeySQL(d Dialect, t *schema.Table, fk *schema.ForeignKey) (s
 
 // DropTableSQL renders DROP TABLE "t".
 func DropTableSQL(d Dialect, t *schema.Table) string {
-	return string(d.AppendIdent([]byte("DROP TABLE "), t.Name))
+	return string(AppendTable(d, []byte("DROP TABLE "), t.Schema, t.Name))
 }
 
 // AppendPlaceholderDollar appends $n (PostgreSQL).

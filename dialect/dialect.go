@@ -64,13 +64,18 @@ type Dialect interface {
 
 // InspectOptions narrows what Inspect reads.
 type InspectOptions struct {
-	// Tables, if not empty, lists the only tables to read.
+	// Tables, if not empty, lists the only tables to read, by
+	// [schema.Table.Key] ("name", or "schema.name").
 	Tables []string
 	// Exclude lists tables to skip (the migration version table, say).
 	Exclude []string
+	// Schemas lists named schemas to read besides the connection's current
+	// one, whose tables come back with Schema "" (PostgreSQL; dialects
+	// without [Schemas] ignore it).
+	Schemas []string
 }
 
-// Wants reports whether the options select the named table.
+// Wants reports whether the options select the table of the given key.
 func (o InspectOptions) Wants(name string) bool {
 	for _, x := range o.Exclude {
 		if x == name {

@@ -24,4 +24,12 @@
 //
 // [CreateAllSQL] and [DropAllSQL] render a whole schema in dependency order;
 // the helpers in ddl.go are the pieces the dialects share.
+//
+// # Array columns
+//
+// [Array] binds a Go slice to an array column and [ArrayDest] scans one
+// back: PostgreSQL's dialect hands the slice to pgx, which binds it as a
+// native array, while MariaDB and SQLite store the text of a JSON array
+// ([AppendArrayJSON] gives the exact form). [ArrayStyle] tells package
+// expr which operators a dialect's arrays take.
 package dialect

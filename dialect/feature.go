@@ -40,6 +40,7 @@ const (
 	JSONB                                     // JSON is jsonb with its operators: #> and #>> with a text[] path, @> containment (PostgreSQL)
 	JSONFunctions                             // MySQL's JSON functions with '$."key"[0]' paths whose quoted keys take backslash escapes: JSON_EXTRACT, JSON_VALUE, JSON_UNQUOTE, JSON_CONTAINS, JSON_CONTAINS_PATH, JSON_LENGTH (MariaDB, MySQL)
 	JSON1                                     // SQLite's JSON functions with '$."key"[#-1]' paths: json_extract, json_type, json_array_length, ->; no containment
+	Schemas                                   // tables in named schemas (schema.Table.Schema), qualified "sch"."t" (PostgreSQL)
 )
 
 var featureNames = []string{
@@ -49,7 +50,7 @@ var featureNames = []string{
 	"ForwardReferences", "SetDefaultAction", "NamedPrimaryKeys", "LastInsertID",
 	"DeleteUsing", "RowLocking", "DefaultValues", "ReturningSeesTriggers",
 	"UpdateFrom", "CastParams", "AlterKeyColumnType", "LockImpactLint", "ForeignKeyIndexes",
-	"CascadeSelfUpdate", "ILike", "JSONB", "JSONFunctions", "JSON1",
+	"CascadeSelfUpdate", "ILike", "JSONB", "JSONFunctions", "JSON1", "Schemas",
 }
 
 // Has reports whether every flag in x is set.

@@ -88,31 +88,94 @@ func WithMiddleware(mw ...Middleware) Option {
 	return func(db *DB) { db.mw = append(db.mw, mw...) }
 }
 
+// PoolOptions size the connection pool [Open] opens, the same way on
+// every dialect: MaxOpen, MaxIdle, MinOpen, MaxLifetime, MaxIdleTime. A
+// field left zero keeps what the DSN says (pgx's pool_max_conns, say) or
+// the dialect's default; see [dialect.PoolOptions].
+type PoolOptions = dialect.PoolOptions
+
+// PoolStats is a snapshot of the pool; see [DB.Stats].
+type PoolStats = dialect.PoolStats
+
+// WithPool sizes the pool [Open] opens:
+//
+//	db, err := engine.Open(ctx, pgdialect.New(), dsn, engine.WithPool(engine.PoolOptions{
+//		MaxOpen:     20,
+//		MaxLifetime: time.Hour,
+//		MaxIdleTime: 5 * time.Minute,
+//	}))
+//
+// Options a database cannot honour are errors from Open matching
+// [sqlerr.ErrUnsupported] (MaxIdle on PostgreSQL, whose pgxpool has no
+// idle cap; MinOpen on MariaDB and SQLite, whose database/sql pool keeps
+// no minimum); contradictory ones match [dialect.ErrPoolOptions]. [New]
+// takes a pool already open and refuses it (size that pool where you
+// make it).
+func WithPool(o PoolOptions) Option {
+	return func(db *DB) { db.poolOpts = o }
+}
+
 // DB is a database handle: a dialect and a connection pool. It is safe for
 // concurrent use; open one per database and share it.
 type DB struct {
 	core
-	pool  dialect.Pool
-	retry RetryPolicy
+	pool     dialect.Pool
+	retry    RetryPolicy
+	poolOpts PoolOptions // from WithPool, for Open
 }
 
-// Open connects to dsn with dialect d.
+// Open connects to dsn with dialect d. With [WithPool] the dialect opens
+// its pool so sized ([dialect.PoolOpener]).
 func Open(ctx context.Context, d dialect.Dialect, dsn string, opts ...Option) (*DB, error) {
-	pool, err := d.Open(ctx, dsn)
+	db := newDB(d, opts)
+	var pool dialect.Pool
+	var err error
+	switch po, ok := d.(dialect.PoolOpener); {
+	case ok:
+		pool, err = po.OpenPool(ctx, dsn, db.poolOpts)
+	case !db.poolOpts.IsZero():
+		return nil, sqlerr.Unsupported(d.Name(), "size its pool: the dialect has no OpenPool (dialect.PoolOpener)")
+	default:
+		pool, err = d.Open(ctx, dsn)
+	}
 	if err != nil {
 		return nil, withCtx(ctx, d.TranslateError(err))
 	}
-	return New(d, pool, opts...), nil
+	db.setPool(pool)
+	return db, nil
 }
 
-// New wraps an already open pool.
+// New wraps an already open pool. It panics if given [WithPool]: the pool
+// is sized where it was made.
 func New(d dialect.Dialect, pool dialect.Pool, opts ...Option) *DB {
-	db := &DB{core: core{d: d, q: pool}, pool: pool, retry: DefaultRetryPolicy()}
+	db := newDB(d, opts)
+	if !db.poolOpts.IsZero() {
+		panic("engine: New takes an open pool: size it where it is made, not with WithPool")
+	}
+	db.setPool(pool)
+	return db
+}
+
+func newDB(d dialect.Dialect, opts []Option) *DB {
+	db := &DB{core: core{d: d}, retry: DefaultRetryPolicy()}
 	for _, o := range opts {
 		o(db)
 	}
-	db.core.q = db.wrap(pool)
 	return db
+}
+
+func (db *DB) setPool(pool dialect.Pool) {
+	db.pool = pool
+	db.core.q = db.wrap(pool)
+}
+
+// Stats reports the pool's limit and its connections now; the zero
+// PoolStats for a pool that does not tell ([dialect.StatsPool]).
+func (db *DB) Stats() PoolStats {
+	if sp, ok := db.pool.(dialect.StatsPool); ok {
+		return sp.Stats()
+	}
+	return PoolStats{}
 }
 
 // Pool returns the dialect-level pool (for its Driver() fast paths).

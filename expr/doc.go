@@ -53,6 +53,16 @@
 // LOWER folds only ASCII). [LikeEscape] takes the caller's pattern and
 // escape character.
 //
+// # Array columns
+//
+// [ArrayHas], [ArrayOverlaps], [ArrayContainsAll] and [ArrayLength] query
+// array columns with the same meaning on every database: = ANY, && and @>
+// on PostgreSQL's arrays, JSON_CONTAINS and JSON_OVERLAPS on MariaDB's JSON
+// arrays, json_each on SQLite's. A NULL column gives NULL (it matches
+// neither an operator nor its negation); values are bound, as
+// [github.com/strata-go/strata/dialect.Array] where the operand is a
+// slice.
+//
 // Builders keep the first error and return it from [Build]; executing
 // statements is [github.com/strata-go/strata/engine]'s job.
 package expr

@@ -18,18 +18,31 @@ type Expr interface {
 // aliased. Made from a name ([T]) or from metadata ([Of]), which lets C
 // check column names.
 type TableRef struct {
-	name  string
-	alias string
-	meta  *schema.Table
-	sub   *SelectStmt
+	schema string // "" for the current one
+	name   string
+	alias  string
+	meta   *schema.Table
+	sub    *SelectStmt
 }
 
 // T refers to a table by name.
 func T(name string) *TableRef { return &TableRef{name: name} }
 
-// Of refers to a table described by metadata; C then rejects unknown
-// columns (when the statement is built).
-func Of(t *schema.Table) *TableRef { return &TableRef{name: t.Name, meta: t} }
+// Of refers to a table described by metadata (qualified by its Schema);
+// C then rejects unknown columns (when the statement is built).
+func Of(t *schema.Table) *TableRef { return &TableRef{schema: t.Schema, name: t.Name, meta: t} }
+
+// InSchema returns a copy of the reference to the table of that name in
+// schema sch ("" for the current one): written "sch"."t", and its columns
+// "sch"."t"."c" unless it has an alias.
+func (t *TableRef) InSchema(sch string) *TableRef {
+	c := *t
+	c.schema = sch
+	return &c
+}
+
+// Schema is the table's schema ("" for the current one).
+func (t *TableRef) Schema() string { return t.schema }
 
 // As returns a copy of the reference with an alias.
 func (t *TableRef) As(alias string) *TableRef {
@@ -57,7 +70,7 @@ func (t *TableRef) writeFrom(w *Writer) {
 		t.sub.WriteStatement(w)
 		w.Raw(")")
 	} else {
-		w.Ident(t.name)
+		t.writeName(w)
 	}
 	if t.alias != "" {
 		w.Raw(" AS ")
@@ -65,11 +78,23 @@ func (t *TableRef) writeFrom(w *Writer) {
 	}
 }
 
-func (t *TableRef) qualifier() string {
-	if t.alias != "" {
-		return t.alias
+// writeName writes the table's name, qualified by its schema if it has one.
+func (t *TableRef) writeName(w *Writer) {
+	if t.schema != "" {
+		w.Ident(t.schema)
+		w.Raw(".")
 	}
-	return t.name
+	w.Ident(t.name)
+}
+
+// writeQualifier writes what qualifies the table's columns: the alias, or
+// the (schema-qualified) name.
+func (t *TableRef) writeQualifier(w *Writer) {
+	if t.alias != "" {
+		w.Ident(t.alias)
+		return
+	}
+	t.writeName(w)
 }
 
 // Subquery makes a SELECT usable in FROM; it must be given an alias.
@@ -96,7 +121,7 @@ func (c Column) WriteSQL(w *Writer) {
 		return
 	}
 	if c.table != nil {
-		w.Ident(c.table.qualifier())
+		c.table.writeQualifier(w)
 		w.Raw(".")
 	}
 	w.Ident(c.name)
@@ -156,7 +181,7 @@ func StarOf(t *TableRef) Expr { return starOf{t} }
 
 type starOf struct{ t *TableRef }
 
-func (s starOf) WriteSQL(w *Writer) { w.Ident(s.t.qualifier()); w.Raw(".*") }
+func (s starOf) WriteSQL(w *Writer) { s.t.writeQualifier(w); w.Raw(".*") }
 
 type binary struct {
 	op   string

@@ -16,7 +16,8 @@ import (
 // rows, so one statement carries a batch of any size, and the server parses
 // and plans one small statement: the fastest insert that can still return
 // generated keys. Rows are inserted in array order. Build it with
-// [InsertArrays].
+// [InsertArrays]. Array columns ([schema.Array]) cannot be carried (unnest
+// would flatten them) and fail the build with sqlerr.ErrUnsupported.
 type InsertArraysStmt struct {
 	t         *TableRef
 	cols      []string
@@ -61,6 +62,12 @@ func (s *InsertArraysStmt) WriteStatement(w *Writer) {
 	for i, a := range s.arrays {
 		if i > 0 {
 			w.Raw(", ")
+		}
+		if s.types[i].Kind == schema.KindArray {
+			// unnest would flatten a two-dimensional array parameter into
+			// one row per element (and ragged rows cannot be one).
+			w.Fail(sqlerr.Unsupported(w.d.Name(), "insert array column "+s.cols[i]+" through unnest(array parameters); use a multi-row INSERT"))
+			return
 		}
 		typ, err := w.d.TypeSQL(s.types[i])
 		if err != nil {

@@ -94,7 +94,7 @@ func (s *InsertStmt) WriteStatement(w *Writer) {
 		return
 	}
 	w.Raw("INSERT INTO ")
-	w.Ident(s.t.name)
+	s.t.writeName(w)
 	if len(s.cols) > 0 {
 		w.Raw(" (")
 		for i, c := range s.cols {

@@ -106,8 +106,8 @@ type RoundTripOptions struct {
 	// generated per column type (one per table and step), or taken from
 	// Rows.
 	Seed bool
-	// Rows are the rows to insert into a table (column name -> value)
-	// instead of generated ones, for tables whose checks or types a
+	// Rows are the rows to insert into a table (by [schema.Table.Key]:
+	// its name, or "sch.t"; column name -> value) instead of generated ones, for tables whose checks or types a
 	// generated row would not satisfy.
 	Rows map[string][]map[string]any
 }

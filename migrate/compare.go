@@ -44,6 +44,8 @@ func widens(a, b schema.Type) bool {
 		return k == schema.KindVarchar || k == schema.KindChar || k == schema.KindText
 	}
 	switch {
+	case a.Kind == schema.KindArray && b.Kind == schema.KindArray:
+		return a.Elem().Equal(b.Elem()) || widens(a.Elem(), b.Elem())
 	case a.Kind.IsInteger() && b.Kind.IsInteger():
 		return rank[a.Kind] <= rank[b.Kind]
 	case a.Kind.IsInteger() && b.Kind == schema.KindNumeric:

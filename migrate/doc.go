@@ -36,4 +36,29 @@
 // [Render] turns operations into [Step]s for one dialect: SQL statements,
 // Go steps, and table rebuilds where the database's ALTER TABLE cannot
 // make a change (SQLite).
+//
+// # Steps outside the transaction
+//
+// An index created or dropped with Concurrently ([CreateIndex],
+// [DropIndex]; [ConcurrentIndexes] marks a plan's, `strata revision
+// --concurrently` a revision's) is built without blocking writes: on
+// PostgreSQL CREATE INDEX CONCURRENTLY, a [Step] with NoTx that the
+// runner runs between the revision's transactions, on the connection that
+// holds the migration lock (a session lock, which no transaction holds,
+// so the build has nothing of the runner's to wait for). Such a revision
+// records its progress in the version table after every transaction and
+// every such step, and a failed run resumes where it stopped, first
+// dropping the INVALID index a failed build leaves. MariaDB builds the
+// index online (ALGORITHM=INPLACE LOCK=NONE); SQLite runs a plain CREATE
+// INDEX.
+//
+// # PostgreSQL schemas
+//
+// Tables in named schemas ([schema.Table.Schema]) are known by their key
+// ("sch.t") in operations and revision files, created and dropped in
+// (schema, table) order where nothing else decides, and read back from
+// the schemas the revisions use ([Migrator.InspectOptions], [WithSchemas]).
+// The schemas themselves are created outside Strata. MariaDB and SQLite
+// refuse such tables ([AutogenerateFor] returns an error matching
+// sqlerr.ErrUnsupported).
 package migrate

@@ -274,7 +274,7 @@ func merge3(base, a, b *schema.MetaData) (*schema.MetaData, error) {
 	names := map[string]bool{}
 	for _, m := range []*schema.MetaData{base, a, b} {
 		for _, t := range m.Tables() {
-			names[t.Name] = true
+			names[t.Key()] = true
 		}
 	}
 	out := schema.NewMetaData()

@@ -15,13 +15,14 @@ import (
 // default kinds are written as words, so a revision reads well in review.
 
 type typeJSON struct {
-	Kind      string   `json:"kind"`
-	Length    int      `json:"length,omitempty"`
-	Precision int      `json:"precision,omitempty"`
-	Scale     int      `json:"scale,omitempty"`
-	Name      string   `json:"name,omitempty"`
-	Values    []string `json:"values,omitempty"`
-	Custom    string   `json:"custom,omitempty"`
+	Kind      string    `json:"kind"`
+	Length    int       `json:"length,omitempty"`
+	Precision int       `json:"precision,omitempty"`
+	Scale     int       `json:"scale,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Values    []string  `json:"values,omitempty"`
+	Custom    string    `json:"custom,omitempty"`
+	Elem      *typeJSON `json:"elem,omitempty"` // an array's element type
 }
 
 type defaultJSON struct {
@@ -46,6 +47,7 @@ type keyJSON struct {
 type fkJSON struct {
 	Name              string   `json:"name"`
 	Columns           []string `json:"columns"`
+	RefSchema         string   `json:"ref_schema,omitempty"`
 	RefTable          string   `json:"ref_table"`
 	RefColumns        []string `json:"ref_columns"`
 	OnDelete          string   `json:"on_delete,omitempty"`
@@ -67,6 +69,7 @@ type checkJSON struct {
 }
 
 type tableJSON struct {
+	Schema      string        `json:"schema,omitempty"`
 	Name        string        `json:"name"`
 	Comment     string        `json:"comment,omitempty"`
 	Columns     []*columnJSON `json:"columns"`
@@ -93,10 +96,24 @@ var defaultKinds = map[schema.DefaultKind]string{
 }
 
 func encType(t schema.Type) typeJSON {
+	if t.Kind == schema.KindArray {
+		e := encType(t.Elem())
+		return typeJSON{Kind: t.Kind.String(), Elem: &e}
+	}
 	return typeJSON{Kind: t.Kind.String(), Length: t.Length, Precision: t.Precision, Scale: t.Scale, Name: t.EnumName, Values: t.Values, Custom: t.Custom}
 }
 
 func decType(j typeJSON) (schema.Type, error) {
+	if j.Kind == schema.KindArray.String() {
+		if j.Elem == nil {
+			return schema.Type{}, fmt.Errorf("array type without an element type")
+		}
+		e, err := decType(*j.Elem)
+		if err != nil {
+			return schema.Type{}, fmt.Errorf("array element: %w", err)
+		}
+		return schema.Array(e), nil
+	}
 	for k := schema.KindSmallInt; k <= schema.KindCustom; k++ {
 		if k.String() == j.Kind {
 			return schema.Type{Kind: k, Length: j.Length, Precision: j.Precision, Scale: j.Scale, EnumName: j.Name, Values: j.Values, Custom: j.Custom}, nil
@@ -152,7 +169,7 @@ func decColumn(j *columnJSON) (*schema.Column, error) {
 }
 
 func encFK(f *schema.ForeignKey) *fkJSON {
-	return &fkJSON{Name: f.Name, Columns: f.Columns, RefTable: f.RefTable, RefColumns: f.RefColumns,
+	return &fkJSON{Name: f.Name, Columns: f.Columns, RefSchema: f.RefSchema, RefTable: f.RefTable, RefColumns: f.RefColumns,
 		OnDelete: encAction(f.OnDelete), OnUpdate: encAction(f.OnUpdate), Deferrable: f.Deferrable, InitiallyDeferred: f.InitiallyDeferred}
 }
 
@@ -168,7 +185,7 @@ func decFK(j *fkJSON) (*schema.ForeignKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &schema.ForeignKey{Name: j.Name, Columns: j.Columns, RefTable: j.RefTable, RefColumns: j.RefColumns,
+	return &schema.ForeignKey{Name: j.Name, Columns: j.Columns, RefSchema: j.RefSchema, RefTable: j.RefTable, RefColumns: j.RefColumns,
 		OnDelete: od, OnUpdate: ou, Deferrable: j.Deferrable, InitiallyDeferred: j.InitiallyDeferred}, nil
 }
 
@@ -179,7 +196,7 @@ func encIndex(x *schema.Index) *indexJSON {
 func encCheck(c *schema.Check) *checkJSON { return &checkJSON{Name: c.Name, Expr: c.Expr} }
 
 func encTable(t *schema.Table) *tableJSON {
-	j := &tableJSON{Name: t.Name, Comment: t.Comment}
+	j := &tableJSON{Schema: t.Schema, Name: t.Name, Comment: t.Comment}
 	for _, c := range t.Columns {
 		j.Columns = append(j.Columns, encColumn(c))
 	}
@@ -205,7 +222,7 @@ func decTable(j *tableJSON) (*schema.Table, error) {
 	if j == nil {
 		return nil, fmt.Errorf("missing table")
 	}
-	t := &schema.Table{Name: j.Name, Comment: j.Comment}
+	t := &schema.Table{Schema: j.Schema, Name: j.Name, Comment: j.Comment}
 	for _, cj := range j.Columns {
 		c, err := decColumn(cj)
 		if err != nil {
@@ -332,6 +349,7 @@ type opJSON struct {
 	OldDefer    *deferJSON          `json:"old_deferrability,omitempty"`
 	Strategy    string              `json:"strategy,omitempty"`
 	Index       *indexJSON          `json:"index,omitempty"`
+	Concurrent  bool                `json:"concurrently,omitempty"`
 	OldComment  *string             `json:"old_comment,omitempty"`
 	NewComment  *string             `json:"new_comment,omitempty"`
 	SQL         []string            `json:"sql,omitempty"`
@@ -395,9 +413,9 @@ func encOp(op Op) (*opJSON, error) {
 		j.Table, j.ForeignKey = o.Table, encFK(o.ForeignKey)
 		j.OldDefer = &deferJSON{Deferrable: o.Old.Deferrable, InitiallyDeferred: o.Old.InitiallyDeferred}
 	case CreateIndex:
-		j.Table, j.Index = o.Table, encIndex(o.Index)
+		j.Table, j.Index, j.Concurrent = o.Table, encIndex(o.Index), o.Concurrently
 	case DropIndex:
-		j.Table, j.Index = o.Table, encIndex(o.Index)
+		j.Table, j.Index, j.Concurrent = o.Table, encIndex(o.Index), o.Concurrently
 	case SetTableComment:
 		j.Table, j.OldComment, j.NewComment = o.Table, &o.Old, &o.New
 	case RawSQL:
@@ -558,9 +576,9 @@ func decOp(j *opJSON) (Op, error) {
 		if err = need(j.Index != nil, "index"); err == nil {
 			x := &schema.Index{Name: j.Index.Name, Columns: j.Index.Columns, Unique: j.Index.Unique, Where: j.Index.Where}
 			if j.Op == "create_index" {
-				op = CreateIndex{Table: j.Table, Index: x}
+				op = CreateIndex{Table: j.Table, Index: x, Concurrently: j.Concurrent}
 			} else {
-				op = DropIndex{Table: j.Table, Index: x}
+				op = DropIndex{Table: j.Table, Index: x, Concurrently: j.Concurrent}
 			}
 		}
 	case "set_table_comment":

@@ -24,7 +24,8 @@ import (
 //   - a new column whose default is an SQL expression (if volatile, every
 //     row is rewritten);
 //   - CREATE INDEX without CONCURRENTLY: writes blocked (SHARE) for the
-//     whole build;
+//     whole build (set [CreateIndex.Concurrently], or use
+//     [ConcurrentIndexes]);
 //   - a new unique constraint or primary key: an index built under ACCESS
 //     EXCLUSIVE (build it CONCURRENTLY, then ADD CONSTRAINT ... USING
 //     INDEX);
@@ -58,8 +59,8 @@ func LockImpact(before *schema.MetaData, op Op) string {
 			return fmt.Sprintf("adds %s.%s with the default %s: a volatile default rewrites every row under an ACCESS EXCLUSIVE lock", o.Table, o.Column.Name, o.Column.Default)
 		}
 	case CreateIndex:
-		if exists(o.Table) {
-			return fmt.Sprintf("creates index %s on %s without CONCURRENTLY: writes to %s wait for the whole build (SHARE lock)", o.Index.Name, o.Table, o.Table)
+		if exists(o.Table) && !o.Concurrently {
+			return fmt.Sprintf("creates index %s on %s without CONCURRENTLY: writes to %s wait for the whole build (SHARE lock); set \"concurrently\": true on the operation (strata revision --concurrently)", o.Index.Name, o.Table, o.Table)
 		}
 	case AddUnique:
 		if exists(o.Table) {
@@ -85,6 +86,36 @@ func LockImpact(before *schema.MetaData, op Op) string {
 		}
 	}
 	return ""
+}
+
+// ConcurrentIndexes returns ops with every index created or dropped on a
+// table that exists before them marked
+// Concurrently ([CreateIndex], [DropIndex]): built and dropped without
+// blocking writes, outside the revision's transaction on PostgreSQL.
+// Indexes of tables the operations create stay in their CREATE TABLE
+// (the table is empty, nothing waits). `strata revision --concurrently`
+// applies it to both directions of the revision it writes.
+func ConcurrentIndexes(ops []Op) []Op {
+	out := make([]Op, len(ops))
+	created := map[string]bool{} // tables the operations create (renamed since)
+	for i, op := range ops {
+		switch o := op.(type) {
+		case CreateTable:
+			created[o.Table.Key()] = true
+		case RenameTable:
+			created[o.To] = created[o.From]
+		case DropTable:
+			delete(created, o.Table.Key())
+		case CreateIndex:
+			o.Concurrently = o.Concurrently || !created[o.Table]
+			op = o
+		case DropIndex:
+			o.Concurrently = o.Concurrently || !created[o.Table]
+			op = o
+		}
+		out[i] = op
+	}
+	return out
 }
 
 // binaryCompatible reports whether PostgreSQL changes type a to b without

@@ -149,6 +149,18 @@ func (m *Migrator) takeLockRow(ctx context.Context, ex *engine.Conn) (*rowLock, 
 	t := expr.T(DefaultLockTable)
 	try := func() (bool, error) {
 		now := time.Now()
+		// Look before taking a write transaction: a live row means wait.
+		// On SQLite a write transaction begins IMMEDIATE and would queue
+		// (busy timeout) behind the holder's open migration transaction
+		// instead of polling.
+		var expires int64
+		err := engine.QueryRowStmt(ctx, ex, expr.Select(t.C("expires_at")).From(t).Where(expr.Eq(t.C("name"), lockName))).Scan(&expires)
+		switch {
+		case err == nil && expires >= now.UnixMilli():
+			return false, nil
+		case err != nil && !errors.Is(err, sqlerr.ErrNotFound):
+			return false, err
+		}
 		tx, err := ex.Begin(ctx)
 		if err != nil {
 			return false, err

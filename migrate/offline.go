@@ -14,8 +14,10 @@ import (
 // upgrade, from is "base" or a revision and to a target of
 // [Graph.Resolve]; for a downgrade, from is the revision the database is
 // at and to the target. Each revision is one transaction where the
-// dialect has transactional DDL, with the version table updated in it; Go
-// steps appear as comments, since they only run online. The version table
+// dialect has transactional DDL, with the version table updated in it
+// (steps that cannot run in a transaction, CREATE INDEX CONCURRENTLY,
+// close it and open a new one after them); Go steps appear as comments,
+// since they only run online. The version table
 // is created first when from is "base".
 func WriteSQL(w io.Writer, d dialect.Dialect, g *Graph, dir Direction, from, to string) error {
 	fromIDs, err := g.Resolve(from)
@@ -80,15 +82,35 @@ func WriteSQL(w io.Writer, d dialect.Dialect, g *Graph, dir Direction, from, to 
 		for _, q := range dedupe(before) {
 			p("%s;\n", q)
 		}
-		if tx {
-			p("BEGIN;\n")
+		open := false // a transaction is open
+		begin := func() {
+			if tx && !open {
+				p("BEGIN;\n")
+				open = true
+			}
 		}
 		for _, st := range steps {
+			if tx && st.NoTx {
+				// CREATE INDEX CONCURRENTLY and the like: between two
+				// transactions of the revision.
+				if open {
+					p("COMMIT;\n")
+					open = false
+				}
+				p("-- outside a transaction")
+				if st.Cleanup != "" {
+					p("; after a failed attempt, first: %s", st.Cleanup)
+				}
+				p("\n%s;\n", st.SQL)
+				continue
+			}
+			begin()
 			p("%s;\n", st.String())
 			if st.Rebuild != nil && st.Rebuild.Check != "" {
 				p("%s; -- must return no rows\n", st.Rebuild.Check)
 			}
 		}
+		begin()
 		id := string(d.AppendString(nil, r.ID))
 		if dir == Up {
 			n := strconv.Itoa(len(steps))

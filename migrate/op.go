@@ -234,15 +234,29 @@ type AlterForeignKeyDeferrability struct {
 }
 
 // CreateIndex creates an index.
+//
+// Concurrently builds it without blocking writes to the table, where the
+// dialect can ([dialect.ConcurrentIndexer]): PostgreSQL's CREATE INDEX
+// CONCURRENTLY, which cannot run in a transaction, so the runner runs it
+// as a step of its own between the revision's transactions (see
+// [Migrator.Upgrade]); an INVALID index of the same name left by a failed
+// attempt is dropped before it runs again. MariaDB builds it in place with
+// ALGORITHM=INPLACE, LOCK=NONE (reads and writes go on; a plain step of
+// the revision); SQLite, which has one writer, runs a plain CREATE INDEX.
+// The index is the same either way: the snapshot does not record how it
+// was built.
 type CreateIndex struct {
-	Table string
-	Index *schema.Index
+	Table        string
+	Index        *schema.Index
+	Concurrently bool
 }
 
-// DropIndex drops an index.
+// DropIndex drops an index; Concurrently as for [CreateIndex] (DROP INDEX
+// CONCURRENTLY on PostgreSQL).
 type DropIndex struct {
-	Table string
-	Index *schema.Index
+	Table        string
+	Index        *schema.Index
+	Concurrently bool
 }
 
 // SetTableComment changes a table's comment from Old to New.
@@ -366,8 +380,8 @@ func (o AlterEnum) String() string {
 	}
 	return fmt.Sprintf("alter enum %s: values %q -> %q%s", o.New.EnumName, o.Old.Values, o.New.Values, how)
 }
-func (o CreateTable) String() string { return "create table " + o.Table.Name }
-func (o DropTable) String() string   { return "drop table " + o.Table.Name }
+func (o CreateTable) String() string { return "create table " + o.Table.Key() }
+func (o DropTable) String() string   { return "drop table " + o.Table.Key() }
 func (o RenameTable) String() string { return "rename table " + o.From + " to " + o.To }
 func (o AddColumn) String() string   { return "add column " + o.Table + "." + o.Column.Name }
 func (o DropColumn) String() string  { return "drop column " + o.Table + "." + o.Column.Name }
@@ -429,8 +443,19 @@ func (o AlterForeignKeyDeferrability) String() string {
 	return fmt.Sprintf("alter foreign key %s on %s: %s -> %s", o.ForeignKey.Name, o.Table, o.Old,
 		Deferrability{o.ForeignKey.Deferrable, o.ForeignKey.InitiallyDeferred})
 }
-func (o CreateIndex) String() string { return "create index " + o.Index.Name + " on " + o.Table }
-func (o DropIndex) String() string   { return "drop index " + o.Index.Name + " on " + o.Table }
+func (o CreateIndex) String() string {
+	return "create index " + o.Index.Name + " on " + o.Table + concurrently(o.Concurrently)
+}
+func (o DropIndex) String() string {
+	return "drop index " + o.Index.Name + " on " + o.Table + concurrently(o.Concurrently)
+}
+
+func concurrently(c bool) string {
+	if c {
+		return " concurrently"
+	}
+	return ""
+}
 func (o SetTableComment) String() string {
 	return fmt.Sprintf("set comment of %s to %q", o.Table, o.New)
 }
@@ -444,17 +469,17 @@ func (RawSQL) Apply(*schema.MetaData) error     { return nil } // opaque to the 
 func (GoStep) Apply(*schema.MetaData) error     { return nil }
 
 func (o CreateTable) Apply(m *schema.MetaData) error {
-	if m.Table(o.Table.Name) != nil {
-		return mismatch("table %q exists already", o.Table.Name)
+	if m.Table(o.Table.Key()) != nil {
+		return mismatch("table %q exists already", o.Table.Key())
 	}
 	return m.Add(o.Table.Clone())
 }
 
 func (o DropTable) Apply(m *schema.MetaData) error {
-	if _, err := table(m, o.Table.Name); err != nil {
+	if _, err := table(m, o.Table.Key()); err != nil {
 		return err
 	}
-	m.Remove(o.Table.Name)
+	m.Remove(o.Table.Key())
 	return nil
 }
 
@@ -466,18 +491,22 @@ func (o RenameTable) Apply(m *schema.MetaData) error {
 	if m.Table(o.To) != nil {
 		return mismatch("table %q exists already", o.To)
 	}
-	m.Remove(o.From)
-	t.Name = o.To
-	for _, other := range m.Tables() {
-		for _, f := range other.ForeignKeys {
-			if f.RefTable == o.From {
-				f.RefTable = o.To
-			}
+	// A rename stays in the table's schema: To is its key there.
+	name := o.To
+	if t.Schema != "" {
+		sch, n, _ := strings.Cut(o.To, ".")
+		if sch != t.Schema || n == "" {
+			return mismatch("rename table %s to %s: a rename keeps the table in schema %q", o.From, o.To, t.Schema)
 		}
+		name = n
 	}
-	for _, f := range t.ForeignKeys {
-		if f.RefTable == o.From {
-			f.RefTable = o.To
+	t.Name = name
+	m.Remove(o.From)
+	for _, other := range append(m.Tables(), t) {
+		for _, f := range other.ForeignKeys {
+			if f.RefKey() == o.From {
+				f.RefTable = t.Name
+			}
 		}
 	}
 	return m.Add(t)
@@ -558,7 +587,7 @@ func (o RenameColumn) Apply(m *schema.MetaData) error {
 	}
 	for _, other := range m.Tables() {
 		for _, f := range other.ForeignKeys {
-			if f.RefTable == o.Table {
+			if f.RefKey() == o.Table {
 				ren(f.RefColumns)
 			}
 		}

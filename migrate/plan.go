@@ -27,11 +27,11 @@ func RenameHints(m *schema.MetaData) []Rename {
 	var out []Rename
 	for _, t := range m.Tables() {
 		if t.RenamedFrom != "" {
-			out = append(out, Rename{Table: t.Name, From: t.RenamedFrom})
+			out = append(out, Rename{Table: t.Key(), From: schema.TableKey(t.Schema, t.RenamedFrom)})
 		}
 		for _, c := range t.Columns {
 			if c.RenamedFrom != "" {
-				out = append(out, Rename{Table: t.Name, Column: c.Name, From: c.RenamedFrom})
+				out = append(out, Rename{Table: t.Key(), Column: c.Name, From: c.RenamedFrom})
 			}
 		}
 	}
@@ -223,12 +223,12 @@ func diff(work, want *schema.MetaData, d dialect.Dialect) ([]Op, []Note, error) 
 		}
 	}
 	for _, t := range want.Tables() {
-		if work.Table(t.Name) == nil {
+		if work.Table(t.Key()) == nil {
 			ops = append(ops, CreateTable{Table: t.Clone()})
 		}
 	}
 	for _, w := range work.Tables() {
-		t := want.Table(w.Name)
+		t := want.Table(w.Key())
 		if t == nil {
 			ops = append(ops, DropTable{Table: w.Clone()})
 			continue
@@ -239,7 +239,7 @@ func diff(work, want *schema.MetaData, d dialect.Dialect) ([]Op, []Note, error) 
 		}
 		if d != nil && len(tops) > 0 {
 			var tnotes []Note
-			if tops, tnotes, err = equivalents(work, w.Name, tops, d); err != nil {
+			if tops, tnotes, err = equivalents(work, w.Key(), tops, d); err != nil {
 				errs = append(errs, err)
 			}
 			notes = append(notes, tnotes...)
@@ -347,51 +347,51 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 		wc := w.Column(c.Name)
 		if wc == nil {
 			col := *c
-			ops = append(ops, AddColumn{Table: t.Name, Column: &col})
+			ops = append(ops, AddColumn{Table: t.Key(), Column: &col})
 			continue
 		}
 		if !wc.Type.Equal(c.Type) || wc.Nullable != c.Nullable || wc.AutoIncrement != c.AutoIncrement || !wc.Default.Equal(c.Default) || wc.Comment != c.Comment {
 			o, n := *wc, *c
 			o.ClientDefault, n.ClientDefault = nil, nil
-			ops = append(ops, AlterColumn{Table: t.Name, Old: &o, New: &n})
+			ops = append(ops, AlterColumn{Table: t.Key(), Old: &o, New: &n})
 		}
 	}
 	for _, wc := range w.Columns {
 		if t.Column(wc.Name) == nil {
 			col := *wc
-			ops = append(ops, DropColumn{Table: t.Name, Column: &col})
+			ops = append(ops, DropColumn{Table: t.Key(), Column: &col})
 		}
 	}
 	// Objects whose definition is unchanged but whose name is are renamed
 	// (a renamed table's convention names, say), not dropped and re-added.
 	if w.PrimaryKey != nil && t.PrimaryKey != nil && w.PrimaryKey.Name != t.PrimaryKey.Name && slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns) {
-		ops = append(ops, RenameConstraint{Table: t.Name, Kind: dialect.PrimaryKeyObject, From: w.PrimaryKey.Name, To: t.PrimaryKey.Name})
+		ops = append(ops, RenameConstraint{Table: t.Key(), Kind: dialect.PrimaryKeyObject, From: w.PrimaryKey.Name, To: t.PrimaryKey.Name})
 		w = w.Clone()
 		w.PrimaryKey.Name = t.PrimaryKey.Name
 	}
 	var rops []Op
 	var wu []*schema.Unique
-	wu, rops = matchRenames(t.Name, dialect.UniqueObject, w.Uniques, t.Uniques, uniqueName,
+	wu, rops = matchRenames(t.Key(), dialect.UniqueObject, w.Uniques, t.Uniques, uniqueName,
 		func(u schema.Unique, n string) *schema.Unique { u.Name = n; return &u },
 		func(a, b *schema.Unique) bool { return slices.Equal(a.Columns, b.Columns) })
 	ops = append(ops, rops...)
 	var wc []*schema.Check
-	wc, rops = matchRenames(t.Name, dialect.CheckObject, w.Checks, t.Checks, checkName,
+	wc, rops = matchRenames(t.Key(), dialect.CheckObject, w.Checks, t.Checks, checkName,
 		func(c schema.Check, n string) *schema.Check { c.Name = n; return &c },
 		func(a, b *schema.Check) bool { return schema.NormalizeExpr(a.Expr) == schema.NormalizeExpr(b.Expr) })
 	ops = append(ops, rops...)
 	var wx []*schema.Index
-	wx, rops = matchRenames(t.Name, dialect.IndexObject, w.Indexes, t.Indexes, indexName,
+	wx, rops = matchRenames(t.Key(), dialect.IndexObject, w.Indexes, t.Indexes, indexName,
 		func(x schema.Index, n string) *schema.Index { x.Name = n; return &x },
 		func(a, b *schema.Index) bool {
 			return slices.Equal(a.Columns, b.Columns) && a.Unique == b.Unique && schema.NormalizeExpr(a.Where) == schema.NormalizeExpr(b.Where)
 		})
 	ops = append(ops, rops...)
 	var wf []*schema.ForeignKey
-	wf, rops = matchRenames(t.Name, dialect.ForeignKeyObject, w.ForeignKeys, t.ForeignKeys, fkName,
+	wf, rops = matchRenames(t.Key(), dialect.ForeignKeyObject, w.ForeignKeys, t.ForeignKeys, fkName,
 		func(f schema.ForeignKey, n string) *schema.ForeignKey { f.Name = n; return &f },
 		func(a, b *schema.ForeignKey) bool {
-			return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns) &&
+			return slices.Equal(a.Columns, b.Columns) && a.RefKey() == b.RefKey() && slices.Equal(a.RefColumns, b.RefColumns) &&
 				a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate && a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
 		})
 	ops = append(ops, rops...)
@@ -403,36 +403,36 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 		(w.PrimaryKey != nil && (w.PrimaryKey.Name != t.PrimaryKey.Name || !slices.Equal(w.PrimaryKey.Columns, t.PrimaryKey.Columns))) {
 		if w.PrimaryKey != nil {
 			pk := *w.PrimaryKey
-			ops = append(ops, DropPrimaryKey{Table: t.Name, PrimaryKey: &pk})
+			ops = append(ops, DropPrimaryKey{Table: t.Key(), PrimaryKey: &pk})
 		}
 		if t.PrimaryKey != nil {
 			pk := *t.PrimaryKey
-			ops = append(ops, AddPrimaryKey{Table: t.Name, PrimaryKey: &pk})
+			ops = append(ops, AddPrimaryKey{Table: t.Key(), PrimaryKey: &pk})
 		}
 	}
 	if w.Comment != t.Comment {
-		ops = append(ops, SetTableComment{Table: t.Name, Old: w.Comment, New: t.Comment})
+		ops = append(ops, SetTableComment{Table: t.Key(), Old: w.Comment, New: t.Comment})
 	}
 	diffNamed(w.Uniques, t.Uniques, uniqueName, func(a, b *schema.Unique) bool { return slices.Equal(a.Columns, b.Columns) },
-		func(u *schema.Unique) { ops = append(ops, DropUnique{Table: t.Name, Unique: u}) },
-		func(u *schema.Unique) { ops = append(ops, AddUnique{Table: t.Name, Unique: u}) }, nil)
+		func(u *schema.Unique) { ops = append(ops, DropUnique{Table: t.Key(), Unique: u}) },
+		func(u *schema.Unique) { ops = append(ops, AddUnique{Table: t.Key(), Unique: u}) }, nil)
 	diffNamed(w.Checks, t.Checks, checkName, func(a, b *schema.Check) bool { return schema.NormalizeExpr(a.Expr) == schema.NormalizeExpr(b.Expr) },
-		func(c *schema.Check) { ops = append(ops, DropCheck{Table: t.Name, Check: c}) },
-		func(c *schema.Check) { ops = append(ops, AddCheck{Table: t.Name, Check: c}) }, nil)
+		func(c *schema.Check) { ops = append(ops, DropCheck{Table: t.Key(), Check: c}) },
+		func(c *schema.Check) { ops = append(ops, AddCheck{Table: t.Key(), Check: c}) }, nil)
 	diffNamed(w.Indexes, t.Indexes, indexName, func(a, b *schema.Index) bool {
 		return slices.Equal(a.Columns, b.Columns) && a.Unique == b.Unique && schema.NormalizeExpr(a.Where) == schema.NormalizeExpr(b.Where)
 	},
-		func(x *schema.Index) { ops = append(ops, DropIndex{Table: t.Name, Index: x}) },
-		func(x *schema.Index) { ops = append(ops, CreateIndex{Table: t.Name, Index: x}) }, nil)
+		func(x *schema.Index) { ops = append(ops, DropIndex{Table: t.Key(), Index: x}) },
+		func(x *schema.Index) { ops = append(ops, CreateIndex{Table: t.Key(), Index: x}) }, nil)
 	sameFK := func(a, b *schema.ForeignKey) bool {
-		return slices.Equal(a.Columns, b.Columns) && a.RefTable == b.RefTable && slices.Equal(a.RefColumns, b.RefColumns)
+		return slices.Equal(a.Columns, b.Columns) && a.RefKey() == b.RefKey() && slices.Equal(a.RefColumns, b.RefColumns)
 	}
 	diffNamed(w.ForeignKeys, t.ForeignKeys, fkName, func(a, b *schema.ForeignKey) bool {
 		return sameFK(a, b) && a.OnDelete == b.OnDelete && a.OnUpdate == b.OnUpdate &&
 			a.Deferrable == b.Deferrable && a.InitiallyDeferred == b.InitiallyDeferred
 	},
-		func(f *schema.ForeignKey) { ops = append(ops, DropForeignKey{Table: t.Name, ForeignKey: f}) },
-		func(f *schema.ForeignKey) { ops = append(ops, AddForeignKey{Table: t.Name, ForeignKey: f}) },
+		func(f *schema.ForeignKey) { ops = append(ops, DropForeignKey{Table: t.Key(), ForeignKey: f}) },
+		func(f *schema.ForeignKey) { ops = append(ops, AddForeignKey{Table: t.Key(), ForeignKey: f}) },
 		func(a, b *schema.ForeignKey) bool {
 			if !sameFK(a, b) {
 				return false
@@ -443,12 +443,12 @@ func diffTable(w, t *schema.Table) ([]Op, error) {
 			if a.OnDelete != b.OnDelete || a.OnUpdate != b.OnUpdate {
 				cur.OnDelete, cur.OnUpdate = b.OnDelete, b.OnUpdate
 				next := cur
-				ops = append(ops, AlterForeignKeyActions{Table: t.Name, ForeignKey: &next, Old: Actions{a.OnDelete, a.OnUpdate}})
+				ops = append(ops, AlterForeignKeyActions{Table: t.Key(), ForeignKey: &next, Old: Actions{a.OnDelete, a.OnUpdate}})
 			}
 			if a.Deferrable != b.Deferrable || a.InitiallyDeferred != b.InitiallyDeferred {
 				next := cur
 				next.Deferrable, next.InitiallyDeferred = b.Deferrable, b.InitiallyDeferred
-				ops = append(ops, AlterForeignKeyDeferrability{Table: t.Name, ForeignKey: &next, Old: Deferrability{a.Deferrable, a.InitiallyDeferred}})
+				ops = append(ops, AlterForeignKeyDeferrability{Table: t.Key(), ForeignKey: &next, Old: Deferrability{a.Deferrable, a.InitiallyDeferred}})
 			}
 			return true
 		})
@@ -534,34 +534,34 @@ func deps(m *schema.MetaData) map[obj][]obj {
 	for _, t := range m.Tables() {
 		var cols []obj
 		for _, c := range t.Columns {
-			co := colObj(t.Name, c.Name)
+			co := colObj(t.Key(), c.Name)
 			cols = append(cols, co)
-			d[co] = []obj{tableObj(t.Name)}
+			d[co] = []obj{tableObj(t.Key())}
 			if c.Type.Kind == schema.KindEnum && c.Type.EnumName != "" {
 				d[co] = append(d[co], enumObj(c.Type.EnumName))
 			}
 		}
 		if t.PrimaryKey != nil {
-			d[keyObj(t.Name, t.PrimaryKey.Name)] = colObjs(t.Name, t.PrimaryKey.Columns)
+			d[keyObj(t.Key(), t.PrimaryKey.Name)] = colObjs(t.Key(), t.PrimaryKey.Columns)
 		}
 		for _, u := range t.Uniques {
-			d[keyObj(t.Name, u.Name)] = colObjs(t.Name, u.Columns)
+			d[keyObj(t.Key(), u.Name)] = colObjs(t.Key(), u.Columns)
 		}
 		for _, x := range t.Indexes {
-			d[indexObj(t.Name, x.Name)] = colObjs(t.Name, x.Columns)
+			d[indexObj(t.Key(), x.Name)] = colObjs(t.Key(), x.Columns)
 		}
 		for _, k := range t.Checks {
-			d[checkObj(t.Name, k.Name)] = slices.Clone(cols) // the expression may use any column
+			d[checkObj(t.Key(), k.Name)] = slices.Clone(cols) // the expression may use any column
 		}
 		for _, f := range t.ForeignKeys {
-			fd := colObjs(t.Name, f.Columns)
-			if ref := m.Table(f.RefTable); ref != nil {
+			fd := colObjs(t.Key(), f.Columns)
+			if ref := m.Table(f.RefKey()); ref != nil {
 				if k, ok := ref.KeyFor(f.RefColumns); ok {
-					fd = append(fd, keyObj(ref.Name, k))
+					fd = append(fd, keyObj(ref.Key(), k))
 				}
-				fd = append(fd, colObjs(ref.Name, f.RefColumns)...)
+				fd = append(fd, colObjs(ref.Key(), f.RefColumns)...)
 			}
-			d[fkObj(t.Name, f.Name)] = fd
+			d[fkObj(t.Key(), f.Name)] = fd
 		}
 	}
 	return d
@@ -569,24 +569,24 @@ func deps(m *schema.MetaData) map[obj][]obj {
 
 // owned lists the objects a table holds (the table itself first).
 func owned(t *schema.Table) []obj {
-	out := []obj{tableObj(t.Name)}
+	out := []obj{tableObj(t.Key())}
 	for _, c := range t.Columns {
-		out = append(out, colObj(t.Name, c.Name))
+		out = append(out, colObj(t.Key(), c.Name))
 	}
 	if t.PrimaryKey != nil {
-		out = append(out, keyObj(t.Name, t.PrimaryKey.Name))
+		out = append(out, keyObj(t.Key(), t.PrimaryKey.Name))
 	}
 	for _, u := range t.Uniques {
-		out = append(out, keyObj(t.Name, u.Name))
+		out = append(out, keyObj(t.Key(), u.Name))
 	}
 	for _, x := range t.Indexes {
-		out = append(out, indexObj(t.Name, x.Name))
+		out = append(out, indexObj(t.Key(), x.Name))
 	}
 	for _, k := range t.Checks {
-		out = append(out, checkObj(t.Name, k.Name))
+		out = append(out, checkObj(t.Key(), k.Name))
 	}
 	for _, f := range t.ForeignKeys {
-		out = append(out, fkObj(t.Name, f.Name))
+		out = append(out, fkObj(t.Key(), f.Name))
 	}
 	return out
 }
@@ -642,10 +642,10 @@ func describe(op Op, want map[obj][]obj) node {
 		n.provides = []obj{enumObj(o.New.EnumName)}
 		n.removes = n.provides
 	case CreateTable:
-		n.phase, n.table, n.provides = phCreateTable, o.Table.Name, owned(o.Table)
+		n.phase, n.table, n.provides = phCreateTable, o.Table.Key(), owned(o.Table)
 		needsOf(n.provides...)
 	case DropTable:
-		n.phase, n.table, n.removes = phDropTable, o.Table.Name, owned(o.Table)
+		n.phase, n.table, n.removes = phDropTable, o.Table.Key(), owned(o.Table)
 	case AddColumn:
 		n.phase, n.table, n.name = phAddColumn, o.Table, o.Column.Name
 		n.provides = []obj{colObj(o.Table, o.Column.Name)}
@@ -763,7 +763,7 @@ func (n node) less(m node) int {
 	if c := cmp.Compare(n.phase, m.phase); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(n.table, m.table); c != 0 {
+	if c := schema.CompareKeys(n.table, m.table); c != 0 {
 		return c
 	}
 	return cmp.Compare(n.name, m.name)
@@ -810,9 +810,9 @@ func breakCycles(ops []Op, nodes []node, sccs [][]int, work, want *schema.MetaDa
 		}
 	}
 	refKey := func(m *schema.MetaData, f *schema.ForeignKey) obj {
-		if ref := m.Table(f.RefTable); ref != nil {
+		if ref := m.Table(f.RefKey()); ref != nil {
 			if k, ok := ref.KeyFor(f.RefColumns); ok {
-				return keyObj(ref.Name, k)
+				return keyObj(ref.Key(), k)
 			}
 		}
 		return ""
@@ -829,7 +829,7 @@ func breakCycles(ops []Op, nodes []node, sccs [][]int, work, want *schema.MetaDa
 			var keep []*schema.ForeignKey
 			for _, f := range t.ForeignKeys {
 				if p, ok := provider[refKey(want, f)]; ok && p != i && in[p] == in[i] {
-					out = append(out, AddForeignKey{Table: t.Name, ForeignKey: f})
+					out = append(out, AddForeignKey{Table: t.Key(), ForeignKey: f})
 					split = true
 					continue
 				}
@@ -842,7 +842,7 @@ func breakCycles(ops []Op, nodes []node, sccs [][]int, work, want *schema.MetaDa
 			var keep []*schema.ForeignKey
 			for _, f := range t.ForeignKeys {
 				if r, ok := remover[refKey(work, f)]; ok && r != i && in[r] == in[i] {
-					out = append(out, DropForeignKey{Table: t.Name, ForeignKey: f})
+					out = append(out, DropForeignKey{Table: t.Key(), ForeignKey: f})
 					split = true
 					continue
 				}

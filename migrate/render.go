@@ -19,6 +19,18 @@ type Step struct {
 	SQL     string // a statement, or
 	Func    string // a registered Go function's name, or
 	Rebuild *dialect.Rebuild
+
+	// NoTx marks a statement that cannot run inside a transaction
+	// (PostgreSQL's CREATE INDEX CONCURRENTLY): the runner commits the
+	// steps before it, runs it by itself and records it, then goes on in
+	// a new transaction. Before it runs, the runner runs Leftover (with
+	// LeftoverArgs) and, when that returns a row, Cleanup: what a failed
+	// earlier attempt left behind (an INVALID index) is removed. See
+	// [dialect.Concurrent].
+	NoTx         bool
+	Leftover     string
+	LeftoverArgs []any
+	Cleanup      string
 }
 
 // String renders the step as SQL text (a comment for a Go step).
@@ -95,6 +107,13 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 			out = append(out, Step{Op: i, Rebuild: rb})
 		case op.Name() == "go":
 			out = append(out, Step{Op: i, Func: op.(GoStep).Func})
+		case isConcurrent(d, op):
+			c, err := renderConcurrent(d.(dialect.ConcurrentIndexer), cur, op)
+			if err != nil {
+				return nil, fmt.Errorf("migrate: render %s for %s: %w", op, d.Name(), err)
+			}
+			out = append(out, Step{Op: i, SQL: c.SQL, NoTx: d.Features().Has(dialect.TransactionalDDL),
+				Leftover: c.Leftover, LeftoverArgs: c.LeftoverArgs, Cleanup: c.Cleanup})
 		default:
 			for _, s := range stmts {
 				out = append(out, Step{Op: i, SQL: s})
@@ -103,6 +122,30 @@ func Render(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]Step, error
 		cur = next
 	}
 	return out, nil
+}
+
+// isConcurrent reports whether op is an index operation marked
+// Concurrently that d renders with its [dialect.ConcurrentIndexer];
+// elsewhere (SQLite) the option renders the plain statement.
+func isConcurrent(d dialect.Dialect, op Op) bool {
+	if _, ok := d.(dialect.ConcurrentIndexer); !ok {
+		return false
+	}
+	switch o := op.(type) {
+	case CreateIndex:
+		return o.Concurrently
+	case DropIndex:
+		return o.Concurrently
+	}
+	return false
+}
+
+func renderConcurrent(ci dialect.ConcurrentIndexer, cur *schema.MetaData, op Op) (*dialect.Concurrent, error) {
+	if o, ok := op.(CreateIndex); ok {
+		return ci.CreateIndexConcurrently(cur.Table(o.Table), o.Index)
+	}
+	o := op.(DropIndex)
+	return ci.DropIndexConcurrently(cur.Table(o.Table), o.Index)
 }
 
 // releaseKeyColumns surrounds the type changes of columns that foreign
@@ -133,18 +176,18 @@ func releaseKeyColumns(d dialect.Dialect, before *schema.MetaData, ops []Op) ([]
 		if ac, ok := op.(AlterColumn); ok && !ac.Old.Type.Equal(ac.New.Type) {
 			for _, t := range cur.Tables() {
 				for _, fk := range t.ForeignKeys {
-					uses := (t.Name == ac.Table && slices.Contains(fk.Columns, ac.New.Name)) ||
-						(fk.RefTable == ac.Table && slices.Contains(fk.RefColumns, ac.New.Name))
+					uses := (t.Key() == ac.Table && slices.Contains(fk.Columns, ac.New.Name)) ||
+						(fk.RefKey() == ac.Table && slices.Contains(fk.RefColumns, ac.New.Name))
 					if !uses {
 						continue
 					}
-					k := [2]string{t.Name, fk.Name}
+					k := [2]string{t.Key(), fk.Name}
 					if s := open[k]; s != nil {
 						s.last = i
 						continue
 					}
 					def := *fk
-					s := &span{table: t.Name, name: fk.Name, first: i, last: i, def: &def}
+					s := &span{table: t.Key(), name: fk.Name, first: i, last: i, def: &def}
 					open[k] = s
 					spans = append(spans, s)
 				}
@@ -197,7 +240,7 @@ func foldForeignKeys(d dialect.Dialect, ops []Op) []Op {
 	for _, op := range ops {
 		switch o := op.(type) {
 		case CreateTable:
-			created[o.Table.Name] = len(out)
+			created[o.Table.Key()] = len(out)
 		case AddForeignKey:
 			if j, ok := created[o.Table]; ok {
 				ct := out[j].(CreateTable)
@@ -264,6 +307,14 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		if alt == nil {
 			return nil, nil, sqlerr.Unsupported(d.Name(), "rename tables")
 		}
+		if t := cur.Table(o.From); t != nil && t.Schema != "" {
+			r, ok := d.(dialect.SchemaTableRenamer)
+			if !ok {
+				return nil, nil, sqlerr.Unsupported(d.Name(), "rename table "+o.From+" of a named schema")
+			}
+			s, err := r.RenameSchemaTable(t, next.Table(o.To).Name)
+			return s, nil, err
+		}
 		s, err := alt.RenameTable(o.From, o.To)
 		return s, nil, err
 	case RenameColumn:
@@ -287,7 +338,7 @@ func renderOp(d dialect.Dialect, cur, next *schema.MetaData, op Op) ([]string, *
 		for _, t := range next.Tables() {
 			for _, c := range t.Columns {
 				if c.Type.Kind == schema.KindEnum && c.Type.EnumName == o.New.EnumName {
-					cols = append(cols, dialect.EnumColumn{Table: t.Name, Column: c})
+					cols = append(cols, dialect.EnumColumn{Table: t.Name, Column: c}) // enum columns of named schemas: see docs/NOTES.md
 				}
 			}
 		}

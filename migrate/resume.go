@@ -42,7 +42,8 @@ func (s *session) inEffect(ctx context.Context, before *schema.MetaData, ops []O
 	if len(touched) == 0 {
 		return false, nil
 	}
-	live, err := engine.Inspect(ctx, s.conn, dialect.InspectOptions{Tables: touched})
+	schemas := append(pre.Schemas(), post.Schemas()...)
+	live, err := engine.Inspect(ctx, s.conn, dialect.InspectOptions{Tables: touched, Schemas: schemas})
 	if err != nil {
 		return false, err
 	}
@@ -68,18 +69,18 @@ func (s *session) inEffect(ctx context.Context, before *schema.MetaData, ops []O
 func changedTables(a, b *schema.MetaData) []string {
 	var out []string
 	for _, t := range a.Tables() {
-		o := b.Table(t.Name)
+		o := b.Table(t.Key())
 		if o == nil {
-			out = append(out, t.Name)
+			out = append(out, t.Key())
 			continue
 		}
 		if ops, err := diffTable(t, o); err != nil || len(ops) > 0 {
-			out = append(out, t.Name)
+			out = append(out, t.Key())
 		}
 	}
 	for _, t := range b.Tables() {
-		if a.Table(t.Name) == nil {
-			out = append(out, t.Name)
+		if a.Table(t.Key()) == nil {
+			out = append(out, t.Key())
 		}
 	}
 	slices.Sort(out)

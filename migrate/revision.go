@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/schema"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // FormatVersion is the version of the revision file format this package
@@ -169,7 +170,7 @@ func (r *Revision) Marshal() ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			created[ct.Table.Name] = b
+			created[ct.Table.Key()] = b
 		}
 	}
 	for _, op := range r.Downgrade {
@@ -178,11 +179,11 @@ func (r *Revision) Marshal() ([]byte, error) {
 			return nil, err
 		}
 		o.Destructive = "" // a downgrade undoes; only upgrades are gated
-		if dt, ok := op.(DropTable); ok && created[dt.Table.Name] != nil {
+		if dt, ok := op.(DropTable); ok && created[dt.Table.Key()] != nil {
 			// Dropping a table the upgrade creates as it was created: the
 			// definition is the upgrade's (filled in when read), written once.
-			if b, err := json.Marshal(o.Definition); err == nil && bytes.Equal(b, created[dt.Table.Name]) {
-				o.Definition, o.Table = nil, dt.Table.Name
+			if b, err := json.Marshal(o.Definition); err == nil && bytes.Equal(b, created[dt.Table.Key()]) {
+				o.Definition, o.Table = nil, dt.Table.Key()
 			}
 		}
 		j.Downgrade = append(j.Downgrade, o)
@@ -258,7 +259,7 @@ func ParseRevision(data []byte) (*Revision, error) {
 		if oj != nil && oj.Op == "drop_table" && oj.Definition == nil && oj.Table != "" {
 			// a table the upgrade creates, dropped as created
 			for _, uj := range j.Upgrade {
-				if uj != nil && uj.Op == "create_table" && uj.Definition != nil && uj.Definition.Name == oj.Table {
+				if uj != nil && uj.Op == "create_table" && uj.Definition != nil && schema.TableKey(uj.Definition.Schema, uj.Definition.Name) == oj.Table {
 					c := *oj
 					c.Definition, c.Table = uj.Definition, ""
 					oj = &c
@@ -368,6 +369,9 @@ func Autogenerate(prev, models *schema.MetaData, id, message string, parents []s
 func AutogenerateFor(d dialect.Dialect, prev, models *schema.MetaData, id, message string, parents []string) (*Revision, error) {
 	if err := models.Validate(); err != nil {
 		return nil, err
+	}
+	if s := models.Schemas(); d != nil && len(s) > 0 && !d.Features().Has(dialect.Schemas) {
+		return nil, sqlerr.Unsupported(d.Name(), fmt.Sprintf("tables in named schemas (%s)", strings.Join(s, ", ")))
 	}
 	renames := RenameHints(models)
 	up, notes, err := plan(prev, models, PlanOptions{Renames: renames, Dialect: d})

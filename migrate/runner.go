@@ -181,6 +181,23 @@ func WithVersionTable(name string) Option {
 	}
 }
 
+// WithSchemas names schemas (PostgreSQL) the runner reads besides the
+// current one and those the revisions' tables live in, which it always
+// reads (see [Migrator.InspectOptions]): for adopting a database whose
+// tables in named schemas no revision mentions yet. A name must not be
+// empty or contain a dot.
+func WithSchemas(names ...string) Option {
+	return func(m *Migrator) error {
+		for _, n := range names {
+			if n == "" || strings.Contains(n, ".") {
+				return invalidOption("WithSchemas(%q): a schema name is not empty and has no dot", n)
+			}
+		}
+		m.schemas = append(m.schemas, names...)
+		return nil
+	}
+}
+
 // Migrator applies the revisions of a [Graph] to one database.
 type Migrator struct {
 	db       *engine.DB
@@ -189,6 +206,7 @@ type Migrator struct {
 	lockWait time.Duration
 	progress func(Event)
 	table    string
+	schemas  []string      // named schemas to inspect besides the revisions' (WithSchemas)
 	lockRow  bool          // lock with a row of DefaultLockTable (WithLockRow, or a Galera node)
 	lockTTL  time.Duration // the lock row's time to live
 }
@@ -261,8 +279,31 @@ type versionRow struct {
 
 // InspectOptions are the options that read the user's schema without the
 // migration tool's own tables.
+//
+// Schemas lists the named schemas the revisions' tables live in, so that
+// drift checks read them too.
 func (m *Migrator) InspectOptions() dialect.InspectOptions {
-	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}}
+	seen := map[string]bool{}
+	var schemas []string
+	for _, s := range m.schemas {
+		if !seen[s] {
+			seen[s] = true
+			schemas = append(schemas, s)
+		}
+	}
+	for _, r := range m.g.Ordered() {
+		if r.Snapshot == nil {
+			continue
+		}
+		for _, s := range r.Snapshot.Schemas() {
+			if !seen[s] {
+				seen[s] = true
+				schemas = append(schemas, s)
+			}
+		}
+	}
+	slices.Sort(schemas)
+	return dialect.InspectOptions{Exclude: []string{m.table, "strata_lock", DefaultLockTable}, Schemas: schemas}
 }
 
 type session struct {
@@ -615,12 +656,16 @@ func (s *session) run(ctx context.Context, r *Revision, dir Direction, before *s
 	}
 	start := time.Now()
 	s.m.emit(Event{Kind: RevisionStart, Direction: dir, Revision: r, Total: len(steps)})
-	if d.Features().Has(dialect.TransactionalDDL) {
+	partly := resume && (row.state == stateUpgrading || row.state == stateDowngrading)
+	switch {
+	case d.Features().Has(dialect.TransactionalDDL) && (partly || slices.ContainsFunc(steps, func(st Step) bool { return st.NoTx })):
+		err = s.runSegmented(ctx, r, dir, before, ops, steps, row, resume, &res)
+	case d.Features().Has(dialect.TransactionalDDL):
 		err = s.runTx(ctx, r, dir, steps, &res)
 		if err != nil {
 			s.recordFailure(ctx, r, dir, err)
 		}
-	} else {
+	default:
 		err = s.runResumable(ctx, r, dir, before, ops, steps, row, resume, &res)
 	}
 	res.Duration = time.Since(start)
@@ -890,6 +935,184 @@ func (s *session) runResumable(ctx context.Context, r *Revision, dir Direction, 
 		return &PartialError{Revision: r.ID, Direction: dir, Step: len(steps) + 1, Done: len(steps), Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
 	}
 	return nil
+}
+
+// runSegmented runs a revision that has steps which cannot run in a
+// transaction ([Step.NoTx]: CREATE INDEX CONCURRENTLY) on a database with
+// transactional DDL. The steps between two such steps run in one
+// transaction together with the update of the version row that records
+// them (state upgrading or downgrading, done = the steps committed); a
+// NoTx step runs by itself on the runner's connection, outside any
+// transaction, and is recorded right after. The connection keeps the
+// migration lock throughout: PostgreSQL's advisory lock is a session lock
+// that no transaction holds, so CREATE INDEX CONCURRENTLY, which waits for
+// every transaction that could use the table, has nothing of the runner's
+// to wait for (a lock row is taken and renewed in short transactions of
+// their own).
+//
+// A failure leaves the steps committed before it applied and recorded,
+// with the error and the statement on the version row; the next run
+// resumes there. Before a NoTx step runs, what an earlier failed attempt
+// left behind is removed (Step.Leftover, Step.Cleanup: an INVALID index);
+// when resuming, a NoTx step whose effect is already in the database (the
+// connection was lost after it finished, before it was recorded) is
+// recorded without running again.
+func (s *session) runSegmented(ctx context.Context, r *Revision, dir Direction, before *schema.MetaData, ops []Op, steps []Step, row versionRow, resume bool, res *RevisionResult) error {
+	t := expr.T(s.m.table)
+	state := stateUpgrading
+	if dir == Down {
+		state = stateDowngrading
+	}
+	start := 0
+	if resume && row.state == state {
+		res.Resumed = true
+		start = row.done
+		if start > len(steps) {
+			return fmt.Errorf("migrate: revision %s: the version table records %d steps done but the revision has %d", r.ID, start, len(steps))
+		}
+	}
+	for _, st := range steps {
+		if st.Rebuild != nil {
+			return fmt.Errorf("migrate: revision %s: a table rebuild cannot share a revision with steps that run outside a transaction", r.ID)
+		}
+	}
+	partial := func(i, done int, what string, err error) error {
+		pe := &PartialError{Revision: r.ID, Direction: dir, Step: i + 1, Done: done, Total: len(steps), Statement: what, Err: err}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, uerr := engine.ExecStmt(rctx, s.conn, expr.Update(t).Set("error", err.Error()).Set("statement", what).Where(expr.Eq(t.C("revision"), r.ID)))
+		if uerr != nil {
+			return errors.Join(pe, fmt.Errorf("migrate: record the failure: %w", uerr))
+		}
+		return pe
+	}
+	var err error
+	switch {
+	case dir == Up && !(resume && row.state == state):
+		if resume { // a row left by a rolled-back attempt
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		}
+		if err == nil {
+			_, err = engine.ExecStmt(ctx, s.conn, expr.Insert(t).Columns("revision", "state", "done", "total").Values(r.ID, state, 0, len(steps)))
+		}
+	default:
+		_, err = engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("state", state).Set("done", start).Set("total", len(steps)).Where(expr.Eq(t.C("revision"), r.ID)))
+	}
+	if err != nil {
+		return &PartialError{Revision: r.ID, Direction: dir, Step: start + 1, Done: start, Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
+	}
+	// finish records the revision as applied (or removes its row) through ex.
+	finish := func(ex engine.Executor) error {
+		var err error
+		if dir == Up {
+			_, err = engine.ExecStmt(ctx, ex, expr.Update(t).Set("state", stateApplied).Set("done", len(steps)).
+				Set("error", sql.NullString{}).Set("statement", sql.NullString{}).Where(expr.Eq(t.C("revision"), r.ID)))
+		} else {
+			_, err = engine.ExecStmt(ctx, ex, expr.Delete(t).Where(expr.Eq(t.C("revision"), r.ID)))
+		}
+		return err
+	}
+	finished := false
+	for i := start; i < len(steps); {
+		st := steps[i]
+		if st.NoTx {
+			t0 := time.Now()
+			ran, err := s.runNoTx(ctx, before, ops, st, i == start && res.Resumed)
+			if err != nil {
+				return partial(i, i, st.String(), err)
+			}
+			if _, err := engine.ExecStmt(ctx, s.conn, expr.Update(t).Set("done", i+1).Where(expr.Eq(t.C("revision"), r.ID))); err != nil {
+				return partial(i, i, "record the revision in "+s.m.table, err)
+			}
+			if ran {
+				res.Ran++
+			} else {
+				res.Skipped++
+			}
+			s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: i + 1, Total: len(steps), SQL: st.String(), Duration: time.Since(t0)})
+			i++
+			continue
+		}
+		j := i
+		for j < len(steps) && !steps[j].NoTx {
+			j++
+		}
+		failed, what := i, ""
+		err := s.inTx(ctx, func(tx engine.Executor) error {
+			for k := i; k < j; k++ {
+				t0 := time.Now()
+				if err := s.step(ctx, tx, steps[k]); err != nil {
+					failed, what = k, steps[k].String()
+					return err
+				}
+				s.m.emit(Event{Kind: StepDone, Direction: dir, Revision: r, Step: k + 1, Total: len(steps), SQL: steps[k].String(), Duration: time.Since(t0)})
+			}
+			failed, what = j, "record the revision in "+s.m.table
+			if s.lock != nil {
+				if err := s.lock.lost(); err != nil {
+					return err
+				}
+			}
+			if j == len(steps) {
+				finished = true
+				return finish(tx)
+			}
+			_, err := engine.ExecStmt(ctx, tx, expr.Update(t).Set("done", j).Where(expr.Eq(t.C("revision"), r.ID)))
+			return err
+		})
+		if err != nil {
+			finished = false
+			return partial(failed, i, what, err)
+		}
+		res.Ran += j - i
+		i = j
+	}
+	if !finished {
+		if err := finish(s.conn); err != nil {
+			return &PartialError{Revision: r.ID, Direction: dir, Step: len(steps) + 1, Done: len(steps), Total: len(steps), Statement: "record the revision in " + s.m.table, Err: err}
+		}
+	}
+	return nil
+}
+
+// runNoTx runs a step that cannot run in a transaction on the runner's
+// connection, first removing what a failed earlier attempt left behind.
+// When resuming, a step whose effect is already in the database is not
+// run again; ran reports whether it ran.
+func (s *session) runNoTx(ctx context.Context, before *schema.MetaData, ops []Op, st Step, resuming bool) (ran bool, err error) {
+	if s.lock != nil {
+		if err := s.lock.lost(); err != nil {
+			return false, err
+		}
+	}
+	if st.Leftover != "" {
+		var left bool
+		rows, err := s.conn.Query(ctx, st.Leftover, st.LeftoverArgs...)
+		if err != nil {
+			return false, fmt.Errorf("migrate: look for what a failed attempt left: %w", err)
+		}
+		left = rows.Next()
+		err = errors.Join(rows.Err(), rows.Close())
+		if err != nil {
+			return false, fmt.Errorf("migrate: look for what a failed attempt left: %w", err)
+		}
+		if left {
+			if _, err := s.conn.Exec(ctx, st.Cleanup); err != nil {
+				return false, fmt.Errorf("migrate: remove what a failed attempt left (%s): %w", st.Cleanup, err)
+			}
+		}
+	}
+	if resuming {
+		done, err := s.inEffect(ctx, before, ops, st.Op)
+		if err != nil {
+			return false, fmt.Errorf("migrate: check whether the step took effect: %w", err)
+		}
+		if done {
+			return false, nil
+		}
+	}
+	_, err = s.conn.Exec(ctx, st.SQL)
+	return err == nil, err
 }
 
 // relativeSteps reads "+N" or "-N" (with the given sign) as N.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/engine"
 	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/schema"
@@ -32,12 +33,12 @@ func (s *seeder) prepare(ctx context.Context, now *schema.MetaData, ops []Op) (m
 	var order []*schema.Table // parents first
 	for _, op := range creates {
 		if ct, ok := op.(CreateTable); ok {
-			order = append(order, now.Table(ct.Table.Name))
+			order = append(order, now.Table(ct.Table.Key()))
 		}
 	}
 	if slices.ContainsFunc(ops, func(op Op) bool { return Destructive(op) != "" }) {
 		for i := len(order) - 1; i >= 0; i-- {
-			if _, err := engine.ExecStmt(ctx, s.m.db, expr.Delete(expr.T(order[i].Name)).All()); err != nil {
+			if _, err := engine.ExecStmt(ctx, s.m.db, expr.Delete(tableRef(order[i])).All()); err != nil {
 				return nil, fmt.Errorf("empty table %s: %w", order[i].Name, err)
 			}
 		}
@@ -50,11 +51,11 @@ func (s *seeder) prepare(ctx context.Context, now *schema.MetaData, ops []Op) (m
 	}
 	counts := map[string]int{}
 	for _, t := range order {
-		n, err := s.count(ctx, t.Name)
+		n, err := s.count(ctx, t)
 		if err != nil {
 			return nil, err
 		}
-		counts[t.Name] = n
+		counts[t.Key()] = n
 	}
 	return counts, nil
 }
@@ -69,10 +70,11 @@ func (s *seeder) check(ctx context.Context, when string, before map[string]int) 
 		return err
 	}
 	for _, name := range sortedKeys(before) {
-		if live.Table(name) == nil {
+		t := live.Table(name)
+		if t == nil {
 			continue // dropped by the step (then it was destructive, or renamed)
 		}
-		n, err := s.count(ctx, name)
+		n, err := s.count(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -83,22 +85,25 @@ func (s *seeder) check(ctx context.Context, when string, before map[string]int) 
 	return nil
 }
 
-func (s *seeder) count(ctx context.Context, table string) (int, error) {
+func (s *seeder) count(ctx context.Context, t *schema.Table) (int, error) {
 	var n int
-	err := engine.QueryRowStmt(ctx, s.m.db, expr.Select(expr.CountAll()).From(expr.T(table))).Scan(&n)
+	err := engine.QueryRowStmt(ctx, s.m.db, expr.Select(expr.CountAll()).From(tableRef(t))).Scan(&n)
 	return n, err
 }
 
+// tableRef refers to t, qualified by its schema.
+func tableRef(t *schema.Table) *expr.TableRef { return expr.T(t.Name).InSchema(t.Schema) }
+
 // insert adds the given rows of t, or one generated row.
 func (s *seeder) insert(ctx context.Context, t *schema.Table) error {
-	if given, ok := s.rows[t.Name]; ok {
+	if given, ok := s.rows[t.Key()]; ok {
 		for _, row := range given {
 			cols := sortedKeys(row)
 			vals := make([]any, len(cols))
 			for i, c := range cols {
 				vals[i] = row[c]
 			}
-			if _, err := engine.ExecStmt(ctx, s.m.db, expr.Insert(expr.T(t.Name)).Columns(cols...).Values(vals...)); err != nil {
+			if _, err := engine.ExecStmt(ctx, s.m.db, expr.Insert(tableRef(t)).Columns(cols...).Values(vals...)); err != nil {
 				return fmt.Errorf("insert the given row into %s: %w", t.Name, err)
 			}
 		}
@@ -138,7 +143,7 @@ func (s *seeder) insert(ctx context.Context, t *schema.Table) error {
 	if len(cols) == 0 {
 		return nil // every column has a default: nothing generated is needed
 	}
-	if _, err := engine.ExecStmt(ctx, s.m.db, expr.Insert(expr.T(t.Name)).Columns(cols...).Values(vals...)); err != nil {
+	if _, err := engine.ExecStmt(ctx, s.m.db, expr.Insert(tableRef(t)).Columns(cols...).Values(vals...)); err != nil {
 		return fmt.Errorf("seed table %s with a generated row: %w; give rows for it (RoundTripOptions.Rows)", t.Name, err)
 	}
 	return nil
@@ -146,7 +151,7 @@ func (s *seeder) insert(ctx context.Context, t *schema.Table) error {
 
 // reference reads the referenced columns of one row of f's table.
 func (s *seeder) reference(ctx context.Context, f *schema.ForeignKey) ([]any, error) {
-	ref := expr.T(f.RefTable)
+	ref := expr.T(f.RefTable).InSchema(f.RefSchema)
 	cols := make([]expr.Expr, len(f.RefColumns))
 	for i, c := range f.RefColumns {
 		cols[i] = ref.C(c)
@@ -208,6 +213,27 @@ func (s *seeder) value(c *schema.Column) (any, bool) {
 		return fmt.Sprintf(`{"n": %d}`, n), true
 	case schema.KindBytes:
 		return []byte{byte(n), 1, 2}, true
+	case schema.KindArray:
+		// Two elements, one of them with a quote and a comma: an array
+		// whose elements survive every step.
+		var slice any
+		switch c.Type.Elem().Kind {
+		case schema.KindText:
+			slice = []string{str(0), `a "b", c`}
+		case schema.KindBigInt:
+			slice = []int64{int64(n), -1}
+		case schema.KindInteger:
+			slice = []int32{int32(n), -1}
+		case schema.KindDouble:
+			slice = []float64{float64(n) + 0.5, -1}
+		case schema.KindBoolean:
+			slice = []bool{n%2 == 0, true}
+		case schema.KindUUID:
+			slice = [][16]byte{{15: byte(n)}, {0: 0x40}}
+		default:
+			return nil, false
+		}
+		return dialect.Array{Slice: slice}, true
 	case schema.KindEnum:
 		if len(c.Type.Values) > 0 {
 			return c.Type.Values[0], true

@@ -86,10 +86,16 @@ func TestArrayFieldsRoundTrip(t *testing.T) {
 		if back.Tags[0] != "changed" || len(back.Nums) != 4 || back.Nums[3] != 99 {
 			t.Fatalf("after in-place changes: %+v", back)
 		}
-		// queried with the array operators
+		// queried with the array operators, on the model's own fields
 		n, err := orm.Select[Tagged](c).Where(expr.IsNull(expr.T("tagged").C("tags"))).Count(ctx)
 		if err != nil || n != 1 {
 			t.Fatalf("NULL arrays: %d %v", n, err)
+		}
+		q := orm.Select[Tagged](c)
+		hits, err := q.Where(expr.ArrayHas(q.C("Tags"), "com,ma"), expr.ArrayOverlaps(q.C("Nums"), []int64{5, 99}),
+			expr.ArrayHas(q.C("Refs"), full.Refs[0])).All(ctx)
+		if err != nil || len(hits) != 1 || hits[0].ID != full.ID {
+			t.Fatalf("array operators: %v %v", hits, err)
 		}
 	})
 }

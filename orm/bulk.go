@@ -42,7 +42,7 @@ func UpdateWhere[T any](s *Session) *UpdateQuery[T] {
 		q.err = fmt.Errorf("%w: %s", ErrNotMapped, reflect.TypeFor[T]())
 		return q
 	}
-	q.m, q.t = m, expr.T(m.Table.Name)
+	q.m, q.t = m, tref(m.Table)
 	q.up = expr.Update(q.t)
 	return q
 }

@@ -17,10 +17,11 @@ import (
 
 type sqlCache struct {
 	mu          sync.RWMutex
-	selectByKey map[string]string // dialect name -> SQL
-	dests       sync.Pool         // *[]any of len(Fields), scan destinations
-	stmts       sync.Map          // stmtKey -> SQL of single-row writes
-	arrays      sync.Map          // n -> [n]T, the loaders' slab types
+	selectByKey map[string]string  // dialect name -> SQL
+	dests       sync.Pool          // *[]any of len(Fields), scan destinations
+	stmts       map[stmtKey]string // SQL of single-row writes; under mu
+	arrays      sync.Map           // n -> [n]T, the loaders' slab types
+	shapes      sync.Map           // mask of fields left to the database -> *[2][]*Field{cols, fetch} of a one-row INSERT
 }
 
 // arrayOf returns the type [n]T of m's struct (reflect.ArrayOf is slow
@@ -58,7 +59,7 @@ func (m *Mapper) selectByKey(d dialect.Dialect) (string, error) {
 	if ok {
 		return q, nil
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr)
 	for _, f := range m.PK {
 		sel.Where(expr.Eq(tr.C(f.Column.Name), expr.Value(nil)))
@@ -109,8 +110,8 @@ func (m *Mapper) maskOf(fields []*Field) (uint64, bool) {
 // builder binds them; the first rendering checks they agree, so a cached
 // statement can never be sent with misplaced arguments.
 func (m *Mapper) cachedSQL(d dialect.Dialect, k stmtKey, args []any, build func() expr.Statement) (string, error) {
-	if q, ok := m.cache.stmts.Load(k); ok {
-		return q.(string), nil
+	if q, ok := m.lookupSQL(k); ok {
+		return q, nil
 	}
 	q, built, err := expr.Build(d, build())
 	if err != nil {
@@ -124,6 +125,20 @@ func (m *Mapper) cachedSQL(d dialect.Dialect, k stmtKey, args []any, build func(
 			return "", fmt.Errorf("orm: internal error: statement cache of %s: argument %d is %v, built %v", m.Type, i+1, args[i], built[i])
 		}
 	}
-	m.cache.stmts.Store(k, q)
+	m.cache.mu.Lock()
+	if m.cache.stmts == nil {
+		m.cache.stmts = map[stmtKey]string{}
+	}
+	m.cache.stmts[k] = q
+	m.cache.mu.Unlock()
 	return q, nil
+}
+
+// lookupSQL returns the cached SQL of a single-row write (a typed map, so
+// looking a key up boxes nothing).
+func (m *Mapper) lookupSQL(k stmtKey) (string, bool) {
+	m.cache.mu.RLock()
+	q, ok := m.cache.stmts[k]
+	m.cache.mu.RUnlock()
+	return q, ok
 }

@@ -484,7 +484,7 @@ func (s *Session) ghostByKey(ctx context.Context, rp *relPlan, rel *relation, ch
 	if err != nil {
 		return nil, err
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	rows, err := queryObjects(ctx, ex, m, expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(keysIn(tr, columnNames(m.PK), m.PK, []*state{{m: m, ptr: obj}})))
 	if err != nil {
 		return nil, err
@@ -523,7 +523,7 @@ func (s *Session) readChildren(ctx context.Context, rp *relPlan, rel *relation, 
 		return nil, err
 	}
 	m := rel.child
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	var out []*state
 	for _, chunk := range chunks(parents, maxBatchRows) {
 		where := keysIn(tr, columnNames(rel.fk), rel.ref, chunk)

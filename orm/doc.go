@@ -29,6 +29,18 @@
 // uuid, ...) unless type: or size: says otherwise. An invalid model fails at registration with a
 // [*ModelError] naming the struct and the field.
 //
+// Documents and arrays: a map field is a JSON column (jsonb on PostgreSQL,
+// JSON on MariaDB, TEXT on SQLite), and so is any struct or slice declared
+// type:json; Strata marshals it with encoding/json, scans it into a fresh
+// value, and tracks it by value, so an in-place change to a map or slice is
+// a change the next flush writes. A slice of strings, int64, int32,
+// float64, bools or 16-byte UUIDs is an array column (text[], bigint[] ...
+// on PostgreSQL; a JSON array on MariaDB and SQLite, queried with the same
+// expr.ArrayHas, ArrayOverlaps and ArrayContainsAll). Nil is NULL in both
+// (a NOT NULL array binds nil as empty). A field whose Go type no database
+// could bind or scan (a map declared text, a struct without type:json, a
+// channel inside a document) fails at registration.
+//
 // The [Registry] is safe for concurrent use.
 //
 // # Sessions
@@ -46,6 +58,36 @@
 //	same, _ := orm.Get[Note](ctx, s, n.ID) // same == n: the identity map
 //	n.Pinned = false               // zero values are values
 //	err = s.Commit(ctx)            // UPDATE only pinned (and the version)
+//
+// # Writing: Factory.Transact
+//
+// [Factory.Transact] is the way to write. It runs a function in a fresh
+// session inside one transaction and commits it; when the transaction
+// fails on a conflict (a serialization failure, a deadlock, a lock wait
+// timeout, SQLite busy) it runs the whole function again in a new session,
+// after a jittered, growing pause, within the attempts and time budget of
+// the DB's [engine.RetryPolicy] (the same policy, and the same loop, as
+// engine.DB.RunInTx; [WithRetryPolicy] gives a factory its own):
+//
+//	err := factory.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
+//		n, err := orm.Get[Note](ctx, s, id)
+//		if err != nil {
+//			return err
+//		}
+//		n.Stars++
+//		return nil // committed by Transact; an error rolls back
+//	})
+//
+// The function must be safe to run again and must not keep objects from
+// a failed attempt. Conflicts are ordinary under concurrency: with plain
+// Begin and Commit, a share of concurrent writers fail with a deadlock on
+// MariaDB, a serialization failure on PostgreSQL (SERIALIZABLE or
+// REPEATABLE READ) or busy on SQLite. Outside Transact such a failure of
+// [Session.Commit] or [Session.Flush] is a [*ConflictError] (matching
+// [ErrConflict]) whose message says to use Transact; the cause stays in
+// its chain (sqlerr.IsRetryable, *sqlerr.RetryableError). Sessions that
+// only read need no Transact: [Factory.New] reads outside any
+// transaction, and [Factory.NewReadOnly] in a read-only one.
 //
 // Add fails on a misuse (not a pointer to a registered struct, a closed
 // session, a second goroutine) and on a graph the cascades cannot take (an
@@ -113,6 +155,21 @@
 // They run no ORM cascade. The names keep them apart from [Session.Delete],
 // which marks one object. [RawQuery] maps any SQL into structs.
 //
+// [Query.NoTracking] reads plain copies for endpoints that change nothing:
+// no identity map entry, no snapshot, no state per object.
+//
+// [Session.Exec], [Session.Query] and [Session.QueryRow] run any statement
+// of package expr inside the session's transaction, after an autoflush, so
+// it commits or rolls back with the unit of work (SQLAlchemy's
+// Session.execute); they do not bring held objects up to date.
+//
+// [Upsert] writes one object as INSERT ... ON CONFLICT (ON DUPLICATE KEY
+// UPDATE on MariaDB) on a target named by the program, the primary key or
+// a unique key: [OnConflict] with DoUpdate, DoUpdateAll or DoNothing. It
+// runs at once in the session's transaction, reads the row's final values
+// back into the object, and keeps one object per row in the identity map.
+// It is the only way the ORM writes a row that may already exist.
+//
 // # Relationships
 //
 // A [Ref] field holds one related object (many-to-one, one-to-one), a
@@ -126,7 +183,9 @@
 // [Load], [Query.With] (select-in: one query per relationship and level)
 // or [Query.WithJoined] (a LEFT JOIN for references) loads it; reading or
 // replacing it before that is an [ErrNotLoaded] error, never an empty
-// value and never a hidden query. Once an object is in a session, changing
+// value and never a hidden query. A loaded List is in the order its
+// order_by declares, and otherwise in the order the database returns the
+// rows (no sort is asked for). Once an object is in a session, changing
 // one side of a bidirectional relationship changes the other in memory,
 // and appending a child to another parent moves it.
 //
@@ -154,7 +213,6 @@
 // A Session is for one goroutine at a time; every method checks that with
 // one atomic operation and a second caller gets a [*ConcurrentUseError]
 // naming both operations. Open a session per HTTP request or background
-// job from the shared [Factory] (see examples/sessions), and use
-// [Factory.Transact] for a unit of work that must be retried on
-// serialization failures and deadlocks.
+// job from the shared [Factory] (see examples/sessions), and write with
+// [Factory.Transact], which retries conflicts.
 package orm

@@ -3,6 +3,8 @@ package orm
 import (
 	"errors"
 	"fmt"
+
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // The errors of the orm package.
@@ -94,3 +96,38 @@ var ErrNotMapped = errors.New("orm: type not registered")
 
 // ErrClosed is returned by a closed session.
 var ErrClosed = errors.New("orm: session closed")
+
+// ErrConflict is matched by every *ConflictError.
+var ErrConflict = errors.New("orm: transaction conflict")
+
+// ConflictError reports a [Session.Commit] or [Session.Flush], called
+// outside [Factory.Transact], that failed on a transaction conflict: a
+// serialization failure, a deadlock, a lock wait timeout or SQLite busy.
+// The transaction wrote nothing and would likely succeed if run again
+// from its start, which is what Factory.Transact does (with jittered
+// backoff, within its retry policy's attempts and time budget); its
+// message says so. Inside Transact the cause is returned as it is, for
+// the retry loop.
+//
+// Err is the cause: errors.As to *sqlerr.RetryableError (and to the
+// *sqlerr.OutcomeError the flush or the engine stated, if any),
+// sqlerr.OutcomeOf (NothingWritten) and sqlerr.IsRetryable all see
+// through the ConflictError.
+type ConflictError struct {
+	Op  string // "Commit" or "Flush"
+	Err error
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("orm: %s failed on a transaction conflict and wrote nothing; run the unit of work with Factory.Transact, which retries it: %v", e.Op, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrConflict) and errors.Is(err,
+// sqlerr.ErrNothingWritten) true: a conflict is only reported as one when
+// the transaction wrote nothing.
+func (e *ConflictError) Is(target error) bool {
+	return target == ErrConflict || target == sqlerr.ErrNothingWritten
+}

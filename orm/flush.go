@@ -59,15 +59,15 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 		return &sqlerr.ReadOnlyError{Err: fmt.Errorf("orm: a read-only session cannot flush %d inserts, %d updates and %d deletes (no SQL was sent)",
 			len(p.inserts), len(p.updates), len(p.deletes))}
 	}
+	if len(s.f.cfg.flushHooks) == 0 {
+		return s.write(ctx, p, rp, commit, hadTx, &u)
+	}
 	run := func(ctx context.Context, cs *ChangeSet) error {
 		if cs != nil && len(cs.skipped) > 0 {
 			// the updates a hook skipped stay dirty for the next flush
 			p.updates = slices.DeleteFunc(slices.Clone(p.updates), func(st *state) bool { return cs.skipped[st] })
 		}
 		return s.write(ctx, p, rp, commit, hadTx, &u)
-	}
-	if len(s.f.cfg.flushHooks) == 0 {
-		return run(ctx, nil)
 	}
 	f := FlushFunc(run)
 	for i := len(s.f.cfg.flushHooks) - 1; i >= 0; i-- {

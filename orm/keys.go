@@ -188,7 +188,7 @@ type refuseRefs struct {
 func (a *refuseRefs) String() string { return "check that no row references " + a.mv.String() }
 
 func (a *refuseRefs) stmt() expr.Statement {
-	tr := expr.T(a.mv.table.Name)
+	tr := tref(a.mv.table)
 	q := expr.Select(tr.C(a.mv.cols[0])).From(tr).Limit(1)
 	for i, c := range a.mv.cols {
 		q.Where(expr.Eq(tr.C(c), a.mv.old[i]))
@@ -224,7 +224,7 @@ type detachRefs struct {
 func (a *detachRefs) String() string { return "let go of " + a.mv.String() }
 
 func (a *detachRefs) build() (expr.Statement, expr.Statement) {
-	tr := expr.T(a.mv.table.Name)
+	tr := tref(a.mv.table)
 	var pk []expr.Expr
 	for _, c := range a.mv.table.PrimaryKey.Columns {
 		pk = append(pk, tr.C(c))
@@ -284,7 +284,7 @@ type reattachRefs struct {
 func (a *reattachRefs) String() string { return "reattach " + a.mv.String() }
 
 func (a *reattachRefs) stmt() expr.Statement {
-	tr := expr.T(a.mv.table.Name)
+	tr := tref(a.mv.table)
 	up := expr.Update(tr)
 	for i, c := range a.mv.cols {
 		up.Set(c, a.mv.new[i])
@@ -344,7 +344,7 @@ type moveKeys struct {
 func (a *moveKeys) String() string { return "move " + a.mv.String() }
 
 func (a *moveKeys) stmt() expr.Statement {
-	tr := expr.T(a.mv.table.Name)
+	tr := tref(a.mv.table)
 	up := expr.Update(tr)
 	for i, c := range a.mv.cols {
 		up.Set(c, a.mv.new[i])
@@ -518,7 +518,7 @@ func (a *parkKeysAction) String() string {
 // the rows' old keys become the temporary ones.
 func (a *parkKeysAction) build() ([]expr.Statement, error) {
 	var out []expr.Statement
-	tr := expr.T(a.m.Table.Name)
+	tr := tref(a.m.Table)
 	for n, r := range a.rows {
 		col := -1
 		for i, f := range a.m.PK {

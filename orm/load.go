@@ -172,7 +172,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 			order = append(order, st)
 		}
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	size := maxLoadKeys
 	if ex.Dialect().Features().Has(dialect.ArrayParams) && len(matchFields) == 1 {
 		size = len(order) + 1
@@ -181,20 +181,13 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	for _, chunk := range chunks(order, size) {
 		where := keysIn(tr, columnNames(matchFields), keyFields, chunk)
 		sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where)
-		var ob []expr.Order
+		// Only the order the relationship declares: a collection without
+		// one comes in the database's order, and references need none (a
+		// server sort of every child row that nobody asked for is the
+		// largest cost of a big eager load).
 		if !rel.ownerIsChild() {
-			for _, o := range rel.orderBy {
-				if o.desc {
-					ob = append(ob, expr.Desc(tr.C(o.f.Column.Name)))
-				} else {
-					ob = append(ob, expr.Asc(tr.C(o.f.Column.Name)))
-				}
-			}
+			sel.OrderBy(declaredOrder(tr, rel)...)
 		}
-		for _, f := range m.PK {
-			ob = append(ob, expr.Asc(tr.C(f.Column.Name)))
-		}
-		sel.OrderBy(ob...)
 		if err := loadInto(ctx, ex, ld, sel, func(obj unsafe.Pointer) {
 			k := fieldsKey(matchFields, obj)
 			if i, ok := k.(int64); ok {
@@ -302,7 +295,7 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 // IN (owner keys), one query per chunk of keys.
 func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *relation, owners []*state) error {
 	m := rel.target
-	tr, sec := expr.T(m.Table.Name), expr.T(rel.secondary.Name)
+	tr, sec := tref(m.Table), tref(rel.secondary)
 	var on []expr.Expr
 	for i, c := range rel.secRemote {
 		on = append(on, expr.Eq(tr.C(rel.targetRef[i].Column.Name), sec.C(c)))
@@ -322,18 +315,7 @@ func (s *Session) loadManyToMany(ctx context.Context, ex engine.Executor, rel *r
 			cols = append(cols, sec.C(c))
 		}
 		sel := expr.Select(cols...).From(tr).Join(sec, expr.And(on...)).Where(where)
-		var ob []expr.Order
-		for _, o := range rel.orderBy {
-			if o.desc {
-				ob = append(ob, expr.Desc(tr.C(o.f.Column.Name)))
-			} else {
-				ob = append(ob, expr.Asc(tr.C(o.f.Column.Name)))
-			}
-		}
-		for _, f := range m.PK {
-			ob = append(ob, expr.Asc(tr.C(f.Column.Name)))
-		}
-		rs, err := engine.QueryStmt(ctx, ex, sel.OrderBy(ob...))
+		rs, err := engine.QueryStmt(ctx, ex, sel.OrderBy(declaredOrder(tr, rel)...))
 		if err != nil {
 			return err
 		}
@@ -400,7 +382,7 @@ func (s *Session) joins(m *Mapper, t *expr.TableRef, fields []string) (*joinPlan
 			return nil, fmt.Errorf("orm: WithJoined(%q): a collection multiplies rows; load it with With", name)
 		}
 		jp.rels = append(jp.rels, rel)
-		jp.aliases = append(jp.aliases, expr.T(rel.target.Table.Name).As(fmt.Sprintf("strata_j%d", i)))
+		jp.aliases = append(jp.aliases, tref(rel.target.Table).As(fmt.Sprintf("strata_j%d", i)))
 		hs := make([]any, len(rel.target.Fields))
 		for j := range hs {
 			hs[j] = new(any)
@@ -521,4 +503,17 @@ func assignScanned(dst reflect.Value, v any) error {
 		return fmt.Errorf("cannot store %T in %s", v, t)
 	}
 	return nil
+}
+
+// declaredOrder is the ORDER BY a relationship declares (order_by), or none.
+func declaredOrder(tr *expr.TableRef, rel *relation) []expr.Order {
+	var ob []expr.Order
+	for _, o := range rel.orderBy {
+		if o.desc {
+			ob = append(ob, expr.Desc(tr.C(o.f.Column.Name)))
+		} else {
+			ob = append(ob, expr.Asc(tr.C(o.f.Column.Name)))
+		}
+	}
+	return ob
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,7 @@ func (r *Registry) Mapper(t reflect.Type) *Mapper {
 type ModelOption func(*modelConfig) error
 
 type modelConfig struct {
+	schema    string
 	table     string
 	comment   string
 	defaults  map[string]func() any
@@ -187,6 +189,23 @@ type modelConfig struct {
 // or what a TableName() string method returns).
 func TableName(name string) ModelOption {
 	return func(c *modelConfig) error { c.table = name; return nil }
+}
+
+// TableSchema puts the model's table in a named schema (PostgreSQL): its
+// DDL and every statement the ORM writes name it "sch"."table". The
+// table's foreign keys from db tags reference tables of the current
+// schema; give one to a table of another schema with [ForeignKey] and
+// schema.ForeignKey.RefSchema. Dialects without schemas
+// (dialect.Schemas) refuse such a table when it is created
+// (sqlerr.ErrUnsupported).
+func TableSchema(sch string) ModelOption {
+	return func(c *modelConfig) error {
+		if sch == "" || strings.Contains(sch, ".") {
+			return fmt.Errorf("TableSchema(%q): a schema name is not empty and has no dot", sch)
+		}
+		c.schema = sch
+		return nil
+	}
 }
 
 // TableComment sets the table's comment.
@@ -284,7 +303,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 		}
 	}
 	m := &Mapper{Type: t, byCol: map[string]*Field{}, byName: map[string]*Field{}}
-	tbl := &schema.Table{Name: cfg.table, Comment: cfg.comment}
+	tbl := &schema.Table{Schema: cfg.schema, Name: cfg.table, Comment: cfg.comment}
 	var pkCols []string
 	var walk func(st reflect.Type, base uintptr, prefix string, path []int) error
 	walk = func(st reflect.Type, base uintptr, prefix string, path []int) error {

@@ -131,7 +131,7 @@ func deleteSteps(d dialect.Dialect, group []*state, idempotent bool) []action {
 
 // deleteStmt builds the DELETE of rows, matching their loaded versions.
 func deleteStmt(m *Mapper, rows []*state) (expr.Statement, []any) {
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	var versions []any
 	if v := m.Version; v != nil {
 		versions = make([]any, len(rows))
@@ -187,7 +187,7 @@ func deleteChunk(ctx context.Context, ex engine.Executor, m *Mapper, rows []*sta
 // stillThere reports the rows of a versioned DELETE that still exist (their
 // version moved) as stale data, read in the same transaction.
 func stillThere(ctx context.Context, ex engine.Executor, m *Mapper, rows []*state) error {
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	rs, err := engine.QueryStmt(ctx, ex, expr.Select(columnsOf(tr, m.PK)...).From(tr).Where(keyWhere(tr, m, rows, nil)))
 	if err != nil {
 		return err

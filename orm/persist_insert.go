@@ -195,6 +195,18 @@ func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state
 // statement, otherwise by LastInsertID and one SELECT per chunk.
 func insertSteps(d dialect.Dialect, group []*state) []action {
 	m := group[0].m
+	if len(group) == 1 && len(m.Fields) <= 64 {
+		// one row, the common case: its column lists are the mapper's,
+		// computed once per set of columns left to the database
+		var mask uint64
+		for i, f := range m.Fields {
+			if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, group[0].ptr) {
+				mask |= 1 << i
+			}
+		}
+		cols, fetch := m.insertShape(mask)
+		return []action{insertAction(d, m, cols, fetch, group)}
+	}
 	// Rows leaving out the same columns share statements.
 	type shape struct {
 		cols, fetch []*Field
@@ -278,6 +290,35 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 	return out
 }
 
+// insertAction is the INSERT of one row.
+func insertAction(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state) action {
+	canReturn := d.Features().Has(dialect.InsertReturning)
+	stmts := 1
+	if !canReturn && len(fetch) > 0 && (len(fetch) > 1 || autoField(m, fetch) == nil) {
+		stmts = 2 // LastInsertID, then a SELECT of the server defaults
+	}
+	return &insertRows{cost: cost{n: stmts}, m: m, cols: cols, fetch: fetch, rows: rows, canReturn: canReturn}
+}
+
+// insertShape returns the columns an INSERT writes and those it reads back
+// when the fields in mask (bit i: m.Fields[i]) are left to the database.
+// The lists are shared: callers never change them.
+func (m *Mapper) insertShape(mask uint64) (cols, fetch []*Field) {
+	if sh, ok := m.cache.shapes.Load(mask); ok {
+		p := sh.(*[2][]*Field)
+		return p[0], p[1]
+	}
+	for i, f := range m.Fields {
+		if mask&(1<<i) != 0 {
+			fetch = append(fetch, f)
+		} else {
+			cols = append(cols, f)
+		}
+	}
+	m.cache.shapes.Store(mask, &[2][]*Field{slices.Clip(cols), slices.Clip(fetch)})
+	return cols, fetch
+}
+
 // maxArrayRows caps the rows of one array INSERT (PostgreSQL's unnest).
 const maxArrayRows = 10_000
 
@@ -326,59 +367,66 @@ func insertCommand(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*s
 			}
 		}
 	}
-	build := func() expr.Statement {
-		if arrays {
-			names := make([]string, len(cols))
-			types := make([]schema.Type, len(cols))
-			vals := make([]any, len(cols))
-			for i, f := range cols {
-				names[i], types[i] = f.Column.Name, f.Column.Type
-				a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
-				for j, st := range rows {
-					a.Index(j).Set(f.rv(st.ptr))
-				}
-				vals[i] = a.Interface()
-			}
-			ins := expr.InsertArrays(expr.T(m.Table.Name), names, types, vals)
-			if len(ret) > 0 {
-				ins.Returning(columnsOf(nil, ret)...)
-			}
-			return ins
+	colMask, ok1 := m.maskOf(cols)
+	retMask, ok2 := m.maskOf(ret)
+	if len(rows) == 1 && ok1 && ok2 {
+		// one row: the SQL is cached per column set, only arguments are made
+		args := make([]any, len(cols))
+		for i, f := range cols {
+			args[i] = f.valueAt(rows[0].ptr)
 		}
-		ins := expr.Insert(expr.T(m.Table.Name))
-		for _, f := range cols {
-			ins.Columns(f.Column.Name)
+		k := stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}
+		q, ok := m.lookupSQL(k)
+		if !ok {
+			q, err = m.cachedSQL(d, k, args, func() expr.Statement {
+				return insertStmt(d, m, cols, ret, rows, arrays)
+			})
 		}
-		for _, st := range rows {
-			if len(cols) == 0 && d.Features().Has(dialect.DefaultValues) {
-				break // DEFAULT VALUES
+		return command{sql: q, args: args}, ret, auto, err
+	}
+	q, args, err := expr.Build(d, insertStmt(d, m, cols, ret, rows, arrays))
+	return command{sql: q, args: args}, ret, auto, err
+}
+
+// insertStmt builds the INSERT of rows: a multi-row VALUES list, or with
+// arrays set one array parameter per column (see [expr.InsertArrays]).
+func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state, arrays bool) expr.Statement {
+	if arrays {
+		names := make([]string, len(cols))
+		types := make([]schema.Type, len(cols))
+		vals := make([]any, len(cols))
+		for i, f := range cols {
+			names[i], types[i] = f.Column.Name, f.Column.Type
+			a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+			for j, st := range rows {
+				a.Index(j).Set(f.rv(st.ptr))
 			}
-			vals := make([]any, len(cols))
-			for i, f := range cols {
-				vals[i] = f.valueAt(st.ptr)
-			}
-			ins.Values(vals...)
+			vals[i] = a.Interface()
 		}
+		ins := expr.InsertArrays(tref(m.Table), names, types, vals)
 		if len(ret) > 0 {
 			ins.Returning(columnsOf(nil, ret)...)
 		}
 		return ins
 	}
-	var q string
-	var args []any
-	colMask, ok1 := m.maskOf(cols)
-	retMask, ok2 := m.maskOf(ret)
-	if len(rows) == 1 && ok1 && ok2 {
-		// one row: the SQL is cached per column set, only arguments are made
-		args = make([]any, len(cols))
-		for i, f := range cols {
-			args[i] = f.valueAt(rows[0].ptr)
-		}
-		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtInsert, cols: colMask, ret: retMask}, args, build)
-	} else {
-		q, args, err = expr.Build(d, build())
+	ins := expr.Insert(tref(m.Table))
+	for _, f := range cols {
+		ins.Columns(f.Column.Name)
 	}
-	return command{sql: q, args: args}, ret, auto, err
+	for _, st := range rows {
+		if len(cols) == 0 && d.Features().Has(dialect.DefaultValues) {
+			break // DEFAULT VALUES
+		}
+		vals := make([]any, len(cols))
+		for i, f := range cols {
+			vals[i] = f.valueAt(st.ptr)
+		}
+		ins.Values(vals...)
+	}
+	if len(ret) > 0 {
+		ins.Returning(columnsOf(nil, ret)...)
+	}
+	return ins
 }
 
 func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {

@@ -62,7 +62,7 @@ func (a *dropPairs) String() string {
 
 func (a *dropPairs) stmt() expr.Statement {
 	rel := a.l.rel
-	tr := expr.T(rel.secondary.Name)
+	tr := tref(rel.secondary)
 	var ands []expr.Expr
 	for i, c := range rel.secLocal {
 		ands = append(ands, expr.Eq(tr.C(c), rel.ownerRef[i].valueAt(a.l.parent.ptr)))
@@ -98,7 +98,7 @@ func (a *linkPairs) String() string {
 
 func (a *linkPairs) stmt() expr.Statement {
 	rel := a.rel
-	tr := expr.T(rel.secondary.Name)
+	tr := tref(rel.secondary)
 	if a.add {
 		ins := expr.Insert(tr).Columns(append(slices.Clone(rel.secLocal), rel.secRemote...)...)
 		for _, p := range a.pairs {
@@ -291,7 +291,7 @@ func postUpdateStmt(m *Mapper, rels []*relation, prs []postRow, u *undo) (expr.S
 	if m.Version != nil && !m.appVersion {
 		set = append(set, m.Version)
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	var stmt expr.Statement
 	if len(rows) == 1 {
 		up := expr.Update(tr)
@@ -367,7 +367,7 @@ func (a *clearLink) String() string {
 
 func (a *clearLink) stmt() expr.Statement {
 	m := a.child.m
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	up := expr.Update(tr)
 	for _, f := range a.fields() {
 		up.Set(f.Column.Name, nil)

@@ -76,7 +76,7 @@ func (a *parkPositions) String() string {
 func (a *parkPositions) stmt() expr.Statement {
 	m := a.m
 	if len(a.rows) == 1 {
-		tr := expr.T(m.Table.Name)
+		tr := tref(m.Table)
 		up := expr.Update(tr).Set(a.f.Column.Name, a.vals[0])
 		for _, k := range m.PK {
 			up.Where(expr.Eq(tr.C(k.Column.Name), k.valueAt(a.rows[0].ptr)))

@@ -84,7 +84,7 @@ func keyedUpdate(m *Mapper, set, match []*Field) *expr.UpdateRowsStmt {
 			types = append(types, f.Column.Type)
 		}
 	}
-	return expr.UpdateRows(expr.T(m.Table.Name), columnNames(m.PK), columnNames(set), columnNames(match), types)
+	return expr.UpdateRows(tref(m.Table), columnNames(m.PK), columnNames(set), columnNames(match), types)
 }
 
 // columnNames returns the fields' column names.
@@ -109,7 +109,7 @@ func selectBackStmt(m *Mapper, fields []*Field, rows []*state) (stmt expr.Statem
 	if len(rest) == 0 {
 		return nil, nil, nil
 	}
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	cols = append(slices.Clone(m.PK), rest...)
 	return expr.Select(columnsOf(tr, cols)...).From(tr).Where(keyWhere(tr, m, rows, nil)), cols, rest
 }
@@ -227,52 +227,60 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []action {
 // updateOneCommand builds the UPDATE of one row, returning ret.
 func updateOneCommand(d dialect.Dialect, r updateRow, ret []*Field) (command, error) {
 	st, m := r.st, r.st.m
-	build := func() expr.Statement {
-		tr := expr.T(m.Table.Name)
-		up := expr.Update(tr)
-		for _, f := range r.set {
-			up.Set(f.Column.Name, f.valueAt(st.ptr))
-		}
-		for i, f := range m.PK {
-			if r.oldKey != nil {
-				up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
-			} else {
-				up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
-			}
-		}
-		if m.Version != nil {
-			up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
-		}
-		if len(ret) > 0 {
-			up.Returning(columnsOf(nil, ret)...)
-		}
-		return up
-	}
-	var q string
-	var args []any
-	var err error
 	setMask, ok1 := m.maskOf(r.set)
 	retMask, ok2 := m.maskOf(ret)
-	if ok1 && ok2 {
-		args = make([]any, 0, len(r.set)+len(m.PK)+1)
-		for _, f := range r.set {
+	if !ok1 || !ok2 {
+		q, args, err := expr.Build(d, updateOneStmt(r, ret))
+		return command{sql: q, args: args}, err
+	}
+	args := make([]any, 0, len(r.set)+len(m.PK)+1)
+	for _, f := range r.set {
+		args = append(args, f.valueAt(st.ptr))
+	}
+	if r.oldKey != nil {
+		args = append(args, r.oldKey...)
+	} else {
+		for _, f := range m.PK {
 			args = append(args, f.valueAt(st.ptr))
 		}
-		if r.oldKey != nil {
-			args = append(args, r.oldKey...)
-		} else {
-			for _, f := range m.PK {
-				args = append(args, f.valueAt(st.ptr))
-			}
-		}
-		if m.Version != nil {
-			args = append(args, r.old)
-		}
-		q, err = m.cachedSQL(d, stmtKey{dialect: d.Name(), kind: stmtUpdate, cols: setMask, ret: retMask, version: m.Version != nil}, args, build)
-	} else {
-		q, args, err = expr.Build(d, build())
 	}
-	return command{sql: q, args: args}, err
+	if m.Version != nil {
+		args = append(args, r.old)
+	}
+	k := stmtKey{dialect: d.Name(), kind: stmtUpdate, cols: setMask, ret: retMask, version: m.Version != nil}
+	q, ok := m.lookupSQL(k)
+	if !ok {
+		var err error
+		q, err = m.cachedSQL(d, k, args, func() expr.Statement { return updateOneStmt(r, ret) })
+		if err != nil {
+			return command{}, err
+		}
+	}
+	return command{sql: q, args: args}, nil
+}
+
+// updateOneStmt builds the UPDATE of one row by its key (and version).
+func updateOneStmt(r updateRow, ret []*Field) expr.Statement {
+	st, m := r.st, r.st.m
+	tr := tref(m.Table)
+	up := expr.Update(tr)
+	for _, f := range r.set {
+		up.Set(f.Column.Name, f.valueAt(st.ptr))
+	}
+	for i, f := range m.PK {
+		if r.oldKey != nil {
+			up.Where(expr.Eq(tr.C(f.Column.Name), r.oldKey[i]))
+		} else {
+			up.Where(expr.Eq(tr.C(f.Column.Name), f.valueAt(st.ptr)))
+		}
+	}
+	if m.Version != nil {
+		up.Where(expr.Eq(tr.C(m.Version.Column.Name), r.old))
+	}
+	if len(ret) > 0 {
+		up.Returning(columnsOf(nil, ret)...)
+	}
+	return up
 }
 
 func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Field, returning bool, u *undo) error {
@@ -353,7 +361,7 @@ func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning
 	if returning {
 		back = append(back, ret...)
 	}
-	return stmt.Returning(columnsOf(expr.T(m.Table.Name), back)...), back
+	return stmt.Returning(columnsOf(tref(m.Table), back)...), back
 }
 
 func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {

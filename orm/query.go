@@ -27,13 +27,14 @@ var ErrMultipleRows = errors.New("orm: query returned more than one row")
 // A Query is built by one goroutine and run once or many times; building
 // errors (an unknown field) are kept and returned by the call that runs it.
 type Query[T any] struct {
-	s      *Session
-	m      *Mapper
-	t      *expr.TableRef
-	sel    *expr.SelectStmt
-	err    error
-	with   []string
-	joined []string
+	s       *Session
+	m       *Mapper
+	t       *expr.TableRef
+	sel     *expr.SelectStmt
+	err     error
+	with    []string
+	joined  []string
+	noTrack bool
 }
 
 // Select starts a query for T, which must be registered:
@@ -51,7 +52,7 @@ func Select[T any](s *Session) *Query[T] {
 		return q
 	}
 	q.m = m
-	q.t = expr.T(m.Table.Name)
+	q.t = tref(m.Table)
 	q.sel = expr.Select(columnsOf(q.t, m.Fields)...).From(q.t)
 	return q
 }
@@ -144,6 +145,22 @@ func (q *Query[T]) With(paths ...string) *Query[T] {
 // with the row. Use it for references; use With for collections.
 func (q *Query[T]) WithJoined(fields ...string) *Query[T] {
 	q.joined = append(q.joined, fields...)
+	return q
+}
+
+// NoTracking makes the query read plain copies (EF Core's AsNoTracking),
+// for read-heavy endpoints that change nothing: each row becomes a new
+// object that the session neither enters in its identity map nor
+// snapshots, so reading costs no identity-map entry, no snapshot copy and
+// no state. Such an object is detached from the start: the session does
+// not know it, a change to it is never written, and two reads of one row
+// give two objects; an object the session already holds is not returned
+// in its place (its unflushed changes are not seen, though the query still
+// autoflushes first). To change a row, load it without NoTracking, or
+// [Merge] the copy. NoTracking queries cannot load relationships (With,
+// WithJoined): their Ref and List fields stay not loaded.
+func (q *Query[T]) NoTracking() *Query[T] {
+	q.noTrack = true
 	return q
 }
 
@@ -327,6 +344,9 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 		return q.err
 	}
 	s := q.s
+	if q.noTrack && (len(q.with) > 0 || len(q.joined) > 0) {
+		return fmt.Errorf("orm: a NoTracking query of %s cannot load relationships (With, WithJoined)", q.m.Type)
+	}
 	if err := s.enter(opQuery); err != nil {
 		return err
 	}
@@ -334,6 +354,9 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 	ex, err := q.prepare(ctx)
 	if err != nil {
 		return err
+	}
+	if q.noTrack {
+		return q.eachUntracked(ctx, ex, sel, fn)
 	}
 	jn, err := s.joins(q.m, q.t, q.joined)
 	if err != nil {
@@ -365,6 +388,42 @@ func (q *Query[T]) each(ctx context.Context, sel *expr.SelectStmt, fn func(*T) e
 			continue
 		}
 		if err := fn((*T)(obj)); err != nil {
+			return err
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	return rs.Close()
+}
+
+// eachUntracked reads rows into plain objects: no identity map, no
+// snapshot, no state (see [Query.NoTracking]). Objects come from slabs.
+func (q *Query[T]) eachUntracked(ctx context.Context, ex engine.Executor, sel *expr.SelectStmt, fn func(*T) error) error {
+	rs, err := engine.QueryStmt(ctx, ex, sel)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	m := q.m
+	dest := make([]any, len(m.Fields))
+	var slab []T
+	size := 0
+	for rs.Next() {
+		if len(slab) == 0 {
+			size = min(max(2*size, 4), slabMax)
+			slab = make([]T, size)
+		}
+		obj := &slab[0]
+		slab = slab[1:]
+		p := unsafe.Pointer(obj)
+		for i, f := range m.Fields {
+			dest[i] = f.ptrAt(p)
+		}
+		if err := rs.Scan(dest...); err != nil {
+			return err
+		}
+		if err := fn(obj); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package orm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -195,6 +196,7 @@ func (f *Factory) Transact(ctx context.Context, fn func(ctx context.Context, s *
 
 func (f *Factory) transactOnce(ctx context.Context, fn func(ctx context.Context, s *Session) error) (err error) {
 	s := f.New()
+	s.transact = true
 	defer func() {
 		if p := recover(); p != nil {
 			_ = s.Close(context.WithoutCancel(ctx))
@@ -248,6 +250,7 @@ type Session struct {
 	nested   []*Nested // open savepoints, innermost last
 	closed   bool
 	readOnly bool // from NewReadOnly: reads routed to a replica, no writes
+	transact bool // run by Factory.Transact, whose loop retries conflicts
 	wrote    bool // a flush wrote in the current transaction (for the router)
 }
 
@@ -686,13 +689,18 @@ func columnsOf(tr *expr.TableRef, fields []*Field) []expr.Expr {
 // values); nothing is expired and nothing will be loaded behind your back.
 // Objects deleted by the transaction become detached. If the commit itself
 // fails, the outcome is unknown to the session: every object is detached.
+//
+// Outside [Factory.Transact], a transaction conflict (serialization
+// failure, deadlock, lock timeout, SQLite busy) is returned as a
+// [*ConflictError]: nothing was written, and the message says to run the
+// unit of work with Transact, which retries it. Write with Transact.
 func (s *Session) Commit(ctx context.Context) error {
 	if err := s.enter(opCommit); err != nil {
 		return err
 	}
 	defer s.g.exit()
 	if err := s.flushTx(ctx, true); err != nil {
-		return err
+		return s.conflict("Commit", err)
 	}
 	if s.tx == nil {
 		s.committed(ctx)
@@ -704,7 +712,7 @@ func (s *Session) Commit(ctx context.Context) error {
 	if err := tx.Commit(ctx); err != nil {
 		s.wrote = false
 		s.discard(true)
-		return err
+		return s.conflict("Commit", err)
 	}
 	s.committed(ctx)
 	return nil
@@ -796,13 +804,28 @@ func (s *Session) Close(ctx context.Context) error {
 // Flush writes pending changes in dependency order inside the session's
 // transaction. If a statement fails, the flush is undone to a savepoint and
 // the session's objects are restored to their state before the flush, so
-// the session stays usable.
+// the session stays usable. A transaction conflict outside
+// [Factory.Transact] is a [*ConflictError], as from [Session.Commit].
 func (s *Session) Flush(ctx context.Context) error {
 	if err := s.enter(opFlush); err != nil {
 		return err
 	}
 	defer s.g.exit()
-	return s.flush(ctx)
+	return s.conflict("Flush", s.flush(ctx))
+}
+
+// conflict wraps a transaction conflict (a retryable error carrying
+// *sqlerr.RetryableError: serialization failure, deadlock, lock timeout,
+// busy) that ends a Commit or Flush outside Factory.Transact in a
+// *ConflictError, whose message says to use Transact. Other errors, and
+// every error inside Transact (its retry loop reads the cause), pass
+// unchanged.
+func (s *Session) conflict(op string, err error) error {
+	var re *sqlerr.RetryableError
+	if err == nil || s.transact || !errors.As(err, &re) || !sqlerr.IsRetryable(err) {
+		return err
+	}
+	return &ConflictError{Op: op, Err: err}
 }
 
 // identAll iterates over the identity map.

@@ -46,7 +46,7 @@ func (s *Session) resolveStale(ctx context.Context, ex engine.Executor, e *stale
 	}
 	all := staleRows(e.op, m.Table.Name, keys)
 	all.Unresolved = true
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	cols := slices.Clone(m.PK)
 	if m.Version != nil {
 		cols = append(cols, m.Version)

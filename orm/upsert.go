@@ -238,7 +238,7 @@ func (s *Session) upsert(ctx context.Context, t reflect.Type, obj unsafe.Pointer
 	}
 
 	d := s.f.db.Dialect()
-	tr := expr.T(m.Table.Name)
+	tr := tref(m.Table)
 	ins := expr.Insert(tr)
 	vals := make([]any, len(cols))
 	for i, f := range cols {

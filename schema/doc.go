@@ -28,11 +28,22 @@
 // A column is NOT NULL unless it says Nullable: zero values mean what they
 // say.
 //
+// # Schemas (namespaces)
+//
+// A table's Schema puts it in a named PostgreSQL schema ("" is the
+// connection's current one); [Table.Key] ("sch.t", or "t") is how a
+// [MetaData] and the migration tool know it, and [ForeignKey.RefSchema]
+// names the schema of a referenced table. Index and constraint names must
+// be unique per schema. A schema name has no dot.
+//
 // # Types
 //
 // [Kind] lists the portable types; each dialect maps them to its own (see
 // the dialect packages). Enums are named types on PostgreSQL, inline ENUM on
-// MariaDB and a CHECK on SQLite.
+// MariaDB and a CHECK on SQLite. [Array] is a one-dimensional array of a
+// text, bigint, integer, double, boolean or uuid element: a native array
+// on PostgreSQL, a JSON array on MariaDB and SQLite ([Type.Elem] reads the
+// element type).
 //
 // # Dependencies
 //

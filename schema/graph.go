@@ -29,7 +29,7 @@ type Node struct {
 }
 
 func compareNodes(a, b Node) int {
-	if c := cmp.Compare(a.Table, b.Table); c != 0 {
+	if c := CompareKeys(a.Table, b.Table); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
@@ -174,7 +174,7 @@ func (h *nodeHeap) Pop() any {
 func DependencyGraph(m *MetaData) *Graph {
 	g := NewGraph()
 	for _, t := range m.Tables() {
-		tn := Node{Kind: NodeTable, Table: t.Name}
+		tn := Node{Kind: NodeTable, Table: t.Key()}
 		g.Add(tn)
 		for _, c := range t.Columns {
 			if c.Type.Kind == KindEnum {
@@ -182,23 +182,23 @@ func DependencyGraph(m *MetaData) *Graph {
 			}
 		}
 		if t.PrimaryKey != nil {
-			g.Depend(Node{Kind: NodeKey, Table: t.Name, Name: t.PrimaryKey.Name}, tn)
+			g.Depend(Node{Kind: NodeKey, Table: t.Key(), Name: t.PrimaryKey.Name}, tn)
 		}
 		for _, u := range t.Uniques {
-			g.Depend(Node{Kind: NodeKey, Table: t.Name, Name: u.Name}, tn)
+			g.Depend(Node{Kind: NodeKey, Table: t.Key(), Name: u.Name}, tn)
 		}
 		for _, x := range t.Indexes {
-			g.Depend(Node{Kind: NodeIndex, Table: t.Name, Name: x.Name}, tn)
+			g.Depend(Node{Kind: NodeIndex, Table: t.Key(), Name: x.Name}, tn)
 		}
 		for _, c := range t.Checks {
-			g.Depend(Node{Kind: NodeCheck, Table: t.Name, Name: c.Name}, tn)
+			g.Depend(Node{Kind: NodeCheck, Table: t.Key(), Name: c.Name}, tn)
 		}
 		for _, f := range t.ForeignKeys {
-			fn := Node{Kind: NodeForeignKey, Table: t.Name, Name: f.Name}
+			fn := Node{Kind: NodeForeignKey, Table: t.Key(), Name: f.Name}
 			g.Depend(fn, tn)
-			if ref := m.Table(f.RefTable); ref != nil {
+			if ref := m.Table(f.RefKey()); ref != nil {
 				if key, ok := ref.KeyFor(f.RefColumns); ok {
-					g.Depend(fn, Node{Kind: NodeKey, Table: ref.Name, Name: key})
+					g.Depend(fn, Node{Kind: NodeKey, Table: ref.Key(), Name: key})
 				}
 			}
 		}
@@ -249,10 +249,10 @@ func PlanCreate(m *MetaData, deferCycles bool) (*CreatePlan, error) {
 	tables := m.Tables()
 	node := func(name string) Node { return Node{Kind: NodeTable, Table: name} }
 	for _, t := range tables {
-		g.Add(node(t.Name))
+		g.Add(node(t.Key()))
 		for _, f := range t.ForeignKeys {
-			if f.RefTable != t.Name {
-				g.Depend(node(t.Name), node(f.RefTable))
+			if f.RefKey() != t.Key() {
+				g.Depend(node(t.Key()), node(f.RefKey()))
 			}
 		}
 	}
@@ -266,18 +266,18 @@ func PlanCreate(m *MetaData, deferCycles bool) (*CreatePlan, error) {
 	// Rebuild without the edges on a cycle.
 	acyclic := NewGraph()
 	for _, t := range tables {
-		acyclic.Add(node(t.Name))
+		acyclic.Add(node(t.Key()))
 		for _, f := range t.ForeignKeys {
-			if f.RefTable == t.Name {
+			if f.RefKey() == t.Key() {
 				continue
 			}
-			if c := comp[t.Name]; c != 0 && c == comp[f.RefTable] {
+			if c := comp[t.Key()]; c != 0 && c == comp[f.RefKey()] {
 				if deferCycles {
 					plan.Deferred = append(plan.Deferred, TableFK{Table: t, FK: f})
 				}
 				continue
 			}
-			acyclic.Depend(node(t.Name), node(f.RefTable))
+			acyclic.Depend(node(t.Key()), node(f.RefKey()))
 		}
 	}
 	order, ok := acyclic.Sort()
@@ -288,7 +288,7 @@ func PlanCreate(m *MetaData, deferCycles bool) (*CreatePlan, error) {
 		plan.Tables = append(plan.Tables, m.Table(n.Table))
 	}
 	slices.SortFunc(plan.Deferred, func(a, b TableFK) int {
-		if c := cmp.Compare(a.Table.Name, b.Table.Name); c != 0 {
+		if c := cmp.Compare(a.Table.Key(), b.Table.Key()); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.FK.Name, b.FK.Name)

@@ -53,14 +53,14 @@ func (m *MetaData) Add(tables ...*Table) error {
 		if t == nil {
 			return &ValidationError{Msg: "nil table"}
 		}
-		if _, dup := m.tables[t.Name]; dup {
-			return &ValidationError{Table: t.Name, Msg: "defined twice"}
+		if _, dup := m.tables[t.Key()]; dup {
+			return &ValidationError{Table: t.Key(), Msg: "defined twice"}
 		}
 		if err := validateTable(t); err != nil {
 			return err
 		}
 		m.Naming.Apply(t)
-		m.tables[t.Name] = t
+		m.tables[t.Key()] = t
 	}
 	return nil
 }
@@ -73,19 +73,42 @@ func (m *MetaData) MustAdd(tables ...*Table) *MetaData {
 	return m
 }
 
-// Remove drops a table from the set.
-func (m *MetaData) Remove(name string) { delete(m.tables, name) }
+// Remove drops a table from the set; key is its [Table.Key] (its name,
+// for a table of the current namespace).
+func (m *MetaData) Remove(key string) { delete(m.tables, key) }
 
-// Table returns the named table, or nil.
-func (m *MetaData) Table(name string) *Table { return m.tables[name] }
+// Table returns the table of the given [Table.Key] ("name", or
+// "schema.name" for a table in a named schema), or nil.
+func (m *MetaData) Table(key string) *Table { return m.tables[key] }
 
-// Tables returns all tables sorted by name.
+// Tables returns all tables sorted by (schema, name), the current
+// namespace's ("") first.
 func (m *MetaData) Tables() []*Table {
 	out := make([]*Table, 0, len(m.tables))
 	for _, t := range m.tables {
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Schema != out[j].Schema {
+			return out[i].Schema < out[j].Schema
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Schemas returns the named schemas the tables live in, sorted ("" left
+// out).
+func (m *MetaData) Schemas() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range m.tables {
+		if t.Schema != "" && !seen[t.Schema] {
+			seen[t.Schema] = true
+			out = append(out, t.Schema)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -130,10 +153,11 @@ func (m *MetaData) Validate() error {
 	var errs []error
 	for _, t := range m.Tables() {
 		for _, n := range constraintNames(t) {
-			if other, dup := names[n]; dup {
-				errs = append(errs, &ValidationError{Table: t.Name, Field: n, Msg: fmt.Sprintf("constraint or index name already used in table %q", other)})
+			k := TableKey(t.Schema, n) // index names are per schema
+			if other, dup := names[k]; dup {
+				errs = append(errs, &ValidationError{Table: t.Key(), Field: n, Msg: fmt.Sprintf("constraint or index name already used in table %q", other)})
 			}
-			names[n] = t.Name
+			names[k] = t.Key()
 		}
 		for _, c := range t.Columns {
 			if c.Type.Kind != KindEnum || c.Type.EnumName == "" {
@@ -145,9 +169,9 @@ func (m *MetaData) Validate() error {
 			enums[c.Type.EnumName] = c.Type
 		}
 		for _, f := range t.ForeignKeys {
-			ref := m.tables[f.RefTable]
+			ref := m.tables[f.RefKey()]
 			if ref == nil {
-				errs = append(errs, &ValidationError{Table: t.Name, Field: f.Name, Msg: fmt.Sprintf("references unknown table %q", f.RefTable)})
+				errs = append(errs, &ValidationError{Table: t.Key(), Field: f.Name, Msg: fmt.Sprintf("references unknown table %q", f.RefKey())})
 				continue
 			}
 			if _, ok := ref.KeyFor(f.RefColumns); !ok {
@@ -221,6 +245,14 @@ func validateTable(t *Table) error {
 	}
 	if msg := validIdent(t.Name); msg != "" {
 		return bad("", "%s", msg)
+	}
+	if t.Schema != "" {
+		if msg := validIdent(t.Schema); msg != "" {
+			return bad("", "schema: %s", msg)
+		}
+		if strings.Contains(t.Schema, ".") {
+			return bad("", "schema %q: a dot is not allowed (it separates schema and table in keys)", t.Schema)
+		}
 	}
 	if len(t.Columns) == 0 {
 		return bad("", "has no columns")

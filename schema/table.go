@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Action is a foreign key's referential action for ON DELETE and ON UPDATE.
@@ -69,9 +70,12 @@ type PrimaryKey struct {
 // ForeignKey is a foreign key constraint. RefColumns must be the referenced
 // table's primary key or one of its unique constraints.
 type ForeignKey struct {
-	Name              string
-	Columns           []string
-	RefTable          string
+	Name     string
+	Columns  []string
+	RefTable string
+	// RefSchema is the referenced table's Schema ("" for the current
+	// one, also when the referencing table is in a named schema).
+	RefSchema         string
 	RefColumns        []string
 	OnDelete          Action
 	OnUpdate          Action
@@ -104,6 +108,11 @@ type Check struct {
 // Table is a table's metadata. Build one with a literal and add it to a
 // [MetaData], which validates it and names its unnamed constraints.
 type Table struct {
+	// Schema is the namespace the table lives in (a PostgreSQL schema);
+	// "" is the connection's current one (search_path), the only one on
+	// MariaDB and SQLite, whose dialects refuse a table that names
+	// another. A table is known in a [MetaData] by [Table.Key].
+	Schema      string
 	Name        string
 	Columns     []*Column
 	PrimaryKey  *PrimaryKey
@@ -117,6 +126,40 @@ type Table struct {
 	// before (see [Column.RenamedFrom]).
 	RenamedFrom string
 }
+
+// TableKey is the key of table name in namespace sch: "sch.name", or name
+// when sch is "" (the current namespace).
+func TableKey(sch, name string) string {
+	if sch == "" {
+		return name
+	}
+	return sch + "." + name
+}
+
+// CompareKeys orders table keys by (schema, name), the current schema's
+// tables (keys without a dot) first: the order in which tables are created
+// and dropped when nothing else decides.
+func CompareKeys(a, b string) int {
+	sa, na, oka := strings.Cut(a, ".")
+	sb, nb, okb := strings.Cut(b, ".")
+	if !oka {
+		sa, na = "", a
+	}
+	if !okb {
+		sb, nb = "", b
+	}
+	if c := strings.Compare(sa, sb); c != 0 {
+		return c
+	}
+	return strings.Compare(na, nb)
+}
+
+// Key is the table's key in a [MetaData] and in migration operations:
+// [TableKey] of its Schema and Name.
+func (t *Table) Key() string { return TableKey(t.Schema, t.Name) }
+
+// RefKey is the [Table.Key] of the table the foreign key references.
+func (f *ForeignKey) RefKey() string { return TableKey(f.RefSchema, f.RefTable) }
 
 // Column returns the named column, or nil.
 func (t *Table) Column(name string) *Column {

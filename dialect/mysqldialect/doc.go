@@ -17,6 +17,12 @@
 // NO_BACKSLASH_ESCAPES or ANSI_QUOTES, which the dialect's quoting relies
 // on. A DSN that sets sql_mode must keep those two off.
 //
+// The pool is database/sql's, with its defaults (no limit on open
+// connections, 2 idle kept) unless [Dialect.OpenPool] (what
+// engine.WithPool uses) is given MaxOpen, MaxIdle, MaxLifetime or
+// MaxIdleTime; MinOpen is refused (sqlerr.ErrUnsupported): database/sql
+// keeps no minimum.
+//
 // # Type mapping
 //
 //	schema kind     DDL               Inspect reads back
@@ -39,8 +45,21 @@
 //	JSON            JSON              longtext + CHECK (json_valid(`c`)) -> JSON
 //	Bytes           LONGBLOB          longblob, mediumblob, blob -> Bytes
 //	Enum            ENUM('a','b')     enum('a','b')         -> Enum (values in order)
+//	Array(e)        JSON              longtext + CHECK (json_valid(`c`)) -> JSON
 //	Custom          verbatim          anything else         -> Custom, lower case,
 //	                                  integer display widths dropped
+//
+// An array column ([schema.Array]) holds the text of a JSON array of its
+// elements (see [dialect.Array]), in a JSON column: it reads back as JSON,
+// so Normalize turns arrays into JSON and autogenerate sees no difference
+// between a model's array and the column, whatever the element type (a
+// change of element type is not seen either: it needs no DDL here). The
+// array operators of package expr use JSON_CONTAINS, JSON_OVERLAPS (MariaDB
+// 10.9 or later, MySQL 8.0.17 or later) and JSON_LENGTH, and JSON_TABLE
+// with a BIGINT column for int64 elements, which the JSON functions would
+// compare as doubles ([dialect.JSONContainsArrays]). A scalar column that
+// becomes an array is not converted: its values must be rewritten as JSON
+// arrays (JSON_ARRAY(col)) by a data migration before the change.
 //
 // TIMESTAMP is not used: it ends in 2038 and has implicit defaults. DATETIME
 // keeps no time zone, so TimestampTZ and Timestamp are the same column; with

@@ -82,6 +82,11 @@ func appendString(b []byte, s string) []byte {
 
 func quoteIdent(name string) string { return string(dialect.AppendQuoted(nil, name, '`')) }
 
+// ArrayStyle is dialect.JSONContainsArrays: array columns are JSON arrays
+// in JSON columns, queried with JSON_CONTAINS and JSON_OVERLAPS (MariaDB
+// 10.9 or later, MySQL 8.0.17 or later, for JSON_OVERLAPS).
+func (d *Dialect) ArrayStyle() dialect.ArrayStyle { return dialect.JSONContainsArrays }
+
 // TypeSQL renders a column type; see the package documentation for the
 // mapping.
 func (d *Dialect) TypeSQL(t schema.Type) (string, error) {

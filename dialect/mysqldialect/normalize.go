@@ -13,7 +13,8 @@ const primaryKeyName = "PRIMARY"
 //
 //   - the primary key is named PRIMARY;
 //   - TIMESTAMPTZ becomes TIMESTAMP and UUID becomes CHAR(36) (both are
-//     stored as such); DECIMAL without precision becomes DECIMAL(10,0); an
+//     stored as such); an array becomes JSON (it is stored as a JSON
+//     array in a JSON column, and its element type is not kept); DECIMAL without precision becomes DECIMAL(10,0); an
 //     enum loses its name (MariaDB enums have none) and the trailing
 //     spaces of its values, which MariaDB strips; a custom type that
 //     spells a portable one (INT, DATETIME(6)) becomes that type;
@@ -80,6 +81,10 @@ func normalizeType(t schema.Type) schema.Type {
 		return schema.Type{Kind: schema.KindEnum, Values: vals}
 	case schema.KindCustom:
 		return parseColumnType(t.Custom)
+	case schema.KindArray:
+		// Stored as a JSON array in a JSON column, which reads back as
+		// JSON: the element type is not kept.
+		return schema.JSON()
 	}
 	return t
 }

@@ -18,6 +18,13 @@
 // *pgxpool.Pool for COPY and batches; [FromPool] wraps a pool opened
 // elsewhere.
 //
+// [Dialect.OpenPool] (what engine.WithPool uses) sizes the pool over the
+// DSN's pool_* settings: MaxOpen is MaxConns, MinOpen MinConns,
+// MaxLifetime MaxConnLifetime, MaxIdleTime MaxConnIdleTime (a negative
+// duration: no limit). pgxpool has no cap on idle connections, so MaxIdle
+// is refused (sqlerr.ErrUnsupported). Without either, pgx's defaults hold:
+// max(4, NumCPU) connections, closed after 1 h, or 30 min idle.
+//
 // Transactions honour TxOptions: database/sql isolation levels map to READ
 // UNCOMMITTED, READ COMMITTED, REPEATABLE READ (also for LevelSnapshot) and
 // SERIALIZABLE; ReadOnly starts a READ ONLY transaction; other levels are
@@ -45,12 +52,30 @@
 //	json          jsonb                jsonb
 //	bytes         bytea                bytea
 //	enum          "name"               a type of pg_enum, values in enumsortorder
+//	array(e)      e[]                  text[], bigint[], integer[], double precision[], boolean[], uuid[]
 //	custom        verbatim             anything else, as format_type prints it
 //
 // Enums are named types: CreateEnum renders CREATE TYPE "name" AS ENUM (...)
 // and DropEnum DROP TYPE "name". AutoIncrement columns are written GENERATED
 // BY DEFAULT AS IDENTITY; Inspect reports identity columns, and integer
 // primary key columns defaulting to nextval() (serial), as AutoIncrement.
+//
+// # Arrays
+//
+// An array column ([schema.Array]) is a PostgreSQL array of its element
+// type. pgx binds and scans Go slices natively: every [dialect.Array]
+// argument is replaced by its slice before pgx sees it, and every
+// [dialect.ArrayDest] scan destination by its pointer (a type switch per
+// argument; other arguments are passed on untouched, and the argument
+// slice is copied only when it holds an array). Inspect reads arrays of
+// the portable element types back as array types; arrays of other types
+// ("numeric[]", "varchar(20)[]") are custom. PostgreSQL does not enforce
+// dimensions, so "int[][]" reads back as integer[]. Changing an array's
+// element type casts element by element (ALTER COLUMN ... TYPE bigint[]
+// USING col::bigint[]); a scalar column becoming an array becomes a
+// one-element array (USING CASE WHEN col IS NULL THEN NULL ELSE
+// ARRAY[col::elem] END). The array operators of package expr are = ANY,
+// &&, @> and cardinality ([dialect.NativeArrays]).
 //
 // # Features
 //

@@ -20,7 +20,8 @@ import (
 //   - custom types spelled with an alias PostgreSQL resolves to a portable
 //     type ("int4", "VARCHAR(20)", "timestamptz") become that type; other
 //     custom types are spelled as format_type prints them where that can be
-//     told without a server ("float8[]" -> "double precision[]");
+//     told without a server ("float8[]" becomes an array of double,
+//     "timestamptz(3)" -> "timestamp(3) with time zone");
 //   - numeric defaults are written as PostgreSQL prints the constant
 //     ("1e3" -> "1000", "+5" -> "5", "007" -> "7", "1.50" stays "1.50");
 //   - string defaults on columns whose type reads them as something else
@@ -603,8 +604,18 @@ func matchingParen(s string, open int) int {
 }
 
 // typeFromFormat maps a type as format_type prints it to a portable type;
-// what has no portable equivalent becomes a custom type.
+// what has no portable equivalent becomes a custom type. An array of a
+// portable element type ("text[]", "double precision[]") is an array type;
+// other arrays ("numeric[]", "character varying(20)[]") are custom.
+// format_type prints every array with one pair of brackets, whatever its
+// dimensions: PostgreSQL does not enforce them.
 func typeFromFormat(f string) schema.Type {
+	if e, ok := strings.CutSuffix(f, "[]"); ok {
+		if et := typeFromFormat(e); schema.IsArrayElem(et.Kind) {
+			return schema.Array(et)
+		}
+		return schema.Custom(f)
+	}
 	switch f {
 	case "smallint":
 		return schema.SmallInt()

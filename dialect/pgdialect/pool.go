@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,11 +19,31 @@ import (
 // key=value pairs; pool settings such as pool_max_conns are understood),
 // opens a pgxpool.Pool with pgx's default statement cache and pings the
 // server. It returns an error if the DSN is invalid or the server cannot be
-// reached.
-func (*Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+// reached. The pool has pgx's defaults unless the DSN sets them: at most
+// max(4, runtime.NumCPU()) connections, closed after 1 h or 30 min idle.
+func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+	return d.OpenPool(ctx, dsn, dialect.PoolOptions{})
+}
+
+// OpenPool is [Dialect.Open] with the pool sized by opts, which win over
+// the DSN's pool_* settings: MaxOpen is pgxpool's MaxConns, MinOpen its
+// MinConns, MaxLifetime its MaxConnLifetime and MaxIdleTime its
+// MaxConnIdleTime (negative: no limit). pgxpool has no cap on idle
+// connections: a non-zero MaxIdle is an error matching
+// sqlerr.ErrUnsupported.
+func (*Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOptions) (dialect.Pool, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	if opts.MaxIdle != 0 {
+		return nil, sqlerr.Unsupported("postgres", "cap idle connections (PoolOptions.MaxIdle): pgxpool keeps idle connections until MaxIdleTime; use MaxOpen, MinOpen and MaxIdleTime")
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: invalid DSN: %w", err)
+	}
+	if err := applyPoolOptions(cfg, opts); err != nil {
+		return nil, err
 	}
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -32,6 +54,52 @@ func (*Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 		return nil, fmt.Errorf("postgres: cannot reach server %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	return &pool{p: p}, nil
+}
+
+// noLimit stands for "never" in pgxpool's durations: pgxpool closes a
+// connection idle longer than MaxConnIdleTime, so zero would close them
+// all.
+const noLimit = time.Duration(math.MaxInt64)
+
+func applyPoolOptions(cfg *pgxpool.Config, o dialect.PoolOptions) error {
+	if o.MaxOpen > math.MaxInt32 || o.MinOpen > math.MaxInt32 {
+		return fmt.Errorf("%w: more than %d connections", dialect.ErrPoolOptions, math.MaxInt32)
+	}
+	if o.MaxOpen > 0 {
+		cfg.MaxConns = int32(o.MaxOpen)
+	}
+	if o.MinOpen > 0 {
+		cfg.MinConns = int32(o.MinOpen)
+	}
+	if cfg.MinConns > cfg.MaxConns {
+		return fmt.Errorf("%w: MinOpen %d is above the pool's MaxConns %d", dialect.ErrPoolOptions, cfg.MinConns, cfg.MaxConns)
+	}
+	switch {
+	case o.MaxLifetime > 0:
+		cfg.MaxConnLifetime = o.MaxLifetime
+	case o.MaxLifetime < 0:
+		cfg.MaxConnLifetime = 0 // pgxpool: no age limit
+	}
+	switch {
+	case o.MaxIdleTime > 0:
+		cfg.MaxConnIdleTime = o.MaxIdleTime
+	case o.MaxIdleTime < 0:
+		cfg.MaxConnIdleTime = noLimit
+	}
+	return nil
+}
+
+// Stats implements dialect.StatsPool from pgxpool's Stat.
+func (p *pool) Stats() dialect.PoolStats {
+	s := p.p.Stat()
+	return dialect.PoolStats{
+		MaxOpen:      int(s.MaxConns()),
+		Open:         int(s.TotalConns()),
+		InUse:        int(s.AcquiredConns()),
+		Idle:         int(s.IdleConns()),
+		WaitCount:    s.EmptyAcquireCount(),
+		WaitDuration: s.EmptyAcquireWaitTime(),
+	}
 }
 
 // FromPool adapts an existing pgxpool.Pool to a dialect.Pool. Closing the

@@ -28,7 +28,7 @@ const features = dialect.InsertReturning | dialect.UpdateReturning | dialect.Del
 	dialect.OnConflict | dialect.SetDefaultAction | dialect.NamedPrimaryKeys | dialect.DeleteUsing |
 	dialect.RowLocking | dialect.DefaultValues | dialect.ReturningSeesTriggers |
 	dialect.UpdateFrom | dialect.CastParams | dialect.AlterKeyColumnType | dialect.LockImpactLint |
-	dialect.CascadeSelfUpdate | dialect.ILike | dialect.JSONB
+	dialect.CascadeSelfUpdate | dialect.ILike | dialect.JSONB | dialect.Schemas
 
 // Name returns "postgres".
 func (*Dialect) Name() string { return "postgres" }
@@ -77,6 +77,9 @@ func (*Dialect) AppendString(b []byte, s string) []byte {
 	}
 	return append(b, ')')
 }
+
+// ArrayStyle is dialect.NativeArrays: array columns are PostgreSQL arrays.
+func (d *Dialect) ArrayStyle() dialect.ArrayStyle { return dialect.NativeArrays }
 
 // TypeSQL renders a column type; see the package documentation for the
 // mapping.
@@ -234,7 +237,7 @@ func (d *Dialect) CreateTable(t *schema.Table, inline func(*schema.ForeignKey) b
 		if err := noNUL("comment of table "+t.Name, t.Comment); err != nil {
 			return nil, err
 		}
-		b := d.AppendIdent([]byte("COMMENT ON TABLE "), t.Name)
+		b := dialect.AppendTable(d, []byte("COMMENT ON TABLE "), t.Schema, t.Name)
 		b = append(b, " IS "...)
 		out = append(out, string(d.AppendString(b, t.Comment)))
 	}
@@ -245,7 +248,7 @@ func (d *Dialect) CreateTable(t *schema.Table, inline func(*schema.ForeignKey) b
 		if err := noNUL(fmt.Sprintf("comment of column %s.%s", t.Name, c.Name), c.Comment); err != nil {
 			return nil, err
 		}
-		b := d.AppendIdent([]byte("COMMENT ON COLUMN "), t.Name)
+		b := dialect.AppendTable(d, []byte("COMMENT ON COLUMN "), t.Schema, t.Name)
 		b = append(b, '.')
 		b = d.AppendIdent(b, c.Name)
 		b = append(b, " IS "...)
@@ -276,7 +279,7 @@ func (d *Dialect) DropForeignKey(t *schema.Table, fk *schema.ForeignKey) ([]stri
 	if fk.Name == "" {
 		return nil, fmt.Errorf("postgres: cannot drop an unnamed foreign key of table %s", t.Name)
 	}
-	b := d.AppendIdent([]byte("ALTER TABLE "), t.Name)
+	b := dialect.AppendTable(d, []byte("ALTER TABLE "), t.Schema, t.Name)
 	b = append(b, " DROP CONSTRAINT "...)
 	b = d.AppendIdent(b, fk.Name)
 	return []string{string(b)}, nil
@@ -294,8 +297,8 @@ func (d *Dialect) CreateIndex(t *schema.Table, x *schema.Index) ([]string, error
 	return []string{s}, nil
 }
 
-// DropIndex renders DROP INDEX "name". Index names are schema-wide in
-// PostgreSQL, so the table is not needed.
+// DropIndex renders DROP INDEX "name" (qualified by the table's schema:
+// an index lives in its table's schema, where its name is unique).
 func (d *Dialect) DropIndex(t *schema.Table, x *schema.Index) []string {
-	return []string{string(d.AppendIdent([]byte("DROP INDEX "), x.Name))}
+	return []string{string(dialect.AppendTable(d, []byte("DROP INDEX "), t.Schema, x.Name))}
 }

@@ -256,7 +256,11 @@ func TestNormalize(t *testing.T) {
 		{col(schema.Custom("varchar (20)"), nil), col(schema.Varchar(20), nil)},
 		{col(schema.Custom("decimal(10)"), nil), col(schema.Numeric(10, 0), nil)},
 		{col(schema.Custom("timestamptz"), nil), col(schema.TimestampTZ(), nil)},
-		{col(schema.Custom("float8[]"), nil), col(schema.Custom("double precision[]"), nil)},
+		{col(schema.Custom("float8[]"), nil), col(schema.Array(schema.Double()), nil)},
+		{col(schema.Custom("int8 ARRAY"), nil), col(schema.Array(schema.BigInt()), nil)},
+		{col(schema.Custom("numeric(5,2)[]"), nil), col(schema.Custom("numeric(5,2)[]"), nil)},
+		{col(schema.Custom("int[][]"), nil), col(schema.Array(schema.Integer()), nil)}, // PostgreSQL ignores dimensions
+		{col(schema.Array(schema.UUID()), nil), col(schema.Array(schema.UUID()), nil)},
 		{col(schema.Custom("timestamptz(3)"), nil), col(schema.Custom("timestamp(3) with time zone"), nil)},
 		{col(schema.Custom("json"), nil), col(schema.Custom("json"), nil)},
 		{col(schema.Custom(`"MyType"`), nil), col(schema.Custom(`"MyType"`), nil)},

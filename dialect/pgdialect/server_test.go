@@ -716,7 +716,7 @@ func TestInspectForeignShapes(t *testing.T) {
 	if c := lg.Column("total"); c.Default != nil || !c.Nullable {
 		t.Errorf("generated column: default %s", c.Default)
 	}
-	if c := lg.Column("tags"); !c.Type.Equal(schema.Custom("integer[]")) {
+	if c := lg.Column("tags"); !c.Type.Equal(schema.Array(schema.Integer())) {
 		t.Errorf("array column: %s", c.Type)
 	}
 	if c := lg.Column("at"); !c.Type.Equal(schema.Custom("timestamp(3) without time zone")) || !c.Default.Equal(schema.DefaultSQL("LOCALTIMESTAMP")) {

@@ -3,6 +3,7 @@ package sqlitedialect_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -273,7 +274,7 @@ func TestForeignKeysOnEveryConnection(t *testing.T) {
 	mustExec(t, p, `CREATE TABLE parent (id INTEGER PRIMARY KEY)`)
 	mustExec(t, p, `CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))`)
 	var conns []dialect.Conn
-	for range 5 {
+	for range sqlitedialect.DefaultMaxOpen() { // the pool's limit
 		c, err := p.Conn(ctx) // held, so each is a different connection
 		if err != nil {
 			t.Fatal(err)
@@ -839,6 +840,43 @@ func TestMaxParams(t *testing.T) {
 		rows.Close()
 		if c != n {
 			t.Errorf("count %d, want %d", c, n)
+		}
+	}
+}
+
+// TestArrayColumnsHaveTextAffinity stores text that looks like a number in
+// a column of every array declared type: under TEXT affinity it stays
+// text (INTEGER or NUMERIC affinity would make it a number), and the
+// declared type reads back as the array type.
+func TestArrayColumnsHaveTextAffinity(t *testing.T) {
+	p, _ := open(t)
+	d := sqlitedialect.New()
+	for i, e := range []schema.Type{schema.Text(), schema.BigInt(), schema.Integer(), schema.Double(), schema.Boolean(), schema.UUID()} {
+		typ := schema.Array(e)
+		decl, err := d.TypeSQL(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := fmt.Sprintf("a%d", i)
+		mustExec(t, p, fmt.Sprintf(`CREATE TABLE %s (c %s)`, table, decl))
+		mustExec(t, p, fmt.Sprintf(`INSERT INTO %s VALUES (?)`, table), "0012")
+		var class, v string
+		rows, err := p.Query(context.Background(), fmt.Sprintf(`SELECT typeof(c), c FROM %s`, table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(&class, &v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows.Close()
+		if class != "text" || v != "0012" {
+			t.Errorf("%s: '0012' stored as %s %q, want text", decl, class, v)
+		}
+		md := inspect(t, p, dialect.InspectOptions{Tables: []string{table}})
+		if got := md.Table(table).Column("c").Type; !got.Equal(typ) {
+			t.Errorf("%s reads back as %s, want %s", decl, got, typ)
 		}
 	}
 }

@@ -7,19 +7,66 @@
 //
 // [Dialect.Open] accepts a plain path ("app.db", "/var/lib/app.db"), a URI
 // ("file:app.db?mode=ro") or ":memory:", optionally followed by
-// ?parameters of modernc.org/sqlite (_pragma=name(value), _txlock=immediate,
-// ...). Strata adds to every connection of the pool:
+// ?parameters of modernc.org/sqlite. The plain "file:app.db" is made for a
+// concurrent service: Strata adds to every connection of the pool, unless
+// the DSN sets the same thing itself,
 //
 //   - _pragma=foreign_keys(1): foreign keys are always enforced. A DSN that
 //     turns them off is refused, and Open checks PRAGMA foreign_keys.
-//   - _pragma=busy_timeout(10000), unless the DSN sets a busy timeout: a
-//     writer waits up to 10 s for another to finish before SQLITE_BUSY.
-//   - _pragma=journal_mode(WAL) for file databases, unless the DSN sets a
-//     journal mode: readers do not block the writer nor it them.
-//   - _time_format=sqlite and _timezone=UTC unless set (see Time values).
+//   - _pragma=busy_timeout(10000): a connection waits up to 10 s for a lock
+//     held by another before failing with SQLITE_BUSY.
+//   - _pragma=journal_mode(WAL), for writable file databases: readers do
+//     not block the writer nor it them.
+//   - _pragma=synchronous(NORMAL), with that WAL: SQLite syncs the WAL at
+//     checkpoints rather than at every COMMIT. The database never
+//     corrupts and survives a crash of the program; a power loss or an
+//     OS crash may lose the last commits. _pragma=synchronous(FULL)
+//     restores a sync per COMMIT, at a large cost for small writes.
+//   - _txlock=immediate, for writable file databases: a write transaction
+//     begins with BEGIN IMMEDIATE, taking the write lock at its start,
+//     where it waits (the busy timeout) for other writers. A deferred
+//     transaction takes a read snapshot first and, at its first write,
+//     fails at once with SQLITE_BUSY (SQLITE_BUSY_SNAPSHOT) when another
+//     writer committed since: the busy timeout cannot help it. A
+//     read-only transaction (TxOptions.ReadOnly, the ORM's
+//     Factory.NewReadOnly) still begins deferred: it never waits for a
+//     writer nor makes one wait. Reads outside a transaction take no write
+//     lock either. _txlock=deferred or exclusive in the DSN win.
+//   - _time_format=sqlite and _timezone=UTC (see Time values).
 //
-// An in-memory database (":memory:", mode=memory) exists per connection,
-// so its pool holds a single connection.
+// The pool of a file database keeps up to [DefaultMaxOpen] connections,
+// max(4, NumCPU), all kept idle (a new SQLite connection re-reads the
+// schema and re-runs the pragmas): WAL lets them read in parallel while
+// one writes, and writers queue on the write lock. An in-memory database
+// (":memory:", mode=memory) exists per connection, so its pool holds a
+// single connection, never closed; [Dialect.OpenPool] refuses options
+// that would change that. engine.WithPool sizes the pool of a file
+// database (MaxOpen, MaxIdle, MaxLifetime, MaxIdleTime; MinOpen is
+// unsupported by database/sql).
+//
+// Measured (TestSQLitePlainDSNUnderConcurrency, 750 session operations
+// from 25 goroutines, reads and writes, on 2 cores): with database/sql's
+// pool defaults and deferred transactions, 34 to 36 SQLITE_BUSY errors
+// reached the callers and the run took 1.1 to 1.3 s; with the defaults
+// above, none, in 0.13 to 0.16 s.
+//
+// Parameters Strata reads or honours, besides any _pragma=name(value):
+//
+//	parameter              Strata
+//	mode=ro, immutable=1   no WAL, no _txlock added (the file is not written)
+//	mode=memory            in-memory: a pool of one connection
+//	_txlock                deferred | immediate | exclusive (default immediate)
+//	_time_format           written time format (default sqlite)
+//	_time_integer_format   times as integers instead (then no _time_format added)
+//	_timezone              time zone of times read and written (default UTC)
+//	_foreign_keys, _fk     refused when off
+//
+// The driver's other parameters (_dqs, _defensive, _inttotime,
+// _texttotime, _query_only, ...) pass through untouched. The parameters of
+// mattn/go-sqlite3 that modernc.org/sqlite would silently ignore
+// (_busy_timeout, _timeout, _journal_mode, _journal, _synchronous, _sync,
+// _locking_mode, _locking, _cache_size) are refused with an error
+// matching [ErrDSN] that names the _pragma to write instead.
 //
 // # Transactions
 //
@@ -55,6 +102,7 @@
 //	json          JSON_TEXT        TEXT       see below
 //	bytes         BLOB             BLOB
 //	enum          TEXT + CHECK ("col" IN ('a', 'b'))   TEXT
+//	array(e)      JSON_TEXT_ARRAY_<E>  TEXT   a JSON array; see below
 //	custom        verbatim
 //
 // DATE, TIMESTAMP and DATETIME are the three declared types for which the
@@ -67,6 +115,22 @@
 // BOOL, DECIMAL(p,s), FLOAT, DOUBLE PRECISION, UUID and JSON as the obvious
 // portable type, and any other declared type as a custom type, verbatim (a
 // column declared without a type as custom BLOB, the same affinity).
+//
+// An array column ([schema.Array]) holds the text of a JSON array of its
+// elements (see [dialect.Array]). Its declared type names the element, so
+// that Inspect reads the array type back exactly: JSON_TEXT_ARRAY_TEXT,
+// JSON_TEXT_ARRAY_I64 (bigint), JSON_TEXT_ARRAY_I32 (integer),
+// JSON_TEXT_ARRAY_F64 (double), JSON_TEXT_ARRAY_BOOL and
+// JSON_TEXT_ARRAY_UUID. Each contains TEXT, for TEXT affinity, and never
+// INT, which SQLite checks first and which would give INTEGER affinity
+// (so I64 and I32, not BIGINT and INTEGER; and no REAL, FLOA, DOUB, CHAR,
+// CLOB or BLOB either). The array operators of package expr read the
+// elements with json_each, whose values are typed (text, integer, real,
+// and 1 or 0 for booleans), and json_array_length
+// ([dialect.JSONEachArrays]). Changing the element type rebuilds the
+// table, copying the JSON text as it is; a scalar column that becomes an
+// array is not converted (its values must be rewritten with json_array(col)
+// by a data migration).
 //
 // An enum column is TEXT with an unnamed column-level CHECK listing the
 // values in order; Inspect recognises exactly that CHECK and returns an enum

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/sqlerr"
 )
 
 // driverName is the database/sql name modernc.org/sqlite registers.
@@ -22,15 +24,40 @@ const driverName = "sqlite"
 // understands (_pragma=..., _txlock=..., ...).
 //
 // Every connection of the pool gets PRAGMA foreign_keys=ON (a DSN that
-// turns them off is refused), a busy timeout of 10 s, and, for file
-// databases, WAL journaling, unless the DSN sets those itself. Times are
-// written in SQLite's own format in UTC (_time_format=sqlite,
-// _timezone=UTC) unless the DSN says otherwise. An in-memory database
-// lives in its connection, so its pool is limited to one connection.
+// turns them off is refused) and a busy timeout of 10 s; for writable file
+// databases, WAL journaling and write transactions that take the write
+// lock at BEGIN (_txlock=immediate; read-only transactions still begin
+// deferred), unless the DSN sets those itself. Times are written in
+// SQLite's own format in UTC (_time_format=sqlite, _timezone=UTC) unless
+// the DSN says otherwise. The pool of a file database keeps up to
+// [DefaultMaxOpen] connections open and idle; an in-memory database lives
+// in its connection, so its pool is limited to one connection. The package
+// documentation explains each choice.
 func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
+	return d.OpenPool(ctx, dsn, dialect.PoolOptions{})
+}
+
+// DefaultMaxOpen is the most connections the pool of a file database
+// opens unless [dialect.PoolOptions] say otherwise: WAL lets that many
+// readers run beside the one writer, and the idle ones are all kept (a new
+// SQLite connection re-reads the schema and re-runs the pragmas).
+func DefaultMaxOpen() int { return max(4, runtime.NumCPU()) }
+
+// OpenPool is [Dialect.Open] with the pool sized by opts (applied with
+// sql.DB's setters after the defaults above). A MinOpen is an error
+// matching sqlerr.ErrUnsupported (database/sql keeps no minimum); so is
+// any option that would give an in-memory database more than its one,
+// never closed, connection.
+func (d *Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOptions) (dialect.Pool, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
 	conn, memory, err := buildDSN(dsn)
 	if err != nil {
 		return nil, err
+	}
+	if memory && opts != (dialect.PoolOptions{}) && opts != (dialect.PoolOptions{MaxOpen: 1}) {
+		return nil, sqlerr.Unsupported("sqlite", fmt.Sprintf("size the pool of an in-memory database (%+v): it lives in one connection, kept open", opts))
 	}
 	db, err := sql.Open(driverName, conn)
 	if err != nil {
@@ -41,6 +68,17 @@ func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 		db.SetMaxIdleConns(1)
 		db.SetConnMaxLifetime(0)
 		db.SetConnMaxIdleTime(0)
+	} else {
+		n := DefaultMaxOpen()
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		if opts.MaxOpen > 0 && opts.MaxIdle == 0 {
+			opts.MaxIdle = opts.MaxOpen // keep them all, as by default
+		}
+		if err := opts.ApplySQL(db, func(what string) error { return sqlerr.Unsupported("sqlite", what) }); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -58,6 +96,11 @@ func (d *Dialect) Open(ctx context.Context, dsn string) (dialect.Pool, error) {
 	return pool{dialect.FromSQL(db)}, nil
 }
 
+// ErrDSN is matched by the errors of a DSN [Dialect.Open] refuses: one that
+// does not parse, turns foreign keys off, or uses a parameter of
+// mattn/go-sqlite3 that modernc.org/sqlite would ignore.
+var ErrDSN = errors.New("sqlite: invalid DSN")
+
 // buildDSN turns a DSN into the file: URI given to the driver, with the
 // parameters Strata needs added. memory reports an in-memory (or private
 // temporary) database, which exists per connection.
@@ -65,7 +108,7 @@ func buildDSN(dsn string) (string, bool, error) {
 	path, query, _ := strings.Cut(dsn, "?")
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return "", false, fmt.Errorf("sqlite: bad DSN parameters in %q: %w", dsn, err)
+		return "", false, fmt.Errorf("%w: bad parameters in %q: %v", ErrDSN, dsn, err)
 	}
 	if !strings.HasPrefix(path, "file:") {
 		path = "file:" + escapePath(path)
@@ -80,21 +123,45 @@ func buildDSN(dsn string) (string, bool, error) {
 		pragmas[name] = val
 	}
 	if v, ok := pragmas["foreign_keys"]; ok && !isOn(v) {
-		return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (_pragma=%s); Strata needs them on", "foreign_keys("+v+")")
+		return "", false, fmt.Errorf("%w: it turns foreign keys off (_pragma=%s); Strata needs them on", ErrDSN, "foreign_keys("+v+")")
 	}
 	for _, k := range []string{"_foreign_keys", "_fk"} {
 		if v, ok := q[k]; ok && (len(v) == 0 || !isOn(v[len(v)-1])) {
-			return "", false, fmt.Errorf("sqlite: DSN turns foreign keys off (%s=%s); Strata needs them on", k, strings.Join(v, ","))
+			return "", false, fmt.Errorf("%w: it turns foreign keys off (%s=%s); Strata needs them on", ErrDSN, k, strings.Join(v, ","))
+		}
+	}
+	// mattn/go-sqlite3's names, which modernc.org/sqlite ignores: taken
+	// silently they would leave the setting at SQLite's default (no busy
+	// timeout at all).
+	for _, k := range []string{"_busy_timeout", "_timeout", "_journal_mode", "_journal", "_synchronous", "_sync", "_locking_mode", "_locking", "_cache_size"} {
+		if q.Has(k) {
+			return "", false, fmt.Errorf("%w: %s is a parameter of mattn/go-sqlite3, which modernc.org/sqlite ignores; write _pragma=%s(%s)", ErrDSN, k, mattnPragma[k], q.Get(k))
 		}
 	}
 
 	var add []string
 	add = append(add, "_pragma=foreign_keys(1)")
-	if _, ok := pragmas["busy_timeout"]; !ok && !q.Has("_busy_timeout") && !q.Has("_timeout") {
+	if _, ok := pragmas["busy_timeout"]; !ok {
 		add = append(add, "_pragma=busy_timeout(10000)")
 	}
-	if _, ok := pragmas["journal_mode"]; !ok && !q.Has("_journal_mode") && !q.Has("_journal") && !memory && !readOnly {
+	if _, ok := pragmas["journal_mode"]; !ok && !memory && !readOnly {
 		add = append(add, "_pragma=journal_mode(WAL)")
+		if _, ok := pragmas["synchronous"]; !ok {
+			// With WAL, NORMAL syncs at checkpoints instead of at every
+			// COMMIT: never corrupt, durable across a crash of the
+			// program, and a power loss may lose the last commits. See
+			// the package documentation; synchronous(full) restores a
+			// sync per COMMIT.
+			add = append(add, "_pragma=synchronous(NORMAL)")
+		}
+	}
+	if !q.Has("_txlock") && !memory && !readOnly {
+		// BEGIN IMMEDIATE: a write transaction waits (busy_timeout) for
+		// the write lock at its start. A deferred one would take a read
+		// snapshot first and fail at its first write, without waiting,
+		// when another writer committed since (SQLITE_BUSY_SNAPSHOT).
+		// The driver begins read-only transactions deferred all the same.
+		add = append(add, "_txlock=immediate")
 	}
 	if !q.Has("_time_format") && !q.Has("_time_integer_format") {
 		add = append(add, "_time_format=sqlite")
@@ -106,6 +173,15 @@ func buildDSN(dsn string) (string, bool, error) {
 		add = append([]string{query}, add...)
 	}
 	return path + "?" + strings.Join(add, "&"), memory, nil
+}
+
+// mattnPragma names the pragma each mattn/go-sqlite3 DSN parameter sets.
+var mattnPragma = map[string]string{
+	"_busy_timeout": "busy_timeout", "_timeout": "busy_timeout",
+	"_journal_mode": "journal_mode", "_journal": "journal_mode",
+	"_synchronous": "synchronous", "_sync": "synchronous",
+	"_locking_mode": "locking_mode", "_locking": "locking_mode",
+	"_cache_size": "cache_size",
 }
 
 // escapePath escapes the characters that would end or change the path

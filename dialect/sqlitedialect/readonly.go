@@ -15,6 +15,9 @@ import (
 
 type pool struct{ dialect.Pool }
 
+// Stats implements dialect.StatsPool.
+func (p pool) Stats() dialect.PoolStats { return p.Pool.(dialect.StatsPool).Stats() }
+
 func (p pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
 	tx, err := p.Pool.Begin(ctx, o)
 	if err != nil || !o.ReadOnly {

@@ -88,6 +88,10 @@ var arrayDecl = map[schema.Kind]string{
 	schema.KindUUID:    "JSON_TEXT_ARRAY_UUID",
 }
 
+// ArrayStyle is dialect.JSONEachArrays: array columns hold the text of a
+// JSON array, queried through json_each.
+func (d *Dialect) ArrayStyle() dialect.ArrayStyle { return dialect.JSONEachArrays }
+
 // TypeSQL renders a column type as SQLite's declared type.
 func (d *Dialect) TypeSQL(t schema.Type) (string, error) {
 	switch t.Kind {

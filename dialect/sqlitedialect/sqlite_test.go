@@ -285,13 +285,15 @@ func TestBuildDSN(t *testing.T) {
 		in, want string
 		memory   bool
 	}{
-		{"/tmp/a.db", "file:/tmp/a.db?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_time_format=sqlite&_timezone=UTC", false},
+		{"/tmp/a.db", "file:/tmp/a.db?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
+		{"/tmp/a.db?_txlock=deferred", "file:/tmp/a.db?_txlock=deferred&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_time_format=sqlite&_timezone=UTC", false},
 		{"file:/tmp/a.db?mode=ro", "file:/tmp/a.db?mode=ro&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", false},
 		{"a#b%c.db?_pragma=busy_timeout(5)&_pragma=journal_mode(DELETE)&_time_format=datetime&_timezone=Local",
-			"file:a%23b%25c.db?_pragma=busy_timeout(5)&_pragma=journal_mode(DELETE)&_time_format=datetime&_timezone=Local&_pragma=foreign_keys(1)", false},
+			"file:a%23b%25c.db?_pragma=busy_timeout(5)&_pragma=journal_mode(DELETE)&_time_format=datetime&_timezone=Local&_pragma=foreign_keys(1)&_txlock=immediate", false},
 		{":memory:", "file::memory:?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", true},
 		{"file:x?mode=memory&cache=shared", "file:x?mode=memory&cache=shared&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_time_format=sqlite&_timezone=UTC", true},
-		{"x.db?_pragma=foreign_keys(ON)&_busy_timeout=1", "file:x.db?_pragma=foreign_keys(ON)&_busy_timeout=1&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_time_format=sqlite&_timezone=UTC", false},
+		{"x.db?_pragma=foreign_keys(ON)&_pragma=busy_timeout(1)", "file:x.db?_pragma=foreign_keys(ON)&_pragma=busy_timeout(1)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
+		{"a.db?_pragma=synchronous(FULL)", "file:a.db?_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate&_time_format=sqlite&_timezone=UTC", false},
 	}
 	for _, c := range cases {
 		got, memory, err := sqlitedialect.BuildDSN(c.in)
@@ -299,9 +301,14 @@ func TestBuildDSN(t *testing.T) {
 			t.Errorf("BuildDSN(%q) =\n  %q, %v, %v\nwant\n  %q, %v", c.in, got, memory, err, c.want, c.memory)
 		}
 	}
-	for _, bad := range []string{"x.db?_pragma=foreign_keys(0)", "x.db?_pragma=foreign_keys = off", "x.db?_foreign_keys=0", "x.db?_fk=false", "x.db?%zz"} {
-		if got, _, err := sqlitedialect.BuildDSN(bad); err == nil {
-			t.Errorf("BuildDSN(%q) = %q, want an error", bad, got)
+	for _, bad := range []string{"x.db?_pragma=foreign_keys(0)", "x.db?_pragma=foreign_keys = off", "x.db?_foreign_keys=0", "x.db?_fk=false", "x.db?%zz",
+		// mattn/go-sqlite3's parameters, which the driver would ignore
+		"x.db?_busy_timeout=5000", "x.db?_journal_mode=WAL", "x.db?_sync=1", "x.db?_txlock=immediate&_timeout=1"} {
+		if got, _, err := sqlitedialect.BuildDSN(bad); !errors.Is(err, sqlitedialect.ErrDSN) {
+			t.Errorf("BuildDSN(%q) = %q, %v; want an error matching ErrDSN", bad, got, err)
 		}
+	}
+	if _, _, err := sqlitedialect.BuildDSN("x.db?_busy_timeout=5000"); !strings.Contains(fmt.Sprint(err), "_pragma=busy_timeout(5000)") {
+		t.Errorf("the error does not say what to write: %v", err)
 	}
 }

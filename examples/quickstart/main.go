@@ -7,8 +7,8 @@
 // Then the ORM (session.go): two models registered from struct tags, tables
 // created from the registry's metadata, and a session adding, loading,
 // changing, querying and deleting objects, meeting stale data, rolling back
-// to a savepoint, and a Factory.Transact, with every SQL statement it sends
-// printed.
+// to a savepoint, and a Factory.Transact (the way to write: it retries
+// conflicts), with every SQL statement it sends printed.
 //
 // Last, relationships (folders.go): folders holding items in an order of
 // their own, Folder -> FolderItem (its position) -> Item, declared with

@@ -254,7 +254,7 @@ func sessionTour(ctx context.Context, w io.Writer, path string) error {
 		return err
 	}
 
-	step("Transact: a function in one transaction, committed, retried on serialization failures")
+	step("Transact, the way to write: a function in one transaction, committed, run again on a conflict (serialization failure, deadlock, SQLite busy)")
 	err = f.Transact(ctx, func(ctx context.Context, s *orm.Session) error {
 		b, err := orm.Get[Author](ctx, s, bob.ID)
 		if err != nil {

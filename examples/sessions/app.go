@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,24 +71,12 @@ func NewApp(ctx context.Context, d dialect.Dialect, dsn string, opts ...engine.O
 	return &App{DB: db, F: orm.NewFactory(db, reg), jobs: make(chan int64, 256)}, nil
 }
 
-// SQLiteDSN is the DSN of a SQLite file tuned for many concurrent writers:
-// BEGIN IMMEDIATE takes the write lock at the start of a transaction (a
-// deferred one that reads first and writes later can fail with "busy"
-// when another writer committed in between), and synchronous=NORMAL is the
-// usual setting with the WAL journal Strata turns on.
-func SQLiteDSN(path string) string {
-	return "file:" + path + "?_txlock=immediate&_pragma=synchronous(normal)"
-}
-
-// TuneSQLite caps the pool: SQLite runs one writer at a time, and writers
-// queueing for a few connections in database/sql wait far less than many
-// connections sleeping in SQLite's busy handler. (The engine has no option
-// for the pool size; the *sql.DB is reached through Pool().Driver().)
-func TuneSQLite(a *App) {
-	if db, ok := a.DB.Pool().Driver().(*sql.DB); ok {
-		db.SetMaxOpenConns(4)
-	}
-}
+// SQLiteDSN is the DSN of the SQLite file: a plain path. Strata's SQLite
+// defaults are made for a concurrent service (WAL, synchronous=NORMAL, a
+// 10 s busy timeout, write transactions that take the write lock at
+// BEGIN, a pool of a few connections kept open); see the sqlitedialect
+// package documentation.
+func SQLiteDSN(path string) string { return "file:" + path }
 
 // Start runs n background job goroutines; each job opens its own session.
 func (a *App) Start(ctx context.Context, n int) {

@@ -85,9 +85,6 @@ func run(ctx context.Context, dsn, addr string, load Load) (err error) {
 		return err
 	}
 	defer app.DB.Close()
-	if d.Name() == "sqlite" {
-		TuneSQLite(app)
-	}
 	app.Start(ctx, 4)
 	defer func() {
 		app.Drain() // after the server stopped: no request queues jobs any more

@@ -29,9 +29,6 @@ func newTestApp(t *testing.T, tg testdb.Target) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tg.Name == "sqlite" {
-		TuneSQLite(app)
-	}
 	t.Cleanup(func() { app.DB.Close() })
 	return app
 }

@@ -107,6 +107,14 @@ func fmtPct(f float64) string {
 	return fmt.Sprintf("%.0f%%", f*100)
 }
 
+// fmtPctFine formats a fraction as a percentage with one decimal, "2.4%".
+func fmtPctFine(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "—"
+	}
+	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
+}
+
 // fmtInterval formats a ratio's interval, "0.98x–1.20x", or "" when it
 // has none or its bounds look the same.
 func fmtInterval(r ratio) string {

@@ -4,13 +4,28 @@
 //
 //	cd bench
 //	export STRATA_TEST_POSTGRES='postgres://postgres@127.0.0.1:5432/test?sslmode=disable'
-//	go run ./cmd/report            # -count 6, go test's default -benchtime
+//	go run ./cmd/report            # 6 rounds, go test's default -benchtime
+//	go run ./cmd/report -synchronous-commit on -out ../docs/benchmarks-sync.md
 //
-// It runs
+// It builds the benchmarks' test binary once (go test -c) and runs it for
+// -count interleaved rounds, every sub-benchmark once per round
+// (-test.count 1): round 1 runs the matching benchmarks in the suite's
+// order; each later round runs every sub-benchmark round 1 found in its
+// own process, benchmark by benchmark, with the libraries' order rotated
+// by one per round. So the runs of one library are spread over the whole
+// run instead of coming back to back, and a slow minute of a shared
+// machine lands on every library alike. The page reports how noisy the
+// machine was from the spread of raw pgx's own runs.
 //
-//	go test -run '^$' -bench <re> -benchmem -count N [-benchtime X] -timeout 0
+// The benchmark database runs with synchronous_commit = off by default
+// (-synchronous-commit): the report sets it as the database's default
+// (ALTER DATABASE ... SET, which every driver's new connections pick up)
+// for the run and restores the previous default afterwards. Commit
+// latency then no longer drowns the libraries' own cost, which is what
+// the benchmarks compare. -synchronous-commit on gives the documented
+// run with durable commits; keep leaves the database alone.
 //
-// streaming the output to stderr and into the raw file (by default
+// The output streams to stderr and into the raw file (by default
 // ../docs/benchmarks.txt, which benchstat reads), after a header of
 // configuration lines recording the machine, Go, PostgreSQL and the
 // compared libraries' versions. It then writes the markdown page
@@ -34,20 +49,22 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 func main() {
 	var (
-		count     = flag.Int("count", 6, "run each benchmark `n` times (6 or more gives confidence intervals)")
-		benchtime = flag.String("benchtime", "", "go test -benchtime, e.g. 1s or 50x (default: go test's)")
-		bench     = flag.String("bench", ".", "run the benchmarks matching `regexp`")
-		timeout   = flag.String("timeout", "0", "go test -timeout (0: none)")
-		in        = flag.String("in", "", "render the raw go test output in `file` instead of running the benchmarks")
-		out       = flag.String("out", "../docs/benchmarks.md", "write the markdown page to `file`")
-		raw       = flag.String("raw", "", "keep the raw go test output in `file` (default: -out with .txt)")
-		chart     = flag.String("chart", "", "write the chart to `file`, .png or .svg (default: -out with .png; \"none\" for no chart)")
-		dir       = flag.String("dir", ".", "the bench module's `directory`")
+		count      = flag.Int("count", 6, "run each benchmark `n` times, in n interleaved rounds (6 or more gives confidence intervals)")
+		syncCommit = flag.String("synchronous-commit", "off", "synchronous_commit of the benchmark database during the run: off, on, another PostgreSQL value, or keep")
+		benchtime  = flag.String("benchtime", "", "go test -benchtime, e.g. 1s or 50x (default: go test's)")
+		bench      = flag.String("bench", ".", "run the benchmarks matching `regexp`")
+		timeout    = flag.String("timeout", "0", "-test.timeout of each test binary process (0: none)")
+		in         = flag.String("in", "", "render the raw go test output in `file` instead of running the benchmarks")
+		out        = flag.String("out", "../docs/benchmarks.md", "write the markdown page to `file`")
+		raw        = flag.String("raw", "", "keep the raw go test output in `file` (default: -out with .txt)")
+		chart      = flag.String("chart", "", "write the chart to `file`, .png or .svg (default: -out with .png; \"none\" for no chart)")
+		dir        = flag.String("dir", ".", "the bench module's `directory`")
 	)
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./cmd/report [flags]\n\n")
@@ -67,12 +84,13 @@ func main() {
 			Benchtime: *benchtime,
 			Timeout:   *timeout,
 		},
-		in:      *in,
-		out:     *out,
-		raw:     *raw,
-		chart:   *chart,
-		command: "go run ./cmd/report " + shellJoin(os.Args[1:]),
-		dsn:     os.Getenv("STRATA_TEST_POSTGRES"),
+		in:         *in,
+		out:        *out,
+		raw:        *raw,
+		chart:      *chart,
+		command:    "go run ./cmd/report " + shellJoin(os.Args[1:]),
+		dsn:        os.Getenv("STRATA_TEST_POSTGRES"),
+		syncCommit: *syncCommit,
 	}
 	cfg.command = strings.TrimSpace(cfg.command)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -92,6 +110,9 @@ type config struct {
 	chart   string // chart; "" derives it from out, "none" skips it
 	command string // the command line, for the page
 	dsn     string // STRATA_TEST_POSTGRES
+	// syncCommit is synchronous_commit for the run; "keep" or "" leaves
+	// the database's setting alone.
+	syncCommit string
 }
 
 // withExt replaces path's extension.
@@ -214,10 +235,28 @@ func (c config) run(ctx context.Context, rawPath string) ([]byte, error) {
 	if c.bench.Count < 1 {
 		return nil, fmt.Errorf("-count %d: want at least 1", c.bench.Count)
 	}
+	if c.bench.Count < 6 {
+		warn(fmt.Errorf("-count %d: fewer than 6 rounds give no confidence intervals; use it to try the report, not to measure", c.bench.Count))
+	}
+	if c.syncCommit != "" && !slices.Contains(syncCommitValues, c.syncCommit) {
+		return nil, fmt.Errorf("-synchronous-commit %q: want one of %s", c.syncCommit, strings.Join(syncCommitValues, ", "))
+	}
+	if c.syncCommit != "" && c.syncCommit != "keep" {
+		restore, err := setSyncCommit(ctx, c.dsn, c.syncCommit)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := restore(context.WithoutCancel(ctx)); err != nil {
+				warn(err)
+			}
+		}()
+	}
 	header := probe(ctx, c.bench.Dir, c.dsn, warn)
 	header = append(header,
 		configLine{keyCommand, c.command},
-		configLine{keyGoTest, "go " + shellJoin(c.bench.goTestArgs())},
+		configLine{keyGoTest, c.bench.commandLine()},
+		configLine{keyMethod, c.bench.method()},
 	)
 	if err := os.MkdirAll(filepath.Dir(rawPath), 0o755); err != nil {
 		return nil, fmt.Errorf("creating raw output's directory: %w", err)

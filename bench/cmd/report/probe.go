@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -182,9 +183,11 @@ func strataVersion(ctx context.Context, dir string) (string, error) {
 }
 
 // comparedModules lists the bench module's direct requirements as
-// path@version, except Strata itself and the report's own tooling. It is
-// a simple parse of the require directives, which in a module at go 1.17
-// or later list the selected version of every module the build uses.
+// path@version, except Strata itself and the report's own tooling, then
+// the modules of its tool directives (sqlc, whose generated code is
+// compared), indirect or not. It is a simple parse of the require and
+// tool directives; in a module at go 1.17 or later the requirements list
+// the selected version of every module the build uses.
 func comparedModules(gomod string) ([]string, error) {
 	data, err := os.ReadFile(gomod)
 	if err != nil {
@@ -197,12 +200,24 @@ func comparedModules(gomod string) ([]string, error) {
 		}
 		return false
 	}
-	var out []string
-	inBlock := false
+	var out, tools []string
+	indirect := map[string]string{} // path -> version of indirect requirements
+	inBlock, inTools := false, false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
+		case line == "tool (":
+			inTools = true
+			continue
+		case inTools && line == ")":
+			inTools = false
+			continue
+		case inTools:
+			if f := strings.Fields(line); len(f) > 0 && !strings.HasPrefix(f[0], "//") {
+				tools = append(tools, f[0])
+			}
+			continue
 		case line == "require (":
 			inBlock = true
 			continue
@@ -210,6 +225,10 @@ func comparedModules(gomod string) ([]string, error) {
 			inBlock = false
 			continue
 		case !inBlock:
+			if rest, ok := strings.CutPrefix(line, "tool "); ok {
+				tools = append(tools, strings.TrimSpace(rest))
+				continue
+			}
 			rest, ok := strings.CutPrefix(line, "require ")
 			if !ok {
 				continue
@@ -218,10 +237,26 @@ func comparedModules(gomod string) ([]string, error) {
 		}
 		code, comment, _ := strings.Cut(line, "//")
 		f := strings.Fields(code)
-		if len(f) != 2 || strings.TrimSpace(comment) == "indirect" || skip(f[0]) {
+		if len(f) != 2 || skip(f[0]) {
+			continue
+		}
+		if strings.TrimSpace(comment) == "indirect" {
+			indirect[f[0]] = f[1]
 			continue
 		}
 		out = append(out, f[0]+"@"+f[1])
+	}
+	for _, tool := range tools {
+		// The tool's module is the longest required path it starts with.
+		best := ""
+		for path := range indirect {
+			if (tool == path || strings.HasPrefix(tool, path+"/")) && len(path) > len(best) {
+				best = path
+			}
+		}
+		if best != "" && !slices.Contains(out, best+"@"+indirect[best]) {
+			out = append(out, best+"@"+indirect[best])
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("reading module file: %w", err)

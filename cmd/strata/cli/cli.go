@@ -94,6 +94,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, cfg Confi
 type app struct {
 	cfg                       Config
 	dir, dsn, dialect, models string
+	schemas                   []string
 }
 
 // NewCommand builds the root command and its subcommands.
@@ -111,6 +112,7 @@ func NewCommand(cfg Config) *cobra.Command {
 	pf.StringVar(&a.dsn, "db", "", "database DSN (default $STRATA_DB)")
 	pf.StringVar(&a.dialect, "dialect", "", "postgres, mysql or sqlite (default: from the DSN)")
 	pf.StringVar(&a.models, "models", "", "schema file (snapshot format) for autogenerate and check")
+	pf.StringSliceVar(&a.schemas, "schema", nil, "named schemas to read besides the current one (PostgreSQL; those the revisions use are read anyway)")
 	root.AddCommand(a.initCmd(), a.revisionCmd(), a.upgradeCmd(), a.downgradeCmd(), a.currentCmd(), a.historyCmd(),
 		a.headsCmd(), a.mergeCmd(), a.stampCmd(), a.checkCmd(), a.sqlCmd(), a.hashCmd(), a.modelsCmd(), a.unlockCmd())
 	return root
@@ -197,6 +199,9 @@ func (a *app) migrator(ctx context.Context, cmd *cobra.Command) (*migrate.Migrat
 	if a.cfg.Funcs != nil {
 		opts = append(opts, migrate.WithFuncs(a.cfg.Funcs))
 	}
+	if len(a.schemas) > 0 {
+		opts = append(opts, migrate.WithSchemas(a.schemas...))
+	}
 	m, err := migrate.New(db, g, append(opts, migrate.WithProgress(func(e migrate.Event) {
 		switch e.Kind {
 		case migrate.RevisionStart:
@@ -258,13 +263,16 @@ func (a *app) initCmd() *cobra.Command {
 
 func (a *app) revisionCmd() *cobra.Command {
 	var msg, id, head string
-	var auto, fromDB bool
+	var auto, fromDB, concurrently bool
 	var dependsOn []string
 	c := &cobra.Command{
 		Use:   "revision",
 		Short: "Write a new revision after the head",
 		Args:  args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if concurrently && !auto {
+				return usageError{errors.New("--concurrently needs --autogenerate")}
+			}
 			g, err := a.graph()
 			if err != nil {
 				return err
@@ -313,6 +321,13 @@ func (a *app) revisionCmd() *cobra.Command {
 
 				if r, err = migrate.AutogenerateFor(d, prev, models, id, msg, heads); err != nil {
 					return err
+				}
+				if concurrently {
+					r.Upgrade = migrate.ConcurrentIndexes(r.Upgrade)
+					r.Downgrade = migrate.ConcurrentIndexes(r.Downgrade)
+					if r.LockImpact, err = migrate.LockImpacts(d, prev, r.Upgrade); err != nil {
+						return err
+					}
 				}
 				r.DependsOn = dependsOn
 				if len(r.Upgrade) == 0 {
@@ -372,6 +387,7 @@ func (a *app) revisionCmd() *cobra.Command {
 	c.Flags().StringVarP(&msg, "message", "m", "", "what the revision does")
 	c.Flags().StringVar(&id, "rev-id", "", "revision id (default: random)")
 	c.Flags().BoolVar(&auto, "autogenerate", false, "compare the models with the head's snapshot")
+	c.Flags().BoolVar(&concurrently, "concurrently", false, "with --autogenerate: build and drop indexes of existing tables without blocking writes (PostgreSQL: CREATE INDEX CONCURRENTLY, outside the revision's transaction)")
 	c.Flags().BoolVar(&fromDB, "from-db", false, "with --autogenerate: compare the models with the database (--db), adopting it first if it has no revisions")
 	c.Flags().StringVar(&head, "head", "", "parent revision (default: the single head; base starts a new root)")
 	c.Flags().StringSliceVar(&dependsOn, "depends-on", nil, "revisions (of other branches) to apply before this one")
@@ -884,7 +900,7 @@ func (a *app) modelsCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}})
+			live, err := engine.Inspect(cmd.Context(), db, dialect.InspectOptions{Exclude: []string{migrate.DefaultVersionTable, "strata_lock"}, Schemas: a.schemas})
 			if err != nil {
 				return err
 			}

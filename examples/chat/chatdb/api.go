@@ -146,6 +146,7 @@ type ListQuery struct {
 	UserID   *uuid.UUID // only this user's threads
 	Search   string     // case-insensitive, literal: in thread names and step input/output
 	Feedback *int       // only threads with a feedback of this value
+	Tag      string     // only threads with this tag
 	First    int        // page size: 0 means DefaultPage, at most MaxPage
 	Cursor   string     // a Page's EndCursor: the page after it
 }

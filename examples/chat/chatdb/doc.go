@@ -12,8 +12,9 @@
 // # Data model
 //
 // users, threads, steps (nested through parent_id), elements and feedbacks,
-// after Chainlit's schema: UUID keys, JSON metadata and tags, timestamps,
-// and a version column on threads. Every child table references its
+// after Chainlit's schema: UUID keys, JSON metadata, tags (text[] on
+// PostgreSQL, a JSON array elsewhere), timestamps, and a version column on
+// threads. Every child table references its
 // thread (and steps their parent step, elements and feedback their step)
 // with ON DELETE CASCADE, and the ORM relationships are passive_deletes:
 // the database deletes the children, in the statement that deletes the
@@ -70,7 +71,7 @@
 // value deletes its key); [Store.ListThreads] pages by a keyset cursor
 // (createdAt, id) and searches thread names and step input and output
 // case-insensitively and literally (expr.IContains: % and _ are
-// characters); [Store.UpsertFeedback] keeps one feedback row per step
+// characters) and filters by tag (expr.ArrayHas); [Store.UpsertFeedback] keeps one feedback row per step
 // (orm.Upsert on for_id). Input beyond the limits (MaxName, MaxText, ...)
 // is a [*ValidationError] before anything is written.
 package chatdb

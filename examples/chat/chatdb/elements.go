@@ -29,11 +29,11 @@ func (r *elementRow) api() Element {
 }
 
 // CreateElement creates the element and, when content is not nil, keeps
-// the content as a blob under the key "<thread id>/<element id>". The
+// the content as a blob under the key "<thread id>/<element id>-<random>". The
 // blob is written before the row and removed again if the row is not
 // committed; when the thread is gone it is ErrNotFound and neither is
-// left. A zero ID is given a new one; Size and ObjectKey are set by the
-// Store.
+// left. ForID, if set, must be a step of the thread. A zero ID is given a
+// new one; Size and ObjectKey are set by the Store.
 func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) error {
 	if e.ID == uuid.Nil {
 		e.ID = uuid.New()
@@ -46,12 +46,20 @@ func (s *Store) CreateElement(ctx context.Context, e Element, content []byte) er
 	}
 	e.ObjectKey, e.Size = "", 0
 	if content != nil {
-		e.ObjectKey, e.Size = e.ThreadID.String()+"/"+e.ID.String(), int64(len(content))
+		// A key of this call's own: a failed create (an id already taken)
+		// removes its file, never another element's.
+		e.ObjectKey = e.ThreadID.String() + "/" + e.ID.String() + "-" + uuid.NewString()[:8]
+		e.Size = int64(len(content))
 		if err := s.writeBlob(e.ObjectKey, content); err != nil {
 			return err
 		}
 	}
 	err := s.transact(ctx, "CreateElement", func(ctx context.Context, sess *orm.Session) error {
+		if e.ForID != nil {
+			if err := sameThread(ctx, sess, *e.ForID, e.ThreadID, "forId"); err != nil {
+				return err
+			}
+		}
 		row := &elementRow{ID: e.ID, ThreadID: e.ThreadID, ForID: e.ForID, Type: e.Type, Name: e.Name, Mime: e.Mime,
 			Display: e.Display, Size: e.Size, ObjectKey: e.ObjectKey, URL: e.URL}
 		return sess.Add(row)

@@ -42,7 +42,7 @@ func parseCursor(s string) (cursor, error) {
 // steps and elements. Search matches thread names and the input and
 // output of their steps, case-insensitively and literally (% and _ are
 // characters, not wildcards); Feedback keeps the threads with a feedback
-// of that value; UserID keeps one user's threads.
+// of that value; Tag the threads with that tag; UserID one user's threads.
 func (s *Store) ListThreads(ctx context.Context, lq ListQuery) (*Page, error) {
 	n := lq.First
 	switch {
@@ -51,7 +51,7 @@ func (s *Store) ListThreads(ctx context.Context, lq ListQuery) (*Page, error) {
 	case n < 0 || n > MaxPage:
 		return nil, invalid("first", "%d, want 1 to %d", n, MaxPage)
 	}
-	if err := checkLen("search", lq.Search, MaxSearch); err != nil {
+	if err := first(checkLen("search", lq.Search, MaxSearch), checkLen("tag", lq.Tag, MaxTag)); err != nil {
 		return nil, err
 	}
 	sess := s.f.NewReadOnly()
@@ -71,6 +71,9 @@ func (s *Store) ListThreads(ctx context.Context, lq ListQuery) (*Page, error) {
 		fb := expr.T("feedbacks")
 		q = q.Where(expr.Exists(expr.Select(expr.Raw("1")).From(fb).Where(
 			expr.Eq(fb.C("thread_id"), id), expr.Eq(fb.C("value"), *lq.Feedback))))
+	}
+	if lq.Tag != "" {
+		q = q.Where(expr.ArrayHas(q.C("Tags"), lq.Tag)) // text[] on PostgreSQL, a JSON array elsewhere
 	}
 	if lq.Cursor != "" {
 		c, err := parseCursor(lq.Cursor)

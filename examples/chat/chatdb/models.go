@@ -19,7 +19,7 @@ import (
 type userRow struct {
 	ID         uuid.UUID      `db:"id,pk"`
 	Identifier string         `db:"identifier,size:200,unique"`
-	Metadata   map[string]any `db:"metadata"`
+	Metadata   map[string]any `db:"metadata,notnull"`
 	CreatedAt  time.Time      `db:"created_at"`
 }
 
@@ -33,8 +33,8 @@ type threadRow struct {
 	Name           string         `db:"name,size:255"`
 	UserID         *uuid.UUID     `db:"user_id,fk:users.id,ondelete:cascade,index"`
 	UserIdentifier string         `db:"user_identifier,size:200"`
-	Tags           []string       `db:"tags,type:json"`
-	Metadata       map[string]any `db:"metadata"`
+	Tags           []string       `db:"tags,notnull"`
+	Metadata       map[string]any `db:"metadata,notnull"`
 	Version        int32          `db:"version,version"`
 
 	Steps     orm.List[stepRow]     `rel:"passive_deletes:all"`
@@ -52,8 +52,8 @@ type stepRow struct {
 	Type      string         `db:"type,size:50"`
 	Input     string         `db:"input"`
 	Output    string         `db:"output"`
-	Metadata  map[string]any `db:"metadata"`
-	Tags      []string       `db:"tags,type:json"`
+	Metadata  map[string]any `db:"metadata,notnull"`
+	Tags      []string       `db:"tags,notnull"`
 	IsError   bool           `db:"is_error"`
 	CreatedAt time.Time      `db:"created_at"`
 	Start     *time.Time     `db:"start_time"`

@@ -106,7 +106,7 @@ func TestListThreadsPagesSearchesAndFilters(t *testing.T) {
 			if i >= 2 && i <= 4 {
 				at = base.Add(2 * time.Minute)
 			}
-			th := mustThread(t, s, Thread{Name: n, CreatedAt: at, UserID: &ada.ID})
+			th := mustThread(t, s, Thread{Name: n, CreatedAt: at, UserID: &ada.ID, Tags: []string{fmt.Sprint("n", i%2), "all"}})
 			ids = append(ids, th.ID)
 		}
 		bobs := mustThread(t, s, Thread{Name: "plain of bob", UserID: &bob.ID, CreatedAt: base})
@@ -197,10 +197,16 @@ func TestListThreadsPagesSearchesAndFilters(t *testing.T) {
 		if got := fmt.Sprint(list(ListQuery{Feedback: ptr(0), UserID: &ada.ID})); got != "[last]" {
 			t.Errorf("feedback 0: %s", got)
 		}
+		if got := fmt.Sprint(list(ListQuery{Tag: "n1", First: 1})); got != only(names[1], names[3], names[5]) {
+			t.Errorf("tag n1: %s", got)
+		}
+		if got := fmt.Sprint(list(ListQuery{Tag: "n", Search: "plain"})); got != "[]" {
+			t.Errorf("tag n (a prefix of tags, not a tag): %s", got)
+		}
 		if got := fmt.Sprint(list(ListQuery{UserID: &bob.ID})); got != "[plain of bob]" || bobs.UserIdentifier != "bob" {
 			t.Errorf("bob's: %s", got)
 		}
-		for _, q := range []ListQuery{{First: -1}, {First: MaxPage + 1}, {Cursor: "garbage"}, {Cursor: "e30"}, {Search: strings.Repeat("x", MaxSearch+1)}} {
+		for _, q := range []ListQuery{{First: -1}, {First: MaxPage + 1}, {Cursor: "garbage"}, {Cursor: "e30"}, {Search: strings.Repeat("x", MaxSearch+1)}, {Tag: strings.Repeat("x", MaxTag+1)}} {
 			if _, err := s.ListThreads(ctx, q); !errors.Is(err, ErrInvalid) {
 				t.Errorf("%+v: %v, want a validation error", q, err)
 			}
@@ -381,6 +387,20 @@ func TestStepsAndElements(t *testing.T) {
 		if err := s.CreateStep(ctx, Step{ID: uuid.New(), ThreadID: fx.thread, ParentID: ptr(uuid.New())}); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("missing parent: %v", err)
 		}
+		// a parent or an element's step in another thread would let that
+		// thread's delete cascade into this one
+		if err := s.CreateStep(ctx, Step{ID: uuid.New(), ThreadID: fx.thread, ParentID: &other.steps[0]}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("parent in another thread: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ThreadID: fx.thread, ForID: &other.steps[0]}, []byte("x")); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("element for a step of another thread: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ThreadID: fx.thread, ForID: ptr(uuid.New())}, []byte("x")); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("element for a missing step: %v", err)
+		}
+		if files := blobFiles(t, s.threadDir(fx.thread)); len(files) != 2 {
+			t.Fatalf("refused elements left blobs: %v", files)
+		}
 		th, _ := s.GetThread(ctx, fx.thread)
 		if th.Steps[0].Output != "answer 0 of steps" || *th.Steps[1].ParentID != fx.steps[0] || len(th.Steps) != 4 {
 			t.Fatalf("steps: %+v", th.Steps)
@@ -436,6 +456,15 @@ func TestStepsAndElements(t *testing.T) {
 		urlOnly := Element{ID: uuid.New(), ThreadID: fx.thread, URL: "https://example.com/a.png", Type: "image"}
 		if err := s.CreateElement(ctx, urlOnly, nil); err != nil {
 			t.Fatal(err)
+		}
+		if err := s.CreateElement(ctx, urlOnly, []byte("again")); !errors.Is(err, ErrConflict) {
+			t.Fatalf("an element id taken: %v", err)
+		}
+		if err := s.CreateElement(ctx, Element{ID: el.ID, ThreadID: fx.thread}, []byte("overwrite?")); !errors.Is(err, ErrConflict) {
+			t.Fatalf("an element id taken: %v", err)
+		}
+		if b, err := s.ElementContent(ctx, fx.thread, el.ID); err != nil || string(b) != "content 1 of steps" {
+			t.Fatalf("content after a refused create with its id: %q %v", b, err)
 		}
 		if _, err := s.ElementContent(ctx, fx.thread, urlOnly.ID); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("content of an element without one: %v", err)

@@ -56,6 +56,11 @@ func (r *stepRow) api() Step {
 func putStep(ctx context.Context, sess *orm.Session, st Step, update bool) error {
 	got, err := orm.Get[stepRow](ctx, sess, st.ID)
 	if errors.Is(err, sqlerr.ErrNotFound) {
+		if st.ParentID != nil {
+			if err := sameThread(ctx, sess, *st.ParentID, st.ThreadID, "parentId"); err != nil {
+				return err
+			}
+		}
 		if got, err = orm.Upsert(ctx, sess, st.row(), orm.OnConflict("ID").DoNothing()); err != nil {
 			return err
 		}
@@ -71,10 +76,28 @@ func putStep(ctx context.Context, sess *orm.Session, st Step, update bool) error
 	return nil
 }
 
+// sameThread checks that the step exists and is one of the thread's: a
+// parent or an element's step in another thread would let deleting that
+// thread cascade into this one.
+func sameThread(ctx context.Context, sess *orm.Session, step, thread uuid.UUID, field string) error {
+	st, err := orm.Get[stepRow](ctx, sess, step)
+	if errors.Is(err, sqlerr.ErrNotFound) {
+		return fmt.Errorf("%w: step %s (%s)", ErrNotFound, step, field)
+	}
+	if err != nil {
+		return err
+	}
+	if st.ThreadID != thread {
+		return invalid(field, "step %s is not in thread %s", step, thread)
+	}
+	return nil
+}
+
 // CreateStep creates the step in its thread; it is idempotent by ID (an
 // existing step of the same thread is left as it is). When the thread (or
 // the parent step) does not exist, it is ErrNotFound and nothing is
-// written: a step never creates a thread.
+// written: a step never creates a thread. The parent must be a step of
+// the same thread.
 func (s *Store) CreateStep(ctx context.Context, st Step) error {
 	if err := st.validate(); err != nil {
 		return err

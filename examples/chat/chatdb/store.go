@@ -3,13 +3,11 @@ package chatdb
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,7 +70,8 @@ type Store struct {
 // migrations under the migration lock (concurrent Opens wait for each
 // other) and returns the Store. The DSN is a postgres:// or postgresql://
 // URL for PostgreSQL, user:pass@tcp(host:port)/db for MariaDB, and
-// anything else a SQLite file: a path or a file: URI.
+// anything else SQLite: a path or a file: URI (":memory:" works, on one
+// connection).
 func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	log := cmp.Or(opt.Logger, slog.Default())
 	d, conn, blobs, err := parseDSN(dsn)
@@ -92,14 +91,6 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	db, err := engine.Open(ctx, d, conn, eopts...)
 	if err != nil {
 		return nil, err
-	}
-	if d.Name() == "sqlite" {
-		// SQLite runs one writer at a time: writers queueing for a few
-		// connections wait less than many connections sleeping in the
-		// busy handler.
-		if sdb, ok := db.Pool().Driver().(*sql.DB); ok {
-			sdb.SetMaxOpenConns(4)
-		}
 	}
 	if err := upgrade(ctx, db, log); err != nil {
 		db.Close()
@@ -163,27 +154,14 @@ func parseDSN(dsn string) (d dialect.Dialect, conn, blobs string, err error) {
 	case strings.Contains(dsn, "@tcp(") || strings.Contains(dsn, "@unix("):
 		return mysqldialect.New(), dsn, def, nil
 	}
-	path, query, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	if path == "" || strings.HasPrefix(path, ":memory:") {
-		return nil, "", "", fmt.Errorf("chatdb: %q: want a SQLite file (an in-memory database is one per connection)", dsn)
+	// SQLite: the dialect makes a file DSN fit for a concurrent service
+	// (BEGIN IMMEDIATE, WAL, a busy timeout, a small pool; see
+	// sqlitedialect).
+	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
+	if path == "" || path == ":memory:" {
+		return sqlitedialect.New(), dsn, def, nil
 	}
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("chatdb: SQLite DSN %q: %w", dsn, err)
-	}
-	if !q.Has("_txlock") {
-		// BEGIN IMMEDIATE: a transaction that reads and then writes
-		// takes the write lock first, instead of failing with "busy"
-		// when another writer committed in between.
-		q.Set("_txlock", "immediate")
-	}
-	if !strings.Contains(query, "synchronous") {
-		// The usual setting with the WAL journal Strata turns on: a
-		// commit is durable against a crash of the process, and waits
-		// for no fsync.
-		q.Add("_pragma", "synchronous(normal)")
-	}
-	return sqlitedialect.New(), "file:" + path + "?" + q.Encode(), filepath.Join(filepath.Dir(path), "blobs"), nil
+	return sqlitedialect.New(), dsn, filepath.Join(filepath.Dir(path), "blobs"), nil
 }
 
 // Close closes the database.
@@ -214,7 +192,8 @@ func (s *Store) transact(ctx context.Context, op string, fn func(ctx context.Con
 
 // outcome maps what the layers below return to the Store's errors: a row
 // that is not there (or a foreign key to a row that is not there) is
-// ErrNotFound; a conflict the retries did not resolve is ErrConflict.
+// ErrNotFound; a conflict the retries did not resolve, or an id already
+// taken, is ErrConflict.
 func outcome(err error, what string) error {
 	var ie *sqlerr.IntegrityError
 	switch {
@@ -226,6 +205,8 @@ func outcome(err error, what string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, what)
 	case errors.As(err, &ie) && ie.Kind == sqlerr.ForeignKey:
 		return fmt.Errorf("%w: %s (%s)", ErrNotFound, what, ie.Constraint)
+	case errors.As(err, &ie) && ie.Kind == sqlerr.Unique:
+		return fmt.Errorf("%w: %s: the id is taken (%s)", ErrConflict, what, ie.Constraint)
 	case errors.Is(err, orm.ErrStaleData), sqlerr.IsRetryable(err):
 		return fmt.Errorf("%w: %s: %v", ErrConflict, what, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -155,3 +156,40 @@ func countRows(t *testing.T, s *Store) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestOpenPicksTheDatabaseFromTheDSN(t *testing.T) {
+	for _, c := range []struct{ dsn, dialect, blobs string }{
+		{"postgres://u@h/db", "postgres", "tmp"},
+		{"postgresql://u@h/db?sslmode=disable", "postgres", "tmp"},
+		{"root@tcp(127.0.0.1:3306)/chat", "mysql", "tmp"},
+		{"u:p@unix(/run/mysqld.sock)/chat", "mysql", "tmp"},
+		{"data/chat.db", "sqlite", "data/blobs"},
+		{"file:/var/lib/chat.db?_pragma=busy_timeout(1000)", "sqlite", "/var/lib/blobs"},
+		{":memory:", "sqlite", "tmp"},
+	} {
+		d, conn, blobs, err := parseDSN(c.dsn)
+		if err != nil || d.Name() != c.dialect || conn != c.dsn {
+			t.Errorf("%s: %v %q %v, want %s", c.dsn, d, conn, err, c.dialect)
+			continue
+		}
+		if c.blobs == "tmp" {
+			c.blobs = filepath.Join(os.TempDir(), "chat-blobs")
+		}
+		if blobs != c.blobs {
+			t.Errorf("%s: blobs in %s, want %s", c.dsn, blobs, c.blobs)
+		}
+	}
+	if _, _, _, err := parseDSN(""); err == nil {
+		t.Error("an empty DSN was accepted")
+	}
+	// An in-memory SQLite database works (one connection).
+	s, err := Open(context.Background(), ":memory:", Options{BlobDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	th := mustThread(t, s, Thread{Name: "in memory"})
+	if err := s.DeleteThread(context.Background(), th.ID); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -200,6 +200,7 @@ func (s *Store) PersistOnDisconnect(ctx context.Context, id uuid.UUID, u ThreadU
 	if len(steps) > MaxSteps {
 		return invalid("steps", "%d steps, at most %d", len(steps), MaxSteps)
 	}
+	steps = slices.Clone(steps) // the caller's steps are left as they are
 	for i := range steps {
 		if steps[i].ThreadID == uuid.Nil {
 			steps[i].ThreadID = id

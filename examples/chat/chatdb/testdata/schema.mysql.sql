@@ -1,7 +1,7 @@
 CREATE TABLE `users` (
 	`id` CHAR(36) NOT NULL,
 	`identifier` VARCHAR(200) NOT NULL,
-	`metadata` JSON NULL,
+	`metadata` JSON NOT NULL,
 	`created_at` DATETIME(6) NOT NULL,
 	PRIMARY KEY (`id`),
 	CONSTRAINT `uq_users_identifier` UNIQUE (`identifier`)
@@ -12,8 +12,8 @@ CREATE TABLE `threads` (
 	`name` VARCHAR(255) NOT NULL,
 	`user_id` CHAR(36) NULL,
 	`user_identifier` VARCHAR(200) NOT NULL,
-	`tags` JSON NULL,
-	`metadata` JSON NULL,
+	`tags` JSON NOT NULL,
+	`metadata` JSON NOT NULL,
 	`version` INT NOT NULL,
 	PRIMARY KEY (`id`),
 	CONSTRAINT `fk_threads_user_id_users` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
@@ -28,8 +28,8 @@ CREATE TABLE `steps` (
 	`type` VARCHAR(50) NOT NULL,
 	`input` LONGTEXT NOT NULL,
 	`output` LONGTEXT NOT NULL,
-	`metadata` JSON NULL,
-	`tags` JSON NULL,
+	`metadata` JSON NOT NULL,
+	`tags` JSON NOT NULL,
 	`is_error` BOOLEAN NOT NULL,
 	`created_at` DATETIME(6) NOT NULL,
 	`start_time` DATETIME(6) NULL,

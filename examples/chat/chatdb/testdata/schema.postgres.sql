@@ -1,7 +1,7 @@
 CREATE TABLE "users" (
 	"id" uuid NOT NULL,
 	"identifier" varchar(200) NOT NULL,
-	"metadata" jsonb,
+	"metadata" jsonb NOT NULL,
 	"created_at" timestamptz NOT NULL,
 	CONSTRAINT "pk_users" PRIMARY KEY ("id"),
 	CONSTRAINT "uq_users_identifier" UNIQUE ("identifier")
@@ -12,8 +12,8 @@ CREATE TABLE "threads" (
 	"name" varchar(255) NOT NULL,
 	"user_id" uuid,
 	"user_identifier" varchar(200) NOT NULL,
-	"tags" jsonb,
-	"metadata" jsonb,
+	"tags" text[] NOT NULL,
+	"metadata" jsonb NOT NULL,
 	"version" integer NOT NULL,
 	CONSTRAINT "pk_threads" PRIMARY KEY ("id"),
 	CONSTRAINT "fk_threads_user_id_users" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE
@@ -28,8 +28,8 @@ CREATE TABLE "steps" (
 	"type" varchar(50) NOT NULL,
 	"input" text NOT NULL,
 	"output" text NOT NULL,
-	"metadata" jsonb,
-	"tags" jsonb,
+	"metadata" jsonb NOT NULL,
+	"tags" text[] NOT NULL,
 	"is_error" boolean NOT NULL,
 	"created_at" timestamptz NOT NULL,
 	"start_time" timestamptz,

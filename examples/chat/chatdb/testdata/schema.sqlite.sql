@@ -1,7 +1,7 @@
 CREATE TABLE "users" (
 	"id" UUID_TEXT NOT NULL,
 	"identifier" VARCHAR(200) NOT NULL,
-	"metadata" JSON_TEXT,
+	"metadata" JSON_TEXT NOT NULL,
 	"created_at" DATETIME NOT NULL,
 	CONSTRAINT "pk_users" PRIMARY KEY ("id"),
 	CONSTRAINT "uq_users_identifier" UNIQUE ("identifier")
@@ -12,8 +12,8 @@ CREATE TABLE "threads" (
 	"name" VARCHAR(255) NOT NULL,
 	"user_id" UUID_TEXT,
 	"user_identifier" VARCHAR(200) NOT NULL,
-	"tags" JSON_TEXT,
-	"metadata" JSON_TEXT,
+	"tags" JSON_TEXT_ARRAY_TEXT NOT NULL,
+	"metadata" JSON_TEXT NOT NULL,
 	"version" INTEGER NOT NULL,
 	CONSTRAINT "pk_threads" PRIMARY KEY ("id"),
 	CONSTRAINT "fk_threads_user_id_users" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE
@@ -28,8 +28,8 @@ CREATE TABLE "steps" (
 	"type" VARCHAR(50) NOT NULL,
 	"input" TEXT NOT NULL,
 	"output" TEXT NOT NULL,
-	"metadata" JSON_TEXT,
-	"tags" JSON_TEXT,
+	"metadata" JSON_TEXT NOT NULL,
+	"tags" JSON_TEXT_ARRAY_TEXT NOT NULL,
 	"is_error" BOOLEAN NOT NULL,
 	"created_at" DATETIME NOT NULL,
 	"start_time" DATETIME,
