@@ -7,7 +7,7 @@
 // # Routes
 //
 //	POST   /project/threads                          list the caller's threads: {"pagination": {"first", "cursor"},
-//	                                                 "filter": {"search", "feedback"}} -> {"pageInfo": {...}, "data": [...]}
+//	                                                 "filter": {"search", "feedback", "tag"}} -> {"pageInfo": {...}, "data": [...]}
 //	GET    /project/thread/{thread_id}               a thread with its steps (oldest first, with feedback) and elements
 //	PUT    /project/thread                           rename: {"threadId", "name"} (createdAt is kept)
 //	DELETE /project/thread                           delete: {"threadId"}; one transaction, blobs removed after it commits

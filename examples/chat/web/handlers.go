@@ -35,6 +35,7 @@ type listRequest struct {
 	Filter struct {
 		Search   *string `json:"search"`
 		Feedback *int    `json:"feedback"`
+		Tag      *string `json:"tag"` // not Chainlit's: only threads with this tag
 		UserID   *string `json:"userId"`
 	} `json:"filter"`
 }
@@ -73,6 +74,9 @@ func (s *Server) listThreads(w http.ResponseWriter, r *http.Request, c caller) e
 	}
 	if req.Filter.Search != nil {
 		q.Search = *req.Filter.Search
+	}
+	if req.Filter.Tag != nil {
+		q.Tag = *req.Filter.Tag
 	}
 	ctx, cancel := withTimeout(r)
 	defer cancel()

@@ -221,6 +221,12 @@ func TestThreadLifecycleThroughTheAPI(t *testing.T) {
 		if n := names(alice.list(map[string]any{"filter": map[string]any{"feedback": 0}})); len(n) != 1 || n[0] != "First chat" {
 			t.Errorf("feedback filter: %v", n)
 		}
+		if n := names(alice.list(map[string]any{"filter": map[string]any{"tag": "t"}})); len(n) != 2 {
+			t.Errorf("tag filter t: %v, want both", n)
+		}
+		if n := names(alice.list(map[string]any{"filter": map[string]any{"tag": "T"}})); len(n) != 0 {
+			t.Errorf("tag filter T (tags are exact): %v", n)
+		}
 		p1 := alice.list(map[string]any{"pagination": map[string]any{"first": 1}})
 		p2 := alice.list(map[string]any{"pagination": map[string]any{"first": 1, "cursor": p1.PageInfo.EndCursor}})
 		if !p1.PageInfo.HasNextPage || p2.PageInfo.HasNextPage || names(p1)[0] != "Second chat" || names(p2)[0] != "First chat" {
