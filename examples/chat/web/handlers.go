@@ -515,7 +515,7 @@ func (s *Server) elementContent(w http.ResponseWriter, r *http.Request, c caller
 	w.Header().Set("Content-Security-Policy", "sandbox")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.WriteHeader(http.StatusOK)
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away: nothing to tell it
 	return nil
 }
 
@@ -675,5 +675,5 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, status int) {
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(b)
+	_, _ = w.Write(b) // the client went away: nothing to tell it
 }
