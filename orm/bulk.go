@@ -291,17 +291,19 @@ func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error
 			return 0, err
 		}
 	}
-	states := make([]state, len(objs))
-	rows := make([]*state, len(objs))
-	var u undo
 	for i, obj := range objs {
 		if obj == nil {
 			return 0, fmt.Errorf("orm: InsertMany of %s: object %d is nil", m.Type, i)
 		}
-		p := unsafe.Pointer(obj)
-		if st := s.stateAt(p); st != nil {
+		if st := s.stateAt(unsafe.Pointer(obj)); st != nil {
 			return 0, fmt.Errorf("orm: InsertMany of a %s this session holds as %s (object %d)", m.Type, st.status, i)
 		}
+	}
+	states := make([]state, len(objs))
+	rows := make([]*state, len(objs))
+	var u undo // defaults and versions set below, undone if the write fails
+	for i, obj := range objs {
+		p := unsafe.Pointer(obj)
 		states[i] = state{m: m, ptr: p, status: Pending}
 		rows[i] = &states[i]
 		for _, f := range m.Fields {

@@ -103,6 +103,11 @@ func TestInsertManyWritesUntrackedRows(t *testing.T) {
 		if ns[0].ID != 0 || s.Status(ns[0]) != orm.Transient || ns[0].Version != 1 {
 			t.Fatalf("an InsertMany object: %+v %s", ns[0], s.Status(ns[0]))
 		}
+		// a nil object is refused before anything is set or sent
+		first := &Note{Title: "before a nil"}
+		if _, err := orm.InsertMany(ctx, s, []*Note{first, nil}); err == nil || first.Version != 0 {
+			t.Fatalf("InsertMany with a nil object: %v, the first object's version %d", err, first.Version)
+		}
 		// a duplicate title fails the whole call, and only it
 		dup := []*Note{{Title: "fresh"}, {Title: "bulk 07"}}
 		_, err = orm.InsertMany(ctx, s, dup)
