@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"reflect"
 	"slices"
 	"strings"
@@ -184,15 +185,23 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		for j < len(p.inserts) && p.inserts[j].m == m {
 			j++
 		}
+		// slabs of at most slabMax: the array types stay few (reflect
+		// keeps every type it makes)
 		var slab unsafe.Pointer
-		if j-i > 1 {
-			slab = reflect.New(m.arrayOf(j - i)).UnsafePointer()
-		}
+		left := 0
 		for k, st := range p.inserts[i:j] {
 			st.status = Persistent
 			st.key = keyOf(m, st.ptr)
-			if slab != nil {
-				st.snap = m.snapshotInto(unsafe.Add(slab, uintptr(k)*m.Type.Size()), st.ptr)
+			if left == 0 && j-i-k > 1 {
+				n := min(j-i-k, slabMax)
+				if n&(n-1) != 0 && n < slabMax {
+					n = 1 << bits.Len(uint(n)) // a power of two: few distinct sizes
+				}
+				slab, left = reflect.New(m.arrayOf(n)).UnsafePointer(), n
+			}
+			if left > 0 {
+				st.snap = m.snapshotInto(slab, st.ptr)
+				slab, left = unsafe.Add(slab, m.Type.Size()), left-1
 			} else {
 				st.snap = m.snapshot(st.ptr)
 			}
