@@ -188,20 +188,21 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		// slabs of at most slabMax: the array types stay few (reflect
 		// keeps every type it makes)
 		var slab unsafe.Pointer
-		left := 0
+		used, size := 0, 0
 		for k, st := range p.inserts[i:j] {
 			st.status = Persistent
 			st.key = keyOf(m, st.ptr)
-			if left == 0 && j-i-k > 1 {
+			if used == size && j-i-k > 1 {
 				n := min(j-i-k, slabMax)
 				if n&(n-1) != 0 && n < slabMax {
 					n = 1 << bits.Len(uint(n)) // a power of two: few distinct sizes
 				}
-				slab, left = reflect.New(m.arrayOf(n)).UnsafePointer(), n
+				slab, used, size = reflect.New(m.arrayOf(n)).UnsafePointer(), 0, n
 			}
-			if left > 0 {
-				st.snap = m.snapshotInto(slab, st.ptr)
-				slab, left = unsafe.Add(slab, m.Type.Size()), left-1
+			if used < size {
+				// never a pointer past the slab's end (checkptr)
+				st.snap = m.snapshotInto(unsafe.Add(slab, uintptr(used)*m.Type.Size()), st.ptr)
+				used++
 			} else {
 				st.snap = m.snapshot(st.ptr)
 			}
