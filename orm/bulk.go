@@ -345,21 +345,12 @@ func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error
 			if len(cols) == 0 {
 				return fmt.Errorf("orm: InsertMany of %s: every column is left to the database", m.Type)
 			}
-			if engine.CanCopy(ex) {
-				if err := copyRows(ctx, ex, m, cols, group); err != nil {
-					return err
-				}
-				continue
-			}
-			arrays := d.Features().Has(dialect.ArrayParams) && arraySafe(cols)
-			per := maxArrayRows
-			if !arrays {
-				per = min(maxBatchRows, d.MaxParams()/len(cols))
-			}
-			for _, chunk := range chunks(group, per) {
-				if err := insertChunk(ctx, ex, m, cols, nil, chunk, false, arrays, &u); err != nil {
-					return err
-				}
+			// the flush's COPY action: COPY where ex has it, else INSERTs
+			// of what fits in one statement
+			a := &insertRows{m: m, cols: cols, rows: group, copy: true,
+				arrays: d.Features().Has(dialect.ArrayParams) && arraySafe(cols)}
+			if err := a.run(ctx, ex, &u); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -84,7 +84,7 @@ func (s *Session) updateByKey(ctx context.Context, t reflect.Type, ptr unsafe.Po
 	for _, f := range m.Fields {
 		if f.OnUpdate != nil {
 			u.set(f, ptr, reflect.ValueOf(f.OnUpdate()).Convert(f.Type))
-			if !containsField(set, f) {
+			if !slices.Contains(set, f) {
 				set = append(set, f)
 			}
 		}
@@ -162,15 +162,6 @@ var noUndo undo
 func (m *Mapper) hasOnUpdate() bool {
 	for _, f := range m.Fields {
 		if f.OnUpdate != nil {
-			return true
-		}
-	}
-	return false
-}
-
-func containsField(list []*Field, f *Field) bool {
-	for _, x := range list {
-		if x == f {
 			return true
 		}
 	}
