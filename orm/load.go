@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -196,7 +195,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 		if !rel.ownerIsChild() {
 			sel.OrderBy(declaredOrder(tr, rel)...)
 		}
-		if err := loadInto(ctx, ex, ld, sel, func(obj unsafe.Pointer) {
+		if err := loadInto(ctx, ex, ld, sel, func(n int) { hits = slices.Grow(hits, n) }, func(obj unsafe.Pointer) {
 			if o, ok := ik.find(matchFields, obj); ok {
 				hits = append(hits, hit{obj, o})
 				counts[o+1]++
@@ -266,53 +265,33 @@ func anyNil(fs []*Field, ptr unsafe.Pointer) bool {
 
 // loadInto runs a SELECT of every column of ld's mapper and hands each
 // object (the session's own for rows it holds) to fn. The rows are read
-// first and the session's maps sized for them once.
-func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, fn func(unsafe.Pointer)) error {
+// first and the session's maps sized for them once; grow, if not nil,
+// learns the number of rows before fn is called.
+func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, grow func(int), fn func(unsafe.Pointer)) error {
 	rs, err := engine.QueryStmt(ctx, ex, sel)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
-	buf := rowBufs.Get().(*[]loadedRow)
-	defer func() {
-		clear(*buf) // keep no object alive
-		*buf = (*buf)[:0]
-		if cap(*buf) <= 1<<16 {
-			rowBufs.Put(buf)
-		}
-	}()
-	rows := *buf
+	defer func() { ld.runs = ld.runs[:0] }()
 	for rs.Next() {
-		r, err := ld.scan(rs)
-		if err != nil {
+		if err := ld.scan(rs); err != nil {
 			return err
 		}
-		rows = append(rows, r)
 	}
-	*buf = rows
 	if err := rs.Err(); err != nil {
 		return err
 	}
 	if err := rs.Close(); err != nil {
 		return err
 	}
-	ld.s.reserve(ld.m, len(rows))
-	for _, r := range rows {
-		obj, err := ld.adopt(r)
-		if err != nil {
-			return err
-		}
-		if obj != nil {
-			fn(obj)
-		}
+	n := ld.scanned()
+	ld.s.reserve(ld.m, n)
+	if grow != nil {
+		grow(n)
 	}
-	return nil
+	return ld.adoptScanned(fn)
 }
-
-// rowBufs keeps loadInto's lists of scanned rows between loads: an eager
-// load of many children collects them before it sizes the identity map,
-// and growing that list anew each time was a fifth of its memory.
-var rowBufs = sync.Pool{New: func() any { return new([]loadedRow) }}
 
 // loadManyToMany loads the targets of owners through the secondary table:
 // SELECT target.*, sec.local FROM target JOIN sec ON ... WHERE sec.local

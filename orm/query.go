@@ -454,6 +454,18 @@ type loader struct {
 	spare       unsafe.Pointer // an object scanned but not kept (the session had the row)
 	spareSnap   unsafe.Pointer
 	spareSt     *state
+
+	// the slots handed out by scan since the last adoptScanned, as runs
+	// of consecutive slots of one slab (no list of rows is kept)
+	runs []slotRun
+}
+
+// slotRun is a run of consecutive slab slots: objects, snapshots and
+// states from index from to index to (exclusive).
+type slotRun struct {
+	objs, snaps unsafe.Pointer
+	states      []state
+	from, to    int
 }
 
 func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
@@ -497,14 +509,50 @@ type loadedRow struct {
 	st        *state
 }
 
-// scan reads a row into a new object (from the slabs).
-func (l *loader) scan(rs *engine.Rows) (loadedRow, error) {
-	obj, snap, st := l.next()
+// scan reads a row into a new object from the slabs; adoptScanned then
+// puts every row scanned so far through the identity map.
+func (l *loader) scan(rs *engine.Rows) error {
+	obj, _, _ := l.next()
+	if n := len(l.runs); n > 0 && l.runs[n-1].objs == l.objs {
+		l.runs[n-1].to = l.used
+	} else {
+		l.runs = append(l.runs, slotRun{l.objs, l.snaps, l.states, l.used - 1, l.used})
+	}
 	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
 		l.dest[i] = f.ptrAt(obj)
 	}
-	return loadedRow{obj, snap, st}, rs.Scan(l.dest...)
+	return rs.Scan(l.dest...)
+}
+
+// scanned is the number of rows scanned and not yet adopted.
+func (l *loader) scanned() int {
+	n := 0
+	for _, r := range l.runs {
+		n += r.to - r.from
+	}
+	return n
+}
+
+// adoptScanned adopts the rows scanned, in order, handing fn each one's
+// object (the session's own for a row it held; none for a row of an
+// object deleted in the session).
+func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
+	size := l.m.Type.Size()
+	defer func() { l.runs = l.runs[:0] }()
+	for _, r := range l.runs {
+		for i := r.from; i < r.to; i++ {
+			off := uintptr(i) * size
+			obj, err := l.adopt(loadedRow{unsafe.Add(r.objs, off), unsafe.Add(r.snaps, off), &r.states[i]})
+			if err != nil {
+				return err
+			}
+			if obj != nil {
+				fn(obj)
+			}
+		}
+	}
+	return nil
 }
 
 // adopt puts a scanned row through the identity map, as load does.
