@@ -285,8 +285,8 @@ func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Stat
 	if err := rs.Close(); err != nil {
 		return err
 	}
-	n := ld.scanned()
-	ld.s.reserve(ld.m, n)
+	n, inMap := ld.scanned()
+	ld.s.reserve(ld.m, n, inMap)
 	if grow != nil {
 		grow(n)
 	}

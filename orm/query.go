@@ -482,6 +482,7 @@ const slabMax = 256
 
 // next returns a zeroed object (and a snapshot slot) for a row.
 func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
+	size := l.m.Type.Size()
 	if l.used == l.size {
 		l.size = min(max(2*l.size, 4, l.hint), slabMax)
 		l.hint = 0
@@ -491,7 +492,6 @@ func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
 		l.states = make([]state, l.size)
 		l.used = 0
 	}
-	size := l.m.Type.Size()
 	obj = unsafe.Add(l.objs, uintptr(l.used)*size)
 	snap = unsafe.Add(l.snaps, uintptr(l.used)*size)
 	st = &l.states[l.used]
@@ -507,6 +507,8 @@ func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
 type loadedRow struct {
 	obj, snap unsafe.Pointer
 	st        *state
+	slab      unsafe.Pointer // the slab of objects obj is in
+	states    []state        // the slab's states
 }
 
 // scan reads a row into a new object from the slabs; adoptScanned then
@@ -525,13 +527,25 @@ func (l *loader) scan(rs *engine.Rows) error {
 	return rs.Scan(l.dest...)
 }
 
-// scanned is the number of rows scanned and not yet adopted.
-func (l *loader) scanned() int {
-	n := 0
+// index registers a slab with the session's state index before one of
+// its objects is tracked (a slab none of whose rows is kept is never
+// registered).
+func (l *loader) index(slab unsafe.Pointer, states []state) {
+	if len(states) >= slabIndexMin {
+		l.s.states.attach(slab, l.m.Type.Size(), states)
+	}
+}
+
+// scanned is the number of rows scanned and not yet adopted, and how many
+// of them are in slabs too small for the session's slab index.
+func (l *loader) scanned() (n, small int) {
 	for _, r := range l.runs {
 		n += r.to - r.from
+		if len(r.states) < slabIndexMin {
+			small += r.to - r.from
+		}
 	}
-	return n
+	return n, small
 }
 
 // adoptScanned adopts the rows scanned, in order, handing fn each one's
@@ -543,7 +557,7 @@ func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
 	for _, r := range l.runs {
 		for i := r.from; i < r.to; i++ {
 			off := uintptr(i) * size
-			obj, err := l.adopt(loadedRow{unsafe.Add(r.objs, off), unsafe.Add(r.snaps, off), &r.states[i]})
+			obj, err := l.adopt(loadedRow{unsafe.Add(r.objs, off), unsafe.Add(r.snaps, off), &r.states[i], r.objs, r.states})
 			if err != nil {
 				return err
 			}
@@ -570,6 +584,7 @@ func (l *loader) adopt(r loadedRow) (unsafe.Pointer, error) {
 		return nil, err
 	}
 	st.snap = l.m.snapshotInto(r.snap, r.obj)
+	l.index(r.slab, r.states)
 	l.s.track(st)
 	return r.obj, nil
 }
@@ -605,6 +620,7 @@ func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 		return nil, err
 	}
 	st.snap = l.m.snapshotInto(snap, obj)
+	l.index(l.objs, l.states) // the spare slot is in the current slab too
 	l.s.track(st)
 	return obj, nil
 }

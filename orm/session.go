@@ -242,10 +242,10 @@ type Session struct {
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
-	ident    smallMap[identityKey, *state]    // the identity map
-	ints     map[*Mapper]map[int64]*state     // the identity map of single integer keys (over four objects)
-	states   smallMap[unsafe.Pointer, *state] // every object by address
-	order    []*state                         // pending objects in Add order
+	ident    smallMap[identityKey, *state] // the identity map
+	ints     map[*Mapper]map[int64]*state  // the identity map of single integer keys (over four objects)
+	states   stateIndex                    // every object by address
+	order    []*state                      // pending objects in Add order
 	detached map[unsafe.Pointer]*state
 	nested   []*Nested // open savepoints, innermost last
 	closed   bool
@@ -890,11 +890,11 @@ func (s *Session) resetIdent() {
 }
 
 // reserve prepares the session's maps for n more objects of m.
-func (s *Session) reserve(m *Mapper, n int) {
+func (s *Session) reserve(m *Mapper, n, inMap int) {
 	if n < inlineN {
 		return
 	}
-	s.states.reserve(n)
+	s.states.reserve(inMap)
 	if m.intPK {
 		im := s.ints[m]
 		if im == nil || n >= len(im) {

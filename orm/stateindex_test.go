@@ -1,0 +1,149 @@
+package orm
+
+import (
+	"testing"
+	"unsafe"
+)
+
+type indexedThing struct {
+	ID   int64
+	Name string
+}
+
+// newSlab makes a slab of n objects with their states, as a loader does.
+func newSlab(n int) (unsafe.Pointer, uintptr, []state) {
+	objs := make([]indexedThing, n)
+	return unsafe.Pointer(&objs[0]), unsafe.Sizeof(indexedThing{}), make([]state, n)
+}
+
+func slabObj(base unsafe.Pointer, size uintptr, i int) unsafe.Pointer {
+	return unsafe.Add(base, uintptr(i)*size)
+}
+
+func collect(x *stateIndex) map[unsafe.Pointer]*state {
+	got := map[unsafe.Pointer]*state{}
+	for p, st := range x.all() {
+		if _, dup := got[p]; dup {
+			panic("visited twice")
+		}
+		got[p] = st
+	}
+	return got
+}
+
+func TestStateIndexFindsSlabObjectsByBitAndOthersByMap(t *testing.T) {
+	var x stateIndex
+	base, size, sts := newSlab(40)
+	x.attach(base, size, sts)
+	other := unsafe.Pointer(new(indexedThing))
+	otherSt := &state{}
+
+	for i := 0; i < 40; i += 2 {
+		p := slabObj(base, size, i)
+		sts[i].ptr = p
+		x.set(p, &sts[i])
+	}
+	x.set(other, otherSt)
+	if x.len() != 21 || x.m.len() != 1 {
+		t.Fatalf("len %d (map %d), want 21 with 1 in the map", x.len(), x.m.len())
+	}
+	for i := 0; i < 40; i++ {
+		st, ok := x.get(slabObj(base, size, i))
+		if want := i%2 == 0; ok != want || (ok && st != &sts[i]) {
+			t.Fatalf("slot %d: got %p %v, want present=%v", i, st, ok, want)
+		}
+	}
+	if st, _ := x.get(other); st != otherSt {
+		t.Fatal("object outside the slab not found")
+	}
+	// an address inside an object is no object
+	if _, ok := x.get(unsafe.Add(base, 8)); ok {
+		t.Fatal("a field's address found as an object")
+	}
+	if got := collect(&x); len(got) != 21 {
+		t.Fatalf("iteration visited %d, want 21", len(got))
+	}
+
+	// deleting while iterating, as Close does
+	for p, st := range x.all() {
+		if st != otherSt {
+			x.delete(p)
+		}
+	}
+	if x.len() != 1 || x.live != 0 {
+		t.Fatalf("after deleting the slab's objects: len %d live %d", x.len(), x.live)
+	}
+
+	// a slab object given a state of its own (made anew after an expunge)
+	// goes to the map, and back to its slot when its slot state returns
+	p := slabObj(base, size, 3)
+	fresh := &state{ptr: p}
+	x.set(p, fresh)
+	if st, _ := x.get(p); st != fresh || x.live != 0 {
+		t.Fatal("a new state for a slab object was not kept in the map")
+	}
+	x.set(p, &sts[3])
+	if st, _ := x.get(p); st != &sts[3] || x.m.len() != 1 {
+		t.Fatalf("slot state not restored: map has %d", x.m.len())
+	}
+}
+
+func TestStateIndexSlabsRegisteredDuringIterationAreNotVisitedTwice(t *testing.T) {
+	var x stateIndex
+	var slabs []unsafe.Pointer
+	var all [][]state
+	add := func() {
+		base, size, sts := newSlab(slabIndexMin)
+		x.attach(base, size, sts)
+		for i := range sts {
+			sts[i].ptr = slabObj(base, size, i)
+			x.set(sts[i].ptr, &sts[i])
+		}
+		slabs = append(slabs, base)
+		all = append(all, sts)
+	}
+	for range 4 {
+		add()
+	}
+	seen := map[unsafe.Pointer]int{}
+	n := 0
+	for p := range x.all() {
+		seen[p]++
+		if n++; n%5 == 0 {
+			add() // sorted anywhere among the others
+		}
+	}
+	for p, c := range seen {
+		if c != 1 {
+			t.Fatalf("%p visited %d times", p, c)
+		}
+	}
+	if len(seen) < 4*slabIndexMin {
+		t.Fatalf("visited %d, want at least the %d present at the start", len(seen), 4*slabIndexMin)
+	}
+	if x.len() != len(slabs)*slabIndexMin {
+		t.Fatalf("len %d, want %d", x.len(), len(slabs)*slabIndexMin)
+	}
+}
+
+func TestStateIndexDropsEmptySlabs(t *testing.T) {
+	var x stateIndex
+	for range 10 {
+		base, size, sts := newSlab(slabIndexMin)
+		x.attach(base, size, sts)
+		for i := range sts {
+			sts[i].ptr = slabObj(base, size, i)
+			x.set(sts[i].ptr, &sts[i])
+		}
+		for i := range sts {
+			x.delete(sts[i].ptr) // an expunge of every loaded object
+		}
+	}
+	if len(x.slabs) > 6 {
+		t.Fatalf("%d empty slabs kept registered", len(x.slabs))
+	}
+	x.reset()
+	if x.len() != 0 || len(x.slabs) != 0 {
+		t.Fatal("reset left entries")
+	}
+}
