@@ -21,7 +21,13 @@ import (
 // after an Expunge) are in a map. An eager load of 10,000 children writes
 // no map entry for them.
 type stateIndex struct {
-	m      smallMap[unsafe.Pointer, *state]
+	m smallMap[unsafe.Pointer, *state]
+	*slabSet
+}
+
+// slabSet is the slabs attached; nil until the first (it is kept out of
+// the Session struct, which every request allocates).
+type slabSet struct {
 	slabs  []*stateSlab // sorted by address
 	live   int          // live slots over every slab
 	walks  int          // iterations under way: slabs are not removed meanwhile
@@ -51,6 +57,9 @@ const slabIndexMin = 16
 // about to track one of its objects, so every slab here has held a live
 // object.
 func (x *stateIndex) attach(base unsafe.Pointer, size uintptr, states []state) {
+	if x.slabSet == nil {
+		x.slabSet = &slabSet{}
+	}
 	if x.last != nil && x.last.base == base {
 		return
 	}
@@ -77,12 +86,12 @@ func (x *stateIndex) attach(base unsafe.Pointer, size uintptr, states []state) {
 }
 
 // search finds where the slab starting at lo is, or would be.
-func (x *stateIndex) search(lo uintptr) (int, bool) {
+func (x *slabSet) search(lo uintptr) (int, bool) {
 	return slices.BinarySearchFunc(x.slabs, lo, func(s *stateSlab, lo uintptr) int { return cmp.Compare(s.lo, lo) })
 }
 
 // slot returns the slab holding the object at p and its index, or nil.
-func (x *stateIndex) slot(p unsafe.Pointer) (*stateSlab, int) {
+func (x *slabSet) slot(p unsafe.Pointer) (*stateSlab, int) {
 	a := uintptr(p)
 	lo, hi := 0, len(x.slabs)
 	for lo < hi {
@@ -107,7 +116,7 @@ func (x *stateIndex) slot(p unsafe.Pointer) (*stateSlab, int) {
 func (sl *stateSlab) has(i int) bool { return sl.live[i/64]&(1<<(i%64)) != 0 }
 
 func (x *stateIndex) get(p unsafe.Pointer) (*state, bool) {
-	if len(x.slabs) > 0 {
+	if x.slabSet != nil && len(x.slabs) > 0 {
 		if sl, i := x.slot(p); sl != nil && sl.has(i) {
 			return &sl.states[i], true
 		}
@@ -118,7 +127,7 @@ func (x *stateIndex) get(p unsafe.Pointer) (*state, bool) {
 // set records st as the state of the object at p (its own slot's state,
 // or any other, which goes in the map).
 func (x *stateIndex) set(p unsafe.Pointer, st *state) {
-	if len(x.slabs) > 0 {
+	if x.slabSet != nil && len(x.slabs) > 0 {
 		if sl, i := x.slot(p); sl != nil {
 			if st == &sl.states[i] {
 				if !sl.has(i) {
@@ -139,7 +148,7 @@ func (x *stateIndex) set(p unsafe.Pointer, st *state) {
 	x.m.set(p, st)
 }
 
-func (x *stateIndex) clear(sl *stateSlab, i int) {
+func (x *slabSet) clear(sl *stateSlab, i int) {
 	if !sl.has(i) {
 		return
 	}
@@ -153,7 +162,7 @@ func (x *stateIndex) clear(sl *stateSlab, i int) {
 }
 
 func (x *stateIndex) delete(p unsafe.Pointer) {
-	if len(x.slabs) > 0 {
+	if x.slabSet != nil && len(x.slabs) > 0 {
 		if sl, i := x.slot(p); sl != nil && sl.has(i) {
 			x.clear(sl, i)
 			return
@@ -162,19 +171,35 @@ func (x *stateIndex) delete(p unsafe.Pointer) {
 	x.m.delete(p)
 }
 
-func (x *stateIndex) len() int { return x.m.len() + x.live }
+func (x *stateIndex) len() int {
+	if x.slabSet == nil {
+		return x.m.len()
+	}
+	return x.m.len() + x.live
+}
 
 // all iterates over the objects and their states. The body may delete the
 // entry it is given, as with a map; entries it adds may or may not be
 // visited.
 func (x *stateIndex) all() iter.Seq2[unsafe.Pointer, *state] {
 	return func(yield func(unsafe.Pointer, *state) bool) {
-		for p, st := range x.m.all() {
-			if !yield(p, st) {
-				return
+		// the map's entries, walked here rather than through x.m.all: a
+		// nested iterator moves every caller's loop state to the heap
+		if x.m.m != nil {
+			for p, st := range x.m.m {
+				if !yield(p, st) {
+					return
+				}
+			}
+		} else {
+			n, keys, vals := x.m.n, x.m.keys, x.m.vals // copies: the body may delete
+			for i := 0; i < n; i++ {
+				if !yield(keys[i], vals[i]) {
+					return
+				}
 			}
 		}
-		if x.live == 0 {
+		if x.slabSet == nil || x.live == 0 {
 			return
 		}
 		x.walks++
@@ -196,9 +221,11 @@ func (x *stateIndex) all() iter.Seq2[unsafe.Pointer, *state] {
 // reset empties the index.
 func (x *stateIndex) reset() {
 	x.m.reset()
-	clear(x.slabs)
-	x.slabs = x.slabs[:0]
-	x.live, x.sparse, x.last = 0, 0, nil
+	if x.slabSet != nil {
+		clear(x.slabs)
+		x.slabs = x.slabs[:0]
+		x.live, x.sparse, x.last = 0, 0, nil
+	}
 }
 
 // reserve makes room in the map for n more objects.
