@@ -108,6 +108,7 @@ type Mapper struct {
 	Version *Field // nil without a version column
 	deep    []*Field
 	cache   sqlCache
+	typed   typedOps // nil funcs: use reflect
 
 	relSpecs []relSpec   // relationships as declared
 	rels     []*relation // resolved by Registry.resolveLocked
@@ -187,6 +188,23 @@ type modelConfig struct {
 	indexes   []*schema.Index
 	checks    []*schema.Check
 	fks       []*schema.ForeignKey
+	typed     typedOps // from Register[T]: copies and allocation without reflect
+}
+
+// typedOps are a model type's copy and allocation compiled for that type
+// (Register[T] knows it statically): a snapshot of a loaded object is a
+// typed assignment rather than reflect.Value.Set. Models registered
+// through Registry.Register use reflect.
+type typedOps struct {
+	copy  func(dst, src unsafe.Pointer)
+	alloc func() unsafe.Pointer
+}
+
+func typedOpsOf[T any]() typedOps {
+	return typedOps{
+		copy:  func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
+		alloc: func() unsafe.Pointer { return unsafe.Pointer(new(T)) },
+	}
 }
 
 // TableName sets the table name (default: the struct name in snake_case,
@@ -263,7 +281,8 @@ func ForeignKey(fk schema.ForeignKey) ModelOption {
 // Reflection happens here, once; sessions use the cached [Mapper]. An
 // invalid model fails with a *ModelError naming the struct and field.
 func Register[T any](r *Registry, opts ...ModelOption) (*Mapper, error) {
-	return r.Register(reflect.TypeFor[T](), opts...)
+	typed := func(c *modelConfig) error { c.typed = typedOpsOf[T](); return nil }
+	return r.Register(reflect.TypeFor[T](), append(slices.Clip(opts), typed)...)
 }
 
 // MustRegister is Register for package-level declarations; it panics on
@@ -306,7 +325,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 			cfg.table = snake(t.Name())
 		}
 	}
-	m := &Mapper{Type: t, byCol: map[string]*Field{}, byName: map[string]*Field{}}
+	m := &Mapper{Type: t, typed: cfg.typed, byCol: map[string]*Field{}, byName: map[string]*Field{}}
 	tbl := &schema.Table{Schema: cfg.schema, Name: cfg.table, Comment: cfg.comment}
 	var pkCols []string
 	var walk func(st reflect.Type, base uintptr, prefix string, path []int) error

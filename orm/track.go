@@ -201,12 +201,19 @@ func deepCopy(v reflect.Value) reflect.Value {
 
 // snapshot copies the struct at ptr for change tracking.
 func (m *Mapper) snapshot(ptr unsafe.Pointer) unsafe.Pointer {
+	if m.typed.alloc != nil {
+		return m.snapshotInto(m.typed.alloc(), ptr)
+	}
 	return m.snapshotInto(reflect.New(m.Type).UnsafePointer(), ptr)
 }
 
 // snapshotInto is snapshot into memory the caller provides.
 func (m *Mapper) snapshotInto(cp, ptr unsafe.Pointer) unsafe.Pointer {
-	reflect.NewAt(m.Type, cp).Elem().Set(reflect.NewAt(m.Type, ptr).Elem())
+	if m.typed.copy != nil {
+		m.typed.copy(cp, ptr)
+	} else {
+		reflect.NewAt(m.Type, cp).Elem().Set(reflect.NewAt(m.Type, ptr).Elem())
+	}
 	for _, f := range m.deep {
 		fv := f.rv(cp)
 		fv.Set(deepCopy(fv))
