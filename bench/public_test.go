@@ -323,6 +323,17 @@ func BenchmarkPublicInsertMulti(b *testing.B) {
 			return lastKey(ms)
 		})
 	})
+	b.Run("pgx-copytemp", func(b *testing.B) {
+		e := newPubEnv(b, 0)
+		p := e.pgxPool(b)
+		e.run(b, loop{warm: 1}, func(int) error {
+			ms := newModels(pubMulti)
+			if err := pgxCopyTemp(e.ctx, p, "models", ms); err != nil {
+				return err
+			}
+			return lastKey(ms)
+		})
+	})
 	b.Run("databasesql", func(b *testing.B) {
 		e := newPubEnv(b, 0)
 		db := e.sqlDB(b)
