@@ -222,12 +222,12 @@ func (st *state) object() any { return reflect.NewAt(st.m.Type, st.ptr).Interfac
 type state struct {
 	m        *Mapper
 	ptr      unsafe.Pointer // the struct
-	status   Status
 	snap     unsafe.Pointer // copy of the struct at load or last flush; nil if unknown
 	key      any
-	ghost    bool // a row found by a delete cascade, not tracked by the session
-	cascaded bool // pending because a save-update cascade reached it
-	gone     bool // deleted by the database itself (passive deletes): no SQL
+	status   Status // beside the flags: 48 bytes, not 56, per object held
+	ghost    bool   // a row found by a delete cascade, not tracked by the session
+	cascaded bool   // pending because a save-update cascade reached it
+	gone     bool   // deleted by the database itself (passive deletes): no SQL
 }
 
 // Session is a unit of work for one goroutine: an identity map, change
