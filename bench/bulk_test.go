@@ -409,7 +409,8 @@ func sqlLoad(e *env, db *sql.DB, query string, args ...any) ([]Model, error) {
 }
 
 // BenchmarkLoad100k reads 100,000 rows into structs (Strata: through a
-// session, as tracked objects; strata-expr: its expression layer).
+// session, as tracked objects; strata-notrack: the same with
+// Query.NoTracking; strata-expr: its expression layer).
 func BenchmarkLoad100k(b *testing.B) {
 	const n = 100_000
 	const all = selectSQL + ` WHERE id > $1`
@@ -419,15 +420,20 @@ func BenchmarkLoad100k(b *testing.B) {
 		}
 		return err
 	}
-	b.Run("strata", func(b *testing.B) {
-		e := newEnv(b)
-		e.seedModels(b, n)
-		_, f := e.strata(b, strataRegistry())
-		e.run(b, loop{}, func(int) error {
-			ms, err := strataSessionLoad(e, f, 0)
-			return check(len(ms), err)
+	for _, v := range []struct {
+		name    string
+		noTrack bool
+	}{{"strata", false}, {"strata-notrack", true}} {
+		b.Run(v.name, func(b *testing.B) {
+			e := newEnv(b)
+			e.seedModels(b, n)
+			_, f := e.strata(b, strataRegistry())
+			e.run(b, loop{}, func(int) error {
+				ms, err := strataSessionLoad(e, f, 0, v.noTrack)
+				return check(len(ms), err)
+			})
 		})
-	})
+	}
 	b.Run("strata-expr", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, n)

@@ -682,17 +682,28 @@ func BenchmarkPublicRead(b *testing.B) {
 // BenchmarkPublicReadSlice loads 100 rows (WHERE id > 0 LIMIT 100) into a
 // slice (Strata: in a fresh session, through orm.Select ... All).
 func BenchmarkPublicReadSlice(b *testing.B) {
-	b.Run("strata", func(b *testing.B) {
-		e := newPubEnv(b, pubMulti)
-		_, f := e.strata(b, pubRegistry())
-		e.run(b, loop{warm: 3}, func(int) error {
-			s := f.New()
-			defer s.Close(e.ctx)
-			q := orm.Select[PubStrataModel](s)
-			ms, err := q.Where(expr.Gt(q.C("ID"), 0)).Limit(pubMulti).All(e.ctx)
-			return wantRows(len(ms), err)
+	// strata-notrack: the same read with Query.NoTracking (no identity
+	// map entry, snapshot or state per object)
+	for _, v := range []struct {
+		name    string
+		noTrack bool
+	}{{"strata", false}, {"strata-notrack", true}} {
+		b.Run(v.name, func(b *testing.B) {
+			e := newPubEnv(b, pubMulti)
+			_, f := e.strata(b, pubRegistry())
+			e.run(b, loop{warm: 3}, func(int) error {
+				s := f.New()
+				defer s.Close(e.ctx)
+				q := orm.Select[PubStrataModel](s)
+				q.Where(expr.Gt(q.C("ID"), 0)).Limit(pubMulti)
+				if v.noTrack {
+					q.NoTracking()
+				}
+				ms, err := q.All(e.ctx)
+				return wantRows(len(ms), err)
+			})
 		})
-	})
+	}
 	b.Run("pgx", func(b *testing.B) {
 		e := newPubEnv(b, pubMulti)
 		p := e.pgxPool(b)

@@ -272,18 +272,23 @@ func BenchmarkRead(b *testing.B) {
 // writes it: the rows come back as tracked objects); strata-expr is its
 // expression layer with a hand-written Scan, the floor under the session.
 func BenchmarkReadSlice100(b *testing.B) {
-	b.Run("strata", func(b *testing.B) {
-		e := newEnv(b)
-		e.seedModels(b, 100)
-		_, f := e.strata(b, strataRegistry())
-		e.run(b, loop{warm: 3}, func(int) error {
-			ms, err := strataSessionLoad(e, f, 100)
-			if err == nil && len(ms) != 100 {
-				err = fmt.Errorf("read %d rows, want 100", len(ms))
-			}
-			return err
+	for _, v := range []struct {
+		name    string
+		noTrack bool
+	}{{"strata", false}, {"strata-notrack", true}} {
+		b.Run(v.name, func(b *testing.B) {
+			e := newEnv(b)
+			e.seedModels(b, 100)
+			_, f := e.strata(b, strataRegistry())
+			e.run(b, loop{warm: 3}, func(int) error {
+				ms, err := strataSessionLoad(e, f, 100, v.noTrack)
+				if err == nil && len(ms) != 100 {
+					err = fmt.Errorf("read %d rows, want 100", len(ms))
+				}
+				return err
+			})
 		})
-	})
+	}
 	b.Run("strata-expr", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, 100)
@@ -342,13 +347,16 @@ func BenchmarkReadSlice100(b *testing.B) {
 
 // strataSessionLoad reads up to limit model rows (limit 0: all) through a
 // fresh session, as tracked objects.
-func strataSessionLoad(e *env, f *orm.Factory, limit int64) ([]*StrataModel, error) {
+func strataSessionLoad(e *env, f *orm.Factory, limit int64, noTrack bool) ([]*StrataModel, error) {
 	s := f.New()
 	defer s.Close(e.ctx)
 	q := orm.Select[StrataModel](s)
 	q.Where(expr.Gt(q.C("ID"), 0))
 	if limit > 0 {
 		q.Limit(limit)
+	}
+	if noTrack {
+		q.NoTracking()
 	}
 	return q.All(e.ctx)
 }
