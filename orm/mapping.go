@@ -198,12 +198,14 @@ type modelConfig struct {
 type typedOps struct {
 	copy  func(dst, src unsafe.Pointer)
 	alloc func() unsafe.Pointer
+	pair  func() unsafe.Pointer // a [2]T
 }
 
 func typedOpsOf[T any]() typedOps {
 	return typedOps{
 		copy:  func(dst, src unsafe.Pointer) { *(*T)(dst) = *(*T)(src) },
 		alloc: func() unsafe.Pointer { return unsafe.Pointer(new(T)) },
+		pair:  func() unsafe.Pointer { return unsafe.Pointer(new([2]T)) },
 	}
 }
 

@@ -649,10 +649,12 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if len(key) != len(m.PK) {
 		return nil, fmt.Errorf("orm: %s has a %d-column primary key, got %d values", t, len(m.PK), len(key))
 	}
-	probe := reflect.New(t)
+	// the object and its snapshot, in one allocation: the key is set in
+	// the object, and the row scanned into it
+	probe, snap := m.newPair()
 	exact := true // every key value has its field's type: use them as they are
 	for i, f := range m.PK {
-		pv := reflect.NewAt(f.Type, unsafe.Add(probe.UnsafePointer(), f.offset)).Elem()
+		pv := reflect.NewAt(f.Type, unsafe.Add(probe, f.offset)).Elem()
 		kv := reflect.ValueOf(key[i])
 		if !kv.IsValid() || !kv.Type().ConvertibleTo(f.Type) {
 			return nil, fmt.Errorf("orm: key value %v (%T) does not fit field %s (%s)", key[i], key[i], f.Name, f.Type)
@@ -668,7 +670,7 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if exact && len(key) == 1 {
 		k = key[0]
 	} else {
-		k = keyOf(m, probe.UnsafePointer())
+		k = keyOf(m, probe)
 	}
 	if st := s.lookup(m, k); st != nil {
 		if st.status == Deleted {
@@ -688,12 +690,12 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 	if !exact {
 		args = make([]any, len(m.PK))
 		for i, f := range m.PK {
-			args[i] = f.valueAt(probe.UnsafePointer())
+			args[i] = f.valueAt(probe)
 		}
 	}
 	dest := m.getDest()
 	for i, f := range m.Fields {
-		(*dest)[i] = f.ptrAt(probe.UnsafePointer())
+		(*dest)[i] = f.ptrAt(probe)
 	}
 	err = ex.QueryRow(ctx, query, args...).Scan(*dest...)
 	m.putDest(dest)
@@ -701,11 +703,11 @@ func (s *Session) getLocked(ctx context.Context, m *Mapper, key []any) (any, err
 		return nil, err
 	}
 	st := s.newState()
-	*st = state{m: m, ptr: probe.UnsafePointer(), status: Persistent, key: k}
+	*st = state{m: m, ptr: probe, status: Persistent, key: k}
 	if err := s.bindLoaded(st); err != nil {
 		return nil, err
 	}
-	st.snap = m.snapshot(st.ptr)
+	st.snap = m.snapshotInto(snap, st.ptr)
 	s.track(st)
 	return st.object(), nil
 }

@@ -207,6 +207,19 @@ func (m *Mapper) snapshot(ptr unsafe.Pointer) unsafe.Pointer {
 	return m.snapshotInto(reflect.New(m.Type).UnsafePointer(), ptr)
 }
 
+// newPair allocates an object and room for its snapshot at once (a
+// [2]T): a read of one row makes one allocation, not two. The snapshot
+// stays alive as long as the object.
+func (m *Mapper) newPair() (obj, snap unsafe.Pointer) {
+	var p unsafe.Pointer
+	if m.typed.pair != nil {
+		p = m.typed.pair()
+	} else {
+		p = reflect.New(m.arrayOf(2)).UnsafePointer()
+	}
+	return p, unsafe.Add(p, m.Type.Size())
+}
+
 // snapshotInto is snapshot into memory the caller provides.
 func (m *Mapper) snapshotInto(cp, ptr unsafe.Pointer) unsafe.Pointer {
 	if m.typed.copy != nil {
