@@ -19,8 +19,9 @@
 // bun with Relation and bulk queries; sqlx, database/sql and pgx with
 // hand-written SQL. pgx (a pgxpool.Pool with its statement cache, so every
 // query is a server-side prepared statement) is the floor; bulk inserts
-// also run pgx's best raw techniques, COPY (pgx-copy) and UNNEST
-// (pgx-unnest). database/sql, GORM and sqlx run over pgx's stdlib driver,
+// also run pgx's best raw techniques, COPY (pgx-copy), UNNEST
+// (pgx-unnest) and COPY into a temporary table followed by INSERT ...
+// SELECT ... RETURNING (pgx-copytemp), the last two reading keys back. database/sql, GORM and sqlx run over pgx's stdlib driver,
 // so the driver is the same for everyone but bun, which uses its own
 // pgdriver as its documentation recommends.
 //
@@ -46,7 +47,8 @@
 //     counter) VALUES ($1, ..., $7), one row;
 //   - InsertMulti: 100 such rows in one statement (multi-row VALUES, the
 //     suite's raw technique; pgx also runs its COPY, pgx-copy, as that
-//     suite's pgx entry does, and UNNEST, pgx-unnest);
+//     suite's pgx entry does, UNNEST, pgx-unnest, and the temporary
+//     table, pgx-copytemp);
 //   - Update: UPDATE models SET name = $1, ..., counter = $7 WHERE id = $8,
 //     the same row every time;
 //   - Read: SELECT id, name, ..., counter FROM models WHERE id = $1;
@@ -60,9 +62,11 @@
 // generated CreateModel, :copyfrom InsertModels, UpdateModel, GetModel and
 // ListModels; sqlx and database/sql the hand-written statements. Strata
 // writes what its users do: Session.Add and Commit to insert,
-// orm.UpdateWhere ... Exec to update by key, orm.Get in a fresh session to
-// read a row, and orm.Select ... Where ... Limit ... All in a fresh session
-// to read a slice (the session, not the expression layer).
+// orm.UpdateByKey to write an object in hand by its key (strata-where:
+// orm.UpdateWhere ... Exec naming the columns), orm.Get in a fresh session
+// to read a row, and orm.Select ... Where ... Limit ... All in a fresh
+// session to read a slice (the session, not the expression layer;
+// strata-notrack adds Query.NoTracking).
 //
 // Where this differs from the public suite, on purpose: every Insert reads
 // the new key back (RETURNING id), as the ORMs do, where that suite's raw

@@ -114,10 +114,24 @@ func BenchmarkInsert(b *testing.B) {
 // handler does); the others update from a struct they already hold.
 func BenchmarkUpdate(b *testing.B) {
 	const bump = 1_000_000 // every op writes a counter no row holds yet
-	// Peers update by key without reading the row; so does Strata's
-	// UPDATE statement (orm.Update). strata-uow is the unit of work: Get,
-	// change a field, Commit (two statements).
+	// Peers update by key without reading the row; so does Strata, with
+	// the object in hand written by its key (orm.UpdateByKey, bun's
+	// WherePK), as in PublicUpdate. strata-where names the columns in an
+	// UPDATE by condition (orm.UpdateWhere); strata-uow is the unit of
+	// work: Get, change a field, Commit (two statements).
 	b.Run("strata", func(b *testing.B) {
+		e := newEnv(b)
+		e.seedModels(b, keys)
+		_, f := e.strata(b, strataRegistry())
+		m := newStrataModel()
+		e.run(b, loop{warm: 3}, func(i int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			m.ID, m.Counter = key(i), int64(bump+i)
+			return orm.UpdateByKey(e.ctx, s, m)
+		})
+	})
+	b.Run("strata-where", func(b *testing.B) {
 		e := newEnv(b)
 		e.seedModels(b, keys)
 		_, f := e.strata(b, strataRegistry())
