@@ -650,3 +650,31 @@ func TestSetSyncCommit(t *testing.T) {
 		t.Errorf("synchronous_commit after restoring = %q, want %q as before", after, before)
 	}
 }
+
+func TestCopyTargetUsesTheInsertThatReadsNoKeys(t *testing.T) {
+	line := func(lib string, ns int) string {
+		return fmt.Sprintf("BenchmarkInsert10k/%s-2   \t 20\t %d ns/op\t 1.000 stmts/op\t 100 B/op\t 3 allocs/op\n", lib, ns)
+	}
+	target := func(raw string) check {
+		run, err := parseRaw([]byte("goos: linux\n"+raw+"PASS\n"), "plain")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range summarizeRun(run).targets() {
+			if c.Name == "Insert10k: Strata time vs pgx-copy" {
+				return c
+			}
+		}
+		t.Fatal("no Insert10k COPY target")
+		return check{}
+	}
+	keyed := line("strata", 90_000_000) + line("pgx", 80_000_000) + line("pgx-copy", 30_000_000)
+	// without strata-nokeys the session's insert stands in, and misses
+	if c := target(keyed); c.Verdict != missed || !strings.Contains(c.Note, "reads keys back") {
+		t.Errorf("without strata-nokeys: %+v, want missed with the key note", c)
+	}
+	// with it, InsertMany (COPY, no keys read back) is what the goal is for
+	if c := target(keyed + line("strata-nokeys", 33_000_000)); c.Verdict != met || !strings.Contains(c.Note, "strata-nokeys") {
+		t.Errorf("with strata-nokeys: %+v, want met, measured with strata-nokeys", c)
+	}
+}

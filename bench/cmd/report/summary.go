@@ -413,8 +413,16 @@ func (s *summary) targets() []check {
 	for _, bench := range []string{"InsertMulti100", "PublicInsertMulti", "Insert10k"} {
 		t := s.table(bench)
 		st, note := strataOf(t), strataNote(t)
+		// The COPY goal is for inserts whose keys need not come back: the
+		// caller says so with orm.InsertMany (strata-nokeys) where the
+		// benchmark runs it; otherwise the session's insert, which reads
+		// keys back, stands in and the note says so.
+		copySt := st
 		copyNote := strings.TrimPrefix(note+"; Strata reads keys back, COPY does not", "; ")
-		out = append(out, atMost(bench+": Strata time vs pgx-copy", vs(t, st, "pgx-copy", timeOf), copyGoal, copyNote))
+		if t != nil && t.row("strata-nokeys").has() {
+			copySt, copyNote = t.row("strata-nokeys"), "measured with strata-nokeys (orm.InsertMany: the caller says keys need not come back)"
+		}
+		out = append(out, atMost(bench+": Strata time vs pgx-copy", vs(t, copySt, "pgx-copy", timeOf), copyGoal, copyNote))
 		v, keyNote := noRatio(), note
 		if t != nil {
 			var best *row
