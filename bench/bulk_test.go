@@ -88,15 +88,9 @@ func pgxValues(ctx context.Context, p *pgxpool.Pool, ms []Model) error {
 			if err != nil {
 				return err
 			}
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&part[i].ID); err != nil {
-					rows.Close()
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			_, err = scanModelIDs(rows, part)
+			rows.Close()
+			if err != nil {
 				return err
 			}
 		}
@@ -127,15 +121,30 @@ func pgxUnnestSQL(ctx context.Context, p *pgxpool.Pool, query string, ms []Model
 	if err != nil {
 		return err
 	}
+	defer rows.Close()
+	_, err = scanModelIDs(rows, ms)
+	return err
+}
+
+// idRows is what pgx.Rows, *sql.Rows and *sqlx.Rows share for reading
+// the keys an INSERT ... RETURNING id sends back.
+type idRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// scanModelIDs reads the returned keys into ms in order and says how many came
+// back; the caller closes rows.
+func scanModelIDs(rows idRows, ms []Model) (int, error) {
 	i := 0
 	for rows.Next() {
 		if err := rows.Scan(&ms[i].ID); err != nil {
-			rows.Close()
-			return err
+			return i, err
 		}
 		i++
 	}
-	return rows.Err()
+	return i, rows.Err()
 }
 
 // pgxCopy inserts ms with COPY FROM STDIN (binary); no keys come back.
@@ -168,15 +177,9 @@ func pgxCopyTemp(ctx context.Context, p *pgxpool.Pool, table string, ms []Model)
 		if err != nil {
 			return err
 		}
-		i := 0
-		for rows.Next() {
-			if err := rows.Scan(&ms[i].ID); err != nil {
-				rows.Close()
-				return err
-			}
-			i++
-		}
-		if err := rows.Err(); err != nil {
+		i, err := scanModelIDs(rows, ms)
+		rows.Close()
+		if err != nil {
 			return err
 		}
 		if i != len(ms) {
@@ -206,18 +209,11 @@ func sqlValues(ctx context.Context, db *sql.DB, ms []Model) error {
 			if err != nil {
 				return err
 			}
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&part[i].ID); err != nil {
-					rows.Close()
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			_, err = scanModelIDs(rows, part)
+			rows.Close()
+			if err != nil {
 				return err
 			}
-			rows.Close()
 		}
 		return nil
 	}
@@ -246,18 +242,11 @@ func sqlxBatch(ctx context.Context, db *sqlx.DB, ms []Model) error {
 			if err != nil {
 				return err
 			}
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&part[i].ID); err != nil {
-					rows.Close()
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			_, err = scanModelIDs(rows, part)
+			rows.Close()
+			if err != nil {
 				return err
 			}
-			rows.Close()
 		}
 		return nil
 	}

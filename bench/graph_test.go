@@ -575,11 +575,7 @@ func (r sqlRunner) exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-func scanIDs(rows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-}, dst []int64) error {
+func scanIDs(rows idRows, dst []int64) error {
 	n := 0
 	for rows.Next() {
 		if n == len(dst) {

@@ -285,15 +285,9 @@ func BenchmarkPublicInsertMulti(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&ms[i].ID); err != nil {
-					rows.Close()
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			_, err = scanModelIDs(rows, ms)
+			rows.Close()
+			if err != nil {
 				return err
 			}
 			return lastKey(ms)
@@ -344,14 +338,7 @@ func BenchmarkPublicInsertMulti(b *testing.B) {
 				return err
 			}
 			defer rows.Close()
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&ms[i].ID); err != nil {
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			if _, err := scanModelIDs(rows, ms); err != nil {
 				return err
 			}
 			return lastKey(ms)
@@ -412,14 +399,7 @@ func BenchmarkPublicInsertMulti(b *testing.B) {
 				return err
 			}
 			defer rows.Close()
-			i := 0
-			for rows.Next() {
-				if err := rows.Scan(&ms[i].ID); err != nil {
-					return err
-				}
-				i++
-			}
-			if err := rows.Err(); err != nil {
+			if _, err := scanModelIDs(rows, ms); err != nil {
 				return err
 			}
 			return lastKey(ms)
