@@ -450,29 +450,33 @@ type loader struct {
 	objs, snaps unsafe.Pointer // current slabs
 	states      []state
 	used, size  int
-	hint        int            // the rows expected (a LIMIT), for the first slab
-	spare       unsafe.Pointer // an object scanned but not kept (the session had the row)
-	spareSnap   unsafe.Pointer
-	spareSt     *state
+	hint        int // the rows expected (a LIMIT), for the first slab
+	spare       int // a slot of the current slab scanned but not kept (the session had the row), or -1
 
 	// the slots handed out by scan since the last adoptScanned, as runs
 	// of consecutive slots of one slab (no list of rows is kept)
 	runs []slotRun
 }
 
-// slotRun is a run of consecutive slab slots: objects, snapshots and
-// states from index from to index to (exclusive).
-type slotRun struct {
+// slab is one of the loader's slabs: objects, their snapshots and their
+// states, side by side; slot i is the i-th of each.
+type slab struct {
 	objs, snaps unsafe.Pointer
 	states      []state
-	from, to    int
+}
+
+// slotRun is a run of consecutive slots of a slab, from index from to
+// index to (exclusive).
+type slotRun struct {
+	slab
+	from, to int
 }
 
 func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
 	if cols == nil {
 		cols = m.Fields
 	}
-	return &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols))}
+	return &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols)), spare: -1}
 }
 
 // Objects, snapshots and states of a query's rows are allocated in slabs
@@ -480,9 +484,9 @@ func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
 // (a slab stays alive while any of its objects does).
 const slabMax = 256
 
-// next returns a zeroed object (and a snapshot slot) for a row.
-func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
-	size := l.m.Type.Size()
+// next takes the next slot of the current slab (a new slab when it is
+// full) and returns its object, zeroed.
+func (l *loader) next() unsafe.Pointer {
 	if l.used == l.size {
 		l.size = min(max(2*l.size, 4, l.hint), slabMax)
 		l.hint = 0
@@ -492,33 +496,19 @@ func (l *loader) next() (obj, snap unsafe.Pointer, st *state) {
 		l.states = make([]state, l.size)
 		l.used = 0
 	}
-	obj = unsafe.Add(l.objs, uintptr(l.used)*size)
-	snap = unsafe.Add(l.snaps, uintptr(l.used)*size)
-	st = &l.states[l.used]
+	obj := unsafe.Add(l.objs, uintptr(l.used)*l.m.Type.Size())
 	l.used++
-	return obj, snap, st
-}
-
-// load scans the current row into a new object and returns it, or the
-// object the identity map already holds for its key (the row is then
-// ignored: unflushed changes win). A row of an object deleted in the
-// session gives nil. Columns after the object's go to extra.
-// loadedRow is a scanned row not yet put through the identity map.
-type loadedRow struct {
-	obj, snap unsafe.Pointer
-	st        *state
-	slab      unsafe.Pointer // the slab of objects obj is in
-	states    []state        // the slab's states
+	return obj
 }
 
 // scan reads a row into a new object from the slabs; adoptScanned then
 // puts every row scanned so far through the identity map.
 func (l *loader) scan(rs *engine.Rows) error {
-	obj, _, _ := l.next()
+	obj := l.next()
 	if n := len(l.runs); n > 0 && l.runs[n-1].objs == l.objs {
 		l.runs[n-1].to = l.used
 	} else {
-		l.runs = append(l.runs, slotRun{l.objs, l.snaps, l.states, l.used - 1, l.used})
+		l.runs = append(l.runs, slotRun{slab{l.objs, l.snaps, l.states}, l.used - 1, l.used})
 	}
 	l.dest = l.dest[:len(l.cols)]
 	for i, f := range l.cols {
@@ -552,12 +542,10 @@ func (l *loader) scanned() (n, small int) {
 // object (the session's own for a row it held; none for a row of an
 // object deleted in the session).
 func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
-	size := l.m.Type.Size()
 	defer func() { l.runs = l.runs[:0] }()
 	for _, r := range l.runs {
 		for i := r.from; i < r.to; i++ {
-			off := uintptr(i) * size
-			obj, err := l.adopt(loadedRow{unsafe.Add(r.objs, off), unsafe.Add(r.snaps, off), &r.states[i], r.objs, r.states})
+			obj, _, err := l.adopt(r.slab, i)
 			if err != nil {
 				return err
 			}
@@ -569,58 +557,56 @@ func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
 	return nil
 }
 
-// adopt puts a scanned row through the identity map, as load does.
-func (l *loader) adopt(r loadedRow) (unsafe.Pointer, error) {
-	key := keyOf(l.m, r.obj)
+// adopt puts the row scanned into slot i of sb through the identity map.
+// It returns the session's object for the row: the slot's own, now
+// tracked (kept), or the one the session already held (the row is then
+// ignored: unflushed changes win), or nil for an object deleted in the
+// session.
+func (l *loader) adopt(sb slab, i int) (obj unsafe.Pointer, kept bool, err error) {
+	off := uintptr(i) * l.m.Type.Size()
+	obj = unsafe.Add(sb.objs, off)
+	key := keyOf(l.m, obj)
 	if have := l.s.lookup(l.m, key); have != nil {
 		if have.status == Deleted {
-			return nil, nil
+			return nil, false, nil
 		}
-		return have.ptr, nil
+		return have.ptr, false, nil
 	}
-	st := r.st
-	*st = state{m: l.m, ptr: r.obj, status: Persistent, key: key}
+	st := &sb.states[i]
+	*st = state{m: l.m, ptr: obj, status: Persistent, key: key}
 	if err := l.s.bindLoaded(st); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	st.snap = l.m.snapshotInto(r.snap, r.obj)
-	l.index(r.slab, r.states)
+	st.snap = l.m.snapshotInto(unsafe.Add(sb.snaps, off), obj)
+	l.index(sb.objs, sb.states)
 	l.s.track(st)
-	return r.obj, nil
+	return obj, true, nil
 }
 
+// load scans the current row into a new object and returns the
+// session's object for it (see adopt). Columns after the object's go to
+// extra. A slot whose row the session held is reused for the next row.
 func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
-	var obj, snap unsafe.Pointer
-	var st *state
-	if l.spare != nil {
-		obj, snap, st = l.spare, l.spareSnap, l.spareSt
-		l.spare = nil
-		reflect.NewAt(l.m.Type, obj).Elem().SetZero()
+	i := l.spare
+	if i >= 0 {
+		l.spare = -1
+		reflect.NewAt(l.m.Type, unsafe.Add(l.objs, uintptr(i)*l.m.Type.Size())).Elem().SetZero()
 	} else {
-		obj, snap, st = l.next()
+		l.next()
+		i = l.used - 1
 	}
+	obj := unsafe.Add(l.objs, uintptr(i)*l.m.Type.Size())
 	l.dest = l.dest[:len(l.cols)]
-	for i, f := range l.cols {
-		l.dest[i] = f.ptrAt(obj)
+	for k, f := range l.cols {
+		l.dest[k] = f.ptrAt(obj)
 	}
 	l.dest = append(l.dest, extra...)
 	if err := rs.Scan(l.dest...); err != nil {
 		return nil, err
 	}
-	key := keyOf(l.m, obj)
-	if have := l.s.lookup(l.m, key); have != nil {
-		l.spare, l.spareSnap, l.spareSt = obj, snap, st // reuse the slot
-		if have.status == Deleted {
-			return nil, nil
-		}
-		return have.ptr, nil
+	got, kept, err := l.adopt(slab{l.objs, l.snaps, l.states}, i)
+	if err == nil && !kept {
+		l.spare = i // the spare slot is in the current slab: next is only called without one
 	}
-	*st = state{m: l.m, ptr: obj, status: Persistent, key: key}
-	if err := l.s.bindLoaded(st); err != nil {
-		return nil, err
-	}
-	st.snap = l.m.snapshotInto(snap, obj)
-	l.index(l.objs, l.states) // the spare slot is in the current slab too
-	l.s.track(st)
-	return obj, nil
+	return got, err
 }
