@@ -14,7 +14,10 @@
 //   - _pragma=foreign_keys(1): foreign keys are always enforced. A DSN that
 //     turns them off is refused, and Open checks PRAGMA foreign_keys.
 //   - _pragma=busy_timeout(10000): a connection waits up to 10 s for a lock
-//     held by another before failing with SQLITE_BUSY.
+//     held by another before failing with SQLITE_BUSY. Opening a
+//     connection waits as long: connections that switch a new file to WAL
+//     at the same moment can fail with SQLITE_BUSY at once (neither may
+//     wait for the other), and the pool opens such a connection again.
 //   - _pragma=journal_mode(WAL), for writable file databases: readers do
 //     not block the writer nor it them.
 //   - _pragma=synchronous(NORMAL), with that WAL: SQLite syncs the WAL at

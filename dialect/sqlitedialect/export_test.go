@@ -14,6 +14,7 @@ var (
 	ParseEnumCheck   = parseEnumCheck
 	TypeFromDecl     = typeFromDecl
 	BuildDSN         = buildDSN
+	BusyTimeout      = busyTimeout
 )
 
 // DefaultOf returns a parsed column's DEFAULT clause as (syntax, text), with

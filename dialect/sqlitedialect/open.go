@@ -3,20 +3,20 @@ package sqlitedialect
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/sqlerr"
 )
-
-// driverName is the database/sql name modernc.org/sqlite registers.
-const driverName = "sqlite"
 
 // Open opens the database named by dsn, which may be a plain path
 // ("data.db", "/var/lib/app.db"), a URI ("file:data.db?mode=ro") or
@@ -59,10 +59,11 @@ func (d *Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOpt
 	if memory && opts != (dialect.PoolOptions{}) && opts != (dialect.PoolOptions{MaxOpen: 1}) {
 		return nil, sqlerr.Unsupported("sqlite", fmt.Sprintf("size the pool of an in-memory database (%+v): it lives in one connection, kept open", opts))
 	}
-	db, err := sql.Open(driverName, conn)
+	base, err := sqlite.NewConnector(conn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
+	db := sql.OpenDB(retryBusyConnector{base, busyTimeout(conn)})
 	if memory {
 		db.SetMaxOpenConns(1)
 		db.SetMaxIdleConns(1)
@@ -94,6 +95,54 @@ func (d *Dialect) OpenPool(ctx context.Context, dsn string, opts dialect.PoolOpt
 		return nil, errors.New("sqlite: open: foreign key enforcement is off (is this SQLite built with SQLITE_OMIT_FOREIGN_KEY?)")
 	}
 	return pool{dialect.FromSQL(db)}, nil
+}
+
+// retryBusyConnector opens connections with the pragmas of the DSN, and
+// opens again when that fails with SQLITE_BUSY, for up to the DSN's busy
+// timeout. The busy handler does not cover every lock a connection's first
+// statements take: two connections that both switch a new file to WAL can
+// each hold a shared lock and want an exclusive one, and SQLite fails one of
+// them at once rather than let them wait on each other. Opening again after
+// the other has finished succeeds (the file is in WAL mode by then).
+type retryBusyConnector struct {
+	driver.Connector
+	wait time.Duration
+}
+
+func (c retryBusyConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	deadline := time.Now().Add(c.wait)
+	pause := time.Millisecond
+	for {
+		conn, err := c.Connector.Connect(ctx)
+		var se *sqlite.Error
+		if err == nil || !errors.As(err, &se) || se.Code()&0xff != codeBusy || !time.Now().Add(pause).Before(deadline) {
+			return conn, err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+// busyTimeout reads the busy_timeout pragma of a DSN buildDSN made (it
+// always sets one).
+func busyTimeout(dsn string) time.Duration {
+	_, query, _ := strings.Cut(dsn, "?")
+	q, _ := url.ParseQuery(query)
+	wait := time.Duration(0)
+	for _, v := range q["_pragma"] {
+		if name, val := splitPragma(v); name == "busy_timeout" {
+			if ms, err := strconv.Atoi(strings.TrimSpace(val)); err == nil {
+				wait = time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+	return wait
 }
 
 // ErrDSN is matched by the errors of a DSN [Dialect.Open] refuses: one that

@@ -3,8 +3,11 @@ package sqlitedialect_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/dialect/sqlitedialect"
@@ -118,6 +121,57 @@ func TestPoolSizes(t *testing.T) {
 				m.Close()
 			}
 			t.Errorf(":memory: with %+v: %v, want sqlerr.ErrUnsupported", o, err)
+		}
+	}
+}
+
+// Pools opened at the same moment on a new file all open: the first
+// connections race to switch the file to WAL, and SQLite fails one of two
+// such connections at once (each holds a shared lock and wants an
+// exclusive one, so the busy handler cannot let them wait); Open tries that
+// connection again within the busy timeout.
+func TestConcurrentOpensOfANewFileAllSucceed(t *testing.T) {
+	ctx := context.Background()
+	d := sqlitedialect.New()
+	dir := t.TempDir()
+	for round := range 100 {
+		path := filepath.Join(dir, fmt.Sprintf("new%d.db", round))
+		errs := make(chan error, 16)
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p, err := d.Open(ctx, path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				p.Close()
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+}
+
+// Open retries a busy connection as long as the DSN's busy timeout, and a
+// busy timeout of zero means no retrying.
+func TestOpenWaitsAsLongAsTheBusyTimeout(t *testing.T) {
+	for dsn, want := range map[string]time.Duration{
+		"x.db":                             10 * time.Second,
+		"x.db?_pragma=busy_timeout(0)":     0,
+		"x.db?_pragma=busy_timeout%3D2500": 2500 * time.Millisecond,
+	} {
+		conn, _, err := sqlitedialect.BuildDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sqlitedialect.BusyTimeout(conn); got != want {
+			t.Errorf("%s: open waits %v, want %v", dsn, got, want)
 		}
 	}
 }
