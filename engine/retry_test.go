@@ -49,13 +49,30 @@ func TestRetryPolicyHotRowStorm(t *testing.T) {
 		const workers, increments = 6, 5
 		var wg sync.WaitGroup
 		errs := make(chan error, workers*increments)
+		// The first attempt of each worker waits, after its read, until
+		// every worker has read (or until a second after the start: on
+		// SQLite the others wait at BEGIN for its write lock), so the storm
+		// collides however the scheduler runs the goroutines.
+		var read atomic.Int64
+		end := time.Now().Add(time.Second)
+		meet := func() {
+			read.Add(1)
+			for read.Load() < workers && time.Now().Before(end) {
+				time.Sleep(time.Millisecond)
+			}
+		}
 		for range workers {
 			wg.Go(func() {
+				first := true
 				for range increments {
 					errs <- db.RunInTx(ctx, dialect.TxOptions{Isolation: sql.LevelSerializable}, func(ctx context.Context, tx *engine.Tx) error {
 						var n int
 						if err := engine.QueryRowStmt(ctx, tx, expr.Select(c.C("n")).From(c).Where(expr.Eq(c.C("id"), 1))).Scan(&n); err != nil {
 							return err
+						}
+						if first {
+							first = false
+							meet()
 						}
 						_, err := engine.ExecStmt(ctx, tx, expr.Update(c).Set("n", n+1).Where(expr.Eq(c.C("id"), 1)))
 						return err
