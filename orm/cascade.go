@@ -357,7 +357,15 @@ func syncKey(l link, u *undo) (bool, error) {
 		}
 	}
 	for i, f := range rel.fk {
-		v, err := keyValueFor(f.Type, rel.ref[i].rv(l.parent.ptr))
+		ref := rel.ref[i]
+		if ref.Type == f.Type {
+			// the usual case: compared and copied without boxing
+			if !f.eq(unsafe.Add(l.child.ptr, f.offset), unsafe.Add(l.parent.ptr, ref.offset)) {
+				u.set(f, l.child.ptr, ref.rv(l.parent.ptr))
+			}
+			continue
+		}
+		v, err := keyValueFor(f.Type, ref.rv(l.parent.ptr))
 		if err != nil {
 			return false, fmt.Errorf("orm: %s: %w", rel, err)
 		}

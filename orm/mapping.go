@@ -33,7 +33,8 @@ type Field struct {
 	Default        func() any // client default, run at insert while the field holds its zero value
 	OnUpdate       func() any // client onupdate, run at every UPDATE of the row
 	noAuto         bool
-	index          int // position in Mapper.Fields
+	word           bool // its value fits a word and holds no pointer (see undo.set)
+	index          int  // position in Mapper.Fields
 
 	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
 	deepCopy bool                           // a copy shares memory: snapshot deeply

@@ -10,7 +10,10 @@ import (
 //
 // Entries are typed rather than closures, and the first few live in the
 // log itself: a flush of one row records one or two, and allocates
-// nothing for them.
+// nothing for them. An entry is 48 bytes: a flush that hands keys to
+// 10,000 children records 10,000 of them, and the old value of a field of
+// at most 8 bytes holding no pointer (integers, the usual keys) is kept in
+// the entry rather than in a copy of its own.
 
 // undo restores what a failed flush changed in the objects.
 type undo struct {
@@ -21,22 +24,29 @@ type undo struct {
 type undoKind uint8
 
 const (
-	undoSet      undoKind = iota // set f at ptr back to old
-	undoZero                     // zero fields at ptr
-	undoZeroRows                 // zero fields of every row
-	undoObject                   // copy the struct at pre over ptr
-	undoFunc                     // call fn
+	undoWord     undoKind = iota // set f at ptr back to the bytes in word
+	undoSet                      // set f at ptr back to the value at old
+	undoStatus                   // the state at ptr: status (and gone) back to word
+	undoZero                     // zero more.fields at ptr
+	undoZeroRows                 // zero more.fields of more.rows
+	undoObject                   // copy the struct at old over ptr
+	undoFunc                     // call more.fn
 )
 
 type undoEntry struct {
-	kind   undoKind
-	f      *Field
-	ptr    unsafe.Pointer
-	old    reflect.Value // undoSet: a copy of the old value
+	kind undoKind
+	f    *Field
+	ptr  unsafe.Pointer
+	word uint64         // undoWord: the old bytes; undoStatus: the old status and gone
+	old  unsafe.Pointer // undoSet: a copy of the old value; undoObject: of the struct
+	more *undoMore      // the rarer kinds
+}
+
+// undoMore holds what the rarer kinds of entry need.
+type undoMore struct {
 	fields []*Field
 	rows   []*state
-	m      *Mapper        // undoObject
-	pre    unsafe.Pointer // undoObject: the saved struct
+	m      *Mapper
 	fn     func()
 }
 
@@ -47,32 +57,75 @@ func (u *undo) add(e undoEntry) {
 	u.log = append(u.log, e)
 }
 
+// set records f's value in the object at ptr and sets it to v.
 func (u *undo) set(f *Field, ptr unsafe.Pointer, v reflect.Value) {
-	fv := f.rv(ptr)
-	old := reflect.New(f.Type).Elem()
-	old.Set(fv)
-	u.add(undoEntry{kind: undoSet, f: f, ptr: ptr, old: old})
-	fv.Set(v)
+	at := unsafe.Add(ptr, f.offset)
+	if f.word {
+		u.add(undoEntry{kind: undoWord, f: f, ptr: ptr, word: loadWord(at, f.Type.Size())})
+	} else {
+		old := reflect.New(f.Type)
+		old.Elem().Set(reflect.NewAt(f.Type, at).Elem())
+		u.add(undoEntry{kind: undoSet, f: f, ptr: ptr, old: old.UnsafePointer()})
+	}
+	reflect.NewAt(f.Type, at).Elem().Set(v)
+}
+
+// status records st's status and gone flag, to be restored.
+func (u *undo) status(st *state) {
+	w := uint64(st.status)
+	if st.gone {
+		w |= 1 << 8
+	}
+	u.add(undoEntry{kind: undoStatus, ptr: unsafe.Pointer(st), word: w})
+}
+
+// wordType reports whether a value of type t fits a word and holds no
+// pointer, so that its bytes can be kept in an undo entry.
+func wordType(t reflect.Type) bool {
+	if t.Size() > 8 {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64:
+		return true
+	case reflect.Array:
+		return wordType(t.Elem())
+	}
+	return false
+}
+
+// loadWord and storeWord copy the n (at most 8) bytes at p to and from a
+// word.
+func loadWord(p unsafe.Pointer, n uintptr) uint64 {
+	var w uint64
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&w)), n), unsafe.Slice((*byte)(p), n))
+	return w
+}
+
+func storeWord(p unsafe.Pointer, n uintptr, w uint64) {
+	copy(unsafe.Slice((*byte)(p), n), unsafe.Slice((*byte)(unsafe.Pointer(&w)), n))
 }
 
 // fn records an arbitrary undo action.
-func (u *undo) fn(f func()) { u.add(undoEntry{kind: undoFunc, fn: f}) }
+func (u *undo) fn(f func()) { u.add(undoEntry{kind: undoFunc, more: &undoMore{fn: f}}) }
 
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
-	u.add(undoEntry{kind: undoZero, ptr: ptr, fields: fields})
+	u.add(undoEntry{kind: undoZero, ptr: ptr, more: &undoMore{fields: fields}})
 }
 
 // zeroRows is zero for the same fields of many objects.
 func (u *undo) zeroRows(rows []*state, fields []*Field) {
-	u.add(undoEntry{kind: undoZeroRows, rows: rows, fields: fields})
+	u.add(undoEntry{kind: undoZeroRows, more: &undoMore{rows: rows, fields: fields}})
 }
 
 // saveObject records the whole object, for code (hooks) that may change
 // any of it.
 func (u *undo) saveObject(st *state) {
-	u.add(undoEntry{kind: undoObject, m: st.m, ptr: st.ptr, pre: st.m.snapshot(st.ptr)})
+	u.add(undoEntry{kind: undoObject, ptr: st.ptr, old: st.m.snapshot(st.ptr), more: &undoMore{m: st.m}})
 }
 
 // run undoes every recorded change, the last first.
@@ -80,22 +133,27 @@ func (u *undo) run() {
 	for i := len(u.log) - 1; i >= 0; i-- {
 		e := &u.log[i]
 		switch e.kind {
+		case undoWord:
+			storeWord(unsafe.Add(e.ptr, e.f.offset), e.f.Type.Size(), e.word)
 		case undoSet:
-			e.f.rv(e.ptr).Set(e.old)
+			e.f.rv(e.ptr).Set(reflect.NewAt(e.f.Type, e.old).Elem())
+		case undoStatus:
+			st := (*state)(e.ptr)
+			st.status, st.gone = Status(e.word&0xff), e.word&(1<<8) != 0
 		case undoZero:
-			for _, f := range e.fields {
+			for _, f := range e.more.fields {
 				f.rv(e.ptr).SetZero()
 			}
 		case undoZeroRows:
-			for _, st := range e.rows {
-				for _, f := range e.fields {
+			for _, st := range e.more.rows {
+				for _, f := range e.more.fields {
 					f.rv(st.ptr).SetZero()
 				}
 			}
 		case undoObject:
-			reflect.NewAt(e.m.Type, e.ptr).Elem().Set(reflect.NewAt(e.m.Type, e.pre).Elem())
+			reflect.NewAt(e.more.m.Type, e.ptr).Elem().Set(reflect.NewAt(e.more.m.Type, e.old).Elem())
 		case undoFunc:
-			e.fn()
+			e.more.fn()
 		}
 	}
 }

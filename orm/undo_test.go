@@ -1,0 +1,70 @@
+package orm
+
+import (
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+type undoThing struct {
+	A   int8
+	B   uint16
+	C   int32
+	D   float32
+	E   bool
+	F   [3]int16
+	G   int64
+	H   string
+	I   time.Time
+	J   *int
+	K   []byte
+	L   complex64
+	Tag uint8
+}
+
+// A failed flush restores every field it set, whatever its type: the
+// small pointer-free ones kept as raw bytes in the entry (without touching
+// their neighbours), the others as copies; and the states whose status it
+// changed.
+func TestUndoRestoresFieldsOfEveryKindAndStatuses(t *testing.T) {
+	seven := 7
+	before := undoThing{A: -3, B: 65000, C: -70000, D: 1.5, E: true, F: [3]int16{1, -2, 3}, G: 1 << 40,
+		H: "old", I: time.Date(2020, 1, 2, 3, 4, 5, 6, time.UTC), J: &seven, K: []byte("old"), L: complex(1, -1), Tag: 0xAB}
+	after := undoThing{A: 100, B: 1, C: 2, D: -2.25, E: false, F: [3]int16{9, 9, 9}, G: -1,
+		H: "new", I: time.Now(), J: nil, K: []byte("new!"), L: complex(-3, 4), Tag: 0xAB}
+	obj := before
+	ptr := unsafe.Pointer(&obj)
+	typ := reflect.TypeFor[undoThing]()
+	var u undo
+	words := 0
+	for i := range typ.NumField() - 1 { // all but Tag, the neighbour that must survive
+		sf := typ.Field(i)
+		f := &Field{Name: sf.Name, Type: sf.Type, offset: sf.Offset, word: wordType(sf.Type)}
+		if f.word {
+			words++
+		}
+		u.set(f, ptr, reflect.ValueOf(after).Field(i))
+	}
+	if words != 8 {
+		t.Errorf("%d fields kept as words, want 8 (A to G and L)", words)
+	}
+	if !reflect.DeepEqual(obj, after) {
+		t.Fatalf("set wrote %+v, want %+v", obj, after)
+	}
+	sts := []*state{{status: Persistent}, {status: Pending, gone: true}}
+	for _, st := range sts {
+		u.status(st)
+		st.status, st.gone = Deleted, !st.gone
+	}
+	u.run()
+	if !reflect.DeepEqual(obj, before) {
+		t.Errorf("undo left %+v, want %+v", obj, before)
+	}
+	if sts[0].status != Persistent || sts[0].gone || sts[1].status != Pending || !sts[1].gone {
+		t.Errorf("undo left statuses %v/%v and %v/%v", sts[0].status, sts[0].gone, sts[1].status, sts[1].gone)
+	}
+	if s := unsafe.Sizeof(undoEntry{}); s > 48 {
+		t.Errorf("an undo entry is %d bytes, want at most 48", s)
+	}
+}
