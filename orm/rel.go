@@ -91,6 +91,7 @@ type refCore struct {
 
 type listCore struct {
 	state relState
+	owned bool             // items' array was made by the session (see listInsert)
 	items []unsafe.Pointer // []*T
 	b     binding
 }
@@ -153,7 +154,9 @@ func (l *List[T]) All() ([]*T, error) {
 	if l.c.state == relUnloaded {
 		return nil, notLoaded(l.c.b)
 	}
-	return typed[T](l.c.items), nil
+	// clipped: an append to it must not write into the List's spare
+	// capacity, where the List appends (see listInsert)
+	return typed[T](slices.Clip(l.c.items)), nil
 }
 
 // Len returns the number of objects, or a *NotLoadedError.
@@ -183,11 +186,7 @@ func (l *List[T]) Insert(i int, items ...*T) error {
 			return errors.New("orm: List.Insert of a nil object")
 		}
 	}
-	ptrs := make([]unsafe.Pointer, len(items))
-	for j, it := range items {
-		ptrs[j] = unsafe.Pointer(it)
-	}
-	listInsert(v, i, ptrs)
+	listInsert(v, i, untyped(items))
 	return nil
 }
 
@@ -282,15 +281,21 @@ func listSet(v *listCore, items []unsafe.Pointer) error {
 }
 
 // The functions below change one side and, when bound, the other. They
-// always build new slices: a snapshot of the owner shares the old one and
-// must keep seeing the membership of the last flush.
+// never write into the items a slice header already shows: a snapshot of
+// the owner shares the old header and must keep seeing the membership of
+// the last flush. They build new slices, except that listInsert appends at
+// the end in place (see appendInPlace).
 
 func listInsert(v *listCore, i int, ptrs []unsafe.Pointer) {
-	items := make([]unsafe.Pointer, 0, len(v.items)+len(ptrs))
-	items = append(items, v.items[:i]...)
-	items = append(items, ptrs...)
-	items = append(items, v.items[i:]...)
-	v.items = items
+	if i < len(v.items) || !appendInPlace(v, ptrs) {
+		// a new array, with room to append in place after it
+		n := len(v.items) + len(ptrs)
+		items := make([]unsafe.Pointer, 0, max(n+n/2, 4))
+		items = append(items, v.items[:i]...)
+		items = append(items, ptrs...)
+		items = append(items, v.items[i:]...)
+		v.items, v.owned = items, true
+	}
 	rel := v.b.rel
 	if rel == nil || rel.back == nil {
 		return
@@ -317,6 +322,30 @@ func listInsert(v *listCore, i int, ptrs []unsafe.Pointer) {
 			}
 		}
 	}
+}
+
+// appendInPlace appends ptrs to v's items in their array's spare capacity
+// when that is safe: the array is the session's (not one a program passed
+// to ListOf, which it may append to itself), and the slots are empty.
+// Every header of the array shows a prefix of it (items are only ever
+// appended, removal builds a new array), so an empty slot is one no header
+// shows: no snapshot sees the append, and a second header appending into
+// the same array (a restored snapshot, a copied List) finds the slot taken
+// and builds a new array instead. Items are never nil (Insert refuses
+// nil), so nil marks an empty slot. All clips what it returns, so a
+// program's append to it never fills a slot.
+func appendInPlace(v *listCore, ptrs []unsafe.Pointer) bool {
+	n := len(v.items)
+	if !v.owned || cap(v.items)-n < len(ptrs) {
+		return false
+	}
+	for _, p := range v.items[n : n+len(ptrs)] {
+		if p != nil {
+			return false
+		}
+	}
+	v.items = append(v.items, ptrs...)
+	return true
 }
 
 // listRemoveAt removes the i-th item; unref also clears the child's back
