@@ -168,7 +168,8 @@ func (s *Session) cascadeAdd(st *state) error {
 				if d := s.detached[p]; d != nil {
 					return fmt.Errorf("orm: %s reaches a detached %s through %s: Add or Merge it first", cur.m.Type.Name(), rel.target.Type.Name(), rel)
 				}
-				nst := &state{m: rel.target, ptr: p, status: Pending, cascaded: true}
+				nst := s.newState()
+				*nst = state{m: rel.target, ptr: p, status: Pending, cascaded: true}
 				s.putState(nst)
 				s.order = append(s.order, nst)
 				work = append(work, nst)

@@ -413,7 +413,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 			f := &Field{Name: name, Column: col, Type: sf.Type, offset: base + sf.Offset,
 				path: append(slices.Clip(path), i), owner: t,
 				PrimaryKey: ft.pk, Version: ft.version, ServerOnUpdate: ft.serverOnUpdate,
-				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type), codec: cd}
+				eq: equalFunc(sf.Type), deepCopy: sharesMemory(sf.Type), codec: cd, word: wordType(sf.Type)}
 			if cd == codecJSON {
 				f.eq = jsonEqual(sf.Type)
 			}

@@ -68,3 +68,22 @@ func TestUndoRestoresFieldsOfEveryKindAndStatuses(t *testing.T) {
 		t.Errorf("an undo entry is %d bytes, want at most 48", s)
 	}
 }
+
+type undoModel struct {
+	ID    int64  `db:"id,pk"`
+	Score int32  `db:"score"`
+	Name  string `db:"name"`
+}
+
+// Registration marks the fields an undo entry can hold by value.
+func TestRegisteredSmallScalarFieldsAreUndoneByValue(t *testing.T) {
+	m, err := Register[undoModel](NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"ID": true, "Score": true, "Name": false} {
+		if f := m.FieldByName(name); f == nil || f.word != want {
+			t.Errorf("%s: word %v, want %v", name, f != nil && f.word, want)
+		}
+	}
+}
