@@ -542,6 +542,7 @@ func (p *relPlanner) clearCycleLinks() {
 // foreignKeys is phase 4.
 func (p *relPlanner) foreignKeys() error {
 	rp := p.rp
+	p.u.grow(len(p.order)) // about one entry per key handed over
 	for _, k := range p.order {
 		l := p.want[k]
 		if l.child.status == Deleted || l.child.gone {

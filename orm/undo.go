@@ -2,6 +2,7 @@ package orm
 
 import (
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -55,6 +56,16 @@ func (u *undo) add(e undoEntry) {
 		u.log = u.buf[:0]
 	}
 	u.log = append(u.log, e)
+}
+
+// grow makes room for n more entries.
+func (u *undo) grow(n int) {
+	if u.log == nil {
+		u.log = u.buf[:0]
+	}
+	if cap(u.log)-len(u.log) < n {
+		u.log = slices.Grow(u.log, n)
+	}
 }
 
 // set records f's value in the object at ptr and sets it to v.
