@@ -61,8 +61,9 @@
 // Query().Where(IDEQ).First and Query().Where(IDGT).Limit(100).All; sqlc's
 // generated CreateModel, :copyfrom InsertModels, UpdateModel, GetModel and
 // ListModels; sqlx and database/sql the hand-written statements. Strata
-// writes what its users do: Session.Add and Commit to insert,
-// orm.UpdateByKey to write an object in hand by its key (strata-where:
+// writes what its users do: Session.Add and Commit to insert (and for
+// InsertMulti strata-nokeys, orm.InsertMany, where the caller says the keys
+// need not come back), orm.UpdateByKey to write an object in hand by its key (strata-where:
 // orm.UpdateWhere ... Exec naming the columns), orm.Get in a fresh session
 // to read a row, and orm.Select ... Where ... Limit ... All in a fresh
 // session to read a slice (the session, not the expression layer;

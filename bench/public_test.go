@@ -253,7 +253,9 @@ func BenchmarkPublicInsert(b *testing.B) {
 // go-orm-benchmarks' two raw techniques, multi-row VALUES (pgx, with the
 // keys read back) and COPY (pgx-copy, no keys), and UNNEST (pgx-unnest,
 // keys read back); sqlc its :copyfrom (sqlc, no keys) and an UNNEST query
-// (sqlc-unnest, keys read back). Every other library reads the keys back.
+// (sqlc-unnest, keys read back). Strata adds strata-nokeys, orm.InsertMany
+// (the caller says the keys need not come back: COPY on PostgreSQL).
+// Every other library reads the keys back.
 func BenchmarkPublicInsertMulti(b *testing.B) {
 	valuesSQL := strings.Replace(multiInsertSQL(pubMulti), "bench_models", "models", 1)
 	lastKey := func(ms []Model) error { return wantID(ms[len(ms)-1].ID) }
@@ -274,6 +276,26 @@ func BenchmarkPublicInsertMulti(b *testing.B) {
 				return err
 			}
 			return wantID(ms[pubMulti-1].ID)
+		})
+	})
+	b.Run("strata-nokeys", func(b *testing.B) {
+		e := newPubEnv(b, 0)
+		_, f := e.strata(b, pubRegistry())
+		e.run(b, loop{warm: 1}, func(int) error {
+			s := f.New()
+			defer s.Close(e.ctx)
+			ms := make([]*PubStrataModel, pubMulti)
+			for i := range ms {
+				ms[i] = newPubStrataModel()
+			}
+			n, err := orm.InsertMany(e.ctx, s, ms)
+			if err == nil && n != pubMulti {
+				err = fmt.Errorf("inserted %d rows", n)
+			}
+			if err != nil {
+				return err
+			}
+			return s.Commit(e.ctx)
 		})
 	})
 	b.Run("pgx", func(b *testing.B) {
