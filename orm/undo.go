@@ -28,27 +28,22 @@ const (
 	undoWord     undoKind = iota // set f at ptr back to the bytes in word
 	undoSet                      // set f at ptr back to the value at old
 	undoStatus                   // the state at ptr: status (and gone) back to word
-	undoZero                     // zero more.fields at ptr
-	undoZeroRows                 // zero more.fields of more.rows
-	undoObject                   // copy the struct at old over ptr
-	undoFunc                     // call more.fn
+	undoZero                     // zero the word fields at old of the object at ptr
+	undoZeroRows                 // zero the fields at old (word's low half) of the rows at ptr (high half)
+	undoObject                   // copy the struct at old over the object of the state at ptr
+	undoFunc                     // call fn
 )
 
+// An entry holds no slice header: the fields and rows of a zeroing entry
+// are kept as a pointer to their first element and a length, which keeps
+// their array alive as well.
 type undoEntry struct {
 	kind undoKind
 	f    *Field
 	ptr  unsafe.Pointer
-	word uint64         // undoWord: the old bytes; undoStatus: the old status and gone
-	old  unsafe.Pointer // undoSet: a copy of the old value; undoObject: of the struct
-	more *undoMore      // the rarer kinds
-}
-
-// undoMore holds what the rarer kinds of entry need.
-type undoMore struct {
-	fields []*Field
-	rows   []*state
-	m      *Mapper
-	fn     func()
+	word uint64         // undoWord: the old bytes; undoStatus: the old status and gone; lengths
+	old  unsafe.Pointer // undoSet: a copy of the old value; undoObject: of the struct; the fields
+	fn   func()
 }
 
 func (u *undo) add(e undoEntry) {
@@ -120,23 +115,28 @@ func storeWord(p unsafe.Pointer, n uintptr, w uint64) {
 }
 
 // fn records an arbitrary undo action.
-func (u *undo) fn(f func()) { u.add(undoEntry{kind: undoFunc, more: &undoMore{fn: f}}) }
+func (u *undo) fn(f func()) { u.add(undoEntry{kind: undoFunc, fn: f}) }
 
 // zero records that fields of the object at ptr, which hold their zero
 // values, are about to be written: undoing zeroes them again.
 func (u *undo) zero(ptr unsafe.Pointer, fields []*Field) {
-	u.add(undoEntry{kind: undoZero, ptr: ptr, more: &undoMore{fields: fields}})
+	if len(fields) > 0 {
+		u.add(undoEntry{kind: undoZero, ptr: ptr, old: unsafe.Pointer(&fields[0]), word: uint64(len(fields))})
+	}
 }
 
 // zeroRows is zero for the same fields of many objects.
 func (u *undo) zeroRows(rows []*state, fields []*Field) {
-	u.add(undoEntry{kind: undoZeroRows, more: &undoMore{rows: rows, fields: fields}})
+	if len(rows) > 0 && len(fields) > 0 {
+		u.add(undoEntry{kind: undoZeroRows, ptr: unsafe.Pointer(&rows[0]), old: unsafe.Pointer(&fields[0]),
+			word: uint64(len(rows))<<32 | uint64(len(fields))})
+	}
 }
 
 // saveObject records the whole object, for code (hooks) that may change
 // any of it.
 func (u *undo) saveObject(st *state) {
-	u.add(undoEntry{kind: undoObject, ptr: st.ptr, old: st.m.snapshot(st.ptr), more: &undoMore{m: st.m}})
+	u.add(undoEntry{kind: undoObject, ptr: unsafe.Pointer(st), old: st.m.snapshot(st.ptr)})
 }
 
 // run undoes every recorded change, the last first.
@@ -152,19 +152,21 @@ func (u *undo) run() {
 			st := (*state)(e.ptr)
 			st.status, st.gone = Status(e.word&0xff), e.word&(1<<8) != 0
 		case undoZero:
-			for _, f := range e.more.fields {
+			for _, f := range unsafe.Slice((**Field)(e.old), e.word) {
 				f.rv(e.ptr).SetZero()
 			}
 		case undoZeroRows:
-			for _, st := range e.more.rows {
-				for _, f := range e.more.fields {
+			fields := unsafe.Slice((**Field)(e.old), e.word&(1<<32-1))
+			for _, st := range unsafe.Slice((**state)(e.ptr), e.word>>32) {
+				for _, f := range fields {
 					f.rv(st.ptr).SetZero()
 				}
 			}
 		case undoObject:
-			reflect.NewAt(e.more.m.Type, e.ptr).Elem().Set(reflect.NewAt(e.more.m.Type, e.old).Elem())
+			st := (*state)(e.ptr)
+			reflect.NewAt(st.m.Type, st.ptr).Elem().Set(reflect.NewAt(st.m.Type, e.old).Elem())
 		case undoFunc:
-			e.more.fn()
+			e.fn()
 		}
 	}
 }

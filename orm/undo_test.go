@@ -57,7 +57,32 @@ func TestUndoRestoresFieldsOfEveryKindAndStatuses(t *testing.T) {
 		u.status(st)
 		st.status, st.gone = Deleted, !st.gone
 	}
+	// zeroing entries, for one object and for rows, whole-object and
+	// function entries
+	field := func(name string) *Field {
+		sf, _ := typ.FieldByName(name)
+		return &Field{Name: name, Type: sf.Type, offset: sf.Offset}
+	}
+	var one undoThing
+	rows := []undoThing{{}, {}}
+	u.zero(unsafe.Pointer(&one), []*Field{field("G"), field("H")})
+	u.zero(unsafe.Pointer(&one), nil)
+	u.zeroRows([]*state{{ptr: unsafe.Pointer(&rows[0])}, {ptr: unsafe.Pointer(&rows[1])}}, []*Field{field("C"), field("K"), field("A")})
+	one.G, one.H = 5, "written"
+	rows[0].C, rows[0].K, rows[1].C, rows[1].K, rows[1].A = 1, []byte("a"), 2, []byte("b"), 3
+	whole := undoThing{H: "before the hook", Tag: 1}
+	wm := &Mapper{Type: typ}
+	u.saveObject(&state{m: wm, ptr: unsafe.Pointer(&whole)})
+	whole.H, whole.Tag = "hook wrote", 2
+	called := 0
+	u.fn(func() { called++ })
 	u.run()
+	if !reflect.DeepEqual(one, undoThing{}) || !reflect.DeepEqual(rows, []undoThing{{}, {}}) {
+		t.Errorf("zeroing entries left %+v and %+v", one, rows)
+	}
+	if whole.H != "before the hook" || whole.Tag != 1 || called != 1 {
+		t.Errorf("object entry left %q/%d, function entry ran %d times", whole.H, whole.Tag, called)
+	}
 	if !reflect.DeepEqual(obj, before) {
 		t.Errorf("undo left %+v, want %+v", obj, before)
 	}
