@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -861,5 +862,57 @@ func TestFailedGraphFlushRestores(t *testing.T) {
 			t.Fatalf("after the retry: positions %d %d, folder %d", l1.Position, l2.Position, bad.ID)
 		}
 		folderCounts(t, f, [3]int{2, 2, 2})
+	})
+}
+
+// Children appended to a List across flushes are each written once, with
+// their parent's key: appends that fill the List's spare capacity (the
+// snapshot of the last flush shares the array) are seen as new members,
+// and a flush that fails leaves the appended child pending for the next.
+func TestAppendsAcrossFlushesAreEachWrittenOnce(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setupRel(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		a := &Author{Name: "a"}
+		b1 := &Book{Title: "one"}
+		must(t, a.Books.Append(b1))
+		must(t, s.Add(a))
+		must(t, s.Commit(ctx))
+		b2 := &Book{Title: "two"}
+		must(t, a.Books.Append(b2))
+		must(t, s.Commit(ctx))
+		b3 := &Book{ID: b1.ID, Title: "three"} // a key that is taken: the flush fails
+		must(t, a.Books.Append(b3))
+		if err := s.Commit(ctx); err == nil {
+			t.Fatal("a duplicate key was committed")
+		}
+		if got := s.Status(b3); got != orm.Pending {
+			t.Fatalf("after the failed flush the new book is %s, want pending", got)
+		}
+		b3.ID = 0
+		b4 := &Book{Title: "four"}
+		must(t, a.Books.Append(b4))
+		must(t, s.Commit(ctx))
+		if n := countRows(t, f, "book"); n != 4 {
+			t.Fatalf("%d books written, want 4", n)
+		}
+		check := f.New()
+		defer check.Close(ctx)
+		got, err := orm.Select[Author](check).With("Books").All(ctx)
+		must(t, err)
+		if len(got) != 1 {
+			t.Fatalf("%d authors", len(got))
+		}
+		books, _ := got[0].Books.All()
+		var titles []string
+		for _, b := range books {
+			titles = append(titles, b.Title)
+		}
+		slices.Sort(titles) // no order_by: the database's order
+		if strings.Join(titles, ",") != "four,one,three,two" {
+			t.Fatalf("the author's books: %v", titles)
+		}
 	})
 }
