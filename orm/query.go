@@ -587,15 +587,15 @@ func (l *loader) adopt(sb slab, i int) (obj unsafe.Pointer, kept bool, err error
 // session's object for it (see adopt). Columns after the object's go to
 // extra. A slot whose row the session held is reused for the next row.
 func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
+	var obj unsafe.Pointer
 	i := l.spare
 	if i >= 0 {
 		l.spare = -1
-		reflect.NewAt(l.m.Type, unsafe.Add(l.objs, uintptr(i)*l.m.Type.Size())).Elem().SetZero()
+		obj = unsafe.Add(l.objs, uintptr(i)*l.m.Type.Size())
+		reflect.NewAt(l.m.Type, obj).Elem().SetZero()
 	} else {
-		l.next()
-		i = l.used - 1
+		obj, i = l.next(), l.used-1
 	}
-	obj := unsafe.Add(l.objs, uintptr(i)*l.m.Type.Size())
 	l.dest = l.dest[:len(l.cols)]
 	for k, f := range l.cols {
 		l.dest[k] = f.ptrAt(obj)
