@@ -61,11 +61,11 @@ func (d manyToOneDP) saves(p *relPlanner, st *state, before, now []unsafe.Pointe
 	}
 	changed := st.status == Pending || !slices.Equal(before, now)
 	if len(now) == 1 {
-		if err := p.wantParent(st.ptr, now[0], rel, changed); err != nil {
+		if err := p.wantParent(st.ptr, now[0], st, nil, rel, changed); err != nil {
 			return err
 		}
 	} else if len(before) == 1 {
-		if err := p.wantParent(st.ptr, nil, rel, true); err != nil {
+		if err := p.wantParent(st.ptr, nil, st, nil, rel, true); err != nil {
 			return err
 		}
 	}
@@ -120,7 +120,7 @@ type oneToManyDP struct{ rel *relation }
 func (d oneToManyDP) saves(p *relPlanner, st *state, before, now []unsafe.Pointer) error {
 	for _, c := range now {
 		changed := st.status == Pending || !slices.Contains(before, c)
-		if err := p.wantParent(c, st.ptr, d.rel, changed); err != nil {
+		if err := p.wantParent(c, st.ptr, nil, st, d.rel, changed); err != nil {
 			return err
 		}
 	}
@@ -210,7 +210,7 @@ func (d oneToManyDP) orphaned(p *relPlanner, r removal, child *state) error {
 		return fmt.Errorf("orm: a %s was removed from %s, which would set %s to NULL, but the column is NOT NULL: delete it, give it another parent, or add cascade delete-orphan",
 			rel.child.Type.Name(), rel, columnList(rel.fk))
 	}
-	return p.wantParent(r.child, nil, rel, true)
+	return p.wantParent(r.child, nil, child, nil, rel, true)
 }
 
 // oneToOneDP: a Ref whose key is in the target's row: a one-to-many of at

@@ -37,6 +37,7 @@ type relPlanner struct {
 	rp      *relPlan
 	u       *undo
 	want    map[fkSlot]link   // the parent each child's foreign key gets
+	wantCap int               // the most entries want has held (its room)
 	order   []fkSlot          // want's keys in the order they were claimed
 	removed []removal         // targets taken out of a relationship
 	byFK    []fkIndex         // the session's children by foreign-key value, per relationship (few: a slice)
@@ -93,11 +94,12 @@ func (p *relPlanner) markGone(st *state) {
 var plannerPool = sync.Pool{New: func() any { return new(relPlanner) }}
 
 // release clears the planner of everything it refers to and pools it. A
-// want map grown past a large flush is dropped rather than kept.
+// want map grown past a very large flush is dropped rather than kept (the
+// pool keeps what it holds until the next garbage collections).
 func (p *relPlanner) release() {
-	want := p.want
-	if len(want) > 1024 {
-		want = nil
+	want, wantCap := p.want, max(p.wantCap, len(p.want)) // a map never shrinks
+	if len(want) > 1<<16 {
+		want, wantCap = nil, 0
 	} else {
 		clear(want)
 	}
@@ -110,6 +112,7 @@ func (p *relPlanner) release() {
 	}
 	*p = relPlanner{
 		want:    want,
+		wantCap: wantCap,
 		order:   p.order[:0],
 		removed: p.removed[:0],
 		byFK:    p.byFK[:0],
@@ -144,11 +147,14 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	p := plannerPool.Get().(*relPlanner)
 	defer p.release()
 	p.s, p.rp, p.u = s, rp, u
-	if p.want == nil {
-		p.want = make(map[fkSlot]link, s.states.len())
-	}
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
+	}
+	if n := len(s.order); p.want == nil || n > p.wantCap {
+		// about one entry per new child; changes to persistent objects
+		// add few. A pooled map too small for them is replaced rather
+		// than grown step by step.
+		p.want, p.wantCap = make(map[fkSlot]link, n), n
 	}
 	if err := p.claims(); err != nil {
 		return nil, err
@@ -175,7 +181,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 
 // saveUpdate is phase 1.
 func (p *relPlanner) saveUpdate() error {
-	var roots []*state
+	roots := make([]*state, 0, p.s.states.len())
 	for _, st := range p.s.states.all() {
 		if st.status == Pending || st.status == Persistent {
 			roots = append(roots, st)
@@ -284,14 +290,16 @@ func (p *relPlanner) heldAlong(rel *relation, owner, c *state) bool {
 }
 
 // wantParent records that child wants parent (nil: none) through rel.
-func (p *relPlanner) wantParent(child, parent unsafe.Pointer, rel *relation, changed bool) error {
+// cst and pst are their states when the caller has them (the owner of
+// the relationship is one of the two), nil to look them up.
+func (p *relPlanner) wantParent(child, parent unsafe.Pointer, cst, pst *state, rel *relation, changed bool) error {
 	s := p.s
-	cst := s.stateAt(child)
 	if cst == nil {
-		return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
+		if cst = s.stateAt(child); cst == nil {
+			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
+		}
 	}
-	var pst *state
-	if parent != nil {
+	if parent != nil && pst == nil {
 		if pst = s.stateAt(parent); pst == nil {
 			return fmt.Errorf("orm: %s points at a %s that is not in the session: Add it", rel, rel.parent.Type.Name())
 		}
@@ -543,7 +551,7 @@ func (p *relPlanner) clearCycleLinks() {
 func (p *relPlanner) foreignKeys() error {
 	rp := p.rp
 	p.u.grow(len(p.order)) // about one entry per key handed over
-	for _, k := range p.order {
+	for i, k := range p.order {
 		l := p.want[k]
 		if l.child.status == Deleted || l.child.gone {
 			continue
@@ -553,6 +561,10 @@ func (p *relPlanner) foreignKeys() error {
 			return err
 		}
 		if !ok {
+			if rp.deferred == nil {
+				// the children of new parents are usually all of them
+				rp.deferred = make([]link, 0, len(p.order)-i)
+			}
 			rp.deferred = append(rp.deferred, l)
 			if l.child.status == Persistent {
 				rp.movedToNew = append(rp.movedToNew, l.child)
