@@ -145,10 +145,10 @@ func known(rel *relation, ptr unsafe.Pointer) bool {
 func (s *Session) cascadeAdd(st *state) error {
 	// breadth first, in list order: objects are added (and inserted) in
 	// the order the program built them
-	work := []*state{st}
-	for len(work) > 0 {
-		cur := work[0]
-		work = work[1:]
+	var buf [16]*state // a parent and its children, usually: no allocation
+	work := append(buf[:0], st)
+	for i := 0; i < len(work); i++ {
+		cur := work[i]
 		rels, err := s.f.reg.relsOf(cur.m)
 		if err != nil {
 			return err

@@ -106,6 +106,7 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	} else {
 		p = &flushPlan{}
 	}
+	p.inserts = slices.Grow(p.inserts, len(s.order))
 	for _, st := range s.order {
 		if st.status == Pending {
 			p.inserts = append(p.inserts, st)

@@ -233,7 +233,7 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 	var shapes []*shape
 	var last *shape
 	fetchSig := make([]bool, len(m.Fields)) // which fields this row leaves out
-	for _, st := range group {
+	for k, st := range group {
 		for i, f := range m.Fields {
 			fetchSig[i] = (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr)
 		}
@@ -262,6 +262,10 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 		}
 		if sh == nil {
 			sh = &shape{}
+			if len(shapes) == 0 && len(group) > 1 {
+				// usually the only shape: room for every row left
+				sh.rows = make([]*state, 0, len(group)-k)
+			}
 			for i, f := range m.Fields {
 				if fetchSig[i] {
 					sh.fetch = append(sh.fetch, f)
