@@ -227,50 +227,157 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	var deleted []*state
 	for _, st := range p.deletes {
+		if !st.ghost {
+			deleted = append(deleted, st)
+		}
+	}
+	deleted = append(deleted, rp.gone...)
+	// where they are held, found while their snapshots say it
+	dl := s.deletedLinks(deleted)
+	for _, st := range p.deletes {
 		if st.ghost {
 			continue
 		}
 		s.forget(st)
 		st.snap = nil // the row is gone (unless the transaction rolls back)
 		s.detach(st)
-		deleted = append(deleted, st)
 	}
-	deleted = append(deleted, rp.gone...)
 	s.afterFlush(rp)
-	s.unlinkDeleted(deleted)
+	s.unlinkDeleted(dl)
 	return nil
 }
+
+// deletedLinks says where a flush's deleted objects may still be held.
+type deletedLinks struct {
+	deleted []*state
+	gone    map[unsafe.Pointer]bool // their addresses
+	// the relationships of objects found through the deleted objects' own
+	// sides (a child's Ref gives the parent whose List may hold it)
+	holders []heldBy
+	// relationships whose holders only a walk over the session finds:
+	// those with no other side, and those whose other side a deleted
+	// object never loaded
+	walk []*relation
+}
+
+// heldBy is an object's relationship that may hold a deleted object.
+type heldBy struct {
+	ptr unsafe.Pointer
+	rel *relation
+}
+
+// deletedLinks finds where the deleted objects may be held: through their
+// own side of each relationship, now and at their snapshot (an object
+// held at the holder's last flush may have moved since), so that no walk
+// over every object of the session is needed when both sides are loaded.
+func (s *Session) deletedLinks(deleted []*state) *deletedLinks {
+	if len(deleted) == 0 {
+		return nil
+	}
+	dl := &deletedLinks{deleted: deleted, gone: make(map[unsafe.Pointer]bool, len(deleted))}
+	var mappers []*Mapper
+	for _, d := range deleted {
+		dl.gone[d.ptr] = true
+		if !slices.Contains(mappers, d.m) {
+			mappers = append(mappers, d.m)
+		}
+	}
+	for _, d := range deleted {
+		for _, rel := range d.m.rels {
+			back := rel.back
+			if back == nil {
+				continue
+			}
+			found := false
+			for _, obj := range [2]unsafe.Pointer{d.ptr, d.snap} {
+				if obj == nil || !known(rel, obj) {
+					continue
+				}
+				found = true
+				if !rel.isList() {
+					if h := rel.refAt(obj).v; h != nil && !dl.gone[h] {
+						dl.holders = append(dl.holders, heldBy{h, back})
+					}
+					continue
+				}
+				for _, h := range rel.listAt(obj).items {
+					if !dl.gone[h] {
+						dl.holders = append(dl.holders, heldBy{h, back})
+					}
+				}
+			}
+			if !found && !slices.Contains(dl.walk, back) {
+				dl.walk = append(dl.walk, back)
+			}
+		}
+	}
+	reg := s.f.reg
+	reg.mu.RLock()
+	for _, m := range reg.byType {
+		for _, rel := range m.rels {
+			if rel.back == nil && slices.Contains(mappers, rel.target) && !slices.Contains(dl.walk, rel) {
+				dl.walk = append(dl.walk, rel)
+			}
+		}
+	}
+	reg.mu.RUnlock()
+	return dl
+}
+
+// verifyUnlink makes unlinkDeleted check, over every object of the
+// session, that no deleted object is left in a List or Ref (set by the
+// package's tests).
+var verifyUnlink = false
 
 // unlinkDeleted takes deleted objects out of the loaded Lists and Refs of
 // the objects the session still holds (and their snapshots: the database
 // says so already), and clears the deleted objects' references to them.
 // Nothing is expired on commit, so nothing else would.
-func (s *Session) unlinkDeleted(deleted []*state) {
-	if len(deleted) == 0 {
+func (s *Session) unlinkDeleted(dl *deletedLinks) {
+	if dl == nil {
 		return
 	}
-	gone := make(map[unsafe.Pointer]bool, len(deleted))
-	for _, d := range deleted {
-		gone[d.ptr] = true
-	}
-	isGone := func(p unsafe.Pointer) bool { return gone[p] }
-	for _, st := range s.states.all() {
-		for _, rel := range st.m.rels {
-			for _, obj := range [2]unsafe.Pointer{st.ptr, st.snap} {
-				if obj == nil || !known(rel, obj) {
-					continue
+	isGone := func(p unsafe.Pointer) bool { return dl.gone[p] }
+	unlink := func(st *state, rel *relation) {
+		for _, obj := range [2]unsafe.Pointer{st.ptr, st.snap} {
+			if obj == nil || !known(rel, obj) {
+				continue
+			}
+			if rel.isList() {
+				if l := rel.listAt(obj); slices.ContainsFunc(l.items, isGone) {
+					l.items = slices.DeleteFunc(slices.Clone(l.items), isGone)
 				}
-				if rel.isList() {
-					if l := rel.listAt(obj); slices.ContainsFunc(l.items, isGone) {
-						l.items = slices.DeleteFunc(slices.Clone(l.items), isGone)
-					}
-				} else if v := rel.refAt(obj); gone[v.v] {
-					v.v = nil
+			} else if v := rel.refAt(obj); dl.gone[v.v] {
+				v.v = nil
+			}
+		}
+	}
+	for _, h := range dl.holders {
+		if st := s.stateAt(h.ptr); st != nil && st.m == h.rel.owner {
+			unlink(st, h.rel)
+		}
+	}
+	if len(dl.walk) > 0 {
+		for _, st := range s.states.all() {
+			for _, rel := range st.m.rels {
+				if slices.Contains(dl.walk, rel) {
+					unlink(st, rel)
 				}
 			}
 		}
 	}
-	for _, d := range deleted {
+	if verifyUnlink {
+		for _, st := range s.states.all() {
+			for _, rel := range st.m.rels {
+				for _, obj := range [2]unsafe.Pointer{st.ptr, st.snap} {
+					if obj != nil && known(rel, obj) && slices.ContainsFunc(targets(rel, obj), isGone) {
+						panic(fmt.Sprintf("orm: unlinkDeleted left a deleted object in %s of a %s", rel, st.m.Type.Name()))
+					}
+				}
+			}
+		}
+	}
+	for _, d := range dl.deleted {
 		for _, rel := range d.m.rels {
 			if rel.isList() || !known(rel, d.ptr) {
 				continue

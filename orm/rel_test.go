@@ -916,3 +916,81 @@ func TestAppendsAcrossFlushesAreEachWrittenOnce(t *testing.T) {
 		}
 	})
 }
+
+// A deleted object held in a List with no other side (TeamTag has no Ref
+// to its team) leaves that List, and its snapshot, at the flush: the next
+// flush sees no removal to act on.
+func TestDeletingAnObjectTakesItOutOfAOneSidedList(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := setupRel(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		t1, t2 := &TeamTag{Tag: "one"}, &TeamTag{Tag: "two"}
+		team := &Team{Name: "red", Tags: orm.ListOf(t1, t2)}
+		must(t, s.Add(team))
+		must(t, s.Add(t1)) // cascade:none: the tags are added by hand
+		must(t, s.Add(t2))
+		must(t, s.Commit(ctx))
+		must(t, s.Delete(t1))
+		must(t, s.Commit(ctx))
+		if tags, _ := team.Tags.All(); len(tags) != 1 || tags[0] != t2 {
+			t.Fatalf("the team's tags after the delete: %v", tags)
+		}
+		rec.take("")
+		must(t, s.Commit(ctx))
+		if n, all := rec.take(""); n != 0 {
+			t.Fatalf("a flush with nothing changed wrote: %v", all)
+		}
+		if n := countRows(t, f, "team_tag"); n != 1 {
+			t.Fatalf("%d tags left, want 1", n)
+		}
+	})
+}
+
+// A deleted object held in a List whose other side it never loaded (the
+// tag's Posts) leaves that List too: the post's Tags no longer hold it,
+// and the next flush deletes no association row a second time.
+func TestDeletingAnObjectTakesItOutOfListsItsOwnSideNeverLoaded(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, func(reg *orm.Registry) {
+			orm.MustRegister[Post](reg)
+			orm.MustRegister[Tag](reg)
+			orm.MustRegister[PostTag](reg)
+		})
+		setup := f.New()
+		defer setup.Close(ctx)
+		must(t, setup.Add(&Post{Title: "p", Tags: orm.ListOf(&Tag{Name: "go"}, &Tag{Name: "sql"})}))
+		must(t, setup.Commit(ctx))
+
+		s := f.New()
+		defer s.Close(ctx)
+		posts, err := orm.Select[Post](s).With("Tags").All(ctx)
+		must(t, err)
+		tags, _ := posts[0].Tags.All()
+		if len(tags) != 2 {
+			t.Fatalf("%d tags loaded", len(tags))
+		}
+		var gone *Tag
+		for _, tag := range tags {
+			if tag.Name == "go" {
+				gone = tag
+			}
+		}
+		must(t, s.Delete(gone))
+		must(t, s.Commit(ctx))
+		left, _ := posts[0].Tags.All()
+		if len(left) != 1 || left[0].Name != "sql" {
+			t.Fatalf("the post's tags after the delete: %v", left)
+		}
+		rec.take("")
+		must(t, s.Commit(ctx))
+		if n, all := rec.take(""); n != 0 {
+			t.Fatalf("a flush with nothing changed wrote: %v", all)
+		}
+		if n := countRows(t, f, "post_tag"); n != 1 {
+			t.Fatalf("%d association rows left, want 1", n)
+		}
+	})
+}
