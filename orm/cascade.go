@@ -142,7 +142,11 @@ func known(rel *relation, ptr unsafe.Pointer) bool {
 
 // cascadeAdd binds st and makes the transient objects reachable from it
 // through save-update relationships pending.
-func (s *Session) cascadeAdd(st *state) error {
+func (s *Session) cascadeAdd(st *state) error { return s.cascadeAddSkipping(st, nil) }
+
+// cascadeAddSkipping is cascadeAdd leaving out the relationships of st
+// (not of the objects it reaches) that skip says hold nothing new.
+func (s *Session) cascadeAddSkipping(st *state, skip func(*relation) bool) error {
 	// breadth first, in list order: objects are added (and inserted) in
 	// the order the program built them
 	var buf [16]*state // a parent and its children, usually: no allocation
@@ -158,7 +162,7 @@ func (s *Session) cascadeAdd(st *state) error {
 		}
 		bind(cur, rels, false)
 		for _, rel := range rels {
-			if !rel.cascade.has(cascadeSaveUpdate) {
+			if !rel.cascade.has(cascadeSaveUpdate) || (i == 0 && skip != nil && skip(rel)) {
 				continue
 			}
 			for _, p := range targets(rel, cur.ptr) {
@@ -181,6 +185,10 @@ func (s *Session) cascadeAdd(st *state) error {
 
 // relPlan is what prepareRelations found for one flush.
 type relPlan struct {
+	// the claims' number, and states.removed when they began
+	token           uint32
+	removedAtClaims uint64
+
 	deferred []link              // keys to copy once the parent is inserted
 	ghosts   []*state            // rows found by key only, deleted with the rest
 	gone     []*state            // objects the database deletes by itself (passive)

@@ -59,6 +59,7 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 	}
 	if p.empty() && len(rp.gone) == 0 && len(rp.pairAdd)+len(rp.pairDel)+len(rp.dropAll)+len(rp.post)+len(rp.preNull) == 0 {
 		s.afterFlush(rp)
+		s.settleClaims(rp, s.states.removed)
 		return nil
 	}
 	if s.readOnly {
@@ -234,6 +235,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	deleted = append(deleted, rp.gone...)
 	// where they are held, found while their snapshots say it
 	dl := s.deletedLinks(deleted)
+	removed := s.states.removed // before the deleted objects go
 	for _, st := range p.deletes {
 		if st.ghost {
 			continue
@@ -244,7 +246,21 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 	}
 	s.afterFlush(rp)
 	s.unlinkDeleted(dl)
+	s.settleClaims(rp, removed)
 	return nil
+}
+
+// settleClaims records, after a successful flush, whether its claims
+// vouch for the next flush's (see relPlanner.vouched): they ran, and no
+// object left the session between them and the removal of the deleted
+// objects (removed: states.removed then), which unlinkDeleted took out of
+// every relationship.
+func (s *Session) settleClaims(rp *relPlan, removed uint64) {
+	if rp.token != 0 && removed == rp.removedAtClaims {
+		s.verified, s.cleanAt = rp.token, s.states.removed
+		return
+	}
+	s.verified = 0
 }
 
 // deletedLinks says where a flush's deleted objects may still be held.

@@ -994,3 +994,43 @@ func TestDeletingAnObjectTakesItOutOfListsItsOwnSideNeverLoaded(t *testing.T) {
 		}
 	})
 }
+
+// An object expunged while an unchanged List of a persistent object still
+// holds it is refused at the next flush, as on the first: the flush's
+// shortcut for relationships unchanged since the last flush does not
+// hide it.
+func TestAFlushRefusesAnExpungedObjectAnUnchangedListStillHolds(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setupRel(t, tg)
+
+		t.Run("save-update reaches it", func(t *testing.T) {
+			s := f.New()
+			defer s.Close(ctx)
+			b := &Book{Title: "b"}
+			a := &Author{Name: "a", Books: orm.ListOf(b)}
+			must(t, s.Add(a))
+			must(t, s.Commit(ctx))
+			must(t, s.Commit(ctx)) // a flush with nothing to do vouches too
+			must(t, s.Expunge(b))
+			err := s.Commit(ctx)
+			if err == nil || !strings.Contains(err.Error(), "detached") {
+				t.Fatalf("the flush after the expunge: %v, want the detached book refused", err)
+			}
+		})
+		t.Run("no cascade reaches it", func(t *testing.T) {
+			s := f.New()
+			defer s.Close(ctx)
+			tag := &TeamTag{Tag: "x"}
+			team := &Team{Name: "red", Tags: orm.ListOf(tag)}
+			must(t, s.Add(team))
+			must(t, s.Add(tag))
+			must(t, s.Commit(ctx))
+			must(t, s.Expunge(tag))
+			err := s.Commit(ctx)
+			if err == nil || !strings.Contains(err.Error(), "not in the session") {
+				t.Fatalf("the flush after the expunge: %v, want the expunged tag refused", err)
+			}
+		})
+	})
+}

@@ -43,6 +43,7 @@ type relPlanner struct {
 	byFK    []fkIndex         // the session's children by foreign-key value, per relationship (few: a slice)
 	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
 	level   deleteLevel       // the delete cascade's current level
+	clean   bool              // the last flush's claims vouch for this one (see unchanged)
 }
 
 // targetsOf is targets for the claims: a Ref's target comes back in the
@@ -133,12 +134,14 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	*rp = relPlan{}
 	hasRels := false
 	for _, st := range s.states.all() {
+		// the first call resolves every registered mapper
 		rels, err := s.f.reg.relsOf(st.m)
 		if err != nil {
 			return nil, err
 		}
 		if len(rels) > 0 {
 			hasRels = true
+			break
 		}
 	}
 	if !hasRels {
@@ -147,6 +150,11 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	p := plannerPool.Get().(*relPlanner)
 	defer p.release()
 	p.s, p.rp, p.u = s, rp, u
+	p.clean = s.verified != 0 && s.states.removed == s.cleanAt
+	if s.claimToken++; s.claimToken == 0 {
+		s.claimToken = 1 // 0 is no claims
+	}
+	rp.token = s.claimToken
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
 	}
@@ -188,11 +196,52 @@ func (p *relPlanner) saveUpdate() error {
 		}
 	}
 	for _, st := range roots {
-		if err := p.s.cascadeAdd(st); err != nil {
+		var skip func(*relation) bool
+		if p.vouched(st) {
+			skip = func(rel *relation) bool { return p.unchanged(rel, st) }
+		}
+		if err := p.s.cascadeAddSkipping(st, skip); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// verifyShortcuts makes a flush check its shortcuts against the work they
+// save, and panic if one was wrong (set by the package's tests).
+var verifyShortcuts = false
+
+// vouched reports whether the last successful flush's claims found every
+// target of st's relationships in the session, and nothing has left the
+// session since but the objects that flush deleted (and unlinked). A
+// relationship of st that holds what its snapshot holds then needs no
+// look at its targets: each is in the session, none is new.
+func (p *relPlanner) vouched(st *state) bool {
+	return p.clean && st.status == Persistent && st.snap != nil && st.checked == p.s.verified
+}
+
+// unchanged reports whether st's relationship, known, holds what its
+// known snapshot holds: the same array of the same length, or the same
+// target (nothing writes into an array a snapshot shares; see
+// appendInPlace).
+func (p *relPlanner) unchanged(rel *relation, st *state) bool {
+	var same bool
+	if rel.isList() {
+		a, b := rel.listAt(st.ptr), rel.listAt(st.snap)
+		same = a.state != relUnloaded && b.state != relUnloaded &&
+			len(a.items) == len(b.items) && unsafe.SliceData(a.items) == unsafe.SliceData(b.items)
+	} else {
+		a, b := rel.refAt(st.ptr), rel.refAt(st.snap)
+		same = a.state != relUnloaded && b.state != relUnloaded && a.v == b.v
+	}
+	if same && verifyShortcuts {
+		for _, t := range targets(rel, st.ptr) {
+			if p.s.stateAt(t) == nil {
+				panic(fmt.Sprintf("orm: a flush skipped %s of a %s, which holds an object not in the session", rel, st.m.Type.Name()))
+			}
+		}
+	}
+	return same
 }
 
 // claims is phase 2's first part. A child's parent is decided by what
@@ -203,13 +252,20 @@ func (p *relPlanner) saveUpdate() error {
 // memory (the child leaves the old parent's List, its Ref follows), so
 // that no later flush or cascade sees it twice.
 func (p *relPlanner) claims() error {
+	p.rp.removedAtClaims = p.s.states.removed
 	for _, st := range p.s.states.all() {
 		if st.status != Pending && st.status != Persistent {
 			continue
 		}
+		vouched := p.vouched(st)
+		all := true // every relationship its snapshot knows is looked at
 		for _, rel := range st.m.rels {
 			if !known(rel, st.ptr) {
+				all = all && (st.snap == nil || !known(rel, st.snap))
 				continue
+			}
+			if vouched && p.unchanged(rel, st) {
+				continue // saves would find nothing to do
 			}
 			var before []unsafe.Pointer
 			if st.snap != nil && known(rel, st.snap) {
@@ -222,6 +278,20 @@ func (p *relPlanner) claims() error {
 			if err := rel.dep.saves(p, st, before, now); err != nil {
 				return err
 			}
+			if all && (rel.kind == manyToMany || rel.postUpdate) {
+				// their saves look at new targets only; the stamp
+				// speaks for all of them
+				for _, t := range now {
+					if p.s.stateAt(t) == nil {
+						all = false
+						break
+					}
+				}
+			}
+		}
+		st.checked = 0
+		if all {
+			st.checked = p.rp.token
 		}
 	}
 	p.followMoves()

@@ -228,6 +228,9 @@ type state struct {
 	ghost    bool   // a row found by a delete cascade, not tracked by the session
 	cascaded bool   // pending because a save-update cascade reached it
 	gone     bool   // deleted by the database itself (passive deletes): no SQL
+	// the claims (relate.go) that last found every target of its
+	// relationships in the session; in the padding after the flags
+	checked uint32
 }
 
 // Session is a unit of work for one goroutine: an identity map, change
@@ -239,9 +242,9 @@ type state struct {
 // it run as single statements on the pool, so a session that only reads
 // never holds a connection idle in a transaction.
 type Session struct {
-	// Every request allocates one, so its size matters: at 1,232 bytes
+	// Every request allocates one, so its size matters: at 1,256 bytes
 	// plus the allocator's 8-byte header it fits the 1,280-byte size
-	// class; 40 bytes more take the next class, 128 bytes per session.
+	// class; 16 bytes more take the next class, 128 bytes per session.
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
@@ -269,6 +272,11 @@ type Session struct {
 	stBuf      state   // the first object's state (stUsed says it is taken)
 	stSlab     []state // the next ones (see newState)
 	stSlabN    int
+
+	// what the last flush's claims vouch for (see relPlanner.clean)
+	claimToken uint32 // the last claims' number
+	verified   uint32 // the claims of the last successful flush, if they vouch
+	cleanAt    uint64 // states.removed when that flush ended
 }
 
 var (

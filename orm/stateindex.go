@@ -23,6 +23,9 @@ import (
 type stateIndex struct {
 	m smallMap[unsafe.Pointer, *state]
 	*slabSet
+	// removed counts the objects let go (and each reset): what a flush
+	// verified about the session's membership holds while it stands
+	removed uint64
 }
 
 // slabSet is the slabs attached; nil until the first (it is kept out of
@@ -162,6 +165,7 @@ func (x *slabSet) clear(sl *stateSlab, i int) {
 }
 
 func (x *stateIndex) delete(p unsafe.Pointer) {
+	x.removed++
 	if x.slabSet != nil && len(x.slabs) > 0 {
 		if sl, i := x.slot(p); sl != nil && sl.has(i) {
 			x.clear(sl, i)
@@ -220,6 +224,7 @@ func (x *stateIndex) all() iter.Seq2[unsafe.Pointer, *state] {
 
 // reset empties the index.
 func (x *stateIndex) reset() {
+	x.removed++
 	x.m.reset()
 	if x.slabSet != nil {
 		clear(x.slabs)
