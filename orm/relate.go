@@ -364,6 +364,17 @@ func (p *relPlanner) heldAlong(rel *relation, owner, c *state) bool {
 // the relationship is one of the two), nil to look them up.
 func (p *relPlanner) wantParent(child, parent unsafe.Pointer, cst, pst *state, rel *relation, changed bool) error {
 	s := p.s
+	var k fkSlot
+	var prev link
+	var ok bool
+	if changed {
+		k = fkSlot{child: child, fk: rel.fk[0]}
+		prev, ok = p.want[k]
+		if ok && parent != nil && prev.parent != nil && prev.parent.ptr == parent {
+			// the other side claimed the same link: both are in the session
+			return nil
+		}
+	}
 	if cst == nil {
 		if cst = s.stateAt(child); cst == nil {
 			return fmt.Errorf("orm: %s holds an object that is not in the session (its cascade has no save-update): Add it", rel)
@@ -377,8 +388,7 @@ func (p *relPlanner) wantParent(child, parent unsafe.Pointer, cst, pst *state, r
 	if !changed {
 		return nil // unchanged since the last flush: followMoves fixes it if the child moved
 	}
-	k := fkSlot{child: child, fk: rel.fk[0]}
-	if prev, ok := p.want[k]; ok {
+	if ok {
 		switch {
 		case prev.parent == pst:
 			return nil
