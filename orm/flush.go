@@ -186,6 +186,7 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 		for j < len(p.inserts) && p.inserts[j].m == m {
 			j++
 		}
+		s.reserveInts(m, j-i)
 		// slabs of at most slabMax: the array types stay few (reflect
 		// keeps every type it makes)
 		var slab unsafe.Pointer

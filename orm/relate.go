@@ -164,6 +164,9 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		// than grown step by step.
 		p.want, p.wantCap = make(map[fkSlot]link, n), n
 	}
+	if n := len(s.order); cap(p.order) < n {
+		p.order = make([]fkSlot, 0, n)
+	}
 	if err := p.claims(); err != nil {
 		return nil, err
 	}

@@ -530,6 +530,27 @@ func (s *Session) lookup(m *Mapper, key any) *state {
 	return st
 }
 
+// reserveInts makes room in m's identity map of integer keys for n more
+// objects about to be tracked (the rows of a flush's inserts), where
+// track would put them.
+func (s *Session) reserveInts(m *Mapper, n int) {
+	if !m.intPK || n < inlineN || (s.ints == nil && s.ident.len()+n < inlineN) {
+		return
+	}
+	im := s.ints[m]
+	if len(im) >= n {
+		return // growing it once more costs no more than a copy now
+	}
+	if s.ints == nil {
+		s.ints = map[*Mapper]map[int64]*state{}
+	}
+	nm := make(map[int64]*state, len(im)+n)
+	for k, st := range im {
+		nm[k] = st
+	}
+	s.ints[m] = nm
+}
+
 // track puts a persistent state (key and snapshot set) in the maps.
 func (s *Session) track(st *state) {
 	s.putState(st)
