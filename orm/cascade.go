@@ -360,7 +360,7 @@ func syncKey(l link, u *undo) (bool, error) {
 	}
 	if l.parent.status == Pending {
 		for _, f := range rel.ref {
-			if f.Column.AutoIncrement && f.rv(l.parent.ptr).IsZero() {
+			if f.Column.AutoIncrement && isZero(f, l.parent.ptr) {
 				return false, nil
 			}
 		}
@@ -430,7 +430,7 @@ func sameFields(a, b []*Field) bool { return slices.Equal(a, b) }
 
 func anyZeroOrNil(fs []*Field, ptr unsafe.Pointer) bool {
 	for _, f := range fs {
-		if f.rv(ptr).IsZero() {
+		if isZero(f, ptr) {
 			return true
 		}
 	}

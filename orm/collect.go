@@ -1,6 +1,7 @@
 package orm
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 )
@@ -135,13 +136,32 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 		}
 	}
 	s.switchRows(p, u)
+	// the ranks of the few mappers present, found once each rather than
+	// by table name at every comparison
+	type mapperRank struct {
+		m *Mapper
+		r int
+	}
+	var ranks []mapperRank
+	rankOf := func(m *Mapper) int {
+		for _, x := range ranks {
+			if x.m == m {
+				return x.r
+			}
+		}
+		r := rank[m.Table.Name]
+		ranks = append(ranks, mapperRank{m, r})
+		return r
+	}
 	byRank := func(list []*state, desc bool) {
 		if len(list) < 2 {
 			return
 		}
-		sort.SliceStable(list, func(i, j int) bool {
-			ri, rj := rank[list[i].m.Table.Name], rank[list[j].m.Table.Name]
-			return ri != rj && (ri < rj) != desc
+		slices.SortStableFunc(list, func(a, b *state) int {
+			if desc {
+				return cmp.Compare(rankOf(b.m), rankOf(a.m))
+			}
+			return cmp.Compare(rankOf(a.m), rankOf(b.m))
 		})
 	}
 	byRank(p.inserts, false)

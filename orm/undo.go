@@ -172,5 +172,14 @@ func (u *undo) run() {
 }
 
 func isZero(f *Field, ptr unsafe.Pointer) bool {
+	if f.word {
+		switch f.Type.Kind() {
+		case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Array:
+			// -0.0 is zero too (and arrays may hold floats)
+		default:
+			// integers and bools: zero when every bit is
+			return loadWord(unsafe.Add(ptr, f.offset), f.Type.Size()) == 0
+		}
+	}
 	return reflect.NewAt(f.Type, unsafe.Add(ptr, f.offset)).Elem().IsZero()
 }

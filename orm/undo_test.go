@@ -1,6 +1,7 @@
 package orm
 
 import (
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -109,6 +110,33 @@ func TestRegisteredSmallScalarFieldsAreUndoneByValue(t *testing.T) {
 	for name, want := range map[string]bool{"ID": true, "Score": true, "Name": false} {
 		if f := m.FieldByName(name); f == nil || f.word != want {
 			t.Errorf("%s: word %v, want %v", name, f != nil && f.word, want)
+		}
+	}
+}
+
+// isZero reads the bytes of a small pointer-free field and says what
+// reflect's IsZero says of it, for every field of undoThing, zero or not,
+// -0.0 (not zero) included; a neighbour's bytes never count.
+func TestIsZeroAgreesWithReflectForEveryKind(t *testing.T) {
+	negZero := float32(math.Copysign(0, -1))
+	seven := 7
+	values := []undoThing{
+		{Tag: 0xFF},
+		{A: -3, B: 65000, C: -70000, D: 1.5, E: true, F: [3]int16{0, 0, 3}, G: 1 << 40, H: "x",
+			I: time.Unix(1, 0), J: &seven, K: []byte{}, L: complex(0, -1), Tag: 0xFF},
+		{D: negZero, L: complex(negZero, 0), Tag: 0xFF},
+	}
+	typ := reflect.TypeFor[undoThing]()
+	for vi := range values {
+		obj := values[vi]
+		ptr := unsafe.Pointer(&obj)
+		for i := range typ.NumField() {
+			sf := typ.Field(i)
+			f := &Field{Name: sf.Name, Type: sf.Type, offset: sf.Offset, word: wordType(sf.Type)}
+			want := reflect.ValueOf(obj).Field(i).IsZero()
+			if got := isZero(f, ptr); got != want {
+				t.Errorf("value %d, field %s: isZero %v, reflect says %v", vi, sf.Name, got, want)
+			}
 		}
 	}
 }
