@@ -43,7 +43,7 @@ type relPlanner struct {
 	byFK    []fkIndex         // the session's children by foreign-key value, per relationship (few: a slice)
 	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
 	level   deleteLevel       // the delete cascade's current level
-	clean   bool              // the last flush's claims vouch for this one (see unchanged)
+	clean   bool              // the last flush's claims vouch for this one (see vouched)
 }
 
 // targetsOf is targets for the claims: a Ref's target comes back in the
@@ -134,14 +134,12 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	*rp = relPlan{}
 	hasRels := false
 	for _, st := range s.states.all() {
-		// the first call resolves every registered mapper
 		rels, err := s.f.reg.relsOf(st.m)
 		if err != nil {
 			return nil, err
 		}
 		if len(rels) > 0 {
 			hasRels = true
-			break
 		}
 	}
 	if !hasRels {
