@@ -244,7 +244,7 @@ type state struct {
 type Session struct {
 	// Every request allocates one, so its size matters: at 1,256 bytes
 	// plus the allocator's 8-byte header it fits the 1,280-byte size
-	// class; 16 bytes more take the next class, 128 bytes per session.
+	// class; more than 16 bytes more take the next class, 128 bytes per session.
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
