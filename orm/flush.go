@@ -299,6 +299,15 @@ func (s *Session) deletedLinks(deleted []*state) *deletedLinks {
 			mappers = append(mappers, d.m)
 		}
 	}
+	// each holder once: deleting many children of one parent names the
+	// parent many times, and cleaning its List again would scan it again
+	seen := map[heldBy]bool{}
+	hold := func(h unsafe.Pointer, rel *relation) {
+		if k := (heldBy{h, rel}); h != nil && !dl.gone[h] && !seen[k] {
+			seen[k] = true
+			dl.holders = append(dl.holders, k)
+		}
+	}
 	for _, d := range deleted {
 		for _, rel := range d.m.rels {
 			back := rel.back
@@ -312,15 +321,11 @@ func (s *Session) deletedLinks(deleted []*state) *deletedLinks {
 				}
 				found = true
 				if !rel.isList() {
-					if h := rel.refAt(obj).v; h != nil && !dl.gone[h] {
-						dl.holders = append(dl.holders, heldBy{h, back})
-					}
+					hold(rel.refAt(obj).v, back)
 					continue
 				}
 				for _, h := range rel.listAt(obj).items {
-					if !dl.gone[h] {
-						dl.holders = append(dl.holders, heldBy{h, back})
-					}
+					hold(h, back)
 				}
 			}
 			if !found && !slices.Contains(dl.walk, back) {
