@@ -346,11 +346,6 @@ func (s *Session) deletedLinks(deleted []*state) *deletedLinks {
 	return dl
 }
 
-// verifyUnlink makes unlinkDeleted check, over every object of the
-// session, that no deleted object is left in a List or Ref (set by the
-// package's tests).
-var verifyUnlink = false
-
 // unlinkDeleted takes deleted objects out of the loaded Lists and Refs of
 // the objects the session still holds (and their snapshots: the database
 // says so already), and clears the deleted objects' references to them.
@@ -388,7 +383,8 @@ func (s *Session) unlinkDeleted(dl *deletedLinks) {
 			}
 		}
 	}
-	if verifyUnlink {
+	if verifyShortcuts {
+		// no deleted object is left in a List or Ref of the session
 		for _, st := range s.states.all() {
 			for _, rel := range st.m.rels {
 				for _, obj := range [2]unsafe.Pointer{st.ptr, st.snap} {

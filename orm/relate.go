@@ -208,7 +208,8 @@ func (p *relPlanner) saveUpdate() error {
 	return nil
 }
 
-// verifyShortcuts makes a flush check its shortcuts against the work they
+// verifyShortcuts makes a flush check its shortcuts (relationships passed
+// over, deleted objects unlinked without a walk) against the work they
 // save, and panic if one was wrong (set by the package's tests).
 var verifyShortcuts = false
 
