@@ -21,7 +21,7 @@ import (
 // after an Expunge) are in a map. An eager load of 10,000 children writes
 // no map entry for them.
 type stateIndex struct {
-	m smallMap[unsafe.Pointer, *state]
+	m ptrStates // objects not in a slab
 	*slabSet
 	// removed counts the objects let go (and each reset): what a flush
 	// verified about the session's membership holds while it stands
@@ -187,21 +187,8 @@ func (x *stateIndex) len() int {
 // visited.
 func (x *stateIndex) all() iter.Seq2[unsafe.Pointer, *state] {
 	return func(yield func(unsafe.Pointer, *state) bool) {
-		// the map's entries, walked here rather than through x.m.all: a
-		// nested iterator moves every caller's loop state to the heap
-		if x.m.m != nil {
-			for p, st := range x.m.m {
-				if !yield(p, st) {
-					return
-				}
-			}
-		} else {
-			n, keys, vals := x.m.n, x.m.keys, x.m.vals // copies: the body may delete
-			for i := 0; i < n; i++ {
-				if !yield(keys[i], vals[i]) {
-					return
-				}
-			}
+		if !x.m.each(yield) {
+			return
 		}
 		if x.slabSet == nil || x.live == 0 {
 			return

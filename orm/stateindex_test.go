@@ -147,3 +147,138 @@ func TestStateIndexDropsEmptySlabs(t *testing.T) {
 		t.Fatal("reset left entries")
 	}
 }
+
+// looseObjects makes n objects outside any slab, with their states.
+func looseObjects(n int) []*state {
+	sts := make([]*state, n)
+	for i := range sts {
+		sts[i] = &state{ptr: unsafe.Pointer(new(indexedThing))}
+	}
+	return sts
+}
+
+// checkLoose fails unless x holds exactly want, each found by address and
+// walked once.
+func checkLoose(t *testing.T, x *stateIndex, want []*state) {
+	t.Helper()
+	got := collect(x)
+	if len(got) != len(want) || x.len() != len(want) {
+		t.Fatalf("walked %d, len %d, want %d", len(got), x.len(), len(want))
+	}
+	for _, st := range want {
+		if got[st.ptr] != st {
+			t.Fatalf("walk gave %p for %p, want %p", got[st.ptr], st.ptr, st)
+		}
+		if g, ok := x.get(st.ptr); !ok || g != st {
+			t.Fatalf("get(%p) = %p, %v, want %p", st.ptr, g, ok, st)
+		}
+	}
+}
+
+func TestStateIndexKeepsObjectsOutsideSlabsInAddOrderAndSqueezesOutTheirHoles(t *testing.T) {
+	var x stateIndex
+	sts := looseObjects(200)
+	for _, st := range sts {
+		x.set(st.ptr, st)
+	}
+	var order []*state
+	for _, st := range x.all() {
+		order = append(order, st)
+	}
+	for i := range sts {
+		if order[i] != sts[i] {
+			t.Fatalf("walk's entry %d is not the %dth set", i, i)
+		}
+	}
+	// let three in four go: the holes are squeezed out by the next set,
+	// and every address still finds its own state
+	var kept []*state
+	for i, st := range sts {
+		if i%4 == 0 {
+			kept = append(kept, st)
+		} else {
+			x.delete(st.ptr)
+		}
+	}
+	if _, ok := x.get(sts[1].ptr); ok {
+		t.Fatal("an object let go is still found")
+	}
+	more := looseObjects(3)
+	for _, st := range more {
+		x.set(st.ptr, st)
+	}
+	kept = append(kept, more...)
+	if d := x.m.big; d.holes != 0 || len(d.list) != len(kept) {
+		t.Fatalf("list of %d with %d holes, want %d without", len(d.list), d.holes, len(kept))
+	}
+	checkLoose(t, &x, kept)
+
+	// a new state for an object already held replaces the old in place
+	fresh := &state{ptr: kept[0].ptr}
+	x.set(fresh.ptr, fresh)
+	kept[0] = fresh
+	checkLoose(t, &x, kept)
+}
+
+func TestStateIndexWalkOutsideSlabsSurvivesDeletesAndAdds(t *testing.T) {
+	var x stateIndex
+	sts := looseObjects(64)
+	for _, st := range sts {
+		x.set(st.ptr, st)
+	}
+	// as Close does: every entry let go during the walk, and new ones
+	// set (which would squeeze the holes out but for the walk)
+	seen := map[unsafe.Pointer]int{}
+	var added []*state
+	for p := range x.all() {
+		seen[p]++
+		x.delete(p)
+		if len(added) < 40 {
+			st := looseObjects(1)[0]
+			x.set(st.ptr, st)
+			added = append(added, st)
+		}
+	}
+	for p, c := range seen {
+		if c != 1 {
+			t.Fatalf("%p visited %d times", p, c)
+		}
+	}
+	if len(seen) < len(sts) {
+		t.Fatalf("walk visited %d, want at least the %d present at its start", len(seen), len(sts))
+	}
+	// everything visited was deleted: what remains is what was added and
+	// never reached
+	var rest []*state
+	for _, st := range added {
+		if seen[st.ptr] == 0 {
+			rest = append(rest, st)
+		}
+	}
+	checkLoose(t, &x, rest)
+}
+
+func TestStateIndexReserveAndResetKeepObjectsOutsideSlabsFindable(t *testing.T) {
+	var x stateIndex
+	sts := looseObjects(3)
+	for _, st := range sts {
+		x.set(st.ptr, st)
+	}
+	x.reserve(100) // from the inline entries to a list with room
+	if x.m.big == nil || cap(x.m.big.list) < 103 {
+		t.Fatal("reserve made no room")
+	}
+	more := looseObjects(100)
+	for _, st := range more {
+		x.set(st.ptr, st)
+	}
+	x.reserve(500) // grown again: entries carried over
+	checkLoose(t, &x, append(sts, more...))
+	x.reset()
+	checkLoose(t, &x, nil)
+	again := looseObjects(10)
+	for _, st := range again {
+		x.set(st.ptr, st)
+	}
+	checkLoose(t, &x, again)
+}
