@@ -154,15 +154,7 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 		return r
 	}
 	byRank := func(list []*state, desc bool) {
-		if len(list) < 2 {
-			return
-		}
-		slices.SortStableFunc(list, func(a, b *state) int {
-			if desc {
-				return cmp.Compare(rankOf(b.m), rankOf(a.m))
-			}
-			return cmp.Compare(rankOf(a.m), rankOf(b.m))
-		})
+		sortByRank(list, rankOf, desc)
 	}
 	byRank(p.inserts, false)
 	// Updates and deletes come from a map: order them by table, then key,
@@ -181,4 +173,62 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	byRank(p.updates, false)
 	byRank(p.deletes, true)
 	return p, nil
+}
+
+// sortByRank orders the states by their mapper's rank (descending with
+// desc), keeping the order of states of equal rank, as a stable sort
+// would. The ranks are few, so it counts them and places each state once:
+// a flush of 11,000 inserts sorted by comparison spent more than a
+// millisecond here.
+func sortByRank(list []*state, rankOf func(*Mapper) int, desc bool) {
+	if len(list) < 2 {
+		return
+	}
+	key := func(st *state) int {
+		if desc {
+			return -rankOf(st.m)
+		}
+		return rankOf(st.m)
+	}
+	type bucket struct{ key, n int }
+	var buf [8]bucket
+	buckets := buf[:0]
+	sorted, prev := true, key(list[0])
+	var lastM *Mapper
+	last := -1 // the bucket of lastM
+	for _, st := range list {
+		if st.m != lastM {
+			k := key(st)
+			if k < prev {
+				sorted = false
+			}
+			prev, lastM = k, st.m
+			last = slices.IndexFunc(buckets, func(b bucket) bool { return b.key == k })
+			if last < 0 {
+				buckets = append(buckets, bucket{key: k})
+				last = len(buckets) - 1
+			}
+		}
+		buckets[last].n++
+	}
+	if sorted {
+		return
+	}
+	slices.SortFunc(buckets, func(a, b bucket) int { return cmp.Compare(a.key, b.key) })
+	at := 0
+	for i := range buckets { // n becomes where the bucket starts
+		buckets[i].n, at = at, at+buckets[i].n
+	}
+	out := make([]*state, len(list))
+	lastM, last = nil, -1
+	for _, st := range list {
+		if st.m != lastM {
+			k := key(st)
+			lastM = st.m
+			last, _ = slices.BinarySearchFunc(buckets, k, func(b bucket, k int) int { return cmp.Compare(b.key, k) })
+		}
+		out[buckets[last].n] = st
+		buckets[last].n++
+	}
+	copy(list, out)
 }
