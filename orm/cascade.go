@@ -174,7 +174,7 @@ func (s *Session) cascadeAddSkipping(st *state, skip func(*relation) bool) error
 				}
 				nst := s.newState()
 				*nst = state{m: rel.target, ptr: p, status: Pending, cascaded: true}
-				s.putState(nst)
+				s.states.add(p, nst) // not held: looked up above
 				s.order = append(s.order, nst)
 				work = append(work, nst)
 			}

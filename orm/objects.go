@@ -114,7 +114,7 @@ func (s *Session) merge(ctx context.Context, m *Mapper, src unsafe.Pointer, seen
 		dst = reflect.New(m.Type).UnsafePointer()
 		m.copyFields(dst, src)
 		st = &state{m: m, ptr: dst, status: Pending}
-		s.putState(st)
+		s.states.add(dst, st) // a new object
 		s.order = append(s.order, st)
 		bind(st, rels, false)
 	}

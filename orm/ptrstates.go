@@ -72,11 +72,27 @@ func (s *ptrStates) set(p unsafe.Pointer, st *state) {
 	s.big.set(p, st)
 }
 
+// add is set for an address known not to be held (the caller looked it
+// up): one map operation fewer.
+func (s *ptrStates) add(p unsafe.Pointer, st *state) {
+	if d := s.big; d != nil {
+		d.add(p, st)
+		return
+	}
+	if s.n < inlineN {
+		s.keys[s.n], s.vals[s.n] = p, st
+		s.n++
+		return
+	}
+	s.spill(2 * inlineN)
+	s.big.add(p, st)
+}
+
 // spill moves the inline entries to a dense list with room for n.
 func (s *ptrStates) spill(n int) {
 	d := &denseStates{at: make(map[unsafe.Pointer]int32, n), list: make([]ptrState, 0, n)}
 	for i := 0; i < s.n; i++ {
-		d.set(s.keys[i], s.vals[i])
+		d.add(s.keys[i], s.vals[i])
 	}
 	s.clearInline()
 	s.big = d
@@ -87,6 +103,10 @@ func (d *denseStates) set(p unsafe.Pointer, st *state) {
 		d.list[i].st = st
 		return
 	}
+	d.add(p, st)
+}
+
+func (d *denseStates) add(p unsafe.Pointer, st *state) {
 	if d.holes > len(d.list)/2 && d.walks == 0 {
 		d.squeeze()
 	}

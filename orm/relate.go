@@ -209,8 +209,9 @@ func (p *relPlanner) saveUpdate() error {
 }
 
 // verifyShortcuts makes a flush check its shortcuts (relationships passed
-// over, deleted objects unlinked without a walk) against the work they
-// save, and panic if one was wrong (set by the package's tests).
+// over, deleted objects unlinked without a walk, objects indexed without
+// a look-up) against the work they save, and panic if one was wrong (set
+// by the package's tests).
 var verifyShortcuts = false
 
 // vouched reports whether the last successful flush's claims found every

@@ -353,7 +353,7 @@ func (s *Session) Add(obj any) error {
 		}
 		st = s.newState()
 		*st = state{m: m, ptr: ptr, status: Pending}
-		s.putState(st)
+		s.states.add(ptr, st) // stateOf found none
 		if s.order == nil {
 			s.order = s.orderBuf[:0]
 		}

@@ -130,25 +130,50 @@ func (x *stateIndex) get(p unsafe.Pointer) (*state, bool) {
 // set records st as the state of the object at p (its own slot's state,
 // or any other, which goes in the map).
 func (x *stateIndex) set(p unsafe.Pointer, st *state) {
-	if x.slabSet != nil && len(x.slabs) > 0 {
-		if sl, i := x.slot(p); sl != nil {
-			if st == &sl.states[i] {
-				if !sl.has(i) {
-					sl.live[i/64] |= 1 << (i % 64)
-					if sl.n == 0 && sl.emptied {
-						sl.emptied = false
-						x.sparse--
-					}
-					sl.n++
-					x.live++
-					x.m.delete(p)
-				}
-				return
-			}
-			x.clear(sl, i)
+	if !x.setSlot(p, st) {
+		x.m.set(p, st)
+	}
+}
+
+// add is set for an object the index does not hold (the caller just
+// looked it up): one map operation fewer.
+func (x *stateIndex) add(p unsafe.Pointer, st *state) {
+	if verifyShortcuts {
+		if _, held := x.get(p); held {
+			panic("orm: stateIndex.add of an object the index holds")
 		}
 	}
-	x.m.set(p, st)
+	if !x.setSlot(p, st) {
+		x.m.add(p, st)
+	}
+}
+
+// setSlot marks st live when it is its slab slot's own state, and reports
+// whether it did. Otherwise the slot (if any) is cleared: the map holds
+// the object's state.
+func (x *stateIndex) setSlot(p unsafe.Pointer, st *state) bool {
+	if x.slabSet == nil || len(x.slabs) == 0 {
+		return false
+	}
+	sl, i := x.slot(p)
+	if sl == nil {
+		return false
+	}
+	if st != &sl.states[i] {
+		x.clear(sl, i)
+		return false
+	}
+	if !sl.has(i) {
+		sl.live[i/64] |= 1 << (i % 64)
+		if sl.n == 0 && sl.emptied {
+			sl.emptied = false
+			x.sparse--
+		}
+		sl.n++
+		x.live++
+		x.m.delete(p)
+	}
+	return true
 }
 
 func (x *slabSet) clear(sl *stateSlab, i int) {
