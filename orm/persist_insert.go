@@ -591,18 +591,10 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		if n != len(rows) {
 			return fmt.Errorf("orm: INSERT into %s returned %d rows for %d", m.Table.Name, n, len(rows))
 		}
-		ai := slices.Index(ret, auto)
-		order := make([]int, n)
-		for i := range order {
-			order[i] = i
-		}
-		keys := cols[ai]
-		sort.Slice(order, func(i, j int) bool { return lessValue(keys.Index(order[i]).Addr(), keys.Index(order[j]).Addr()) })
+		order := keyOrder(cols[slices.Index(ret, auto)])
 		u.zeroRows(rows, ret)
-		for r, st := range rows {
-			for i, f := range ret {
-				f.rv(st.ptr).Set(cols[i].Index(order[r]))
-			}
+		for i, f := range ret {
+			handOut(f, cols[i], rows, order)
 		}
 		return nil
 	}
@@ -659,6 +651,59 @@ func autoField(m *Mapper, fetch []*Field) *Field {
 		}
 	}
 	return nil
+}
+
+// keyOrder returns the positions of the generated keys in ascending
+// order, or nil when they already are (as RETURNING gives them on all
+// three databases, though none promises it).
+func keyOrder(keys reflect.Value) []int {
+	n := keys.Len()
+	if k := keys.Type().Elem().Kind(); k == reflect.Int64 || (k == reflect.Int && unsafe.Sizeof(int(0)) == 8) {
+		if slices.IsSorted(unsafe.Slice((*int64)(keys.UnsafePointer()), n)) {
+			return nil
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return lessValue(keys.Index(order[i]).Addr(), keys.Index(order[j]).Addr()) })
+	return order
+}
+
+// handOut sets field f of each row from col, a slice of f's values read
+// back (row r gets col[order[r]], or col[r] without an order). Values
+// holding no pointers are copied as bytes; others go through reflect.
+func handOut(f *Field, col reflect.Value, rows []*state, order []int) {
+	at := func(r int) int {
+		if order == nil {
+			return r
+		}
+		return order[r]
+	}
+	if !plainKind(f.Type.Kind()) {
+		for r, st := range rows {
+			f.rv(st.ptr).Set(col.Index(at(r)))
+		}
+		return
+	}
+	size := f.Type.Size()
+	base := col.UnsafePointer()
+	for r, st := range rows {
+		dst := unsafe.Slice((*byte)(unsafe.Add(st.ptr, f.offset)), size)
+		copy(dst, unsafe.Slice((*byte)(unsafe.Add(base, uintptr(at(r))*size)), size))
+	}
+}
+
+// plainKind reports whether values of the kind hold no pointers.
+func plainKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return true
+	}
+	return false
 }
 
 func lessValue(a, b reflect.Value) bool {
