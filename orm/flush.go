@@ -208,7 +208,10 @@ func (s *Session) write(ctx context.Context, p *flushPlan, rp *relPlan, commit, 
 			} else {
 				st.snap = m.snapshot(st.ptr)
 			}
-			s.track(st)
+			if verifyShortcuts && s.stateAt(st.ptr) != st {
+				panic("orm: an inserted object's state is not the one indexed")
+			}
+			s.trackKey(st) // indexed since it became pending
 		}
 		i = j
 	}

@@ -133,13 +133,21 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	rp := &s.rpBuf
 	*rp = relPlan{}
 	hasRels := false
+	var last *Mapper
 	for _, st := range s.states.all() {
+		if st.m == last {
+			continue
+		}
+		last = st.m
 		rels, err := s.f.reg.relsOf(st.m)
 		if err != nil {
 			return nil, err
 		}
 		if len(rels) > 0 {
+			// the rest are resolved by save-update, which looks at
+			// every object's relationships
 			hasRels = true
+			break
 		}
 	}
 	if !hasRels {

@@ -554,6 +554,12 @@ func (s *Session) reserveInts(m *Mapper, n int) {
 // track puts a persistent state (key and snapshot set) in the maps.
 func (s *Session) track(st *state) {
 	s.putState(st)
+	s.trackKey(st)
+}
+
+// trackKey is track for a state the index already holds: it enters the
+// identity map.
+func (s *Session) trackKey(st *state) {
 	if k, ok := intKey(st.m, st.key); ok && (s.ints != nil || s.ident.len() >= inlineN) {
 		im := s.ints[st.m]
 		if im == nil {
