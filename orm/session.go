@@ -242,9 +242,9 @@ type state struct {
 // it run as single statements on the pool, so a session that only reads
 // never holds a connection idle in a transaction.
 type Session struct {
-	// Every request allocates one, so its size matters: at 1,256 bytes
-	// plus the allocator's 8-byte header it fits the 1,280-byte size
-	// class; more than 16 bytes more take the next class, 128 bytes per session.
+	// Every request allocates one, so its size matters: at 1,272 bytes
+	// plus the allocator's 8-byte header it fills the 1,280-byte size
+	// class; 8 bytes more take the next class, 128 bytes per session.
 	g        guard
 	f        *Factory
 	tx       *engine.Tx

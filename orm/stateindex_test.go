@@ -282,3 +282,11 @@ func TestStateIndexReserveAndResetKeepObjectsOutsideSlabsFindable(t *testing.T) 
 	}
 	checkLoose(t, &x, again)
 }
+
+// Every request allocates a Session: with the allocator's 8-byte header it
+// must stay within the 1,280-byte size class (the next is 1,408).
+func TestSessionStaysInItsSizeClass(t *testing.T) {
+	if n := unsafe.Sizeof(Session{}) + 8; n > 1280 {
+		t.Fatalf("Session is %d bytes with its header, past the 1,280-byte size class", n)
+	}
+}
