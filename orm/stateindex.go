@@ -18,8 +18,9 @@ import (
 // are then marked by one bit each instead of a map entry each, and found
 // by a binary search over the slabs and an index into the slab. Other
 // objects (added by the program, rows of small queries, states made anew
-// after an Expunge) are in a map. An eager load of 10,000 children writes
-// no map entry for them.
+// after an Expunge) are in a ptrStates: a dense list walked in order,
+// found through a map. An eager load of 10,000 children writes no map
+// entry for them.
 type stateIndex struct {
 	m ptrStates // objects not in a slab
 	*slabSet
