@@ -153,10 +153,7 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 		ranks = append(ranks, mapperRank{m, r})
 		return r
 	}
-	byRank := func(list []*state, desc bool) {
-		sortByRank(list, rankOf, desc)
-	}
-	byRank(p.inserts, false)
+	sortByRank(p.inserts, rankOf, false)
 	// Updates and deletes come from a map: order them by table, then key,
 	// so that concurrent flushes lock rows in the same order.
 	for _, l := range [2][]*state{p.updates, p.deletes} {
@@ -170,8 +167,8 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 			return keyLess(l[i].key, l[j].key)
 		})
 	}
-	byRank(p.updates, false)
-	byRank(p.deletes, true)
+	sortByRank(p.updates, rankOf, false)
+	sortByRank(p.deletes, rankOf, true)
 	return p, nil
 }
 

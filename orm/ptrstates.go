@@ -63,13 +63,7 @@ func (s *ptrStates) set(p unsafe.Pointer, st *state) {
 			return
 		}
 	}
-	if s.n < inlineN {
-		s.keys[s.n], s.vals[s.n] = p, st
-		s.n++
-		return
-	}
-	s.spill(2 * inlineN)
-	s.big.set(p, st)
+	s.add(p, st)
 }
 
 // add is set for an address known not to be held (the caller looked it

@@ -157,6 +157,13 @@ func looseObjects(n int) []*state {
 	return sts
 }
 
+// setLoose sets every state in x under its object's address.
+func setLoose(x *stateIndex, sts []*state) {
+	for _, st := range sts {
+		x.set(st.ptr, st)
+	}
+}
+
 // checkLoose fails unless x holds exactly want, each found by address and
 // walked once.
 func checkLoose(t *testing.T, x *stateIndex, want []*state) {
@@ -178,9 +185,7 @@ func checkLoose(t *testing.T, x *stateIndex, want []*state) {
 func TestStateIndexKeepsObjectsOutsideSlabsInAddOrderAndSqueezesOutTheirHoles(t *testing.T) {
 	var x stateIndex
 	sts := looseObjects(200)
-	for _, st := range sts {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, sts)
 	var order []*state
 	for _, st := range x.all() {
 		order = append(order, st)
@@ -204,9 +209,7 @@ func TestStateIndexKeepsObjectsOutsideSlabsInAddOrderAndSqueezesOutTheirHoles(t 
 		t.Fatal("an object let go is still found")
 	}
 	more := looseObjects(3)
-	for _, st := range more {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, more)
 	kept = append(kept, more...)
 	if d := x.m.big; d.holes != 0 || len(d.list) != len(kept) {
 		t.Fatalf("list of %d with %d holes, want %d without", len(d.list), d.holes, len(kept))
@@ -223,9 +226,7 @@ func TestStateIndexKeepsObjectsOutsideSlabsInAddOrderAndSqueezesOutTheirHoles(t 
 func TestStateIndexWalkOutsideSlabsSurvivesDeletesAndAdds(t *testing.T) {
 	var x stateIndex
 	sts := looseObjects(64)
-	for _, st := range sts {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, sts)
 	// as Close does: every entry let go during the walk, and new ones
 	// set (which would squeeze the holes out but for the walk)
 	seen := map[unsafe.Pointer]int{}
@@ -261,25 +262,19 @@ func TestStateIndexWalkOutsideSlabsSurvivesDeletesAndAdds(t *testing.T) {
 func TestStateIndexReserveAndResetKeepObjectsOutsideSlabsFindable(t *testing.T) {
 	var x stateIndex
 	sts := looseObjects(3)
-	for _, st := range sts {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, sts)
 	x.reserve(100) // from the inline entries to a list with room
 	if x.m.big == nil || cap(x.m.big.list) < 103 {
 		t.Fatal("reserve made no room")
 	}
 	more := looseObjects(100)
-	for _, st := range more {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, more)
 	x.reserve(500) // grown again: entries carried over
 	checkLoose(t, &x, append(sts, more...))
 	x.reset()
 	checkLoose(t, &x, nil)
 	again := looseObjects(10)
-	for _, st := range again {
-		x.set(st.ptr, st)
-	}
+	setLoose(&x, again)
 	checkLoose(t, &x, again)
 }
 
