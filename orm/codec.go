@@ -304,3 +304,31 @@ func boxFunc(t reflect.Type) func(unsafe.Pointer) any {
 	}
 	return nil
 }
+
+// ptrFunc is boxFunc for scan destinations: a typed pointer to the value
+// at p, as reflect.NewAt(t, p).Interface() gives but without reflection
+// (a row of a big load asks for one per column). The dynamic type is the
+// same, so the driver scans into it the same way.
+func ptrFunc(t reflect.Type) func(unsafe.Pointer) any {
+	switch t {
+	case reflect.TypeFor[string]():
+		return func(p unsafe.Pointer) any { return (*string)(p) }
+	case reflect.TypeFor[int64]():
+		return func(p unsafe.Pointer) any { return (*int64)(p) }
+	case reflect.TypeFor[int32]():
+		return func(p unsafe.Pointer) any { return (*int32)(p) }
+	case reflect.TypeFor[int]():
+		return func(p unsafe.Pointer) any { return (*int)(p) }
+	case reflect.TypeFor[int16]():
+		return func(p unsafe.Pointer) any { return (*int16)(p) }
+	case reflect.TypeFor[bool]():
+		return func(p unsafe.Pointer) any { return (*bool)(p) }
+	case reflect.TypeFor[float64]():
+		return func(p unsafe.Pointer) any { return (*float64)(p) }
+	case reflect.TypeFor[float32]():
+		return func(p unsafe.Pointer) any { return (*float32)(p) }
+	case timeType:
+		return func(p unsafe.Pointer) any { return (*time.Time)(p) }
+	}
+	return nil
+}

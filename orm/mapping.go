@@ -40,6 +40,7 @@ type Field struct {
 	deepCopy bool                           // a copy shares memory: snapshot deeply
 	codec    codec                          // how the driver carries the value; see codec.go
 	box      func(unsafe.Pointer) any       // typed boxing of predeclared types (no reflection; small values free)
+	ptr      func(unsafe.Pointer) any       // typed scan destination of predeclared types (no reflection)
 }
 
 // Value returns the field inside strct, which is a value of the mapped
@@ -82,6 +83,9 @@ func (f *Field) dest(p unsafe.Pointer) any {
 		return &jsonDest{p: p, t: f.Type}
 	case codecArray:
 		return &dialect.ArrayDest{Ptr: reflect.NewAt(f.Type, p).Interface()}
+	}
+	if f.ptr != nil {
+		return f.ptr(p)
 	}
 	return reflect.NewAt(f.Type, p).Interface()
 }
@@ -418,7 +422,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 				f.eq = jsonEqual(sf.Type)
 			}
 			if cd == codecNone {
-				f.box = boxFunc(sf.Type)
+				f.box, f.ptr = boxFunc(sf.Type), ptrFunc(sf.Type)
 			}
 			if f.deepCopy {
 				m.deep = append(m.deep, f)

@@ -1,0 +1,69 @@
+package orm
+
+import (
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+type scanDestRow struct {
+	ID    int64 `db:"id,pk"`
+	S     string
+	I32   int32
+	I     int
+	I16   int16
+	B     bool
+	F64   float64
+	F32   float32
+	T     time.Time
+	Named scanDestName // a named type keeps its own pointer type
+	U8    uint8
+}
+
+type scanDestName string
+
+// A field's scan destination is a pointer of the field's own type at the
+// field, whether the typed shortcut or reflection makes it: the driver
+// must see the same dynamic type (a named type's Scan methods included).
+func TestScanDestinationsArePointersOfTheFieldsType(t *testing.T) {
+	m, err := Register[scanDestRow](NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row scanDestRow
+	p := unsafe.Pointer(&row)
+	shortcuts := 0
+	for _, f := range m.Fields {
+		got := f.ptrAt(p)
+		want := reflect.NewAt(f.Type, unsafe.Add(p, f.offset)).Interface()
+		if reflect.TypeOf(got) != reflect.TypeOf(want) {
+			t.Errorf("%s: destination is a %T, want %T", f.Name, got, want)
+			continue
+		}
+		if reflect.ValueOf(got).UnsafePointer() != reflect.ValueOf(want).UnsafePointer() {
+			t.Errorf("%s: destination points elsewhere than the field", f.Name)
+		}
+		if f.ptr != nil {
+			shortcuts++
+		}
+	}
+	// every predeclared type above but uint8 has the shortcut; the named
+	// type and uint8 go through reflection
+	if shortcuts != 9 {
+		t.Errorf("%d fields have a typed destination, want 9", shortcuts)
+	}
+	*f64(m, "F64", p) = 2.5
+	if row.F64 != 2.5 {
+		t.Errorf("a write through the destination did not reach the field: %v", row.F64)
+	}
+}
+
+func f64(m *Mapper, name string, p unsafe.Pointer) *float64 {
+	for _, f := range m.Fields {
+		if f.Name == name {
+			return f.ptrAt(p).(*float64)
+		}
+	}
+	return nil
+}
