@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"time"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -479,11 +480,7 @@ func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state,
 		vals := make([]any, len(cols))
 		for i, f := range cols {
 			names[i], types[i] = f.Column.Name, f.Column.Type
-			a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
-			for j, st := range rows {
-				a.Index(j).Set(f.rv(st.ptr))
-			}
-			vals[i] = a.Interface()
+			vals[i] = columnArray(f, rows)
 		}
 		ins := expr.InsertArrays(tref(m.Table), names, types, vals)
 		if len(ret) > 0 {
@@ -509,6 +506,49 @@ func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state,
 		ins.Returning(columnsOf(nil, ret)...)
 	}
 	return ins
+}
+
+// columnArray is f's values in rows as one slice of f's type ([]string
+// for a string field), the array parameter an unnest INSERT binds: copied
+// straight from the objects for the predeclared types, through
+// reflection for others.
+func columnArray(f *Field, rows []*state) any {
+	if f.codec == codecNone {
+		switch f.Type {
+		case reflect.TypeFor[string]():
+			return fieldSlice[string](f, rows)
+		case reflect.TypeFor[int64]():
+			return fieldSlice[int64](f, rows)
+		case reflect.TypeFor[int32]():
+			return fieldSlice[int32](f, rows)
+		case reflect.TypeFor[int]():
+			return fieldSlice[int](f, rows)
+		case reflect.TypeFor[int16]():
+			return fieldSlice[int16](f, rows)
+		case reflect.TypeFor[bool]():
+			return fieldSlice[bool](f, rows)
+		case reflect.TypeFor[float64]():
+			return fieldSlice[float64](f, rows)
+		case reflect.TypeFor[float32]():
+			return fieldSlice[float32](f, rows)
+		case timeType:
+			return fieldSlice[time.Time](f, rows)
+		}
+	}
+	a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+	for j, st := range rows {
+		a.Index(j).Set(f.rv(st.ptr))
+	}
+	return a.Interface()
+}
+
+// fieldSlice is columnArray for a field of type T (the caller checked).
+func fieldSlice[T any](f *Field, rows []*state) []T {
+	a := make([]T, len(rows))
+	for j, st := range rows {
+		a[j] = *(*T)(unsafe.Add(st.ptr, f.offset))
+	}
+	return a
 }
 
 func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {

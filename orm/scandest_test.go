@@ -67,3 +67,32 @@ func f64(m *Mapper, name string, p unsafe.Pointer) *float64 {
 	}
 	return nil
 }
+
+// The array an unnest INSERT binds per column holds the rows' values in
+// order, in a slice of the field's own type, whether copied directly or
+// built through reflection.
+func TestColumnArraysMatchReflection(t *testing.T) {
+	m, err := Register[scanDestRow](NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := make([]scanDestRow, 3)
+	rows := make([]*state, len(objs))
+	at := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	for i := range objs {
+		objs[i] = scanDestRow{ID: int64(i + 1), S: string(rune('a' + i)), I32: int32(-i), I: 10 * i, I16: int16(i),
+			B: i%2 == 0, F64: float64(i) / 4, F32: float32(i) / 2, T: at.Add(time.Duration(i) * time.Hour),
+			Named: scanDestName("n" + string(rune('0'+i))), U8: uint8(i)}
+		rows[i] = &state{m: m, ptr: unsafe.Pointer(&objs[i])}
+	}
+	for _, f := range m.Fields {
+		got := columnArray(f, rows)
+		want := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+		for j, st := range rows {
+			want.Index(j).Set(f.rv(st.ptr))
+		}
+		if !reflect.DeepEqual(got, want.Interface()) {
+			t.Errorf("%s: column array %#v, want %#v", f.Name, got, want.Interface())
+		}
+	}
+}
