@@ -1,6 +1,8 @@
 package orm
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 )
@@ -284,4 +286,120 @@ func TestSessionStaysInItsSizeClass(t *testing.T) {
 	if n := unsafe.Sizeof(Session{}) + 8; n > 1280 {
 		t.Fatalf("Session is %d bytes with its header, past the 1,280-byte size class", n)
 	}
+}
+
+// The address table agrees with a Go map through a long random run of
+// sets, adds, deletes (tombstones), walks that delete and add, reserves
+// and resets: every address finds its state, none let go is found, the
+// length is right, walks go in the order entries were made, and the
+// table stays at most three quarters used.
+func TestPtrStatesAgreeWithAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 3))
+	var s ptrStates
+	model := map[unsafe.Pointer]*state{}
+	var made []unsafe.Pointer  // addresses in the order their entry was made
+	pool := looseObjects(3000) // addresses come back after a delete
+	check := func(step int) {
+		t.Helper()
+		if s.len() != len(model) {
+			t.Fatalf("step %d: len %d, want %d", step, s.len(), len(model))
+		}
+		for _, st := range pool {
+			got, ok := s.get(st.ptr)
+			if want, held := model[st.ptr]; ok != held || got != want {
+				t.Fatalf("step %d: get(%p) = %p, %v; want %p, %v", step, st.ptr, got, ok, want, held)
+			}
+		}
+		var walked []unsafe.Pointer
+		s.each(func(p unsafe.Pointer, st *state) bool {
+			walked = append(walked, p)
+			return true
+		})
+		var want []unsafe.Pointer
+		for _, p := range made {
+			if model[p] != nil {
+				want = append(want, p)
+			}
+		}
+		if !slices.Equal(walked, want) {
+			t.Fatalf("step %d: walk of %d entries is not the %d held in the order made", step, len(walked), len(want))
+		}
+		if d := s.big; d != nil && 4*d.used > 3*len(d.slots) {
+			t.Fatalf("step %d: table %d of %d slots used", step, d.used, len(d.slots))
+		}
+	}
+	enter := func(st *state) {
+		if _, held := model[st.ptr]; !held {
+			made = slices.DeleteFunc(made, func(p unsafe.Pointer) bool { return p == st.ptr })
+			made = append(made, st.ptr)
+		}
+		model[st.ptr] = st
+	}
+	for step := range 4000 {
+		st := pool[rng.IntN(len(pool))]
+		switch r := rng.IntN(100); {
+		case r < 40: // set: a new state for a held address stays in place
+			fresh := &state{ptr: st.ptr}
+			s.set(fresh.ptr, fresh)
+			enter(fresh)
+		case r < 55: // add of an address not held
+			if _, held := model[st.ptr]; !held {
+				s.add(st.ptr, st)
+				enter(st)
+			}
+		case r < 85:
+			s.delete(st.ptr)
+			delete(model, st.ptr)
+		case r < 90: // a walk that lets entries go and makes new ones
+			s.each(func(p unsafe.Pointer, _ *state) bool {
+				if rng.IntN(3) == 0 {
+					s.delete(p)
+					delete(model, p)
+				}
+				if rng.IntN(4) == 0 {
+					n := pool[rng.IntN(len(pool))]
+					fresh := &state{ptr: n.ptr}
+					s.set(fresh.ptr, fresh)
+					enter(fresh)
+				}
+				return rng.IntN(50) != 0
+			})
+		case r < 95:
+			s.reserve(rng.IntN(2000))
+		case r < 96:
+			s.reset()
+			clear(model)
+			made = made[:0]
+		default:
+			check(step)
+		}
+	}
+	check(-1)
+
+	// A walk keeps the holes it leaves (no squeeze): letting every entry
+	// go and making a new one for each must still grow or rebuild the
+	// table before its tombstones fill it.
+	s.reset()
+	clear(model)
+	made = made[:0]
+	for _, st := range pool[:1000] {
+		s.set(st.ptr, st)
+		enter(st)
+	}
+	next := 1000
+	s.each(func(p unsafe.Pointer, _ *state) bool {
+		s.delete(p)
+		delete(model, p)
+		if next < len(pool) {
+			st := pool[next]
+			next++
+			s.set(st.ptr, st)
+			enter(st)
+		}
+		if d := s.big; 4*d.used > 3*len(d.slots) {
+			t.Fatalf("during a walk: table %d of %d slots used", d.used, len(d.slots))
+		}
+		return true
+	})
+	check(-2)
 }
