@@ -30,6 +30,16 @@
 // SERIALIZABLE; ReadOnly starts a READ ONLY transaction; other levels are
 // refused with an error matching sqlerr.ErrUnsupported.
 //
+// A transaction's BEGIN is not sent on its own: it goes to the server with
+// the transaction's first statement, in one pgx pipeline (or, for a
+// statement without arguments, one simple query "begin; ..."), saving a
+// round trip per transaction; a transaction that runs no statement sends
+// nothing. Begin takes the connection from the pool at once. PostgreSQL
+// takes the snapshot at the first statement either way, and a failed first
+// statement leaves the transaction aborted as it would otherwise (COMMIT
+// then returns pgx.ErrTxCommitRollback). A COPY that comes first sends
+// BEGIN alone before it.
+//
 // # Types
 //
 //	schema kind   DDL                  read back from format_type

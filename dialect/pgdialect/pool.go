@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -192,7 +193,13 @@ func (c *conn) CopyFrom(ctx context.Context, schema, table string, columns []str
 }
 
 func (t *tx) CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
-	return copyFrom(ctx, t.t, schema, table, columns, n, fill)
+	if err := t.usable(); err != nil {
+		return 0, err
+	}
+	if err := t.sendBegin(ctx); err != nil {
+		return 0, err
+	}
+	return copyFrom(ctx, t.c, schema, table, columns, n, fill)
 }
 
 var (
@@ -248,20 +255,34 @@ func txOptions(o dialect.TxOptions) (pgx.TxOptions, error) {
 	return t, nil
 }
 
-type beginner interface {
-	BeginTx(ctx context.Context, o pgx.TxOptions) (pgx.Tx, error)
+// beginSQL is the BEGIN statement of a transaction with options o, as
+// pgx writes it.
+func beginSQL(o pgx.TxOptions) string {
+	var b strings.Builder
+	b.WriteString("begin")
+	if o.IsoLevel != "" {
+		b.WriteString(" isolation level ")
+		b.WriteString(string(o.IsoLevel))
+	}
+	if o.AccessMode != "" {
+		b.WriteByte(' ')
+		b.WriteString(string(o.AccessMode))
+	}
+	return b.String()
 }
 
-func begin(ctx context.Context, b beginner, o dialect.TxOptions) (dialect.Tx, error) {
+// begin starts a transaction on c without a round trip of its own: its
+// BEGIN goes with the first statement (see tx). release, if not nil,
+// gives c back to its pool when the transaction ends.
+func begin(c *pgx.Conn, release func(), o dialect.TxOptions) (dialect.Tx, error) {
 	opts, err := txOptions(o)
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, err
 	}
-	t, err := b.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &tx{t: t}, nil
+	return &tx{c: c, release: release, begin: beginSQL(opts)}, nil
 }
 
 type pool struct{ p *pgxpool.Pool }
@@ -275,7 +296,14 @@ func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 }
 
 func (p *pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
-	return begin(ctx, p.p, o)
+	if _, err := txOptions(o); err != nil {
+		return nil, err // before a connection is taken
+	}
+	c, err := p.p.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return begin(c.Conn(), c.Release, o)
 }
 
 func (p *pool) Conn(ctx context.Context) (dialect.Conn, error) {
@@ -303,35 +331,234 @@ func (c *conn) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 }
 
 func (c *conn) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
-	return begin(ctx, c.c, o)
+	return begin(c.c.Conn(), nil, o)
 }
 
 func (c *conn) Close() error { c.c.Release(); return nil }
 
-type tx struct{ t pgx.Tx }
+// tx is a transaction on one connection. Its BEGIN is not sent alone: it
+// goes to the server with the transaction's first statement, in one
+// pipeline (a statement with arguments, or a query) or one simple-protocol
+// query string (a statement without), which saves a round trip per
+// transaction. PostgreSQL takes a transaction's snapshot at its first
+// statement, not at BEGIN, so nothing a statement sees changes. A
+// transaction that runs no statement sends neither BEGIN nor COMMIT.
+//
+// Commit and Rollback behave as pgx's: COMMIT of a transaction a failed
+// statement aborted rolls it back and returns pgx.ErrTxCommitRollback,
+// a transaction ended returns pgx.ErrTxClosed, and a connection left in
+// an unknown state is closed rather than given back to the pool.
+type tx struct {
+	c       *pgx.Conn // nil once ended
+	release func()    // gives a pool's connection back; nil for a Conn's
+	begin   string    // the BEGIN statement until it is sent
+	aborted bool      // the first statement failed before the server ran BEGIN
+}
+
+// errAborted is PostgreSQL's error for a statement in an aborted
+// transaction, for one whose BEGIN never ran (see tx.firstFailed).
+var errAborted = &pgconn.PgError{Severity: "ERROR", Code: "25P02",
+	Message: "current transaction is aborted, commands ignored until end of transaction block"}
+
+// firstFailed is called when the statement sent with BEGIN failed. When
+// the server ran none of it (a statement that does not parse or prepare
+// fails before BEGIN runs), the transaction is aborted all the same, as
+// it would be had BEGIN gone alone: later statements fail with the
+// server's error for that, and COMMIT rolls back.
+func (t *tx) firstFailed() {
+	if t.c.PgConn().TxStatus() == 'I' {
+		t.aborted = true
+	}
+}
+
+// usable returns why the transaction cannot run a statement, if it
+// cannot.
+func (t *tx) usable() error {
+	switch {
+	case t.c == nil:
+		return pgx.ErrTxClosed
+	case t.aborted:
+		return errAborted
+	}
+	return nil
+}
 
 func (t *tx) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
-	return exec(ctx, t.t, q, args)
+	if err := t.usable(); err != nil {
+		return dialect.Result{}, err
+	}
+	if t.begin == "" {
+		return exec(ctx, t.c, q, args)
+	}
+	args, err := nativeArgs(args)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	begin := t.begin
+	t.begin = ""
+	if len(args) == 0 {
+		// pgx runs a statement without arguments as a simple query, which
+		// may hold several statements: BEGIN becomes the first
+		tag, err := t.c.Exec(ctx, begin+"; "+q)
+		if err != nil {
+			t.firstFailed()
+			return dialect.Result{}, err
+		}
+		return dialect.Result{RowsAffected: tag.RowsAffected()}, nil
+	}
+	var b pgx.Batch
+	b.Queue(begin)
+	b.Queue(q, args...)
+	br := t.c.SendBatch(ctx, &b)
+	_, err = br.Exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.firstFailed()
+		return dialect.Result{}, err
+	}
+	return dialect.Result{RowsAffected: tag.RowsAffected()}, nil
 }
 
 func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
-	return query(ctx, t.t, q, args)
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	if t.begin == "" {
+		return query(ctx, t.c, q, args)
+	}
+	args, err := nativeArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	var b pgx.Batch
+	b.Queue(t.begin)
+	b.Queue(q, args...)
+	t.begin = ""
+	br := t.c.SendBatch(ctx, &b)
+	_, err = br.Exec()
+	var r pgx.Rows
+	if err == nil {
+		r, err = br.Query()
+	}
+	if err != nil {
+		br.Close()
+		t.firstFailed()
+		return nil, err
+	}
+	return &rows{r: r, batch: br}, nil
 }
 
-func (t *tx) Commit(ctx context.Context) error   { return t.t.Commit(ctx) }
-func (t *tx) Rollback(ctx context.Context) error { return t.t.Rollback(ctx) }
+// sendBegin sends the BEGIN still held, alone (before a COPY).
+func (t *tx) sendBegin(ctx context.Context) error {
+	if t.begin == "" {
+		return nil
+	}
+	begin := t.begin
+	t.begin = ""
+	_, err := t.c.Exec(ctx, begin)
+	if err != nil {
+		t.firstFailed()
+	}
+	return err
+}
+
+func (t *tx) Commit(ctx context.Context) error {
+	if t.c == nil {
+		return pgx.ErrTxClosed
+	}
+	aborted := t.aborted
+	c := t.end()
+	defer t.giveBack()
+	if aborted {
+		return pgx.ErrTxCommitRollback // the server holds no transaction to end
+	}
+	if c == nil {
+		return nil // nothing was sent: nothing to commit
+	}
+	tag, err := c.Exec(ctx, "commit")
+	if err != nil {
+		if c.PgConn().TxStatus() != 'I' {
+			_ = c.Close(ctx) // the error to return is the commit's
+		}
+		return err
+	}
+	if tag.String() == "ROLLBACK" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
+}
+
+func (t *tx) Rollback(ctx context.Context) error {
+	if t.c == nil {
+		return pgx.ErrTxClosed
+	}
+	c := t.end()
+	defer t.giveBack()
+	if c == nil {
+		return nil
+	}
+	if _, err := c.Exec(ctx, "rollback"); err != nil {
+		_ = c.Close(ctx) // its state is unknown: never reuse it
+		return err
+	}
+	return nil
+}
+
+// end marks the transaction ended and returns its connection if BEGIN
+// was sent on it (nil if the transaction never reached the server).
+func (t *tx) end() *pgx.Conn {
+	c := t.c
+	t.c = nil
+	if t.begin != "" || t.aborted {
+		return nil
+	}
+	return c
+}
+
+// giveBack returns a pool's connection (pgxpool closes it if it is not
+// idle outside a transaction).
+func (t *tx) giveBack() {
+	if t.release != nil {
+		t.release()
+		t.release = nil
+	}
+}
 
 // rows adapts pgx.Rows. Close returns the error that ended the result set,
 // if any, and may be called more than once. Scan replaces every
 // [dialect.ArrayDest] destination by its pointer, into which pgx scans a
 // PostgreSQL array natively.
 type rows struct {
-	r    pgx.Rows
-	cols []string
-	dest []any // Scan's destinations with arrays unwrapped, reused across rows
+	r     pgx.Rows
+	batch pgx.BatchResults // the pipeline r came in (a transaction's first query), closed after r
+	berr  error            // the pipeline's error at close
+	cols  []string
+	dest  []any // Scan's destinations with arrays unwrapped, reused across rows
 }
 
-func (r *rows) Next() bool { return r.r.Next() }
+func (r *rows) Next() bool {
+	if r.r.Next() {
+		return true
+	}
+	r.endBatch() // the connection is free for the next statement
+	return false
+}
+
+// endBatch closes the pipeline the rows came in, once they are read or
+// closed.
+func (r *rows) endBatch() {
+	if r.batch != nil {
+		r.r.Close()
+		r.berr = r.batch.Close()
+		r.batch = nil
+	}
+}
 
 func (r *rows) Scan(dest ...any) error {
 	for i, d := range dest {
@@ -369,7 +596,12 @@ func (r *rows) scanArrays(dest []any, i int) error {
 	return err
 }
 
-func (r *rows) Err() error { return r.r.Err() }
+func (r *rows) Err() error {
+	if err := r.r.Err(); err != nil {
+		return err
+	}
+	return r.berr
+}
 
 func (r *rows) Columns() []string {
 	if r.cols == nil {
@@ -384,5 +616,6 @@ func (r *rows) Columns() []string {
 
 func (r *rows) Close() error {
 	r.r.Close()
-	return r.r.Err()
+	r.endBatch()
+	return r.Err()
 }

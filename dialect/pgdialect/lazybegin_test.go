@@ -1,0 +1,220 @@
+package pgdialect_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/strata-go/strata/dialect"
+	"github.com/strata-go/strata/dialect/pgdialect"
+	"github.com/strata-go/strata/internal/testdb"
+)
+
+// countingConn counts the client's writes: pgx writes once per round
+// trip (a pipeline is one write).
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// countedPool is a one-connection pool whose writes are counted.
+func countedPool(t *testing.T) (dialect.Pool, *atomic.Int64) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testdb.New(t, "postgres").DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	writes := new(atomic.Int64)
+	var d net.Dialer
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c, writes}, nil
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return pgdialect.FromPool(p), writes
+}
+
+// beginTx begins a transaction on p, rolled back when the test ends if it
+// is still open (a failed test must not leave the one connection taken).
+func beginTx(t *testing.T, ctx context.Context, p dialect.Pool, o dialect.TxOptions) dialect.Tx {
+	t.Helper()
+	tx, err := p.Begin(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
+	return tx
+}
+
+// A transaction's BEGIN goes to the server with its first statement: a
+// transaction of one statement costs two round trips (the statement with
+// BEGIN, then COMMIT), not three, whether the statement has arguments, is
+// a query, or has none (sent as one simple query).
+func TestTransactionSendsBeginWithItsFirstStatement(t *testing.T) {
+	p, writes := countedPool(t)
+	ctx := testCtx(t)
+	mustExec(t, ctx, p, `CREATE TABLE t (id integer PRIMARY KEY, s text)`)
+	// pgx prepares a statement with arguments once per connection (a
+	// round trip of its own): warm the statements up first
+	mustExec(t, ctx, p, `INSERT INTO t VALUES ($1, $2)`, 0, "warm")
+	rows, err := p.Query(ctx, `SELECT s FROM t WHERE id = $1`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	warm := beginTx(t, ctx, p, dialect.TxOptions{})
+	mustExec(t, ctx, warm, `INSERT INTO t VALUES ($1, $2)`, 100, "warm")
+	if err := warm.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, c := range []struct {
+		name string
+		run  func(tx dialect.Tx) error
+	}{
+		{"statement with arguments", func(tx dialect.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO t VALUES ($1, $2)`, 1, "a")
+			return err
+		}},
+		{"query", func(tx dialect.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT s FROM t WHERE id = $1`, 0)
+			if err != nil {
+				return err
+			}
+			return rows.Close()
+		}},
+		{"statement without arguments", func(tx dialect.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO t VALUES (2, 'b')`)
+			return err
+		}},
+	} {
+		before := writes.Load()
+		tx := beginTx(t, ctx, p, dialect.TxOptions{})
+		if err := c.run(tx); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatalf("%s: commit: %v", c.name, err)
+		}
+		if n := writes.Load() - before; n != 2 {
+			t.Errorf("%s: %d round trips, want 2 (statement with BEGIN, COMMIT)", c.name, n)
+		}
+	}
+	var n int
+	rows, err = p.Query(ctx, `SELECT count(*) FROM t WHERE id IN (1, 2)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		rows.Scan(&n)
+	}
+	rows.Close()
+	if n != 2 {
+		t.Fatalf("%d of the 2 committed rows are there", n)
+	}
+
+	// a transaction that runs nothing sends nothing
+	before := writes.Load()
+	for _, end := range []func(dialect.Tx) error{
+		func(tx dialect.Tx) error { return tx.Commit(ctx) },
+		func(tx dialect.Tx) error { return tx.Rollback(ctx) },
+	} {
+		tx := beginTx(t, ctx, p, dialect.TxOptions{ReadOnly: true})
+		if err := end(tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); !errors.Is(err, pgx.ErrTxClosed) {
+			t.Errorf("a second end: %v, want pgx.ErrTxClosed", err)
+		}
+	}
+	if n := writes.Load() - before; n != 0 {
+		t.Errorf("empty transactions made %d round trips, want none", n)
+	}
+}
+
+// The transaction's first statement keeps a transaction's meaning: a
+// script of several statements runs inside it, a failed first statement
+// aborts it (COMMIT rolls back and says so), and rows read to their end
+// free the connection for the next statement without Close.
+func TestTransactionWithBeginSentLateKeepsItsMeaning(t *testing.T) {
+	p, _ := countedPool(t) // one connection: a leaked one would block
+	ctx := testCtx(t)
+	mustExec(t, ctx, p, `CREATE TABLE t (id integer PRIMARY KEY, s text)`)
+	count := func(q dialect.Querier) int {
+		t.Helper()
+		var n int
+		rows, err := q.Query(ctx, `SELECT count(*) FROM t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// no Close: reading to the end frees the connection
+		return n
+	}
+
+	tx := beginTx(t, ctx, p, dialect.TxOptions{})
+	mustExec(t, ctx, tx, `INSERT INTO t VALUES (1, 'a'); INSERT INTO t VALUES (2, 'b')`)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(p); n != 0 {
+		t.Fatalf("a rolled-back script left %d rows: it ran outside the transaction", n)
+	}
+
+	tx = beginTx(t, ctx, p, dialect.TxOptions{})
+	if n := count(tx); n != 0 {
+		t.Fatalf("count %d", n)
+	}
+	mustExec(t, ctx, tx, `INSERT INTO t VALUES ($1, $2)`, 3, "c") // after a query read to its end
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(p); n != 1 {
+		t.Fatalf("%d rows after the commit, want 1", n)
+	}
+
+	for _, first := range []func(dialect.Tx) error{
+		func(tx dialect.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO t VALUES ($1, $2)`, 3, "dup")
+			return err
+		},
+		func(tx dialect.Tx) error { _, err := tx.Exec(ctx, `INSERT INTO t VALUES (3, 'dup')`); return err },
+		func(tx dialect.Tx) error { _, err := tx.Query(ctx, `SELEKT 1`); return err },
+	} {
+		tx := beginTx(t, ctx, p, dialect.TxOptions{})
+		if err := first(tx); err == nil {
+			t.Fatal("a failing first statement succeeded")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO t VALUES ($1, $2)`, 4, "d"); err == nil {
+			t.Fatal("a statement after a failed one ran: the failure did not abort the transaction")
+		}
+		if err := tx.Commit(ctx); !errors.Is(err, pgx.ErrTxCommitRollback) {
+			t.Fatalf("commit of an aborted transaction: %v, want pgx.ErrTxCommitRollback", err)
+		}
+		if n := count(p); n != 1 {
+			t.Fatalf("%d rows after an aborted transaction, want 1", n)
+		}
+	}
+}
