@@ -552,10 +552,29 @@ func intKind(t reflect.Type) bool {
 	return false
 }
 
+// intAt reads f, of a signed integer kind (not a pointer), in the struct
+// at ptr without reflection; ok is false for a field of another kind.
+func intAt(f *Field, ptr unsafe.Pointer) (v int64, ok bool) {
+	p := unsafe.Add(ptr, f.offset)
+	switch f.Type.Kind() {
+	case reflect.Int64:
+		return *(*int64)(p), true
+	case reflect.Int:
+		return int64(*(*int)(p)), true
+	case reflect.Int32:
+		return int64(*(*int32)(p)), true
+	case reflect.Int16:
+		return int64(*(*int16)(p)), true
+	case reflect.Int8:
+		return int64(*(*int8)(p)), true
+	}
+	return 0, false
+}
+
 // add numbers the key of ptr's fields, reporting whether it was new.
 func (k *keyIndex) add(ptr unsafe.Pointer) (int32, bool) {
 	if k.ints != nil {
-		v := k.fields[0].rv(ptr).Int()
+		v, _ := intAt(k.fields[0], ptr) // an integer kind: newKeyIndex checked
 		if o, ok := k.ints[v]; ok {
 			return o, false
 		}
@@ -574,6 +593,10 @@ func (k *keyIndex) add(ptr unsafe.Pointer) (int32, bool) {
 // find returns the number of the key held by fs at ptr.
 func (k *keyIndex) find(fs []*Field, ptr unsafe.Pointer) (int32, bool) {
 	if k.ints != nil {
+		if i, ok := intAt(fs[0], ptr); ok { // every row of a load asks: no reflection
+			o, ok := k.ints[i]
+			return o, ok
+		}
 		v := fs[0].rv(ptr)
 		for v.Kind() == reflect.Pointer {
 			if v.IsNil() {

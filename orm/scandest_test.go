@@ -96,3 +96,39 @@ func TestColumnArraysMatchReflection(t *testing.T) {
 		}
 	}
 }
+
+type intAtRow struct {
+	ID  int64 `db:"id,pk"`
+	I   int
+	I32 int32
+	I16 int16
+	I8  int8
+	N   intAtName
+	P   *int64
+	S   string
+}
+
+type intAtName int32
+
+// A load's key index reads integer keys of every signed kind, named
+// types included, straight from the object, as reflection would; other
+// kinds are left to reflection.
+func TestIntegerFieldsReadWithoutReflectionMatchReflection(t *testing.T) {
+	m, err := Register[intAtRow](NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	five := int64(5)
+	row := intAtRow{ID: -1 << 40, I: -7, I32: 1 << 30, I16: -300, I8: -8, N: 77, P: &five, S: "x"}
+	for _, f := range m.Fields {
+		got, ok := intAt(f, unsafe.Pointer(&row))
+		v := f.rv(unsafe.Pointer(&row))
+		if want := v.CanInt(); ok != want {
+			t.Errorf("%s: read %v, want %v", f.Name, ok, want)
+			continue
+		}
+		if ok && got != v.Int() {
+			t.Errorf("%s: %d, want %d", f.Name, got, v.Int())
+		}
+	}
+}
