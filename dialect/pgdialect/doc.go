@@ -37,8 +37,13 @@
 // nothing. Begin takes the connection from the pool at once. PostgreSQL
 // takes the snapshot at the first statement either way, and a failed first
 // statement leaves the transaction aborted as it would otherwise (COMMIT
-// then returns pgx.ErrTxCommitRollback). A COPY that comes first sends
-// BEGIN alone before it.
+// then returns pgx.ErrTxCommitRollback). A COPY that comes first goes as
+// one simple query "begin; copy ... from stdin binary", its rows encoded
+// by Strata as pgx's CopyFrom encodes them (each value by the connection's
+// type map, for the column types of a "select columns from table"
+// prepared once per connection and column list); on a pool whose
+// statements are not cached (QueryExecModeExec or the simple protocol)
+// BEGIN goes alone before pgx's COPY.
 //
 // # Types
 //

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -215,6 +216,98 @@ func TestTransactionWithBeginSentLateKeepsItsMeaning(t *testing.T) {
 		}
 		if n := count(p); n != 1 {
 			t.Fatalf("%d rows after an aborted transaction, want 1", n)
+		}
+	}
+}
+
+// A COPY that is its transaction's first statement goes with BEGIN in one
+// simple query (as the server's pg_stat_activity shows), encoded by
+// Strata rather than by pgx's CopyFrom: the rows it writes are the same
+// as pgx's, for every type the dialect maps (NULLs, text given for uuid
+// and numeric, an enum, arrays), and a failing COPY (a duplicate key, an
+// unknown column) aborts the transaction.
+func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
+	p, _ := countedPool(t)
+	ctx := testCtx(t)
+	mustExec(t, ctx, p, `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`)
+	const cols = `(id bigint PRIMARY KEY, i2 smallint, i4 integer, b boolean, s text, v varchar(20),
+		f4 real, f8 double precision, num numeric(12,3), d date, ts timestamp, tz timestamptz,
+		u uuid, j jsonb, by bytea, ss text[], ii bigint[], m mood)`
+	mustExec(t, ctx, p, `CREATE TABLE via_pgx `+cols)
+	mustExec(t, ctx, p, `CREATE TABLE via_strata `+cols)
+	names := []string{"id", "i2", "i4", "b", "s", "v", "f4", "f8", "num", "d", "ts", "tz", "u", "j", "by", "ss", "ii", "m"}
+	at := time.Date(2026, 12, 3, 7, 45, 1, 123456000, time.UTC)
+	rows := [][]any{
+		{int64(1), int16(-2), int32(1 << 30), true, "tab\there \"q\" ünï", "short", float32(1.5), 2.25, "12345.678",
+			time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), at, at.In(time.FixedZone("x", 3600)),
+			"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", `{"a": [1, "two"]}`, []byte{0, 1, 255}, []string{"x", "y,z"}, []int64{-1, 1 << 40}, "happy"},
+		{int64(2), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
+		{int64(3), int16(0), int32(0), false, "", "", float32(0), 0.0, "0", at, at, at,
+			"00000000-0000-0000-0000-000000000000", `null`, []byte{}, []string{}, []int64{}, "sad"},
+	}
+	fill := func(i int, row []any) error { copy(row, rows[i]); return nil }
+	if _, err := p.(dialect.Copier).CopyFrom(ctx, "", "via_pgx", names, len(rows), fill); err != nil {
+		t.Fatal(err)
+	}
+	// The server's view of the transaction's connection after the COPY:
+	// its one query so far is BEGIN and COPY together.
+	admin := testdb.New(t, "postgres")
+	other := admin.Open(t)
+	tx := beginTx(t, ctx, p, dialect.TxOptions{})
+	n, err := tx.(dialect.Copier).CopyFrom(ctx, "", "via_strata", names, len(rows), fill)
+	if err != nil || n != int64(len(rows)) {
+		t.Fatalf("COPY opening a transaction: %d %v", n, err)
+	}
+	var seen int
+	r, err := other.Query(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE state = 'idle in transaction' AND query LIKE 'begin; copy %via_strata%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		if err := r.Scan(&seen); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	if seen != 1 {
+		t.Errorf("%d connections idle in a transaction whose query was BEGIN and COPY together, want 1", seen)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var same bool
+	r, err = p.Query(ctx, `SELECT (SELECT array_agg(t ORDER BY id)::text FROM via_pgx t) = (SELECT array_agg(t ORDER BY id)::text FROM via_strata t)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		if err := r.Scan(&same); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	if !same {
+		t.Fatal("the rows COPY wrote with BEGIN differ from pgx's")
+	}
+
+	for _, c := range []struct {
+		name    string
+		columns []string
+		row     []any
+	}{
+		{"duplicate key", []string{"id"}, []any{int64(1)}},
+		{"unknown column", []string{"nope"}, []any{int64(7)}},
+	} {
+		tx := beginTx(t, ctx, p, dialect.TxOptions{})
+		if _, err := tx.(dialect.Copier).CopyFrom(ctx, "", "via_strata", c.columns, 1, func(_ int, row []any) error { copy(row, c.row); return nil }); err == nil {
+			t.Fatalf("%s: COPY succeeded", c.name)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO via_strata (id) VALUES ($1)`, 50); err == nil {
+			t.Fatalf("%s: a statement after the failed COPY ran", c.name)
+		}
+		if err := tx.Commit(ctx); !errors.Is(err, pgx.ErrTxCommitRollback) {
+			t.Fatalf("%s: commit: %v, want pgx.ErrTxCommitRollback", c.name, err)
 		}
 	}
 }

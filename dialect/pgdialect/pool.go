@@ -196,6 +196,15 @@ func (t *tx) CopyFrom(ctx context.Context, schema, table string, columns []strin
 	if err := t.usable(); err != nil {
 		return 0, err
 	}
+	if t.begin != "" && canCopyWithBegin(t.c) {
+		begin := t.begin
+		t.begin = ""
+		n, err := copyWithBegin(ctx, t.c, begin, schema, table, columns, n, fill)
+		if err != nil {
+			t.firstFailed()
+		}
+		return n, err
+	}
 	if err := t.sendBegin(ctx); err != nil {
 		return 0, err
 	}
@@ -454,7 +463,8 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 	return &rows{r: r, batch: br}, nil
 }
 
-// sendBegin sends the BEGIN still held, alone (before a COPY).
+// sendBegin sends the BEGIN still held, alone (before a COPY on a
+// connection that cannot send it with the COPY).
 func (t *tx) sendBegin(ctx context.Context) error {
 	if t.begin == "" {
 		return nil
