@@ -275,60 +275,61 @@ func jsonEqual(t reflect.Type) func(a, b unsafe.Pointer) bool {
 	}
 }
 
-// boxFunc returns a function that puts the value of type t at an address
-// into an interface without reflection, for the predeclared types (and
-// time.Time): the compiler's conversions are faster than
-// reflect.Value.Interface and allocate nothing for booleans, small
-// integers and empty strings. Other types (named ones keep their type for
-// the driver) get nil.
-func boxFunc(t reflect.Type) func(unsafe.Pointer) any {
-	switch t {
-	case reflect.TypeFor[string]():
-		return func(p unsafe.Pointer) any { return *(*string)(p) }
-	case reflect.TypeFor[int64]():
-		return func(p unsafe.Pointer) any { return *(*int64)(p) }
-	case reflect.TypeFor[int32]():
-		return func(p unsafe.Pointer) any { return *(*int32)(p) }
-	case reflect.TypeFor[int]():
-		return func(p unsafe.Pointer) any { return *(*int)(p) }
-	case reflect.TypeFor[int16]():
-		return func(p unsafe.Pointer) any { return *(*int16)(p) }
-	case reflect.TypeFor[bool]():
-		return func(p unsafe.Pointer) any { return *(*bool)(p) }
-	case reflect.TypeFor[float64]():
-		return func(p unsafe.Pointer) any { return *(*float64)(p) }
-	case reflect.TypeFor[float32]():
-		return func(p unsafe.Pointer) any { return *(*float32)(p) }
-	case timeType:
-		return func(p unsafe.Pointer) any { return *(*time.Time)(p) }
-	}
-	return nil
+// typedFuncs reach a field of a predeclared type (or time.Time) without
+// reflection. Named types get none: they keep their own type for the
+// driver.
+type typedFuncs struct {
+	// box puts the value at an address into an interface: the compiler's
+	// conversions are faster than reflect.Value.Interface and allocate
+	// nothing for booleans, small integers and empty strings.
+	box func(unsafe.Pointer) any
+	// ptr is a typed pointer to the value at an address, as
+	// reflect.NewAt(t, p).Interface() gives (a scan destination; a row of
+	// a big load asks for one per column).
+	ptr func(unsafe.Pointer) any
+	// slice is the values at offset off in the rows' objects as one []T,
+	// the array parameter of an unnest INSERT.
+	slice func(rows []*state, off uintptr) any
 }
 
-// ptrFunc is boxFunc for scan destinations: a typed pointer to the value
-// at p, as reflect.NewAt(t, p).Interface() gives but without reflection
-// (a row of a big load asks for one per column). The dynamic type is the
-// same, so the driver scans into it the same way.
-func ptrFunc(t reflect.Type) func(unsafe.Pointer) any {
+// typedOf makes the typedFuncs of T around box, which the caller writes
+// with its concrete type so that the compiler's boxing fast paths apply.
+func typedOf[T any](box func(unsafe.Pointer) any) typedFuncs {
+	return typedFuncs{
+		box: box,
+		ptr: func(p unsafe.Pointer) any { return (*T)(p) },
+		slice: func(rows []*state, off uintptr) any {
+			a := make([]T, len(rows))
+			for j, st := range rows {
+				a[j] = *(*T)(unsafe.Add(st.ptr, off))
+			}
+			return a
+		},
+	}
+}
+
+// typedFuncsOf returns the typedFuncs of t, all nil for a type other than
+// the predeclared ones and time.Time.
+func typedFuncsOf(t reflect.Type) typedFuncs {
 	switch t {
 	case reflect.TypeFor[string]():
-		return func(p unsafe.Pointer) any { return (*string)(p) }
+		return typedOf[string](func(p unsafe.Pointer) any { return *(*string)(p) })
 	case reflect.TypeFor[int64]():
-		return func(p unsafe.Pointer) any { return (*int64)(p) }
+		return typedOf[int64](func(p unsafe.Pointer) any { return *(*int64)(p) })
 	case reflect.TypeFor[int32]():
-		return func(p unsafe.Pointer) any { return (*int32)(p) }
+		return typedOf[int32](func(p unsafe.Pointer) any { return *(*int32)(p) })
 	case reflect.TypeFor[int]():
-		return func(p unsafe.Pointer) any { return (*int)(p) }
+		return typedOf[int](func(p unsafe.Pointer) any { return *(*int)(p) })
 	case reflect.TypeFor[int16]():
-		return func(p unsafe.Pointer) any { return (*int16)(p) }
+		return typedOf[int16](func(p unsafe.Pointer) any { return *(*int16)(p) })
 	case reflect.TypeFor[bool]():
-		return func(p unsafe.Pointer) any { return (*bool)(p) }
+		return typedOf[bool](func(p unsafe.Pointer) any { return *(*bool)(p) })
 	case reflect.TypeFor[float64]():
-		return func(p unsafe.Pointer) any { return (*float64)(p) }
+		return typedOf[float64](func(p unsafe.Pointer) any { return *(*float64)(p) })
 	case reflect.TypeFor[float32]():
-		return func(p unsafe.Pointer) any { return (*float32)(p) }
+		return typedOf[float32](func(p unsafe.Pointer) any { return *(*float32)(p) })
 	case timeType:
-		return func(p unsafe.Pointer) any { return (*time.Time)(p) }
+		return typedOf[time.Time](func(p unsafe.Pointer) any { return *(*time.Time)(p) })
 	}
-	return nil
+	return typedFuncs{}
 }

@@ -39,8 +39,7 @@ type Field struct {
 	eq       func(a, b unsafe.Pointer) bool // change tracking comparator
 	deepCopy bool                           // a copy shares memory: snapshot deeply
 	codec    codec                          // how the driver carries the value; see codec.go
-	box      func(unsafe.Pointer) any       // typed boxing of predeclared types (no reflection; small values free)
-	ptr      func(unsafe.Pointer) any       // typed scan destination of predeclared types (no reflection)
+	typed    typedFuncs                     // predeclared types reached without reflection (codec.go)
 }
 
 // Value returns the field inside strct, which is a value of the mapped
@@ -84,8 +83,8 @@ func (f *Field) dest(p unsafe.Pointer) any {
 	case codecArray:
 		return &dialect.ArrayDest{Ptr: reflect.NewAt(f.Type, p).Interface()}
 	}
-	if f.ptr != nil {
-		return f.ptr(p)
+	if f.typed.ptr != nil {
+		return f.typed.ptr(p)
 	}
 	return reflect.NewAt(f.Type, p).Interface()
 }
@@ -94,8 +93,8 @@ func (f *Field) dest(p unsafe.Pointer) any {
 // that obj points to, which must be of the mapped struct type: the value
 // itself, or for a field with a codec, its encoding (see codec.go).
 func (f *Field) valueAt(obj unsafe.Pointer) any {
-	if f.box != nil {
-		return f.box(unsafe.Add(obj, f.offset))
+	if f.typed.box != nil {
+		return f.typed.box(unsafe.Add(obj, f.offset))
 	}
 	if f.codec != codecNone {
 		return f.encode(f.rv(obj))
@@ -422,7 +421,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 				f.eq = jsonEqual(sf.Type)
 			}
 			if cd == codecNone {
-				f.box, f.ptr = boxFunc(sf.Type), ptrFunc(sf.Type)
+				f.typed = typedFuncsOf(sf.Type)
 			}
 			if f.deepCopy {
 				m.deep = append(m.deep, f)

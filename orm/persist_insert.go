@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"time"
 	"unsafe"
 
 	"github.com/strata-go/strata/dialect"
@@ -513,42 +512,14 @@ func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state,
 // straight from the objects for the predeclared types, through
 // reflection for others.
 func columnArray(f *Field, rows []*state) any {
-	if f.codec == codecNone {
-		switch f.Type {
-		case reflect.TypeFor[string]():
-			return fieldSlice[string](f, rows)
-		case reflect.TypeFor[int64]():
-			return fieldSlice[int64](f, rows)
-		case reflect.TypeFor[int32]():
-			return fieldSlice[int32](f, rows)
-		case reflect.TypeFor[int]():
-			return fieldSlice[int](f, rows)
-		case reflect.TypeFor[int16]():
-			return fieldSlice[int16](f, rows)
-		case reflect.TypeFor[bool]():
-			return fieldSlice[bool](f, rows)
-		case reflect.TypeFor[float64]():
-			return fieldSlice[float64](f, rows)
-		case reflect.TypeFor[float32]():
-			return fieldSlice[float32](f, rows)
-		case timeType:
-			return fieldSlice[time.Time](f, rows)
-		}
+	if f.typed.slice != nil {
+		return f.typed.slice(rows, f.offset)
 	}
 	a := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
 	for j, st := range rows {
 		a.Index(j).Set(f.rv(st.ptr))
 	}
 	return a.Interface()
-}
-
-// fieldSlice is columnArray for a field of type T (the caller checked).
-func fieldSlice[T any](f *Field, rows []*state) []T {
-	a := make([]T, len(rows))
-	for j, st := range rows {
-		a[j] = *(*T)(unsafe.Add(st.ptr, f.offset))
-	}
-	return a
 }
 
 func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool, u *undo) error {

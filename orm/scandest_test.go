@@ -44,7 +44,7 @@ func TestScanDestinationsArePointersOfTheFieldsType(t *testing.T) {
 		if reflect.ValueOf(got).UnsafePointer() != reflect.ValueOf(want).UnsafePointer() {
 			t.Errorf("%s: destination points elsewhere than the field", f.Name)
 		}
-		if f.ptr != nil {
+		if f.typed.ptr != nil {
 			shortcuts++
 		}
 	}
