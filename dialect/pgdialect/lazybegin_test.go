@@ -65,6 +65,25 @@ func beginTx(t *testing.T, ctx context.Context, p dialect.Pool, o dialect.TxOpti
 	return tx
 }
 
+// queryValue scans the one-column rows of query on q into dest, reading
+// them to the end and never calling Close: rows read to their end must
+// free the connection by themselves, which the tests rely on.
+func queryValue(t *testing.T, ctx context.Context, q dialect.Querier, dest any, query string) {
+	t.Helper()
+	rows, err := q.Query(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A transaction's BEGIN goes to the server with its first statement: a
 // transaction of one statement costs two round trips (the statement with
 // BEGIN, then COMMIT), not three, whether the statement has arguments, is
@@ -120,14 +139,7 @@ func TestTransactionSendsBeginWithItsFirstStatement(t *testing.T) {
 		}
 	}
 	var n int
-	rows, err = p.Query(ctx, `SELECT count(*) FROM t WHERE id IN (1, 2)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		rows.Scan(&n)
-	}
-	rows.Close()
+	queryValue(t, ctx, p, &n, `SELECT count(*) FROM t WHERE id IN (1, 2)`)
 	if n != 2 {
 		t.Fatalf("%d of the 2 committed rows are there", n)
 	}
@@ -162,16 +174,7 @@ func TestTransactionWithBeginSentLateKeepsItsMeaning(t *testing.T) {
 	count := func(q dialect.Querier) int {
 		t.Helper()
 		var n int
-		rows, err := q.Query(ctx, `SELECT count(*) FROM t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			if err := rows.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// no Close: reading to the end frees the connection
+		queryValue(t, ctx, q, &n, `SELECT count(*) FROM t`) // no Close: reading to the end frees the connection
 		return n
 	}
 
@@ -259,17 +262,8 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 		t.Fatalf("COPY opening a transaction: %d %v", n, err)
 	}
 	var seen int
-	r, err := other.Query(ctx, `SELECT count(*) FROM pg_stat_activity
+	queryValue(t, ctx, other, &seen, `SELECT count(*) FROM pg_stat_activity
 		WHERE state = 'idle in transaction' AND query LIKE 'begin; copy %via_strata%'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for r.Next() {
-		if err := r.Scan(&seen); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.Close()
 	if seen != 1 {
 		t.Errorf("%d connections idle in a transaction whose query was BEGIN and COPY together, want 1", seen)
 	}
@@ -277,16 +271,7 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	var same bool
-	r, err = p.Query(ctx, `SELECT (SELECT array_agg(t ORDER BY id)::text FROM via_pgx t) = (SELECT array_agg(t ORDER BY id)::text FROM via_strata t)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for r.Next() {
-		if err := r.Scan(&same); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r.Close()
+	queryValue(t, ctx, p, &same, `SELECT (SELECT array_agg(t ORDER BY id)::text FROM via_pgx t) = (SELECT array_agg(t ORDER BY id)::text FROM via_strata t)`)
 	if !same {
 		t.Fatal("the rows COPY wrote with BEGIN differ from pgx's")
 	}

@@ -280,18 +280,12 @@ func beginSQL(o pgx.TxOptions) string {
 	return b.String()
 }
 
-// begin starts a transaction on c without a round trip of its own: its
-// BEGIN goes with the first statement (see tx). release, if not nil,
-// gives c back to its pool when the transaction ends.
-func begin(c *pgx.Conn, release func(), o dialect.TxOptions) (dialect.Tx, error) {
-	opts, err := txOptions(o)
-	if err != nil {
-		if release != nil {
-			release()
-		}
-		return nil, err
-	}
-	return &tx{c: c, release: release, begin: beginSQL(opts)}, nil
+// beginOn starts a transaction on c without a round trip of its own:
+// its BEGIN, made from o, goes with the first statement (see tx). release,
+// if not nil, gives c back to its pool when the transaction ends. o was
+// checked by txOptions.
+func beginOn(c *pgx.Conn, release func(), o pgx.TxOptions) dialect.Tx {
+	return &tx{c: c, release: release, begin: beginSQL(o)}
 }
 
 type pool struct{ p *pgxpool.Pool }
@@ -305,14 +299,15 @@ func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 }
 
 func (p *pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
-	if _, err := txOptions(o); err != nil {
+	opts, err := txOptions(o)
+	if err != nil {
 		return nil, err // before a connection is taken
 	}
 	c, err := p.p.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return begin(c.Conn(), c.Release, o)
+	return beginOn(c.Conn(), c.Release, opts), nil
 }
 
 func (p *pool) Conn(ctx context.Context) (dialect.Conn, error) {
@@ -340,7 +335,11 @@ func (c *conn) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 }
 
 func (c *conn) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
-	return begin(c.c.Conn(), nil, o)
+	opts, err := txOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	return beginOn(c.c.Conn(), nil, opts), nil
 }
 
 func (c *conn) Close() error { c.c.Release(); return nil }
@@ -415,11 +414,7 @@ func (t *tx) Exec(ctx context.Context, q string, args ...any) (dialect.Result, e
 		}
 		return dialect.Result{RowsAffected: tag.RowsAffected()}, nil
 	}
-	var b pgx.Batch
-	b.Queue(begin)
-	b.Queue(q, args...)
-	br := t.c.SendBatch(ctx, &b)
-	_, err = br.Exec()
+	br, err := t.sendWithBegin(ctx, begin, q, args)
 	var tag pgconn.CommandTag
 	if err == nil {
 		tag, err = br.Exec()
@@ -445,12 +440,9 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 	if err != nil {
 		return nil, err
 	}
-	var b pgx.Batch
-	b.Queue(t.begin)
-	b.Queue(q, args...)
+	begin := t.begin
 	t.begin = ""
-	br := t.c.SendBatch(ctx, &b)
-	_, err = br.Exec()
+	br, err := t.sendWithBegin(ctx, begin, q, args)
 	var r pgx.Rows
 	if err == nil {
 		r, err = br.Query()
@@ -461,6 +453,18 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 		return nil, err
 	}
 	return &rows{r: r, batch: br}, nil
+}
+
+// sendWithBegin sends begin and q in one pipeline and reads BEGIN's
+// result; q's is the next in the returned results, which the caller
+// closes.
+func (t *tx) sendWithBegin(ctx context.Context, begin, q string, args []any) (pgx.BatchResults, error) {
+	var b pgx.Batch
+	b.Queue(begin)
+	b.Queue(q, args...)
+	br := t.c.SendBatch(ctx, &b)
+	_, err := br.Exec()
+	return br, err
 }
 
 // sendBegin sends the BEGIN still held, alone (before a COPY on a
