@@ -217,10 +217,16 @@ var (
 	_ dialect.Copier = (*tx)(nil)
 )
 
-func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Result, error) {
+// exec runs a statement on q. c, when not nil, is q's connection, whose
+// type map encodes the arguments: large slices then go through
+// pgdialect's array encoder (see binArgs). The pool passes none.
+func exec(ctx context.Context, q pgxQuerier, c *pgx.Conn, query string, args []any) (dialect.Result, error) {
 	args, err := nativeArgs(args)
 	if err != nil {
 		return dialect.Result{}, err
+	}
+	if c != nil {
+		args = binArgs(c, args)
 	}
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
@@ -229,10 +235,22 @@ func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.
 	return dialect.Result{RowsAffected: tag.RowsAffected()}, nil
 }
 
-func query(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Rows, error) {
+// query is exec for a statement that returns rows.
+func query(ctx context.Context, q pgxQuerier, c *pgx.Conn, stmt string, args []any) (dialect.Rows, error) {
+	r, err := queryRows(ctx, q, c, stmt, args)
+	if err != nil {
+		return nil, err // not a nil *rows in an interface
+	}
+	return r, nil
+}
+
+func queryRows(ctx context.Context, q pgxQuerier, c *pgx.Conn, query string, args []any) (*rows, error) {
 	args, err := nativeArgs(args)
 	if err != nil {
 		return nil, err
+	}
+	if c != nil {
+		args = binArgs(c, args)
 	}
 	r, err := q.Query(ctx, query, args...)
 	if err != nil {
@@ -290,12 +308,46 @@ func beginOn(c *pgx.Conn, release func(), o pgx.TxOptions) dialect.Tx {
 
 type pool struct{ p *pgxpool.Pool }
 
+// Exec runs a statement on a connection the pool picks; one with large
+// array arguments takes its connection explicitly, so that pgdialect's
+// array encoder is installed on the connection that encodes them.
 func (p *pool) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
-	return exec(ctx, p.p, q, args)
+	args, err := nativeArgs(args)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	if wantsBinArrays(args) {
+		c, err := p.p.Acquire(ctx)
+		if err != nil {
+			return dialect.Result{}, err
+		}
+		defer c.Release()
+		return exec(ctx, c, c.Conn(), q, args)
+	}
+	return exec(ctx, p.p, nil, q, args)
 }
 
+// Query is Exec for a statement that returns rows: a connection taken
+// explicitly is given back when the rows are read or closed.
 func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
-	return query(ctx, p.p, q, args)
+	args, err := nativeArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	if wantsBinArrays(args) {
+		c, err := p.p.Acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := queryRows(ctx, c, c.Conn(), q, args)
+		if err != nil {
+			c.Release()
+			return nil, err
+		}
+		r.release = c.Release
+		return r, nil
+	}
+	return query(ctx, p.p, nil, q, args)
 }
 
 func (p *pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
@@ -327,11 +379,11 @@ func (p *pool) Driver() any                    { return p.p }
 type conn struct{ c *pgxpool.Conn }
 
 func (c *conn) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
-	return exec(ctx, c.c, q, args)
+	return exec(ctx, c.c, c.c.Conn(), q, args)
 }
 
 func (c *conn) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
-	return query(ctx, c.c, q, args)
+	return query(ctx, c.c, c.c.Conn(), q, args)
 }
 
 func (c *conn) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
@@ -396,7 +448,7 @@ func (t *tx) Exec(ctx context.Context, q string, args ...any) (dialect.Result, e
 		return dialect.Result{}, err
 	}
 	if t.begin == "" {
-		return exec(ctx, t.c, q, args)
+		return exec(ctx, t.c, t.c, q, args)
 	}
 	args, err := nativeArgs(args)
 	if err != nil {
@@ -434,7 +486,7 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 		return nil, err
 	}
 	if t.begin == "" {
-		return query(ctx, t.c, q, args)
+		return query(ctx, t.c, t.c, q, args)
 	}
 	args, err := nativeArgs(args)
 	if err != nil {
@@ -461,7 +513,7 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 func (t *tx) sendWithBegin(ctx context.Context, begin, q string, args []any) (pgx.BatchResults, error) {
 	var b pgx.Batch
 	b.Queue(begin)
-	b.Queue(q, args...)
+	b.Queue(q, binArgs(t.c, args)...)
 	br := t.c.SendBatch(ctx, &b)
 	_, err := br.Exec()
 	return br, err
@@ -549,11 +601,12 @@ func (t *tx) giveBack() {
 // [dialect.ArrayDest] destination by its pointer, into which pgx scans a
 // PostgreSQL array natively.
 type rows struct {
-	r     pgx.Rows
-	batch pgx.BatchResults // the pipeline r came in (a transaction's first query), closed after r
-	berr  error            // the pipeline's error at close
-	cols  []string
-	dest  []any // Scan's destinations with arrays unwrapped, reused across rows
+	r       pgx.Rows
+	batch   pgx.BatchResults // the pipeline r came in (a transaction's first query), closed after r
+	berr    error            // the pipeline's error at close
+	release func()           // gives back the connection the pool's Query took for r, after r
+	cols    []string
+	dest    []any // Scan's destinations with arrays unwrapped, reused across rows
 }
 
 func (r *rows) Next() bool {
@@ -564,13 +617,18 @@ func (r *rows) Next() bool {
 	return false
 }
 
-// endBatch closes the pipeline the rows came in, once they are read or
-// closed.
+// endBatch closes the pipeline the rows came in, or gives back the
+// connection taken for them, once they are read or closed.
 func (r *rows) endBatch() {
 	if r.batch != nil {
 		r.r.Close()
 		r.berr = r.batch.Close()
 		r.batch = nil
+	}
+	if r.release != nil {
+		r.r.Close()
+		r.release()
+		r.release = nil
 	}
 }
 
