@@ -431,8 +431,8 @@ func (s *Session) rekey(states []*state) {
 			continue
 		}
 		if st.key != nil && s.lookup(st.m, st.key) == st {
-			if ik, ok := intKey(st.m, st.key); ok && s.ints[st.m][ik] == st {
-				delete(s.ints[st.m], ik)
+			if ik, ok := intKey(st.m, st.key); ok && s.ints[st.m].get(ik) == st {
+				s.ints[st.m].delete(ik)
 			} else {
 				s.ident.delete(identityKey{st.m, st.key})
 			}

@@ -249,7 +249,7 @@ type Session struct {
 	f        *Factory
 	tx       *engine.Tx
 	ident    smallMap[identityKey, *state] // the identity map
-	ints     map[*Mapper]map[int64]*state  // the identity map of single integer keys (over four objects)
+	ints     map[*Mapper]*intTable         // the identity map of single integer keys (over four objects)
 	states   stateIndex                    // every object by address
 	order    []*state                      // pending objects in Add order
 	detached map[unsafe.Pointer]*state
@@ -491,8 +491,8 @@ func (s *Session) cascadePending() {
 func (s *Session) forget(st *state) {
 	s.states.delete(st.ptr)
 	if st.key != nil && s.lookup(st.m, st.key) == st {
-		if k, ok := intKey(st.m, st.key); ok && s.ints[st.m][k] == st {
-			delete(s.ints[st.m], k)
+		if k, ok := intKey(st.m, st.key); ok && s.ints[st.m].get(k) == st {
+			s.ints[st.m].delete(k)
 		} else {
 			s.ident.delete(identityKey{st.m, st.key})
 		}
@@ -522,7 +522,7 @@ func (s *Session) stateAt(p unsafe.Pointer) *state {
 // lookup returns the identity map's state for a key, or nil.
 func (s *Session) lookup(m *Mapper, key any) *state {
 	if k, ok := intKey(m, key); ok && s.ints != nil {
-		if st := s.ints[m][k]; st != nil {
+		if st := s.ints[m].get(k); st != nil {
 			return st
 		}
 	}
@@ -537,18 +537,20 @@ func (s *Session) reserveInts(m *Mapper, n int) {
 	if !m.intPK || n < inlineN || (s.ints == nil && s.ident.len()+n < inlineN) {
 		return
 	}
-	im := s.ints[m]
-	if len(im) >= n {
-		return // growing it once more costs no more than a copy now
+	s.intsOf(m).reserve(n)
+}
+
+// intsOf returns m's identity map of integer keys, made if need be.
+func (s *Session) intsOf(m *Mapper) *intTable {
+	t := s.ints[m]
+	if t == nil {
+		if s.ints == nil {
+			s.ints = map[*Mapper]*intTable{}
+		}
+		t = &intTable{}
+		s.ints[m] = t
 	}
-	if s.ints == nil {
-		s.ints = map[*Mapper]map[int64]*state{}
-	}
-	nm := make(map[int64]*state, len(im)+n)
-	for k, st := range im {
-		nm[k] = st
-	}
-	s.ints[m] = nm
+	return t
 }
 
 // track puts a persistent state (key and snapshot set) in the maps.
@@ -561,15 +563,7 @@ func (s *Session) track(st *state) {
 // identity map.
 func (s *Session) trackKey(st *state) {
 	if k, ok := intKey(st.m, st.key); ok && (s.ints != nil || s.ident.len() >= inlineN) {
-		im := s.ints[st.m]
-		if im == nil {
-			if s.ints == nil {
-				s.ints = map[*Mapper]map[int64]*state{}
-			}
-			im = map[int64]*state{}
-			s.ints[st.m] = im
-		}
-		im[k] = st
+		s.intsOf(st.m).set(k, st)
 		return
 	}
 	s.ident.set(identityKey{st.m, st.key}, st)
@@ -912,8 +906,8 @@ func (s *Session) identAll() func(yield func(*state) bool) {
 				return
 			}
 		}
-		for _, im := range s.ints {
-			for _, st := range im {
+		for _, t := range s.ints {
+			for st := range t.all {
 				if !yield(st) {
 					return
 				}
@@ -924,8 +918,8 @@ func (s *Session) identAll() func(yield func(*state) bool) {
 
 func (s *Session) resetIdent() {
 	s.ident.reset()
-	for _, im := range s.ints {
-		clear(im)
+	for _, t := range s.ints {
+		t.reset()
 	}
 }
 
@@ -936,17 +930,7 @@ func (s *Session) reserve(m *Mapper, n, inMap int) {
 	}
 	s.states.reserve(inMap)
 	if m.intPK {
-		im := s.ints[m]
-		if im == nil || n >= len(im) {
-			nm := make(map[int64]*state, len(im)+n)
-			for k, v := range im {
-				nm[k] = v
-			}
-			if s.ints == nil {
-				s.ints = map[*Mapper]map[int64]*state{}
-			}
-			s.ints[m] = nm
-		}
+		s.intsOf(m).reserve(n)
 		return
 	}
 	s.ident.reserve(n)
