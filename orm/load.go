@@ -185,6 +185,7 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 	}
 	var hits []hit
 	counts := make([]int32, len(order)+1)
+	backRef := rel.back != nil && rel.back.kind != oneToMany
 	for _, chunk := range chunks(order, size) {
 		where := keysIn(tr, columnNames(matchFields), keyFields, chunk)
 		sel := expr.Select(columnsOf(tr, m.Fields)...).From(tr).Where(where)
@@ -195,10 +196,23 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 		if !rel.ownerIsChild() {
 			sel.OrderBy(declaredOrder(tr, rel)...)
 		}
-		if err := loadInto(ctx, ex, ld, sel, func(n int) { hits = slices.Grow(hits, n) }, func(obj unsafe.Pointer) {
-			if o, ok := ik.find(matchFields, obj); ok {
-				hits = append(hits, hit{obj, o})
-				counts[o+1]++
+		if err := loadInto(ctx, ex, ld, sel, func(n int) { hits = slices.Grow(hits, n) }, func(cst *state) {
+			c := cst.ptr
+			o, ok := ik.find(matchFields, c)
+			if !ok {
+				return
+			}
+			hits = append(hits, hit{c, o})
+			counts[o+1]++
+			// the other side learns its owner (order[o], the first owner
+			// with that key) where it was not loaded
+			if backRef {
+				if b := rel.back.refAt(c); b.state == relUnloaded {
+					b.state, b.v = relKnown, order[o].ptr
+					if cst.snap != nil {
+						*rel.back.refAt(cst.snap) = *b
+					}
+				}
 			}
 		}); err != nil {
 			return err
@@ -237,18 +251,6 @@ func (s *Session) loadRel(ctx context.Context, rel *relation, owners []*state) e
 				*rel.refAt(st.snap) = *v
 			}
 		}
-		// the other side learns its owner where it was not loaded
-		if rel.back != nil && rel.back.kind != oneToMany {
-			for _, c := range found {
-				b := rel.back.refAt(c)
-				if b.state == relUnloaded {
-					b.state, b.v = relKnown, st.ptr
-					if cst := s.stateAt(c); cst != nil && cst.snap != nil {
-						*rel.back.refAt(cst.snap) = *b
-					}
-				}
-			}
-		}
 	}
 	return nil
 }
@@ -264,10 +266,10 @@ func anyNil(fs []*Field, ptr unsafe.Pointer) bool {
 }
 
 // loadInto runs a SELECT of every column of ld's mapper and hands each
-// object (the session's own for rows it holds) to fn. The rows are read
+// row's state (the session's own for rows it holds) to fn. The rows are read
 // first and the session's maps sized for them once; grow, if not nil,
 // learns the number of rows before fn is called.
-func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, grow func(int), fn func(unsafe.Pointer)) error {
+func loadInto(ctx context.Context, ex engine.Executor, ld *loader, sel expr.Statement, grow func(int), fn func(*state)) error {
 	rs, err := engine.QueryStmt(ctx, ex, sel)
 	if err != nil {
 		return err

@@ -539,18 +539,18 @@ func (l *loader) scanned() (n, small int) {
 }
 
 // adoptScanned adopts the rows scanned, in order, handing fn each one's
-// object (the session's own for a row it held; none for a row of an
+// state (the session's own for a row it held; none for a row of an
 // object deleted in the session).
-func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
+func (l *loader) adoptScanned(fn func(*state)) error {
 	defer func() { l.runs = l.runs[:0] }()
 	for _, r := range l.runs {
 		for i := r.from; i < r.to; i++ {
-			obj, _, err := l.adopt(r.slab, i)
+			st, _, err := l.adopt(r.slab, i)
 			if err != nil {
 				return err
 			}
-			if obj != nil {
-				fn(obj)
+			if st != nil {
+				fn(st)
 			}
 		}
 	}
@@ -558,21 +558,21 @@ func (l *loader) adoptScanned(fn func(unsafe.Pointer)) error {
 }
 
 // adopt puts the row scanned into slot i of sb through the identity map.
-// It returns the session's object for the row: the slot's own, now
+// It returns the session's state for the row: the slot's own, now
 // tracked (kept), or the one the session already held (the row is then
 // ignored: unflushed changes win), or nil for an object deleted in the
 // session.
-func (l *loader) adopt(sb slab, i int) (obj unsafe.Pointer, kept bool, err error) {
+func (l *loader) adopt(sb slab, i int) (st *state, kept bool, err error) {
 	off := uintptr(i) * l.m.Type.Size()
-	obj = unsafe.Add(sb.objs, off)
+	obj := unsafe.Add(sb.objs, off)
 	key := keyOf(l.m, obj)
 	if have := l.s.lookup(l.m, key); have != nil {
 		if have.status == Deleted {
 			return nil, false, nil
 		}
-		return have.ptr, false, nil
+		return have, false, nil
 	}
-	st := &sb.states[i]
+	st = &sb.states[i]
 	*st = state{m: l.m, ptr: obj, status: Persistent, key: key}
 	if err := l.s.bindLoaded(st); err != nil {
 		return nil, false, err
@@ -580,7 +580,7 @@ func (l *loader) adopt(sb slab, i int) (obj unsafe.Pointer, kept bool, err error
 	st.snap = l.m.snapshotInto(unsafe.Add(sb.snaps, off), obj)
 	l.index(sb.objs, sb.states)
 	l.s.track(st)
-	return obj, true, nil
+	return st, true, nil
 }
 
 // load scans the current row into a new object and returns the
@@ -608,5 +608,8 @@ func (l *loader) load(rs *engine.Rows, extra ...any) (unsafe.Pointer, error) {
 	if err == nil && !kept {
 		l.spare = i // the spare slot is in the current slab: next is only called without one
 	}
-	return got, err
+	if got == nil {
+		return nil, err
+	}
+	return got.ptr, err
 }
