@@ -47,6 +47,24 @@ func Load(ctx context.Context, s *Session, objs any, paths ...string) error {
 	return s.loadPaths(ctx, roots, paths)
 }
 
+// loadWith is Load for a query's With paths, right after the query read
+// its objects: the query flushed before it read, and nothing ran since,
+// so there is nothing to flush (a second autoflush would only look at
+// every object held again, to find none changed).
+func loadWith[T any](ctx context.Context, s *Session, objs []*T, paths []string) error {
+	if err := s.enter(opLoad); err != nil {
+		return err
+	}
+	defer s.g.exit()
+	roots := make([]*state, len(objs))
+	for i, v := range objs {
+		if roots[i] = s.stateAt(unsafe.Pointer(v)); roots[i] == nil {
+			return fmt.Errorf("orm: Load of a %T that is not in this session", v)
+		}
+	}
+	return s.loadPaths(ctx, roots, paths)
+}
+
 // statesOf returns the session's states for a pointer or a slice of them.
 func (s *Session) statesOf(objs any) ([]*state, error) {
 	v := reflect.ValueOf(objs)
@@ -55,8 +73,9 @@ func (s *Session) statesOf(objs any) ([]*state, error) {
 	case v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().Kind() == reflect.Struct:
 		ptrs = []reflect.Value{v}
 	case v.Kind() == reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			ptrs = append(ptrs, v.Index(i))
+		ptrs = make([]reflect.Value, v.Len())
+		for i := range ptrs {
+			ptrs[i] = v.Index(i)
 		}
 	default:
 		return nil, fmt.Errorf("orm: Load wants a pointer to a struct or a slice of them, got %T", objs)

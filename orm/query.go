@@ -218,7 +218,7 @@ func (q *Query[T]) All(ctx context.Context) ([]*T, error) {
 		return nil
 	})
 	if err == nil && len(q.with) > 0 && len(out) > 0 {
-		err = Load(ctx, q.s, out, q.with...)
+		err = loadWith(ctx, q.s, out, q.with)
 	}
 	return out, err
 }
@@ -261,7 +261,7 @@ func (q *Query[T]) single(ctx context.Context, limit int64) (*T, error) {
 		return nil, ErrMultipleRows
 	}
 	if len(q.with) > 0 {
-		if err := Load(ctx, q.s, got, q.with...); err != nil {
+		if err := loadWith(ctx, q.s, []*T{got}, q.with); err != nil {
 			return nil, err
 		}
 	}
