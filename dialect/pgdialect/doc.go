@@ -92,6 +92,23 @@
 // ARRAY[col::elem] END). The array operators of package expr are = ANY,
 // &&, @> and cardinality ([dialect.NativeArrays]).
 //
+// Large array arguments (16 elements or more: the columns of an unnest
+// INSERT, the keys of a select-in load) of []string, []int16, []int32,
+// []int64, []bool, []float32 or []float64 are encoded by pgdialect into
+// one buffer grown once, not element by element through pgx (which boxes
+// every element in an interface): the encoder is a pgtype hook that
+// pgdialect puts first among the hooks of the connection that runs the
+// statement (also on a pool adopted with [FromPool]; it plans only the
+// wrapper pgdialect passes, so nothing else the connection encodes
+// changes). It writes PostgreSQL's binary array format and only where
+// pgx would write the same bytes: each plan has pgx's own plan encode a
+// one-element array first and keeps to pgx's plan unless the element type
+// is the slice's natural one (text, varchar or bpchar for strings; int2,
+// int4, int8; bool; float4, float8) and the bytes agree. Everything else
+// (another element type, the text format of the simple protocol, a nil
+// or empty slice) is pgx's. The pool's Exec and Query take their
+// connection explicitly for such a statement, so the hook is on it.
+//
 // # Features
 //
 // InsertReturning, UpdateReturning, DeleteReturning, TransactionalDDL,
