@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"reflect"
 	"testing"
 	"time"
@@ -49,9 +50,10 @@ const arrayInsert = `INSERT INTO bin_arrays SELECT * FROM unnest($1::int4[], $2:
 
 // TestLargeArrayArgumentsRoundTripOnEveryPath writes large array
 // arguments (encoded by pgdialect, not pgx) through every way a
-// statement reaches a connection, on a pool of one connection (so a
+// statement reaches a connection, on pools of one connection (so a
 // connection the pool's Query took and did not give back would hang the
-// next statement), and reads every value back.
+// next statement): one Strata opened, one adopted with FromPool, and one
+// per other pgx query mode. It reads every value back.
 func TestLargeArrayArgumentsRoundTripOnEveryPath(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -112,7 +114,25 @@ func TestLargeArrayArgumentsRoundTripOnEveryPath(t *testing.T) {
 		}
 		add(r)
 	}
-	for i, p := range []dialect.Pool{opened, adopted} {
+	pools := []dialect.Pool{opened, adopted}
+	// pgx's other query modes: the hook must leave what it cannot encode
+	// (the text format of the simple protocol) to pgx
+	for _, mode := range []string{"cache_describe", "describe_exec", "exec", "simple_protocol"} {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("default_query_exec_mode", mode)
+		u.RawQuery = q.Encode()
+		p, err := pgdialect.New().OpenPool(ctx, u.String(), dialect.PoolOptions{MaxOpen: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		defer p.Close()
+		pools = append(pools, p)
+	}
+	for i, p := range pools {
 		base := i * 10 * n
 		exec(p, newArrayRows(base, n))                 // the pool's Exec
 		returning(p, newArrayRows(base+n, n), true)    // the pool's Query, read to the end
