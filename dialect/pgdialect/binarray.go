@@ -80,32 +80,45 @@ func installBinArrays(m *pgtype.Map) {
 	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{tryWrapBinArray}, m.TryWrapEncodePlanFuncs...)
 }
 
-// binCandidate reports whether a is a slice pgdialect would encode.
-func binCandidate(a any) bool {
+// binMark reports whether a is a slice pgdialect encodes (one of a
+// binElem type, of binArrayMin elements or more) and, when mark is set,
+// returns it marked as a binArray. Without mark it allocates nothing:
+// every statement's arguments are asked.
+func binMark(a any, mark bool) (any, bool) {
 	switch v := a.(type) {
 	case []string:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []int64:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []int32:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []int16:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []bool:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []float64:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	case []float32:
-		return len(v) >= binArrayMin
+		return markAs(v, mark)
 	}
-	return false
+	return nil, false
+}
+
+func markAs[T binElem](v []T, mark bool) (any, bool) {
+	switch {
+	case len(v) < binArrayMin:
+		return nil, false
+	case !mark:
+		return nil, true
+	}
+	return binArray[T](v), true
 }
 
 // wantsBinArrays reports whether args (after nativeArgs) hold a slice
 // pgdialect would encode.
 func wantsBinArrays(args []any) bool {
 	for _, a := range args {
-		if binCandidate(a) {
+		if _, ok := binMark(a, false); ok {
 			return true
 		}
 	}
@@ -125,24 +138,8 @@ func binArgsOn(m *pgtype.Map, args []any) []any {
 	installBinArrays(m)
 	out := slices.Clone(args)
 	for i, a := range out {
-		if !binCandidate(a) {
-			continue
-		}
-		switch v := a.(type) {
-		case []string:
-			out[i] = binArray[string](v)
-		case []int64:
-			out[i] = binArray[int64](v)
-		case []int32:
-			out[i] = binArray[int32](v)
-		case []int16:
-			out[i] = binArray[int16](v)
-		case []bool:
-			out[i] = binArray[bool](v)
-		case []float64:
-			out[i] = binArray[float64](v)
-		case []float32:
-			out[i] = binArray[float32](v)
+		if marked, ok := binMark(a, true); ok {
+			out[i] = marked
 		}
 	}
 	return out

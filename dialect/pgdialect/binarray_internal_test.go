@@ -141,6 +141,9 @@ func TestBinArgsMarksOnlyLargeSlicesAndInstallsOnce(t *testing.T) {
 	if got := wantsBinArrays(args[:2]); got {
 		t.Error("a slice shorter than binArrayMin was marked")
 	}
+	if n := testing.AllocsPerRun(100, func() { wantsBinArrays(args) }); n != 0 {
+		t.Errorf("asking whether arguments hold a large slice allocates %v times", n)
+	}
 	m := pgtype.NewMap()
 	n := len(m.TryWrapEncodePlanFuncs)
 	out := binArgsOn(m, args)

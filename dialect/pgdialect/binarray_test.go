@@ -1,13 +1,11 @@
 package pgdialect_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/url"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -55,8 +53,7 @@ const arrayInsert = `INSERT INTO bin_arrays SELECT * FROM unnest($1::int4[], $2:
 // next statement): one Strata opened, one adopted with FromPool, and one
 // per other pgx query mode. It reads every value back.
 func TestLargeArrayArgumentsRoundTripOnEveryPath(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	ctx := testCtx(t)
 	dsn := testdb.New(t, "postgres").DSN
 	opened, err := pgdialect.New().OpenPool(ctx, dsn, dialect.PoolOptions{MaxOpen: 1})
 	if err != nil {
@@ -75,9 +72,7 @@ func TestLargeArrayArgumentsRoundTripOnEveryPath(t *testing.T) {
 	adopted := pgdialect.FromPool(pp) // the encoder is installed on its connection when first needed
 	defer adopted.Close()
 
-	if _, err := opened.Exec(ctx, `CREATE TABLE bin_arrays (k int4 PRIMARY KEY, t text, v varchar(40), i2 int2, i8 int8, b bool, f4 float4, f8 float8)`); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, ctx, opened, `CREATE TABLE bin_arrays (k int4 PRIMARY KEY, t text, v varchar(40), i2 int2, i8 int8, b bool, f4 float4, f8 float8)`)
 	const n = 100
 	want := arrayRows{}
 	add := func(r arrayRows) {
@@ -207,7 +202,7 @@ func TestLargeArrayArgumentsRoundTripOnEveryPath(t *testing.T) {
 // path hands large slices to pgdialect's encoder: pgx's own encoding of
 // a []string allocates once per element.
 func TestLargeArrayArgumentsAreNotEncodedElementByElement(t *testing.T) {
-	ctx := context.Background()
+	ctx := testCtx(t)
 	dsn := testdb.New(t, "postgres").DSN
 	p, err := pgdialect.New().OpenPool(ctx, dsn, dialect.PoolOptions{MaxOpen: 1})
 	if err != nil {

@@ -39,10 +39,7 @@ func canCopyWithBegin(c *pgx.Conn) bool {
 // simple query on c, n rows filled by fill. The columns' types come from
 // a prepared "select columns from table", described once per connection.
 func copyWithBegin(ctx context.Context, c *pgx.Conn, begin, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
-	id := pgx.Identifier{table}
-	if schema != "" {
-		id = pgx.Identifier{schema, table}
-	}
+	id := tableIdent(schema, table)
 	var cols strings.Builder
 	for i, col := range columns {
 		if i > 0 {

@@ -160,14 +160,19 @@ type pgxCopier interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
+// tableIdent is table, qualified by schema unless schema is empty.
+func tableIdent(schema, table string) pgx.Identifier {
+	if schema == "" {
+		return pgx.Identifier{table}
+	}
+	return pgx.Identifier{schema, table}
+}
+
 // copyFrom runs COPY table (columns) FROM STDIN in pgx's binary format,
 // arrays bound natively as in statements. pgx encodes each row before it
 // asks for the next, so one row slice serves them all.
 func copyFrom(ctx context.Context, c pgxCopier, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
-	id := pgx.Identifier{table}
-	if schema != "" {
-		id = pgx.Identifier{schema, table}
-	}
+	id := tableIdent(schema, table)
 	row := make([]any, len(columns))
 	i := -1
 	src := pgx.CopyFromFunc(func() ([]any, error) {
@@ -217,17 +222,19 @@ var (
 	_ dialect.Copier = (*tx)(nil)
 )
 
-// exec runs a statement on q. c, when not nil, is q's connection, whose
-// type map encodes the arguments: large slices then go through
-// pgdialect's array encoder (see binArgs). The pool passes none.
-func exec(ctx context.Context, q pgxQuerier, c *pgx.Conn, query string, args []any) (dialect.Result, error) {
+// sendArgs readies args for a statement on c: arrays unwrapped
+// (nativeArgs), large slices marked for pgdialect's encoder on c (binArgs).
+func sendArgs(c *pgx.Conn, args []any) ([]any, error) {
 	args, err := nativeArgs(args)
 	if err != nil {
-		return dialect.Result{}, err
+		return nil, err
 	}
-	if c != nil {
-		args = binArgs(c, args)
-	}
+	return binArgs(c, args), nil
+}
+
+// exec runs a statement on q, its arguments readied (sendArgs, or
+// nativeArgs for the pool).
+func exec(ctx context.Context, q pgxQuerier, query string, args []any) (dialect.Result, error) {
 	tag, err := q.Exec(ctx, query, args...)
 	if err != nil {
 		return dialect.Result{}, err
@@ -236,22 +243,15 @@ func exec(ctx context.Context, q pgxQuerier, c *pgx.Conn, query string, args []a
 }
 
 // query is exec for a statement that returns rows.
-func query(ctx context.Context, q pgxQuerier, c *pgx.Conn, stmt string, args []any) (dialect.Rows, error) {
-	r, err := queryRows(ctx, q, c, stmt, args)
+func query(ctx context.Context, q pgxQuerier, stmt string, args []any) (dialect.Rows, error) {
+	r, err := queryRows(ctx, q, stmt, args)
 	if err != nil {
 		return nil, err // not a nil *rows in an interface
 	}
 	return r, nil
 }
 
-func queryRows(ctx context.Context, q pgxQuerier, c *pgx.Conn, query string, args []any) (*rows, error) {
-	args, err := nativeArgs(args)
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		args = binArgs(c, args)
-	}
+func queryRows(ctx context.Context, q pgxQuerier, query string, args []any) (*rows, error) {
 	r, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -322,9 +322,9 @@ func (p *pool) Exec(ctx context.Context, q string, args ...any) (dialect.Result,
 			return dialect.Result{}, err
 		}
 		defer c.Release()
-		return exec(ctx, c, c.Conn(), q, args)
+		return exec(ctx, c, q, binArgs(c.Conn(), args))
 	}
-	return exec(ctx, p.p, nil, q, args)
+	return exec(ctx, p.p, q, args)
 }
 
 // Query is Exec for a statement that returns rows: a connection taken
@@ -339,7 +339,7 @@ func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 		if err != nil {
 			return nil, err
 		}
-		r, err := queryRows(ctx, c, c.Conn(), q, args)
+		r, err := queryRows(ctx, c, q, binArgs(c.Conn(), args))
 		if err != nil {
 			c.Release()
 			return nil, err
@@ -347,7 +347,7 @@ func (p *pool) Query(ctx context.Context, q string, args ...any) (dialect.Rows, 
 		r.release = c.Release
 		return r, nil
 	}
-	return query(ctx, p.p, nil, q, args)
+	return query(ctx, p.p, q, args)
 }
 
 func (p *pool) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
@@ -379,11 +379,19 @@ func (p *pool) Driver() any                    { return p.p }
 type conn struct{ c *pgxpool.Conn }
 
 func (c *conn) Exec(ctx context.Context, q string, args ...any) (dialect.Result, error) {
-	return exec(ctx, c.c, c.c.Conn(), q, args)
+	args, err := sendArgs(c.c.Conn(), args)
+	if err != nil {
+		return dialect.Result{}, err
+	}
+	return exec(ctx, c.c, q, args)
 }
 
 func (c *conn) Query(ctx context.Context, q string, args ...any) (dialect.Rows, error) {
-	return query(ctx, c.c, c.c.Conn(), q, args)
+	args, err := sendArgs(c.c.Conn(), args)
+	if err != nil {
+		return nil, err
+	}
+	return query(ctx, c.c, q, args)
 }
 
 func (c *conn) Begin(ctx context.Context, o dialect.TxOptions) (dialect.Tx, error) {
@@ -447,12 +455,12 @@ func (t *tx) Exec(ctx context.Context, q string, args ...any) (dialect.Result, e
 	if err := t.usable(); err != nil {
 		return dialect.Result{}, err
 	}
-	if t.begin == "" {
-		return exec(ctx, t.c, t.c, q, args)
-	}
-	args, err := nativeArgs(args)
+	args, err := sendArgs(t.c, args)
 	if err != nil {
 		return dialect.Result{}, err
+	}
+	if t.begin == "" {
+		return exec(ctx, t.c, q, args)
 	}
 	begin := t.begin
 	t.begin = ""
@@ -485,12 +493,12 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
-	if t.begin == "" {
-		return query(ctx, t.c, t.c, q, args)
-	}
-	args, err := nativeArgs(args)
+	args, err := sendArgs(t.c, args)
 	if err != nil {
 		return nil, err
+	}
+	if t.begin == "" {
+		return query(ctx, t.c, q, args)
 	}
 	begin := t.begin
 	t.begin = ""
@@ -507,13 +515,13 @@ func (t *tx) Query(ctx context.Context, q string, args ...any) (dialect.Rows, er
 	return &rows{r: r, batch: br}, nil
 }
 
-// sendWithBegin sends begin and q in one pipeline and reads BEGIN's
-// result; q's is the next in the returned results, which the caller
-// closes.
+// sendWithBegin sends begin and q (its arguments readied) in one
+// pipeline and reads BEGIN's result; q's is the next in the returned
+// results, which the caller closes.
 func (t *tx) sendWithBegin(ctx context.Context, begin, q string, args []any) (pgx.BatchResults, error) {
 	var b pgx.Batch
 	b.Queue(begin)
-	b.Queue(q, binArgs(t.c, args)...)
+	b.Queue(q, args...)
 	br := t.c.SendBatch(ctx, &b)
 	_, err := br.Exec()
 	return br, err
