@@ -26,11 +26,13 @@ type intSlot struct {
 // reuses it.
 var tombState = new(state)
 
-// fib64 is 2^64 divided by the golden ratio: multiplying by it spreads
-// consecutive keys over the whole table.
-const fib64 = 0x9E3779B97F4A7C15
+// fibHome is the first slot of x in a table of 2^(64-shift) slots
+// (Fibonacci hashing: x times 2^64 over the golden ratio, whose high bits
+// mix every bit of x, so consecutive keys and aligned addresses spread
+// over the whole table). intTable and ptrStates' table use it.
+func fibHome(x uint64, shift uint8) int { return int(x * 0x9E3779B97F4A7C15 >> shift) }
 
-func (t *intTable) home(k int64) int { return int((uint64(k) * fib64) >> t.shift) }
+func (t *intTable) home(k int64) int { return fibHome(uint64(k), t.shift) }
 
 // len is the number of entries (zero for a nil table).
 func (t *intTable) len() int {

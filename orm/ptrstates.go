@@ -52,11 +52,9 @@ type ptrState struct {
 	st *state
 }
 
-// home is p's first slot: Fibonacci hashing of the address, whose high
-// bits mix every bit of it (the low ones, zero by alignment, included).
-func (d *denseStates) home(p unsafe.Pointer) int {
-	return int(uint64(uintptr(p)) * 0x9E3779B97F4A7C15 >> d.shift)
-}
+// home is p's first slot (fibHome mixes the low bits, zero by alignment,
+// in with the rest).
+func (d *denseStates) home(p unsafe.Pointer) int { return fibHome(uint64(uintptr(p)), d.shift) }
 
 // find returns p's position in list, or -1.
 func (d *denseStates) find(p unsafe.Pointer) int {

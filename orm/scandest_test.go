@@ -53,19 +53,10 @@ func TestScanDestinationsArePointersOfTheFieldsType(t *testing.T) {
 	if shortcuts != 9 {
 		t.Errorf("%d fields have a typed destination, want 9", shortcuts)
 	}
-	*f64(m, "F64", p) = 2.5
+	*m.FieldByName("F64").ptrAt(p).(*float64) = 2.5
 	if row.F64 != 2.5 {
 		t.Errorf("a write through the destination did not reach the field: %v", row.F64)
 	}
-}
-
-func f64(m *Mapper, name string, p unsafe.Pointer) *float64 {
-	for _, f := range m.Fields {
-		if f.Name == name {
-			return f.ptrAt(p).(*float64)
-		}
-	}
-	return nil
 }
 
 // The array an unnest INSERT binds per column holds the rows' values in
