@@ -32,7 +32,22 @@ var tombState = new(state)
 // over the whole table). intTable and ptrStates' table use it.
 func fibHome(x uint64, shift uint8) int { return int(x * 0x9E3779B97F4A7C15 >> shift) }
 
-func (t *intTable) home(k int64) int { return fibHome(uint64(k), t.shift) }
+// home is k's first slot (intHome). Keys are grouped by four consecutive values
+// (k>>2), and each group's four slots are consecutive: one cache line of
+// slots. Fibonacci hashing spreads the groups; the two low bits of k pick
+// the slot within its group. A load of consecutive keys (a sequence's)
+// then touches a new cache line once every four keys instead of at every
+// key, where plain Fibonacci hashing scatters them; keys sharing their low
+// bits (multiples of four) use a quarter of the homes, and probe a few
+// slots further, no more.
+func (t *intTable) home(k int64) int { return intHome(k, t.shift) }
+
+// intHome is the first slot of integer key k in a table of 2^(64-shift)
+// slots (at least four).
+func intHome(k int64, shift uint8) int {
+	x := uint64(k)
+	return fibHome(x>>2, shift+2)<<2 | int(x&3)
+}
 
 // len is the number of entries (zero for a nil table).
 func (t *intTable) len() int {
@@ -157,4 +172,80 @@ func (t *intTable) all(yield func(*state) bool) {
 func (t *intTable) reset() {
 	clear(t.slots)
 	t.live, t.used = 0, 0
+}
+
+// intNums numbers integer keys: the keyIndex of a single integer key (a
+// load's owners, found again by each child's reference). It is intTable
+// without deletes, holding a number instead of a state.
+type intNums struct {
+	slots []intNum // a power of two long
+	shift uint8
+	n     int
+}
+
+type intNum struct {
+	key int64
+	num int32 // the key's number plus one; 0: an empty slot
+}
+
+func newIntNums(size int) *intNums {
+	t := &intNums{}
+	t.resize(size)
+	return t
+}
+
+// get returns k's number.
+func (t *intNums) get(k int64) (int32, bool) {
+	mask := len(t.slots) - 1
+	for i := intHome(k, t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.num == 0 {
+			return 0, false
+		}
+		if s.key == k {
+			return s.num - 1, true
+		}
+	}
+}
+
+// add numbers k with num unless it has a number, and returns k's number
+// and whether it was new.
+func (t *intNums) add(k int64, num int32) (int32, bool) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.resize(t.n + 1)
+	}
+	mask := len(t.slots) - 1
+	for i := intHome(k, t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.num == 0 {
+			*s = intNum{k, num + 1}
+			t.n++
+			return num, true
+		}
+		if s.key == k {
+			return s.num - 1, false
+		}
+	}
+}
+
+// resize rebuilds the table with room for n keys (at least those held).
+func (t *intNums) resize(n int) {
+	size := 8
+	if need := (max(n, t.n)*4 + 2) / 3; need > size {
+		size = 1 << bits.Len(uint(need-1))
+	}
+	old := t.slots
+	t.slots = make([]intNum, size)
+	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+	mask := size - 1
+	for _, s := range old {
+		if s.num == 0 {
+			continue
+		}
+		i := intHome(s.key, t.shift)
+		for t.slots[i].num != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }

@@ -106,3 +106,73 @@ func TestIntTableReserveAvoidsResizes(t *testing.T) {
 		t.Errorf("1,000 reserved sets took %v allocations, want 1", n)
 	}
 }
+
+// TestIntNumsAgreesWithAMap adds and looks up keys in an intNums and a Go
+// map side by side, from a table sized for a few keys that grows many
+// times.
+func TestIntNumsAgreesWithAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	tb := newIntNums(2)
+	model := map[int64]int32{}
+	keys := []int64{0, -1, math.MinInt64, math.MaxInt64}
+	for i := range int64(3000) {
+		keys = append(keys, i*5-4000)
+	}
+	for step := range 8000 {
+		k := keys[rng.IntN(len(keys))]
+		if rng.IntN(2) == 0 {
+			next := int32(len(model))
+			got, isNew := tb.add(k, next)
+			want, had := model[k]
+			if !had {
+				model[k], want = next, next
+			}
+			if got != want || isNew == had {
+				t.Fatalf("step %d: add(%d) = %d, %v; want %d, %v", step, k, got, isNew, want, !had)
+			}
+			continue
+		}
+		got, ok := tb.get(k)
+		want, had := model[k]
+		if got != want || ok != had {
+			t.Fatalf("step %d: get(%d) = %d, %v; want %d, %v", step, k, got, ok, want, had)
+		}
+	}
+	if tb.n != len(model) || 4*tb.n > 3*len(tb.slots) {
+		t.Fatalf("%d keys in %d slots, want %d at most three quarters full", tb.n, len(tb.slots), len(model))
+	}
+}
+
+// TestIntHomeKeepsRunsTogetherAndSpreadsPatterns checks the integer
+// tables' hash: four consecutive keys from a multiple of four have four
+// consecutive homes (one cache line of slots), and keys that share their
+// low bits (multiples of 4, 64, 1024 and 2^32) still spread over the
+// table, so that no lookup probes far.
+func TestIntHomeKeepsRunsTogetherAndSpreadsPatterns(t *testing.T) {
+	const shift = 64 - 14 // 16,384 slots
+	for _, k := range []int64{0, 4, 1 << 20, -8, 4 * 12345} {
+		h := intHome(k, shift)
+		for d := range int64(4) {
+			if got := intHome(k+d, shift); got != h+int(d) {
+				t.Errorf("intHome(%d) = %d, want %d (after intHome(%d) = %d)", k+d, got, h+int(d), k, h)
+			}
+		}
+	}
+	for _, stride := range []int64{1, 4, 64, 1024, 1 << 32} {
+		var tb intTable
+		tb.reserve(10_000)
+		longest := 0
+		for i := range int64(10_000) {
+			k := (i + 1) * stride
+			probes := 0
+			for j := tb.home(k); tb.slots[j].st != nil; j = (j + 1) & (len(tb.slots) - 1) {
+				probes++
+			}
+			longest = max(longest, probes)
+			tb.set(k, &state{})
+		}
+		if longest > 64 {
+			t.Errorf("keys %d apart: an insertion probed %d slots", stride, longest)
+		}
+	}
+}

@@ -544,11 +544,11 @@ func declaredOrder(tr *expr.TableRef, rel *relation) []expr.Order {
 
 // keyIndex numbers distinct key values (of owners' key fields) in the
 // order they are added and finds a value's number by the same or other
-// fields (a child's foreign key): a map from int64 for the common single
-// integer key, from fieldsKey's value otherwise.
+// fields (a child's foreign key): an intNums for the common single
+// integer key, a map from fieldsKey's value otherwise.
 type keyIndex struct {
 	fields []*Field
-	ints   map[int64]int32
+	ints   *intNums
 	anys   map[any]int32
 	n      int32
 }
@@ -556,7 +556,7 @@ type keyIndex struct {
 func newKeyIndex(fields []*Field, size int) *keyIndex {
 	k := &keyIndex{fields: fields}
 	if len(fields) == 1 && intKind(fields[0].Type) {
-		k.ints = make(map[int64]int32, size)
+		k.ints = newIntNums(size)
 	} else {
 		k.anys = make(map[any]int32, size)
 	}
@@ -596,10 +596,9 @@ func intAt(f *Field, ptr unsafe.Pointer) (v int64, ok bool) {
 func (k *keyIndex) add(ptr unsafe.Pointer) (int32, bool) {
 	if k.ints != nil {
 		v, _ := intAt(k.fields[0], ptr) // an integer kind: newKeyIndex checked
-		if o, ok := k.ints[v]; ok {
+		if o, isNew := k.ints.add(v, k.n); !isNew {
 			return o, false
 		}
-		k.ints[v] = k.n
 	} else {
 		v := fieldsKey(k.fields, ptr)
 		if o, ok := k.anys[v]; ok {
@@ -615,8 +614,7 @@ func (k *keyIndex) add(ptr unsafe.Pointer) (int32, bool) {
 func (k *keyIndex) find(fs []*Field, ptr unsafe.Pointer) (int32, bool) {
 	if k.ints != nil {
 		if i, ok := intAt(fs[0], ptr); ok { // every row of a load asks: no reflection
-			o, ok := k.ints[i]
-			return o, ok
+			return k.ints.get(i)
 		}
 		v := fs[0].rv(ptr)
 		for v.Kind() == reflect.Pointer {
@@ -629,8 +627,7 @@ func (k *keyIndex) find(fs []*Field, ptr unsafe.Pointer) (int32, bool) {
 			o, ok := k.anys[normValue(v)] // never: keys and references share a type
 			return o, ok
 		}
-		o, ok := k.ints[v.Int()]
-		return o, ok
+		return k.ints.get(v.Int())
 	}
 	o, ok := k.anys[fieldsKey(fs, ptr)]
 	return o, ok
