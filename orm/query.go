@@ -456,6 +456,12 @@ type loader struct {
 	// the slots handed out by scan since the last adoptScanned, as runs
 	// of consecutive slots of one slab (no list of rows is kept)
 	runs []slotRun
+
+	// for a key intKeyField accepts: the key field, its boxes, and the
+	// mapper's integer identity table once keys go into one
+	ikey  *Field
+	boxes keyBoxes
+	ints  *intTable
 }
 
 // slab is one of the loader's slabs: objects, their snapshots and their
@@ -476,7 +482,11 @@ func newLoader(s *Session, m *Mapper, cols []*Field) *loader {
 	if cols == nil {
 		cols = m.Fields
 	}
-	return &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols)), spare: -1}
+	l := &loader{s: s, m: m, cols: cols, dest: make([]any, len(cols)), spare: -1}
+	if f := intKeyField(m); f != nil {
+		l.ikey, l.boxes = f, newKeyBoxes(f)
+	}
+	return l
 }
 
 // Objects, snapshots and states of a query's rows are allocated in slabs
@@ -565,8 +575,25 @@ func (l *loader) adoptScanned(fn func(*state)) error {
 func (l *loader) adopt(sb slab, i int) (st *state, kept bool, err error) {
 	off := uintptr(i) * l.m.Type.Size()
 	obj := unsafe.Add(sb.objs, off)
-	key := keyOf(l.m, obj)
-	if have := l.s.lookup(l.m, key); have != nil {
+	var key any
+	var have *state
+	var ik int64
+	if l.ikey != nil {
+		// what lookup and trackKey do, with the key read once, boxed
+		// without an allocation and the table found once per load
+		ik, _ = intAt(l.ikey, obj)
+		key = l.boxes.box(ik)
+		if t := l.intTable(); t != nil {
+			have = t.get(ik)
+		}
+		if have == nil && l.s.ident.len() > 0 {
+			have, _ = l.s.ident.get(identityKey{l.m, key})
+		}
+	} else {
+		key = keyOf(l.m, obj)
+		have = l.s.lookup(l.m, key)
+	}
+	if have != nil {
 		if have.status == Deleted {
 			return nil, false, nil
 		}
@@ -579,8 +606,23 @@ func (l *loader) adopt(sb slab, i int) (st *state, kept bool, err error) {
 	}
 	st.snap = l.m.snapshotInto(unsafe.Add(sb.snaps, off), obj)
 	l.index(sb.objs, sb.states)
-	l.s.track(st)
+	if l.ikey == nil {
+		l.s.track(st)
+	} else if l.s.putState(st); l.intTable() != nil {
+		l.ints.set(ik, st)
+	} else {
+		l.s.trackKey(st) // the small inline map, as trackKey decides
+	}
 	return st, true, nil
+}
+
+// intTable returns the session's integer identity table of the loader's
+// mapper once integer keys go into one (see trackKey), or nil.
+func (l *loader) intTable() *intTable {
+	if l.ints == nil && (l.s.ints != nil || l.s.ident.len() >= inlineN) {
+		l.ints = l.s.intsOf(l.m)
+	}
+	return l.ints
 }
 
 // load scans the current row into a new object and returns the

@@ -50,6 +50,7 @@ type stateSlab struct {
 	live    []uint64
 	n       int
 	emptied bool // n fell to 0 (counted in sparse)
+	mapped  bool // an object of the slab had its state put in the map
 }
 
 // slabIndexMin is the smallest slab registered: smaller ones (a query of a
@@ -95,8 +96,12 @@ func (x *slabSet) search(lo uintptr) (int, bool) {
 }
 
 // slot returns the slab holding the object at p and its index, or nil.
+// The slab attached last (a load's current one) is tried first.
 func (x *slabSet) slot(p unsafe.Pointer) (*stateSlab, int) {
 	a := uintptr(p)
+	if sl := x.last; sl != nil && a >= sl.lo && a < sl.hi {
+		return sl.at(a)
+	}
 	lo, hi := 0, len(x.slabs)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -109,7 +114,11 @@ func (x *slabSet) slot(p unsafe.Pointer) (*stateSlab, int) {
 	if lo == len(x.slabs) || a < x.slabs[lo].lo {
 		return nil, 0
 	}
-	sl := x.slabs[lo]
+	return x.slabs[lo].at(a)
+}
+
+// at returns the index of the object at address a, inside the slab.
+func (sl *stateSlab) at(a uintptr) (*stateSlab, int) {
 	off := a - sl.lo
 	if off%sl.size != 0 {
 		return nil, 0 // a field inside an object, never an object itself
@@ -162,6 +171,7 @@ func (x *stateIndex) setSlot(p unsafe.Pointer, st *state) bool {
 	}
 	if st != &sl.states[i] {
 		x.clear(sl, i)
+		sl.mapped = true
 		return false
 	}
 	if !sl.has(i) {
@@ -172,7 +182,9 @@ func (x *stateIndex) setSlot(p unsafe.Pointer, st *state) bool {
 		}
 		sl.n++
 		x.live++
-		x.m.delete(p)
+		if sl.mapped { // else the map cannot hold the object: nothing to delete
+			x.m.delete(p)
+		}
 	}
 	return true
 }
