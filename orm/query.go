@@ -606,12 +606,14 @@ func (l *loader) adopt(sb slab, i int) (st *state, kept bool, err error) {
 	}
 	st.snap = l.m.snapshotInto(unsafe.Add(sb.snaps, off), obj)
 	l.index(sb.objs, sb.states)
-	if l.ikey == nil {
+	switch {
+	case l.ikey == nil:
 		l.s.track(st)
-	} else if l.s.putState(st); l.intTable() != nil {
+	case l.intTable() != nil:
+		l.s.putState(st)
 		l.ints.set(ik, st)
-	} else {
-		l.s.trackKey(st) // the small inline map, as trackKey decides
+	default:
+		l.s.track(st) // into the small inline map, as trackKey decides
 	}
 	return st, true, nil
 }
