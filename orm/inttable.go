@@ -122,6 +122,16 @@ func (t *intTable) delete(k int64) {
 	}
 }
 
+// intTableSize is the slots of an integer table for n entries (a power
+// of two, at least 8, at most three quarters used) and its shift.
+func intTableSize(n int) (size int, shift uint8) {
+	size = 8
+	if need := (n*4 + 2) / 3; need > size {
+		size = 1 << bits.Len(uint(need-1))
+	}
+	return size, uint8(64 - bits.TrailingZeros(uint(size)))
+}
+
 // reserve makes room for n more entries, so that they go in without a
 // resize.
 func (t *intTable) reserve(n int) {
@@ -133,13 +143,10 @@ func (t *intTable) reserve(n int) {
 // resize rebuilds the table, without its tombstones, with room for n
 // entries (at least the live ones).
 func (t *intTable) resize(n int) {
-	size := 8
-	if need := (max(n, t.live)*4 + 2) / 3; need > size {
-		size = 1 << bits.Len(uint(need-1))
-	}
+	size, shift := intTableSize(max(n, t.live))
 	old := t.slots
 	t.slots = make([]intSlot, size)
-	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+	t.shift = shift
 	t.used, t.live = 0, 0
 	mask := size - 1
 	for _, s := range old {
@@ -230,13 +237,10 @@ func (t *intNums) add(k int64, num int32) (int32, bool) {
 
 // resize rebuilds the table with room for n keys (at least those held).
 func (t *intNums) resize(n int) {
-	size := 8
-	if need := (max(n, t.n)*4 + 2) / 3; need > size {
-		size = 1 << bits.Len(uint(need-1))
-	}
+	size, shift := intTableSize(max(n, t.n))
 	old := t.slots
 	t.slots = make([]intNum, size)
-	t.shift = uint8(64 - bits.TrailingZeros(uint(size)))
+	t.shift = shift
 	mask := size - 1
 	for _, s := range old {
 		if s.num == 0 {

@@ -619,10 +619,10 @@ func (l *loader) adopt(sb slab, i int) (st *state, kept bool, err error) {
 }
 
 // intTable returns the session's integer identity table of the loader's
-// mapper once integer keys go into one (see trackKey), or nil.
+// mapper once integer keys go into one (Session.intsInUse), or nil.
 func (l *loader) intTable() *intTable {
-	if l.ints == nil && (l.s.ints != nil || l.s.ident.len() >= inlineN) {
-		l.ints = l.s.intsOf(l.m)
+	if l.ints == nil {
+		l.ints = l.s.intsInUse(l.m)
 	}
 	return l.ints
 }

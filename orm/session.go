@@ -562,11 +562,23 @@ func (s *Session) track(st *state) {
 // trackKey is track for a state the index already holds: it enters the
 // identity map.
 func (s *Session) trackKey(st *state) {
-	if k, ok := intKey(st.m, st.key); ok && (s.ints != nil || s.ident.len() >= inlineN) {
-		s.intsOf(st.m).set(k, st)
-		return
+	if k, ok := intKey(st.m, st.key); ok {
+		if t := s.intsInUse(st.m); t != nil {
+			t.set(k, st)
+			return
+		}
 	}
 	s.ident.set(identityKey{st.m, st.key}, st)
+}
+
+// intsInUse returns m's identity map of integer keys if integer keys go
+// into one now: once any such table exists or the inline map is full.
+// Before, they go into the inline map with the other keys, and it is nil.
+func (s *Session) intsInUse(m *Mapper) *intTable {
+	if s.ints == nil && s.ident.len() < inlineN {
+		return nil
+	}
+	return s.intsOf(m)
 }
 
 // Begin starts the session's transaction now rather than at the first
