@@ -93,7 +93,10 @@ func (c *core) Exec(ctx context.Context, query string, args ...any) (dialect.Res
 	if err := refuseWrite(ctx, query); err != nil {
 		return dialect.Result{}, err
 	}
-	start := time.Now()
+	var start time.Time
+	if c.log != nil {
+		start = time.Now()
+	}
 	res, err := c.q.Exec(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)
 	if err != nil {
@@ -115,7 +118,10 @@ func (c *core) query(ctx context.Context, query string, args []any) (dialect.Row
 	if err := refuseWrite(ctx, query); err != nil {
 		return nil, err
 	}
-	start := time.Now()
+	var start time.Time
+	if c.log != nil {
+		start = time.Now() // only the log says how long it took
+	}
 	rows, err := c.q.Query(ctx, query, args...)
 	c.logf(ctx, query, args, start, err)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/strata-go/strata/dialect"
 	"github.com/strata-go/strata/expr"
@@ -23,6 +24,24 @@ type sqlCache struct {
 	arrays      sync.Map           // n -> [n]T, the loaders' slab types
 	updatable   []*Field           // UpdateByKey's default fields; under mu
 	shapes      sync.Map           // mask of fields left to the database -> *[2][]*Field{cols, fetch} of a one-row INSERT
+
+	// the first entries of stmts and shapes made, read before them
+	// without the lock, the hash or the boxing of a look-up: a program
+	// writes few shapes of row of a model, over and over
+	hotStmts  [hotEntries]atomic.Pointer[stmtEntry]
+	hotShapes [hotEntries]atomic.Pointer[shapeEntry]
+}
+
+const hotEntries = 4
+
+type stmtEntry struct {
+	k stmtKey
+	q string
+}
+
+type shapeEntry struct {
+	mask        uint64
+	cols, fetch []*Field
 }
 
 // arrayOf returns the type [n]T of m's struct (reflect.ArrayOf is slow
@@ -130,16 +149,40 @@ func (m *Mapper) cachedSQL(d dialect.Dialect, k stmtKey, args []any, build func(
 	if m.cache.stmts == nil {
 		m.cache.stmts = map[stmtKey]string{}
 	}
+	_, had := m.cache.stmts[k] // another goroutine built it too
 	m.cache.stmts[k] = q
 	m.cache.mu.Unlock()
+	if !had {
+		hotPut(&m.cache.hotStmts, &stmtEntry{k, q})
+	}
 	return q, nil
 }
 
 // lookupSQL returns the cached SQL of a single-row write (a typed map, so
 // looking a key up boxes nothing).
 func (m *Mapper) lookupSQL(k stmtKey) (string, bool) {
+	for i := range m.cache.hotStmts {
+		e := m.cache.hotStmts[i].Load()
+		if e == nil {
+			break
+		}
+		if e.k == k {
+			return e.q, true
+		}
+	}
 	m.cache.mu.RLock()
 	q, ok := m.cache.stmts[k]
 	m.cache.mu.RUnlock()
 	return q, ok
+}
+
+// hotPut puts e in the first empty slot of hot, if one is left. Slots
+// are filled in order and never emptied, so a reader may stop at the
+// first empty one.
+func hotPut[E any](hot *[hotEntries]atomic.Pointer[E], e *E) {
+	for i := range hot {
+		if hot[i].CompareAndSwap(nil, e) {
+			return
+		}
+	}
 }

@@ -186,7 +186,11 @@ func (s *Session) cascadeAddSkipping(st *state, skip func(*relation) bool) error
 // relPlan is what prepareRelations found for one flush.
 type relPlan struct {
 	// the claims' number, and states.removed when they began
-	token           uint32
+	token uint32
+	// noRels: no object of the session has a relationship, so nothing
+	// below was planned (prepareRelations returned at once); beside token,
+	// in its padding (the Session holds a relPlan, and its size class)
+	noRels          bool
 	removedAtClaims uint64
 
 	deferred []link              // keys to copy once the parent is inserted

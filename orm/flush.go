@@ -428,10 +428,16 @@ func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []u
 			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
 		}
 	}
+	d := s.f.db.Dialect()
+	if rp.noRels && len(p.updates) == 0 && len(p.deletes) == 0 {
+		// Only inserts, of models without relationships: no key moves, no
+		// parking, no links, no early deletes; the INSERTs alone.
+		ins, err := s.insertSteps(d, p.inserts, rp)
+		return ins, nil, err
+	}
 	if err := s.planKeyMoves(p, rp, u); err != nil {
 		return nil, nil, err
 	}
-	d := s.f.db.Dialect()
 	ins, err := s.insertSteps(d, p.inserts, rp)
 	if err != nil {
 		return nil, nil, err

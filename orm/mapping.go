@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -153,6 +154,10 @@ type Registry struct {
 	mu     sync.RWMutex
 	byType map[reflect.Type]*Mapper
 	meta   *schema.MetaData
+	// types is a copy of byType, replaced (never changed) at each
+	// registration: Mapper, called by every Add, Get and query, reads it
+	// without a lock
+	types atomic.Pointer[map[reflect.Type]*Mapper]
 }
 
 // NewRegistry returns an empty registry using schema.DefaultNaming.
@@ -174,9 +179,10 @@ func (r *Registry) Mapper(t reflect.Type) *Mapper {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.byType[t]
+	if types := r.types.Load(); types != nil {
+		return (*types)[t]
+	}
+	return nil
 }
 
 // ModelOption adjusts a model's mapping where struct tags express it badly.
@@ -541,6 +547,8 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 		return nil, &ModelError{Struct: t.Name(), Err: err}
 	}
 	r.byType[t] = m
+	types := maps.Clone(r.byType)
+	r.types.Store(&types)
 	return m, nil
 }
 

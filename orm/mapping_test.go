@@ -208,16 +208,27 @@ func TestRegistryIsSafeForConcurrentUse(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if i%2 == 0 {
+			switch i % 4 {
+			case 0:
 				orm.Register[Account](r) // one wins, the rest get "registered twice"
+			case 1:
+				orm.Register[OrderLine](r) // registered while others look up
 			}
 			r.Mapper(reflect.TypeFor[Account]())
+			r.Mapper(reflect.TypeFor[*OrderLine]())
 			r.MetaData()
 		}()
 	}
 	wg.Wait()
 	if r.Mapper(reflect.TypeFor[Account]()) == nil || r.MetaData().Table("account") == nil {
 		t.Fatal("registration lost")
+	}
+	// every registration is seen, whichever finished last
+	if m := r.Mapper(reflect.TypeFor[OrderLine]()); m == nil || m.Type != reflect.TypeFor[OrderLine]() {
+		t.Fatalf("OrderLine's mapper: %v", m)
+	}
+	if r.Mapper(reflect.TypeFor[Order]()) != nil {
+		t.Fatal("a type never registered has a mapper")
 	}
 }
 

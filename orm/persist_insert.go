@@ -347,6 +347,15 @@ func fillInsert(a *insertRows, d dialect.Dialect, m *Mapper, cols, fetch []*Fiel
 // when the fields in mask (bit i: m.Fields[i]) are left to the database.
 // The lists are shared: callers never change them.
 func (m *Mapper) insertShape(mask uint64) (cols, fetch []*Field) {
+	for i := range m.cache.hotShapes {
+		e := m.cache.hotShapes[i].Load()
+		if e == nil {
+			break
+		}
+		if e.mask == mask {
+			return e.cols, e.fetch
+		}
+	}
 	if sh, ok := m.cache.shapes.Load(mask); ok {
 		p := sh.(*[2][]*Field)
 		return p[0], p[1]
@@ -358,7 +367,10 @@ func (m *Mapper) insertShape(mask uint64) (cols, fetch []*Field) {
 			cols = append(cols, f)
 		}
 	}
-	m.cache.shapes.Store(mask, &[2][]*Field{slices.Clip(cols), slices.Clip(fetch)})
+	cols, fetch = slices.Clip(cols), slices.Clip(fetch)
+	if _, had := m.cache.shapes.LoadOrStore(mask, &[2][]*Field{cols, fetch}); !had {
+		hotPut(&m.cache.hotShapes, &shapeEntry{mask, cols, fetch})
+	}
 	return cols, fetch
 }
 

@@ -151,6 +151,7 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 		}
 	}
 	if !hasRels {
+		rp.noRels = true
 		return rp, nil
 	}
 	p := plannerPool.Get().(*relPlanner)
