@@ -96,12 +96,13 @@ func (s *Session) plan(rp *relPlan, u *undo) (*flushPlan, error) {
 	if len(s.f.cfg.flushHooks) == 0 {
 		// reused: nothing keeps a plan after its flush (a hook's ChangeSet
 		// could, so flushes with hooks get their own)
-		p = &s.planBuf
+		sc := s.scratch()
+		p = &sc.plan
 		clear(p.inserts[:cap(p.inserts)])
 		clear(p.updates[:cap(p.updates)])
 		clear(p.deletes[:cap(p.deletes)])
 		if p.inserts == nil {
-			p.inserts = s.insertsBuf[:0]
+			p.inserts = sc.inserts[:0]
 		}
 		*p = flushPlan{inserts: p.inserts[:0], updates: p.updates[:0], deletes: p.deletes[:0]}
 	} else {

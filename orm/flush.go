@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/strata-go/strata/engine"
@@ -35,6 +36,57 @@ import (
 // flush writes pending changes; see flushTx.
 func (s *Session) flush(ctx context.Context) error { return s.flushTx(ctx, false) }
 
+// flushScratch is what a flush (or an Explain) works in: the relations'
+// plan, the statements' plan, the undo log and a one-row flush's INSERT.
+// Nothing keeps them after the flush, so sessions share them through
+// scratchPool rather than each carrying its own: a session is allocated
+// per request, and without them it is a third of the size.
+type flushScratch struct {
+	rp      relPlan
+	plan    flushPlan
+	inserts [4]*state  // the plan's first inserts
+	ins     insertRows // a one-row flush's INSERT
+	act     [1]action
+	undo    undo
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(flushScratch) }}
+
+// scratchKeep is the largest capacity of a plan's lists a pooled scratch
+// keeps: one flush of many objects does not pin its lists for good.
+const scratchKeep = 1024
+
+// scratch returns the flush's scratch, taken from the pool at its first
+// use; releaseScratch gives it back when the flush is over.
+func (s *Session) scratch() *flushScratch {
+	if s.sc == nil {
+		s.sc = scratchPool.Get().(*flushScratch)
+	}
+	return s.sc
+}
+
+// releaseScratch gives the flush's scratch back holding no pointer into
+// this session (a pooled scratch must keep no object alive), with the
+// plan's lists' room kept.
+func (s *Session) releaseScratch() {
+	sc := s.sc
+	if sc == nil {
+		return
+	}
+	s.sc = nil
+	keep := func(l []*state) []*state {
+		if cap(l) > scratchKeep {
+			return nil
+		}
+		clear(l[:cap(l)])
+		return l[:0]
+	}
+	ins, ups, dels := keep(sc.plan.inserts), keep(sc.plan.updates), keep(sc.plan.deletes)
+	*sc = flushScratch{}
+	sc.plan.inserts, sc.plan.updates, sc.plan.deletes = ins, ups, dels
+	scratchPool.Put(sc)
+}
+
 // flushTx writes pending changes. With commit set (the flush of a Commit)
 // and no transaction open, a flush that needs a single statement sends it
 // alone, in autocommit: one round trip, and atomic all the same.
@@ -42,10 +94,8 @@ func (s *Session) flushTx(ctx context.Context, commit bool) error {
 	if s.states.len() == 0 {
 		return nil // the session holds no object: nothing to write
 	}
-	// the session's undo log, emptied: nothing keeps it after a flush
-	u := &s.undoBuf
-	clear(u.buf[:])
-	u.log = nil
+	defer s.releaseScratch()
+	u := &s.scratch().undo // empty: the pool's scratch is
 	hadTx := s.tx != nil
 	rp, err := s.prepareRelations(ctx, u)
 	if err != nil {

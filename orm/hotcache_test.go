@@ -2,8 +2,10 @@ package orm
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/strata-go/strata/dialect/sqlitedialect"
 	"github.com/strata-go/strata/expr"
@@ -92,4 +94,38 @@ func names(fs []*Field) []string {
 		out[i] = f.Name
 	}
 	return out
+}
+
+// The registry's look-up by an interface's type word finds the mapper of
+// a *T alone, with the object's address; every other value (T itself, a
+// **T, a nil *T, an unregistered type) is left to the reflect path.
+func TestMapperOfFindsPointersToRegisteredStructsOnly(t *testing.T) {
+	r := NewRegistry()
+	m, err := Register[hotCacheRow](r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Register[handOutRow](r); err != nil {
+		t.Fatal(err)
+	}
+	row := &hotCacheRow{ID: 7}
+	got, ptr := r.mapperOf(row)
+	if got != m || ptr != unsafe.Pointer(row) {
+		t.Fatalf("mapperOf(*hotCacheRow) = %v, %p; want %v, %p", got, ptr, m, row)
+	}
+	if got, _ := r.mapperOf(&handOutRow{}); got == nil || got == m || got.Type != reflect.TypeFor[handOutRow]() {
+		t.Fatalf("mapperOf(*handOutRow) = %v", got)
+	}
+	var nilRow *hotCacheRow
+	if _, ptr := r.mapperOf(nilRow); ptr != nil {
+		t.Fatal("a nil *T has an address")
+	}
+	for _, v := range []any{*row, &row, nil, 7, &struct{ ID int64 }{}} {
+		if got, _ := r.mapperOf(v); got != nil {
+			t.Fatalf("mapperOf(%T) = %v, want nil", v, got)
+		}
+	}
+	if got, _ := NewRegistry().mapperOf(row); got != nil {
+		t.Fatal("an empty registry found a mapper")
+	}
 }

@@ -127,9 +127,13 @@ type Mapper struct {
 	// ordering columns of relationships to this mapper that a unique
 	// constraint covers: renumbered in two phases
 	uniqueOrdering []*Field
-	resolvedFlag   atomic.Bool
-	byCol          map[string]*Field
-	byName         map[string]*Field
+	// generated: the fields (of the first 64) an INSERT leaves to the
+	// database when they hold their zero value: generated keys and
+	// server defaults (see insertMask)
+	generated    []*Field
+	resolvedFlag atomic.Bool
+	byCol        map[string]*Field
+	byName       map[string]*Field
 }
 
 // FieldByColumn returns the field mapped to the column, or nil.
@@ -158,6 +162,9 @@ type Registry struct {
 	// registration: Mapper, called by every Add, Get and query, reads it
 	// without a lock
 	types atomic.Pointer[map[reflect.Type]*Mapper]
+	// byPtr is the same by the type word of an `any` holding a *T (see
+	// mapperOf), replaced with it
+	byPtr atomic.Pointer[map[unsafe.Pointer]*Mapper]
 }
 
 // NewRegistry returns an empty registry using schema.DefaultNaming.
@@ -527,6 +534,11 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 	if len(m.PK) == 1 && m.PK[0].Column.Type.Kind.IsInteger() && !m.PK[0].noAuto && m.PK[0].Column.Default == nil {
 		m.PK[0].Column.AutoIncrement = true
 	}
+	for _, f := range m.Fields {
+		if f.index < 64 && (f.Column.AutoIncrement || f.Column.Default != nil) {
+			m.generated = append(m.generated, f)
+		}
+	}
 	tbl.PrimaryKey = &schema.PrimaryKey{Columns: pkCols}
 	tbl.Uniques = append(tbl.Uniques, cfg.uniques...)
 	tbl.Indexes = append(tbl.Indexes, cfg.indexes...)
@@ -548,8 +560,35 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 	}
 	r.byType[t] = m
 	types := maps.Clone(r.byType)
+	byPtr := make(map[unsafe.Pointer]*Mapper, len(types))
+	for t, m := range types {
+		byPtr[typeWord(reflect.Zero(reflect.PointerTo(t)).Interface())] = m
+	}
 	r.types.Store(&types)
+	r.byPtr.Store(&byPtr)
 	return m, nil
+}
+
+// typeWord is the type word of an interface value: the same for every
+// value of one dynamic type, different for values of different types.
+func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
+
+// mapperOf returns the mapper of obj's type when obj is a non-nil *T of a
+// registered T, with the object's address; nil otherwise (other values
+// go through reflect). It reads the interface's words, as keyBoxes build
+// them: a pointer is held in the data word itself, and the look-up
+// hashes an address instead of a reflect.Type.
+func (r *Registry) mapperOf(obj any) (*Mapper, unsafe.Pointer) {
+	byPtr := r.byPtr.Load()
+	if byPtr == nil {
+		return nil, nil
+	}
+	m := (*byPtr)[typeWord(obj)]
+	if m == nil {
+		return nil, nil
+	}
+	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&obj))
+	return m, w[1]
 }
 
 // fieldForColumn turns a schema validation's "column x" into the Go field.

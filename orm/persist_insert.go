@@ -37,10 +37,10 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 			// one row: its action lives in the session (nothing keeps a
 			// flush's actions after it)
 			cols, fetch := m.insertShape(insertMask(m, inserts[0]))
-			s.insBuf = insertRows{}
-			fillInsert(&s.insBuf, d, m, cols, fetch, inserts)
-			s.actBuf[0] = &s.insBuf
-			return s.actBuf[:1:1], nil
+			sc := s.scratch()
+			fillInsert(&sc.ins, d, m, cols, fetch, inserts)
+			sc.act[0] = &sc.ins
+			return sc.act[:1:1], nil
 		}
 		if levels == nil {
 			return insertSteps(d, inserts), nil
@@ -325,9 +325,9 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 // the zero value of. m has at most 64 fields.
 func insertMask(m *Mapper, st *state) uint64 {
 	var mask uint64
-	for i, f := range m.Fields {
-		if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
-			mask |= 1 << i
+	for _, f := range m.generated {
+		if isZero(f, st.ptr) {
+			mask |= 1 << f.index
 		}
 	}
 	return mask

@@ -361,6 +361,7 @@ func (s *Session) Explain(ctx context.Context) ([]Planned, error) {
 		return nil, err
 	}
 	defer s.g.exit()
+	defer s.releaseScratch() // after the undo below, which the plan's actions may need
 	saved, order := s.saveStates()
 	var u undo
 	defer func() {

@@ -130,7 +130,7 @@ type removal struct {
 }
 
 func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, error) {
-	rp := &s.rpBuf
+	rp := &s.scratch().rp
 	*rp = relPlan{}
 	hasRels := false
 	var last *Mapper

@@ -242,9 +242,10 @@ type state struct {
 // it run as single statements on the pool, so a session that only reads
 // never holds a connection idle in a transaction.
 type Session struct {
-	// Every request allocates one, so its size matters: at 1,272 bytes
-	// plus the allocator's 8-byte header it fills the 1,280-byte size
-	// class; 8 bytes more take the next class, 128 bytes per session.
+	// Every request allocates one, so its size matters: at 472 bytes it
+	// fills the 480-byte size class; 8 bytes more take the 512-byte one,
+	// and past 512 bytes the allocator adds an 8-byte header. What a
+	// flush works in is pooled (flushScratch), not carried here.
 	g        guard
 	f        *Factory
 	tx       *engine.Tx
@@ -260,18 +261,15 @@ type Session struct {
 	wrote    bool // a flush wrote in the current transaction (for the router)
 	stUsed   bool // stBuf holds an object's state
 
-	// reused by every flush (one goroutine at a time, by the guard): a
-	// flush of a few objects allocates no plan of its own
-	rpBuf      relPlan
-	planBuf    flushPlan
-	orderBuf   [4]*state
-	insertsBuf [4]*state  // the first flush plan's inserts
-	insBuf     insertRows // a one-row flush's INSERT
-	actBuf     [1]action
-	undoBuf    undo
-	stBuf      state   // the first object's state (stUsed says it is taken)
-	stSlab     []state // the next ones (see newState)
-	stSlabN    int
+	// what a flush works in, from scratchPool while it runs (nil
+	// otherwise): a flush of a few objects allocates no plan of its own,
+	// and a session does not carry one
+	sc *flushScratch
+
+	orderBuf [4]*state
+	stBuf    state   // the first object's state (stUsed says it is taken)
+	stSlab   []state // the next ones (see newState)
+	stSlabN  int
 
 	// what the last flush's claims vouch for (see relPlanner.clean)
 	claimToken uint32 // the last claims' number
@@ -309,6 +307,9 @@ func (s *Session) enter(o *op) error {
 }
 
 func (s *Session) stateOf(obj any) (*state, *Mapper, error) {
+	if m, ptr := s.f.reg.mapperOf(obj); m != nil && ptr != nil {
+		return s.stateAt(ptr), m, nil
+	}
 	v := reflect.ValueOf(obj)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 		return nil, nil, fmt.Errorf("orm: want a non-nil pointer to a struct, got %T", obj)

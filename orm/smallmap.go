@@ -109,7 +109,9 @@ func (s *smallMap[K, V]) clearInline() {
 
 // reset empties the map, keeping a Go map's memory for reuse.
 func (s *smallMap[K, V]) reset() {
-	clear(s.m)
+	if s.m != nil {
+		clear(s.m)
+	}
 	s.clearInline()
 }
 
