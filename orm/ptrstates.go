@@ -177,8 +177,15 @@ func (d *denseStates) add(p unsafe.Pointer, st *state) {
 	if d.holes > len(d.list)/2 && d.walks == 0 {
 		d.squeeze()
 	}
+	// Growing by four rather than two: a session adding objects one by
+	// one (100 in a loop) rebuilds the table and copies the list half as
+	// often, and each rebuild and copy of pointers costs write barriers
+	// while the collector runs.
 	if 4*(d.used+1) > 3*len(d.slots) {
-		d.rehash(d.live + 1)
+		d.rehash(2 * (d.live + 1))
+	}
+	if len(d.list) == cap(d.list) {
+		d.list = slices.Grow(d.list, 3*len(d.list))
 	}
 	d.list = append(d.list, ptrState{p, st})
 	d.place(p, len(d.list)-1)

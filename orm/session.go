@@ -357,6 +357,8 @@ func (s *Session) Add(obj any) error {
 		s.states.add(ptr, st) // stateOf found none
 		if s.order == nil {
 			s.order = s.orderBuf[:0]
+		} else if len(s.order) == cap(s.order) {
+			s.order = slices.Grow(s.order, 3*len(s.order)) // by four, as the state index
 		}
 		s.order = append(s.order, st)
 		if err := s.cascadeAdd(st); err != nil {
@@ -645,7 +647,7 @@ func (s *Session) newState() *state {
 		return &s.stBuf
 	}
 	if len(s.stSlab) == 0 {
-		s.stSlabN = min(max(2*s.stSlabN, 4), 64)
+		s.stSlabN = min(max(4*s.stSlabN, 4), 64) // 4, 16, 64, 64...: few slabs
 		s.stSlab = make([]state, s.stSlabN)
 	}
 	st := &s.stSlab[0]
