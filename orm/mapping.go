@@ -130,7 +130,11 @@ type Mapper struct {
 	// generated: the fields (of the first 64) an INSERT leaves to the
 	// database when they hold their zero value: generated keys and
 	// server defaults (see insertMask)
-	generated    []*Field
+	generated []*Field
+	// defaulted: the fields with a client default (Field.Default)
+	defaulted []*Field
+	// selfRef: the table has a foreign key to itself
+	selfRef      bool
 	resolvedFlag atomic.Bool
 	byCol        map[string]*Field
 	byName       map[string]*Field
@@ -538,12 +542,18 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 		if f.index < 64 && (f.Column.AutoIncrement || f.Column.Default != nil) {
 			m.generated = append(m.generated, f)
 		}
+		if f.Default != nil {
+			m.defaulted = append(m.defaulted, f)
+		}
 	}
 	tbl.PrimaryKey = &schema.PrimaryKey{Columns: pkCols}
 	tbl.Uniques = append(tbl.Uniques, cfg.uniques...)
 	tbl.Indexes = append(tbl.Indexes, cfg.indexes...)
 	tbl.Checks = append(tbl.Checks, cfg.checks...)
 	tbl.ForeignKeys = append(tbl.ForeignKeys, cfg.fks...)
+	for _, fk := range tbl.ForeignKeys {
+		m.selfRef = m.selfRef || fk.RefTable == tbl.Name
+	}
 	m.Table = tbl
 
 	r.mu.Lock()
