@@ -63,13 +63,18 @@ func CopyFromFunc(ctx context.Context, ex Executor, schema, table string, column
 	if IsReadOnly(ctx) {
 		return 0, &sqlerr.ReadOnlyError{Err: fmt.Errorf("engine: COPY in a read-only context (no SQL was sent)")}
 	}
-	name := table
-	if schema != "" {
-		name = schema + "." + table
+	var start time.Time
+	if c.log != nil {
+		start = time.Now()
 	}
-	start := time.Now()
 	written, err := cp.CopyFrom(ctx, schema, table, columns, n, fill)
-	c.logf(ctx, "COPY "+name+" ("+strings.Join(columns, ", ")+") FROM STDIN", []any{fmt.Sprintf("%d rows", n)}, start, err)
+	if c.log != nil { // the statement's text is made only for the log
+		name := table
+		if schema != "" {
+			name = schema + "." + table
+		}
+		c.logf(ctx, "COPY "+name+" ("+strings.Join(columns, ", ")+") FROM STDIN", []any{fmt.Sprintf("%d rows", n)}, start, err)
+	}
 	if err != nil {
 		return written, c.translateAt(ctx, err)
 	}

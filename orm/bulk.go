@@ -1,6 +1,7 @@
 package orm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -317,25 +318,41 @@ func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error
 	}
 	d := s.f.db.Dialect()
 	err := s.writeAlone(ctx, "InsertMany of "+m.Type.String(), func(ex engine.Executor) error {
-		// rows leaving the same columns to the database share statements
-		byMask := map[string][]*state{}
-		var masks []string
-		sig := make([]byte, len(m.Fields))
-		for _, st := range rows {
-			for i, f := range m.Fields {
+		// Rows leaving the same columns to the database share statements:
+		// groups in the order their first row came, found by which
+		// generated fields a row leaves out. Consecutive rows usually
+		// share it (no look-up), and a group's key is made once.
+		var gen []*Field
+		for _, f := range m.Fields {
+			if f.Column.AutoIncrement || f.Column.Default != nil {
+				gen = append(gen, f)
+			}
+		}
+		var groups [][]*state
+		index := map[string]int{}
+		sig := make([]byte, len(gen))
+		var lastSig []byte
+		last := -1
+		for k, st := range rows {
+			for i, f := range gen {
 				sig[i] = '0'
-				if (f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, st.ptr) {
+				if isZero(f, st.ptr) {
 					sig[i] = '1'
 				}
 			}
-			mask := string(sig)
-			if _, ok := byMask[mask]; !ok {
-				masks = append(masks, mask)
+			if last < 0 || !bytes.Equal(sig, lastSig) {
+				i, ok := index[string(sig)]
+				if !ok {
+					i = len(groups)
+					index[string(sig)] = i
+					// room for every row left: usually the only group
+					groups = append(groups, make([]*state, 0, len(rows)-k))
+				}
+				last, lastSig = i, append(lastSig[:0], sig...)
 			}
-			byMask[mask] = append(byMask[mask], st)
+			groups[last] = append(groups[last], st)
 		}
-		for _, mask := range masks {
-			group := byMask[mask]
+		for _, group := range groups {
 			var cols []*Field
 			for _, f := range m.Fields {
 				if !((f.Column.AutoIncrement || f.Column.Default != nil) && isZero(f, group[0].ptr)) {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/strata-go/strata/expr"
 	"github.com/strata-go/strata/internal/testdb"
 	"github.com/strata-go/strata/orm"
 	"github.com/strata-go/strata/sqlerr"
@@ -125,6 +127,51 @@ func TestInsertManyWritesUntrackedRows(t *testing.T) {
 		}
 		if _, err := orm.Select[Note](check).FilterBy("Title", "fresh").One(ctx); err == nil {
 			t.Fatal("the failed InsertMany wrote a row")
+		}
+	})
+}
+
+// InsertMany writes each row with the columns it gives: rows leaving
+// different server defaults to the database, interleaved, each keep the
+// values they were given and get the defaults for the rest.
+func TestInsertManyKeepsEachRowsOwnColumnsWhenShapesInterleave(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, _ := setup(t, tg)
+		s := f.New()
+		defer s.Close(ctx)
+		at := time.Date(2020, 5, 6, 7, 8, 9, 0, time.UTC)
+		var ns []*Note
+		for i := range 12 {
+			n := &Note{Title: fmt.Sprintf("shape %02d", i), Stars: int32(i)}
+			switch i % 3 {
+			case 0: // its own time, the default pinned
+				n.Created = at.Add(time.Duration(i) * time.Hour)
+			case 1: // both defaults
+			case 2: // pinned given (true equals the default), its own time
+				n.Pinned, n.Created = true, at.Add(time.Duration(i)*time.Hour)
+			}
+			ns = append(ns, n)
+		}
+		if n, err := orm.InsertMany(ctx, s, ns); err != nil || n != 12 {
+			t.Fatalf("InsertMany: %d %v", n, err)
+		}
+		must(t, s.Commit(ctx))
+		check := f.New()
+		defer check.Close(ctx)
+		q := orm.Select[Note](check)
+		got, err := q.OrderBy(expr.Asc(q.C("Stars"))).All(ctx)
+		if err != nil || len(got) != 12 {
+			t.Fatalf("%d rows, %v", len(got), err)
+		}
+		for i, n := range got {
+			if n.Title != fmt.Sprintf("shape %02d", i) || !n.Pinned {
+				t.Fatalf("row %d: %+v", i, n)
+			}
+			given := i%3 != 1
+			if own := n.Created.Equal(at.Add(time.Duration(i) * time.Hour)); own != given || n.Created.IsZero() {
+				t.Fatalf("row %d: created %v, its own time given: %v", i, n.Created, given)
+			}
 		}
 	})
 }
