@@ -307,14 +307,7 @@ func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error
 		p := unsafe.Pointer(obj)
 		states[i] = state{m: m, ptr: p, status: Pending}
 		rows[i] = &states[i]
-		for _, f := range m.Fields {
-			if f.Default != nil && isZero(f, p) {
-				u.set(f, p, reflect.ValueOf(f.Default()).Convert(f.Type))
-			}
-		}
-		if v := m.Version; v != nil && !m.appVersion && isZero(v, p) {
-			u.set(v, p, reflect.ValueOf(1).Convert(v.Type))
-		}
+		setInsertDefaults(m, p, &u)
 	}
 	d := s.f.db.Dialect()
 	err := s.writeAlone(ctx, "InsertMany of "+m.Type.String(), func(ex engine.Executor) error {
@@ -322,12 +315,7 @@ func InsertMany[T any](ctx context.Context, s *Session, objs []*T) (int64, error
 		// groups in the order their first row came, found by which
 		// generated fields a row leaves out. Consecutive rows usually
 		// share it (no look-up), and a group's key is made once.
-		var gen []*Field
-		for _, f := range m.Fields {
-			if f.Column.AutoIncrement || f.Column.Default != nil {
-				gen = append(gen, f)
-			}
-		}
+		gen := m.generated
 		var groups [][]*state
 		index := map[string]int{}
 		sig := make([]byte, len(gen))

@@ -161,19 +161,28 @@ func (m *Mapper) cachedSQL(d dialect.Dialect, k stmtKey, args []any, build func(
 // lookupSQL returns the cached SQL of a single-row write (a typed map, so
 // looking a key up boxes nothing).
 func (m *Mapper) lookupSQL(k stmtKey) (string, bool) {
-	for i := range m.cache.hotStmts {
-		e := m.cache.hotStmts[i].Load()
-		if e == nil {
-			break
-		}
-		if e.k == k {
-			return e.q, true
-		}
+	if e := hotFind(&m.cache.hotStmts, func(e *stmtEntry) bool { return e.k == k }); e != nil {
+		return e.q, true
 	}
 	m.cache.mu.RLock()
 	q, ok := m.cache.stmts[k]
 	m.cache.mu.RUnlock()
 	return q, ok
+}
+
+// hotFind returns the first entry of hot that match accepts, or nil. It
+// stops at the first empty slot: slots fill in order (hotPut).
+func hotFind[E any](hot *[hotEntries]atomic.Pointer[E], match func(*E) bool) *E {
+	for i := range hot {
+		e := hot[i].Load()
+		if e == nil {
+			return nil
+		}
+		if match(e) {
+			return e
+		}
+	}
+	return nil
 }
 
 // hotPut puts e in the first empty slot of hot, if one is left. Slots

@@ -347,15 +347,7 @@ func (s *Session) commitOneInsert(ctx context.Context) (bool, error) {
 	sc := s.scratch() // its undo log and row list do not escape to the heap as locals would
 	defer s.releaseScratch()
 	u := &sc.undo
-	// client defaults and the first version, as planActions sets them
-	for _, f := range m.defaulted {
-		if isZero(f, st.ptr) {
-			u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
-		}
-	}
-	if v := m.Version; v != nil && !m.appVersion && isZero(v, st.ptr) {
-		u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
-	}
+	setInsertDefaults(m, st.ptr, u)
 	cols, fetch := m.insertShape(insertMask(m, st))
 	if !canReturn && len(fetch) > 0 && (len(fetch) > 1 || autoField(m, fetch) == nil) {
 		u.run() // two statements (LastInsertID, then a SELECT): a transaction
@@ -549,16 +541,7 @@ func (s *Session) unlinkDeleted(dl *deletedLinks) {
 // before the UPDATE's action supplies: nothing is planned twice.
 func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []updateRow, error) {
 	for _, st := range p.inserts {
-		for _, f := range st.m.Fields {
-			if f.Default != nil && isZero(f, st.ptr) {
-				u.set(f, st.ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
-			}
-		}
-		// A new row's version is 1, as SQLAlchemy and every reader of the
-		// column expect (0 would read as "never written").
-		if v := st.m.Version; v != nil && !st.m.appVersion && isZero(v, st.ptr) {
-			u.set(v, st.ptr, reflect.ValueOf(1).Convert(v.Type))
-		}
+		setInsertDefaults(st.m, st.ptr, u)
 	}
 	d := s.f.db.Dialect()
 	if rp.noRels && len(p.updates) == 0 && len(p.deletes) == 0 {
@@ -634,6 +617,22 @@ func (s *Session) planActions(p *flushPlan, rp *relPlan, u *undo) ([]action, []u
 		return nil, nil, err
 	}
 	return append(acts, rest...), ups, nil
+}
+
+// setInsertDefaults gives the new row of m at ptr its client defaults
+// (fields with a Default holding their zero value) and its first version,
+// through u so that a failed write takes them back. A new row's version
+// is 1, as SQLAlchemy and every reader of the column expect (0 would read
+// as "never written"); an application-managed version is left alone.
+func setInsertDefaults(m *Mapper, ptr unsafe.Pointer, u *undo) {
+	for _, f := range m.defaulted {
+		if isZero(f, ptr) {
+			u.set(f, ptr, reflect.ValueOf(f.Default()).Convert(f.Type))
+		}
+	}
+	if v := m.Version; v != nil && !m.appVersion && isZero(v, ptr) {
+		u.set(v, ptr, reflect.ValueOf(1).Convert(v.Type))
+	}
 }
 
 // releases reports an UPDATE that only sets columns to NULL (with the

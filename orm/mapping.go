@@ -127,9 +127,9 @@ type Mapper struct {
 	// ordering columns of relationships to this mapper that a unique
 	// constraint covers: renumbered in two phases
 	uniqueOrdering []*Field
-	// generated: the fields (of the first 64) an INSERT leaves to the
-	// database when they hold their zero value: generated keys and
-	// server defaults (see insertMask)
+	// generated: the fields an INSERT leaves to the database when they
+	// hold their zero value: generated keys and server defaults (see
+	// insertMask and InsertMany)
 	generated []*Field
 	// defaulted: the fields with a client default (Field.Default)
 	defaulted []*Field
@@ -539,7 +539,7 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 		m.PK[0].Column.AutoIncrement = true
 	}
 	for _, f := range m.Fields {
-		if f.index < 64 && (f.Column.AutoIncrement || f.Column.Default != nil) {
+		if f.Column.AutoIncrement || f.Column.Default != nil {
 			m.generated = append(m.generated, f)
 		}
 		if f.Default != nil {
@@ -572,16 +572,13 @@ func (r *Registry) Register(t reflect.Type, opts ...ModelOption) (*Mapper, error
 	types := maps.Clone(r.byType)
 	byPtr := make(map[unsafe.Pointer]*Mapper, len(types))
 	for t, m := range types {
-		byPtr[typeWord(reflect.Zero(reflect.PointerTo(t)).Interface())] = m
+		nilPtr := reflect.Zero(reflect.PointerTo(t)).Interface()
+		byPtr[(*eface)(unsafe.Pointer(&nilPtr)).typ] = m
 	}
 	r.types.Store(&types)
 	r.byPtr.Store(&byPtr)
 	return m, nil
 }
-
-// typeWord is the type word of an interface value: the same for every
-// value of one dynamic type, different for values of different types.
-func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
 
 // mapperOf returns the mapper of obj's type when obj is a non-nil *T of a
 // registered T, with the object's address; nil otherwise (other values
@@ -593,12 +590,12 @@ func (r *Registry) mapperOf(obj any) (*Mapper, unsafe.Pointer) {
 	if byPtr == nil {
 		return nil, nil
 	}
-	m := (*byPtr)[typeWord(obj)]
+	e := (*eface)(unsafe.Pointer(&obj))
+	m := (*byPtr)[e.typ]
 	if m == nil {
 		return nil, nil
 	}
-	w := (*[2]unsafe.Pointer)(unsafe.Pointer(&obj))
-	return m, w[1]
+	return m, e.data
 }
 
 // fieldForColumn turns a schema validation's "column x" into the Go field.

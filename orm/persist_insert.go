@@ -322,7 +322,8 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 
 // insertMask is the set of st's fields (bit i: m.Fields[i]) its INSERT
 // leaves to the database: generated keys and server defaults it holds
-// the zero value of. m has at most 64 fields.
+// the zero value of. m has at most 64 fields (callers check), so every
+// field's index is a bit.
 func insertMask(m *Mapper, st *state) uint64 {
 	var mask uint64
 	for _, f := range m.generated {
@@ -347,14 +348,8 @@ func fillInsert(a *insertRows, d dialect.Dialect, m *Mapper, cols, fetch []*Fiel
 // when the fields in mask (bit i: m.Fields[i]) are left to the database.
 // The lists are shared: callers never change them.
 func (m *Mapper) insertShape(mask uint64) (cols, fetch []*Field) {
-	for i := range m.cache.hotShapes {
-		e := m.cache.hotShapes[i].Load()
-		if e == nil {
-			break
-		}
-		if e.mask == mask {
-			return e.cols, e.fetch
-		}
+	if e := hotFind(&m.cache.hotShapes, func(e *shapeEntry) bool { return e.mask == mask }); e != nil {
+		return e.cols, e.fetch
 	}
 	if sh, ok := m.cache.shapes.Load(mask); ok {
 		p := sh.(*[2][]*Field)
