@@ -24,6 +24,21 @@ type Copier interface {
 	CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(i int, row []any) error) (int64, error)
 }
 
+// CopyInserter is implemented by the transactions of dialects that can
+// write many rows through their bulk-load protocol and still read back
+// what the database generates (PostgreSQL: COPY into a temporary staging
+// table, then INSERT ... SELECT ... ORDER BY ... RETURNING). CopyInsert
+// writes n rows, filled as for Copier, into columns of table (in schema,
+// "" for the current one) and returns the returning columns of the rows
+// it inserted, one result row per row written. Generated keys are drawn
+// in fill's order; the order RETURNING gives rows in is not promised, so
+// a caller matching rows sorts by the generated key, as for a multi-row
+// INSERT. The result must be read or closed before the transaction's
+// next statement.
+type CopyInserter interface {
+	CopyInsert(ctx context.Context, schema, table string, columns, returning []string, n int, fill func(i int, row []any) error) (Rows, error)
+}
+
 // Result is what an Exec reports.
 type Result struct {
 	RowsAffected int64

@@ -80,3 +80,56 @@ func CopyFromFunc(ctx context.Context, ex Executor, schema, table string, column
 	}
 	return written, nil
 }
+
+// CanCopyInsert reports whether [CopyInsertFunc] works on ex: a
+// transaction of a dialect whose transactions implement
+// [dialect.CopyInserter] (PostgreSQL), unless a middleware wraps it.
+func CanCopyInsert(ex Executor) bool {
+	tx, ok := ex.(*Tx)
+	if !ok {
+		return false
+	}
+	_, ok = tx.q.(dialect.CopyInserter)
+	return ok
+}
+
+// CopyInsertFunc writes n rows, filled as for [CopyFromFunc], into
+// columns of table through the dialect's bulk-load protocol and returns
+// the returning columns of the inserted rows (generated keys, server
+// defaults): on PostgreSQL a COPY into a temporary staging table, then
+// INSERT ... SELECT ... RETURNING, in ex's transaction. Generated keys
+// are drawn in the rows' order; the result's row order is not promised.
+// It is logged as one statement with the row count. Where ex is not such
+// a transaction it fails with an error matching sqlerr.ErrUnsupported,
+// sending nothing.
+func CopyInsertFunc(ctx context.Context, ex Executor, schema, table string, columns, returning []string, n int, fill func(i int, row []any) error) (*Rows, error) {
+	tx, ok := ex.(*Tx)
+	var ci dialect.CopyInserter
+	if ok {
+		ci, _ = tx.q.(dialect.CopyInserter)
+	}
+	if ci == nil {
+		return nil, sqlerr.Unsupported(ex.Dialect().Name(), "a bulk load returning generated columns (outside a transaction, or without a copy protocol)")
+	}
+	if IsReadOnly(ctx) {
+		return nil, &sqlerr.ReadOnlyError{Err: fmt.Errorf("engine: a bulk insert in a read-only context (no SQL was sent)")}
+	}
+	c := &tx.core
+	var start time.Time
+	if c.log != nil {
+		start = time.Now()
+	}
+	rows, err := ci.CopyInsert(ctx, schema, table, columns, returning, n, fill)
+	if c.log != nil {
+		name := table
+		if schema != "" {
+			name = schema + "." + table
+		}
+		c.logf(ctx, "INSERT INTO "+name+" ("+strings.Join(columns, ", ")+") FROM STDIN THROUGH A STAGING TABLE RETURNING "+strings.Join(returning, ", "),
+			[]any{fmt.Sprintf("%d rows", n)}, start, err)
+	}
+	if err != nil {
+		return nil, c.translateAt(ctx, err)
+	}
+	return &Rows{rows: rows, c: c, ctx: ctx}, nil
+}

@@ -293,6 +293,15 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 			}
 			continue
 		}
+		if len(sh.fetch) > 0 && canReturn && len(sh.rows) >= stagedMinRows && len(sh.cols) > 0 && d.Features().Has(dialect.CopyFrom) {
+			// keys to read back from many rows: COPY into a staging
+			// table, then INSERT ... SELECT ... RETURNING
+			arrays := d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols)
+			for _, chunk := range chunks(sh.rows, maxCopyRows) {
+				out = append(out, &insertRows{cost: cost{n: 2}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn, staged: true, arrays: arrays})
+			}
+			continue
+		}
 		if len(sh.rows) > 1 && len(sh.cols) > 0 && d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols) {
 			for _, chunk := range chunks(sh.rows, maxArrayRows) {
 				out = append(out, &insertRows{cost: cost{n: 1}, m: m, cols: sh.cols, fetch: sh.fetch, rows: chunk, canReturn: canReturn, arrays: true})
@@ -377,6 +386,13 @@ const (
 	maxCopyRows = 100_000
 )
 
+// stagedMinRows is the smallest batch of rows reading back generated
+// columns that goes through a staging table (COPY, then INSERT ...
+// SELECT ... RETURNING; see engine.CopyInsertFunc) rather than one INSERT
+// from arrays: below it the staging's extra round trip costs more than
+// COPY saves (measured in NOTES).
+var stagedMinRows = 5000
+
 // copySQL is how a COPY is shown (Explain, logs).
 func copySQL(m *Mapper, cols []*Field) string {
 	name := m.Table.Name
@@ -389,11 +405,7 @@ func copySQL(m *Mapper, cols []*Field) string {
 // copyRows writes rows with the executor's copy protocol: their values
 // bound as an INSERT's would be, nothing read back.
 func copyRows(ctx context.Context, ex engine.Executor, m *Mapper, cols []*Field, rows []*state) error {
-	names := make([]string, len(cols))
-	for i, f := range cols {
-		names[i] = f.Column.Name
-	}
-	n, err := engine.CopyFromFunc(ctx, ex, m.Table.Schema, m.Table.Name, names, len(rows), func(i int, row []any) error {
+	n, err := engine.CopyFromFunc(ctx, ex, m.Table.Schema, m.Table.Name, columnNames(cols), len(rows), func(i int, row []any) error {
 		for j, f := range cols {
 			row[j] = f.valueAt(rows[i].ptr)
 		}
@@ -444,17 +456,8 @@ func arraySafe(fields []*Field) bool {
 // RETURNING fields and the generated key, if any.
 func insertCommand(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*state, canReturn, arrays bool) (c command, ret []*Field, auto *Field, err error) {
 	auto = autoField(m, fetch)
-	// RETURNING: the fetched columns plus the key to match rows with.
-	if canReturn && len(fetch) > 0 {
-		ret = fetch
-		if auto == nil {
-			ret = slices.Clone(fetch)
-			for _, f := range m.PK {
-				if !slices.Contains(ret, f) {
-					ret = append(ret, f)
-				}
-			}
-		}
+	if canReturn {
+		ret = returningOf(m, fetch, auto)
 	}
 	colMask, ok1 := m.maskOf(cols)
 	retMask, ok2 := m.maskOf(ret)
@@ -476,6 +479,59 @@ func insertCommand(d dialect.Dialect, m *Mapper, cols, fetch []*Field, rows []*s
 	q, args, err := expr.Build(d, insertStmt(d, m, cols, ret, rows, arrays))
 	return command{sql: q, args: args}, ret, auto, err
 }
+
+// returningOf is what an INSERT leaving fetch to the database returns:
+// the fetched columns, plus the primary key to match rows with when no
+// generated key (auto) does.
+func returningOf(m *Mapper, fetch []*Field, auto *Field) []*Field {
+	if len(fetch) == 0 || auto != nil {
+		return fetch
+	}
+	ret := slices.Clone(fetch)
+	for _, f := range m.PK {
+		if !slices.Contains(ret, f) {
+			ret = append(ret, f)
+		}
+	}
+	return ret
+}
+
+// stagedRows inserts rows through the executor's staging table (see
+// engine.CopyInsertFunc) and reads back fetch: their values bound as an
+// INSERT's would be, the generated columns matched as for a multi-row
+// INSERT.
+func stagedRows(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch []*Field, rows []*state, u *undo) error {
+	auto := autoField(m, fetch)
+	ret := returningOf(m, fetch, auto)
+	rs, err := engine.CopyInsertFunc(ctx, ex, m.Table.Schema, m.Table.Name, columnNames(cols), columnNames(ret), len(rows), func(i int, row []any) error {
+		for j, f := range cols {
+			row[j] = f.valueAt(rows[i].ptr)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	return readInserted(rs, m, ret, fetch, auto, rows, u)
+}
+
+// stagedCommands is how a staged insert is shown (Explain): the COPY
+// into the staging table, then the INSERT from it. The dialect names the
+// staging table and its row-number column; these are placeholders.
+func stagedCommands(d dialect.Dialect, m *Mapper, cols, fetch []*Field, n int) []command {
+	name := m.Table.Name
+	if m.Table.Schema != "" {
+		name = m.Table.Schema + "." + name
+	}
+	list := columnList(cols)
+	ret := returningOf(m, fetch, autoField(m, fetch))
+	return []command{
+		{sql: "COPY staging(" + name + ") (ord, " + list + ") FROM STDIN", args: []any{fmt.Sprintf("%d rows", n)}},
+		{sql: "INSERT INTO " + name + " (" + list + ") SELECT " + list + " FROM staging(" + name + ") ORDER BY ord RETURNING " + columnList(ret)},
+	}
+}
+
 
 // insertStmt builds the INSERT of rows: a multi-row VALUES list, or with
 // arrays set one array parameter per column (see [expr.InsertArrays]).
@@ -557,6 +613,13 @@ func insertChunk(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch
 		return err
 	}
 	defer rs.Close()
+	return readInserted(rs, m, ret, fetch, auto, rows, u)
+}
+
+// readInserted reads the columns ret that an INSERT of rows returned in
+// rs into the rows' fields: matched by ascending generated key (auto), or
+// by primary key without one.
+func readInserted(rs *engine.Rows, m *Mapper, ret, fetch []*Field, auto *Field, rows []*state, u *undo) error {
 	if len(rows) == 1 && auto != nil {
 		// Scan straight into the object: every returned field held its
 		// zero value (that is why it was left out), so undoing is zeroing.

@@ -115,6 +115,10 @@ type insertRows struct {
 	// copy: nothing comes back and the batch is large: COPY FROM STDIN
 	// where the executor has it (see copyMinRows)
 	copy bool
+	// staged: columns come back and the batch is very large: COPY into a
+	// staging table, then INSERT ... SELECT ... RETURNING, where the
+	// executor has it (see stagedMinRows)
+	staged bool
 }
 
 func (a *insertRows) String() string {
@@ -122,6 +126,9 @@ func (a *insertRows) String() string {
 		return fmt.Sprintf("copy %s into %s (%s)", rowsWord(len(a.rows)), a.m.Table.Name, columnList(a.cols))
 	}
 	s := fmt.Sprintf("insert %s into %s (%s)", rowsWord(len(a.rows)), a.m.Table.Name, columnList(a.cols))
+	if a.staged {
+		s += " through a staging table"
+	}
 	if len(a.fetch) > 0 {
 		s += " reading back (" + columnList(a.fetch) + ")"
 	}
@@ -131,6 +138,9 @@ func (a *insertRows) String() string {
 func (a *insertRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
 	if a.copy {
 		return []command{{sql: copySQL(a.m, a.cols), args: []any{fmt.Sprintf("%d rows", len(a.rows))}}}, nil
+	}
+	if a.staged {
+		return stagedCommands(d, a.m, a.cols, a.fetch, len(a.rows)), nil
 	}
 	c, ret, _, err := insertCommand(d, a.m, a.cols, a.fetch, a.rows, a.canReturn, a.arrays)
 	if err != nil {
@@ -150,17 +160,20 @@ func (a *insertRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
 func first[A, B, C any](a A, _ B, _ C) A { return a }
 
 func (a *insertRows) run(ctx context.Context, ex engine.Executor, u *undo) error {
-	if a.copy {
-		if engine.CanCopy(ex) {
-			return copyRows(ctx, ex, a.m, a.cols, a.rows)
-		}
-		// a middleware hides the copy protocol: INSERTs of what fits
+	switch {
+	case a.staged && engine.CanCopyInsert(ex):
+		return stagedRows(ctx, ex, a.m, a.cols, a.fetch, a.rows, u)
+	case a.copy && engine.CanCopy(ex):
+		return copyRows(ctx, ex, a.m, a.cols, a.rows)
+	case a.staged || a.copy:
+		// a middleware hides the copy protocol (or a staged insert runs
+		// outside a transaction): INSERTs of what fits
 		per := maxArrayRows
 		if !a.arrays {
 			per = min(maxBatchRows, ex.Dialect().MaxParams()/len(a.cols))
 		}
 		for _, chunk := range chunks(a.rows, per) {
-			if err := insertChunk(ctx, ex, a.m, a.cols, nil, chunk, a.canReturn, a.arrays, u); err != nil {
+			if err := insertChunk(ctx, ex, a.m, a.cols, a.fetch, chunk, a.canReturn, a.arrays, u); err != nil {
 				return err
 			}
 		}

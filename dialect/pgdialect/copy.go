@@ -39,27 +39,46 @@ func canCopyWithBegin(c *pgx.Conn) bool {
 // simple query on c, n rows filled by fill. The columns' types come from
 // a prepared "select columns from table", described once per connection.
 func copyWithBegin(ctx context.Context, c *pgx.Conn, begin, schema, table string, columns []string, n int, fill func(int, []any) error) (int64, error) {
-	id := tableIdent(schema, table)
-	var cols strings.Builder
+	id, cols, fields, err := describeColumns(ctx, c, schema, table, columns)
+	if err != nil {
+		return 0, err
+	}
+	return copyStream(ctx, c, begin+"; copy "+id+" ( "+cols+" ) from stdin binary", fields, n, fill)
+}
+
+// describeColumns returns table's quoted name, its columns as a quoted
+// list, and their descriptions, read from a prepared "select columns
+// from table" (described once per connection: pgx keeps it by name).
+func describeColumns(ctx context.Context, c *pgx.Conn, schema, table string, columns []string) (id, cols string, fields []pgconn.FieldDescription, err error) {
+	id = tableIdent(schema, table).Sanitize()
+	var b strings.Builder
 	for i, col := range columns {
 		if i > 0 {
-			cols.WriteString(", ")
+			b.WriteString(", ")
 		}
-		cols.WriteString(pgx.Identifier{col}.Sanitize())
+		b.WriteString(pgx.Identifier{col}.Sanitize())
 	}
-	desc := "select " + cols.String() + " from " + id.Sanitize()
+	cols = b.String()
+	desc := "select " + cols + " from " + id
 	h := fnv.New64a()
 	h.Write([]byte(desc))
 	sd, err := c.Prepare(ctx, fmt.Sprintf("strata_copy_%016x", h.Sum64()), desc)
 	if err != nil {
-		return 0, err
+		return "", "", nil, err
 	}
 	if len(sd.Fields) != len(columns) {
-		return 0, fmt.Errorf("postgres: COPY into %s: %d columns described for %d", id.Sanitize(), len(sd.Fields), len(columns))
+		return "", "", nil, fmt.Errorf("postgres: COPY into %s: %d columns described for %d", id, len(sd.Fields), len(columns))
 	}
-	r := &copyReader{m: c.TypeMap(), fields: sd.Fields, n: n, fill: fill, row: make([]any, len(columns)),
+	return id, cols, sd.Fields, nil
+}
+
+// copyStream runs sql, a simple query ending in a binary COPY FROM STDIN
+// into columns of the given descriptions, and streams n rows filled by
+// fill.
+func copyStream(ctx context.Context, c *pgx.Conn, sql string, fields []pgconn.FieldDescription, n int, fill func(int, []any) error) (int64, error) {
+	r := &copyReader{m: c.TypeMap(), fields: fields, n: n, fill: fill, row: make([]any, len(fields)),
 		buf: []byte(copyBinaryHeader)}
-	tag, err := c.PgConn().CopyFrom(ctx, r, begin+"; copy "+id.Sanitize()+" ( "+cols.String()+" ) from stdin binary")
+	tag, err := c.PgConn().CopyFrom(ctx, r, sql)
 	return tag.RowsAffected(), err
 }
 

@@ -421,6 +421,7 @@ type tx struct {
 	release func()    // gives a pool's connection back; nil for a Conn's
 	begin   string    // the BEGIN statement until it is sent
 	aborted bool      // the first statement failed before the server ran BEGIN
+	staged  []string  // staging tables this transaction has copied into (CopyInsert)
 }
 
 // errAborted is PostgreSQL's error for a statement in an aborted
