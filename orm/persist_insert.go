@@ -532,7 +532,6 @@ func stagedCommands(d dialect.Dialect, m *Mapper, cols, fetch []*Field, n int) [
 	}
 }
 
-
 // insertStmt builds the INSERT of rows: a multi-row VALUES list, or with
 // arrays set one array parameter per column (see [expr.InsertArrays]).
 func insertStmt(d dialect.Dialect, m *Mapper, cols, ret []*Field, rows []*state, arrays bool) expr.Statement {
