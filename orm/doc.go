@@ -112,7 +112,9 @@
 // self-referential table parents first), then updates, then deletes in
 // reverse order, and batches each: rows of one table leaving out the same
 // columns share one multi-row INSERT ... RETURNING (on PostgreSQL one
-// INSERT ... SELECT FROM unnest of array parameters, up to 10,000 rows);
+// INSERT ... SELECT FROM unnest of array parameters, up to 10,000 rows;
+// from 5,000 rows a COPY into a temporary staging table, then one INSERT
+// ... SELECT ... RETURNING from it, which is faster at that size);
 // rows writing the same columns share one keyed multi-row UPDATE; deletes
 // go out as DELETE ... WHERE pk IN (...) (= ANY on PostgreSQL), with
 // versions matched too. The number of statements does not grow with the

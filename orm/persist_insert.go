@@ -3,6 +3,7 @@ package orm
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"sort"
@@ -27,6 +28,10 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 	if len(inserts) == 0 {
 		return nil, nil
 	}
+	staged := stagedMinRows
+	if s.f.cfg.noStaging {
+		staged = math.MaxInt
+	}
 	if m := inserts[0].m; inserts[len(inserts)-1].m == m && !slices.ContainsFunc(inserts, func(st *state) bool { return st.m != m }) {
 		// one table (inserts come ordered by table)
 		levels, err := selfLevels(m, inserts, rp.levels)
@@ -43,7 +48,7 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 			return sc.act[:1:1], nil
 		}
 		if levels == nil {
-			return insertSteps(d, inserts), nil
+			return insertSteps(d, inserts, staged), nil
 		}
 	}
 	out := make([]action, 0, 4)
@@ -53,10 +58,10 @@ func (s *Session) insertSteps(d dialect.Dialect, inserts []*state, rp *relPlan) 
 			return nil, err
 		}
 		if levels == nil {
-			out = append(out, insertSteps(d, group)...)
+			out = append(out, insertSteps(d, group, staged)...)
 		}
 		for _, level := range levels {
-			out = append(out, insertSteps(d, level)...)
+			out = append(out, insertSteps(d, level, staged)...)
 		}
 	}
 	return out, nil
@@ -214,8 +219,10 @@ func selfLevels(m *Mapper, rows []*state, extra map[*state][]*state) ([][]*state
 // insertSteps plans the INSERTs of one mapper's rows. Columns whose field
 // holds its zero value and that the database fills (autoincrement keys,
 // server defaults) are left out and read back: with RETURNING in the same
-// statement, otherwise by LastInsertID and one SELECT per chunk.
-func insertSteps(d dialect.Dialect, group []*state) []action {
+// statement, otherwise by LastInsertID and one SELECT per chunk. Shapes
+// of stagedMin rows or more reading columns back go through a staging
+// table where the dialect has COPY.
+func insertSteps(d dialect.Dialect, group []*state, stagedMin int) []action {
 	m := group[0].m
 	if len(group) == 1 && len(m.Fields) <= 64 {
 		// one row, the common case: its column lists are the mapper's,
@@ -293,7 +300,7 @@ func insertSteps(d dialect.Dialect, group []*state) []action {
 			}
 			continue
 		}
-		if len(sh.fetch) > 0 && canReturn && len(sh.rows) >= stagedMinRows && len(sh.cols) > 0 && d.Features().Has(dialect.CopyFrom) {
+		if len(sh.fetch) > 0 && canReturn && len(sh.rows) >= stagedMin && len(sh.cols) > 0 && d.Features().Has(dialect.CopyFrom) {
 			// keys to read back from many rows: COPY into a staging
 			// table, then INSERT ... SELECT ... RETURNING
 			arrays := d.Features().Has(dialect.ArrayParams) && arraySafe(sh.cols)
@@ -391,7 +398,7 @@ const (
 // SELECT ... RETURNING; see engine.CopyInsertFunc) rather than one INSERT
 // from arrays: below it the staging's extra round trip costs more than
 // COPY saves (measured in NOTES).
-var stagedMinRows = 5000
+const stagedMinRows = 5000
 
 // copySQL is how a COPY is shown (Explain, logs).
 func copySQL(m *Mapper, cols []*Field) string {
@@ -519,7 +526,7 @@ func stagedRows(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch 
 // stagedCommands is how a staged insert is shown (Explain): the COPY
 // into the staging table, then the INSERT from it. The dialect names the
 // staging table and its row-number column; these are placeholders.
-func stagedCommands(d dialect.Dialect, m *Mapper, cols, fetch []*Field, n int) []command {
+func stagedCommands(m *Mapper, cols, fetch []*Field, n int) []command {
 	name := m.Table.Name
 	if m.Table.Schema != "" {
 		name = m.Table.Schema + "." + name

@@ -140,7 +140,7 @@ func (a *insertRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
 		return []command{{sql: copySQL(a.m, a.cols), args: []any{fmt.Sprintf("%d rows", len(a.rows))}}}, nil
 	}
 	if a.staged {
-		return stagedCommands(d, a.m, a.cols, a.fetch, len(a.rows)), nil
+		return stagedCommands(a.m, a.cols, a.fetch, len(a.rows)), nil
 	}
 	c, ret, _, err := insertCommand(d, a.m, a.cols, a.fetch, a.rows, a.canReturn, a.arrays)
 	if err != nil {

@@ -58,6 +58,7 @@ type factoryConfig struct {
 	// a DELETE of a row already gone is not stale data
 	idempotentDeletes bool
 	router            *engine.Router // read routing; nil: every session on db
+	noStaging         bool           // large key-returning inserts never use a staging table
 }
 
 // FactoryOption configures a [Factory].
@@ -82,6 +83,15 @@ func WithRouter(r *engine.Router) FactoryOption {
 func IdempotentDeletes() FactoryOption {
 	return func(c *factoryConfig) { c.idempotentDeletes = true }
 }
+
+// NoStagingTables keeps flushes from creating temporary tables. By
+// default a flush inserting thousands of rows that read keys or defaults
+// back (stagedMinRows, 5,000) copies them into a temporary staging table
+// on PostgreSQL and moves them with one INSERT ... SELECT ... RETURNING,
+// which needs the TEMPORARY privilege on the database (PostgreSQL grants
+// it to every role unless revoked). With this option those rows go as
+// INSERTs from arrays, 10,000 per statement, as smaller batches do.
+func NoStagingTables() FactoryOption { return func(c *factoryConfig) { c.noStaging = true } }
 
 // NoAutoflush stops queries from flushing pending changes first. By
 // default a query flushes, so it sees what the session holds (SQLAlchemy's

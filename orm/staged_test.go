@@ -3,6 +3,7 @@ package orm_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,13 @@ func TestFlushOfThousandsReadsEveryKeyBackThroughAStagingTable(t *testing.T) {
 			return ns
 		}
 		first := batch(0)
+		plan, err := s.Explain(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := orm.FormatPlan(plan); strings.Contains(text, "5000 rows into note (title, body, stars, version) through a staging table") != (tg.Name == "postgres") {
+			t.Fatalf("%s: plan:\n%.600s", tg.Name, text)
+		}
 		rec.take("")
 		must(t, s.Flush(ctx))
 		staged, sent := rec.take("INSERT INTO note (title, body, stars, version) FROM STDIN THROUGH A STAGING TABLE")
@@ -54,7 +62,7 @@ func TestFlushOfThousandsReadsEveryKeyBackThroughAStagingTable(t *testing.T) {
 		// a duplicate title fails the third batch, which stays pending
 		third := batch(2 * (stagedRows + 3))
 		third[stagedRows/2].Title = first[7].Title
-		err := s.Flush(ctx)
+		err = s.Flush(ctx)
 		if err == nil || sqlerr.OutcomeOf(err) != sqlerr.NothingWritten {
 			t.Fatalf("a flush over a unique key: %v (outcome %v)", err, sqlerr.OutcomeOf(err))
 		}
@@ -98,6 +106,38 @@ func TestFlushOfThousandsReadsEveryKeyBackThroughAStagingTable(t *testing.T) {
 			}
 			if given := n.Stars%1700 == 0; given != n.Created.Equal(at.Add(time.Duration(n.Stars)*time.Minute)) {
 				t.Fatalf("object %d: created %v, its own time given: %v", i, n.Created, given)
+			}
+		}
+	})
+}
+
+// NoStagingTables keeps a flush of thousands of new objects to INSERTs
+// from arrays on PostgreSQL (no temporary table is created), with every
+// key read back all the same.
+func TestNoStagingTablesKeepsLargeFlushesToInserts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		f, rec := openModels(t, tg, func(reg *orm.Registry) { orm.MustRegister[Note](reg) }, orm.NoStagingTables())
+		s := f.New()
+		defer s.Close(ctx)
+		ns := make([]*Note, stagedRows)
+		for i := range ns {
+			ns[i] = &Note{Title: fmt.Sprintf("unstaged %05d", i), Stars: int32(i)}
+			s.Add(ns[i])
+		}
+		must(t, s.Commit(ctx))
+		_, sent := rec.take("")
+		for _, q := range sent {
+			if strings.Contains(q, "STAGING") || strings.Contains(q, "COPY") {
+				t.Fatalf("%s: sent %.200s", tg.Name, q)
+			}
+		}
+		check := f.New()
+		defer check.Close(ctx)
+		for _, i := range []int{0, stagedRows / 3, stagedRows - 1} {
+			got, err := orm.Get[Note](ctx, check, ns[i].ID)
+			if err != nil || got.Title != ns[i].Title {
+				t.Fatalf("object %d (key %d): its row %+v, %v", i, ns[i].ID, got, err)
 			}
 		}
 	})

@@ -45,6 +45,17 @@
 // statements are not cached (QueryExecModeExec or the simple protocol)
 // BEGIN goes alone before pgx's COPY.
 //
+// A transaction also inserts rows through a staging table and reads back
+// what the database generated (dialect.CopyInserter, used by the ORM's
+// flush for 5,000 rows or more): "create temp table if not exists
+// pg_temp.strata_stage_<hash> on commit delete rows as select ... with no
+// data" and the binary COPY into it go as one simple query (with the
+// transaction's BEGIN if it is still to be sent), then "insert into t
+// (...) select ... from pg_temp.strata_stage_<hash> order by strata_ord
+// returning ...". The staging table, one per connection and column set,
+// is empty at the start of every transaction; one that a transaction
+// stages into again is truncated first.
+//
 // # Types
 //
 //	schema kind   DDL                  read back from format_type
