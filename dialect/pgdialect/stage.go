@@ -28,8 +28,9 @@ import (
 // The staging table is created once per connection and column set
 // (CREATE TEMP TABLE IF NOT EXISTS, ON COMMIT DELETE ROWS: it is empty in
 // every new transaction); a transaction that stages into it a second time
-// empties it first. Its name is derived from the target and its columns,
-// so sessions never share one (temporary tables are per connection).
+// empties it first. Its name is derived from the target and its columns;
+// temporary tables belong to their connection, so no two transactions
+// running at once ever share one.
 
 // stageOrd names the staging table's row-number column unless the target
 // has a column of that name (then underscores are appended).
