@@ -85,8 +85,8 @@ func IdempotentDeletes() FactoryOption {
 }
 
 // NoStagingTables keeps flushes from creating temporary tables. By
-// default a flush inserting thousands of rows that read keys or defaults
-// back (stagedMinRows, 5,000) copies them into a temporary staging table
+// default a flush inserting 5,000 rows or more of one table that read
+// keys or defaults back copies them into a temporary staging table
 // on PostgreSQL and moves them with one INSERT ... SELECT ... RETURNING,
 // which needs the TEMPORARY privilege on the database (PostgreSQL grants
 // it to every role unless revoked). With this option those rows go as
