@@ -69,11 +69,7 @@ func CopyFromFunc(ctx context.Context, ex Executor, schema, table string, column
 	}
 	written, err := cp.CopyFrom(ctx, schema, table, columns, n, fill)
 	if c.log != nil { // the statement's text is made only for the log
-		name := table
-		if schema != "" {
-			name = schema + "." + table
-		}
-		c.logf(ctx, "COPY "+name+" ("+strings.Join(columns, ", ")+") FROM STDIN", []any{fmt.Sprintf("%d rows", n)}, start, err)
+		c.logf(ctx, "COPY "+qualified(schema, table)+" ("+strings.Join(columns, ", ")+") FROM STDIN", []any{fmt.Sprintf("%d rows", n)}, start, err)
 	}
 	if err != nil {
 		return written, c.translateAt(ctx, err)
@@ -81,16 +77,30 @@ func CopyFromFunc(ctx context.Context, ex Executor, schema, table string, column
 	return written, nil
 }
 
-// CanCopyInsert reports whether [CopyInsertFunc] works on ex: a
-// transaction of a dialect whose transactions implement
-// [dialect.CopyInserter] (PostgreSQL), unless a middleware wraps it.
-func CanCopyInsert(ex Executor) bool {
+// qualified is table's name as logs show it: schema.table, or table.
+func qualified(schema, table string) string {
+	if schema == "" {
+		return table
+	}
+	return schema + "." + table
+}
+
+// copyInserter returns ex's staged bulk insert, or nil: a Tx of a dialect
+// whose transactions implement [dialect.CopyInserter] (PostgreSQL),
+// unless a middleware wraps it.
+func copyInserter(ex Executor) (*core, dialect.CopyInserter) {
 	tx, ok := ex.(*Tx)
 	if !ok {
-		return false
+		return nil, nil
 	}
-	_, ok = tx.q.(dialect.CopyInserter)
-	return ok
+	ci, _ := tx.q.(dialect.CopyInserter)
+	return &tx.core, ci
+}
+
+// CanCopyInsert reports whether [CopyInsertFunc] works on ex.
+func CanCopyInsert(ex Executor) bool {
+	_, ci := copyInserter(ex)
+	return ci != nil
 }
 
 // CopyInsertFunc writes n rows, filled as for [CopyFromFunc], into
@@ -103,29 +113,20 @@ func CanCopyInsert(ex Executor) bool {
 // a transaction it fails with an error matching sqlerr.ErrUnsupported,
 // sending nothing.
 func CopyInsertFunc(ctx context.Context, ex Executor, schema, table string, columns, returning []string, n int, fill func(i int, row []any) error) (*Rows, error) {
-	tx, ok := ex.(*Tx)
-	var ci dialect.CopyInserter
-	if ok {
-		ci, _ = tx.q.(dialect.CopyInserter)
-	}
+	c, ci := copyInserter(ex)
 	if ci == nil {
 		return nil, sqlerr.Unsupported(ex.Dialect().Name(), "a bulk load returning generated columns (outside a transaction, or without a copy protocol)")
 	}
 	if IsReadOnly(ctx) {
 		return nil, &sqlerr.ReadOnlyError{Err: fmt.Errorf("engine: a bulk insert in a read-only context (no SQL was sent)")}
 	}
-	c := &tx.core
 	var start time.Time
 	if c.log != nil {
 		start = time.Now()
 	}
 	rows, err := ci.CopyInsert(ctx, schema, table, columns, returning, n, fill)
 	if c.log != nil {
-		name := table
-		if schema != "" {
-			name = schema + "." + table
-		}
-		c.logf(ctx, "INSERT INTO "+name+" ("+strings.Join(columns, ", ")+") FROM STDIN THROUGH A STAGING TABLE RETURNING "+strings.Join(returning, ", "),
+		c.logf(ctx, "INSERT INTO "+qualified(schema, table)+" ("+strings.Join(columns, ", ")+") FROM STDIN THROUGH A STAGING TABLE RETURNING "+strings.Join(returning, ", "),
 			[]any{fmt.Sprintf("%d rows", n)}, start, err)
 	}
 	if err != nil {

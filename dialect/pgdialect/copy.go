@@ -50,15 +50,7 @@ func copyWithBegin(ctx context.Context, c *pgx.Conn, begin, schema, table string
 // list, and their descriptions, read from a prepared "select columns
 // from table" (described once per connection: pgx keeps it by name).
 func describeColumns(ctx context.Context, c *pgx.Conn, schema, table string, columns []string) (id, cols string, fields []pgconn.FieldDescription, err error) {
-	id = tableIdent(schema, table).Sanitize()
-	var b strings.Builder
-	for i, col := range columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(pgx.Identifier{col}.Sanitize())
-	}
-	cols = b.String()
+	id, cols = tableIdent(schema, table).Sanitize(), quotedList(columns)
 	desc := "select " + cols + " from " + id
 	h := fnv.New64a()
 	h.Write([]byte(desc))
@@ -70,6 +62,18 @@ func describeColumns(ctx context.Context, c *pgx.Conn, schema, table string, col
 		return "", "", nil, fmt.Errorf("postgres: COPY into %s: %d columns described for %d", id, len(sd.Fields), len(columns))
 	}
 	return id, cols, sd.Fields, nil
+}
+
+// quotedList is names quoted as identifiers, separated by commas.
+func quotedList(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pgx.Identifier{n}.Sanitize())
+	}
+	return b.String()
 }
 
 // copyStream runs sql, a simple query ending in a binary COPY FROM STDIN

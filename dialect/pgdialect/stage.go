@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,10 +35,11 @@ import (
 // has a column of that name (then underscores are appended).
 const stageOrd = "strata_ord"
 
-// staging is the SQL of one staging table: its name (in pg_temp), what
-// creates it, and the INSERT that moves its rows into the target.
+// staging is the SQL of one staging table: its name (in pg_temp, and
+// as SQL names it), its row-number column, what creates it, and the
+// INSERT that moves its rows into the target.
 type staging struct {
-	name, create, insert, ord string
+	table, name, ord, create, insert string
 }
 
 // stagingFor returns the staging table of columns of schema.table, the
@@ -49,31 +49,18 @@ func stagingFor(schema, table string, columns, returning []string) staging {
 	for slices.Contains(columns, ord) {
 		ord += "_"
 	}
-	id := tableIdent(schema, table).Sanitize()
-	var cols strings.Builder
-	for i, col := range columns {
-		if i > 0 {
-			cols.WriteString(", ")
-		}
-		cols.WriteString(pgx.Identifier{col}.Sanitize())
-	}
+	id, cols := tableIdent(schema, table).Sanitize(), quotedList(columns)
 	h := fnv.New64a()
-	h.Write([]byte(id + "(" + cols.String() + ")"))
-	st := staging{name: fmt.Sprintf("pg_temp.strata_stage_%016x", h.Sum64()), ord: ord}
+	h.Write([]byte(id + "(" + cols + ")"))
+	st := staging{table: fmt.Sprintf("strata_stage_%016x", h.Sum64()), ord: ord}
+	st.name = "pg_temp." + st.table
 	quotedOrd := pgx.Identifier{ord}.Sanitize()
 	// CREATE TABLE AS takes the columns' exact types (domains, lengths,
 	// precisions) and none of their constraints or defaults
-	st.create = "create temp table if not exists " + st.name + " on commit delete rows as select 0::int4 as " + quotedOrd + ", " + cols.String() +
+	st.create = "create temp table if not exists " + st.name + " on commit delete rows as select 0::int4 as " + quotedOrd + ", " + cols +
 		" from " + id + " with no data"
-	var ret strings.Builder
-	for i, col := range returning {
-		if i > 0 {
-			ret.WriteString(", ")
-		}
-		ret.WriteString(pgx.Identifier{col}.Sanitize())
-	}
-	st.insert = "insert into " + id + " ( " + cols.String() + " ) select " + cols.String() + " from " + st.name +
-		" order by " + quotedOrd + " returning " + ret.String()
+	st.insert = "insert into " + id + " ( " + cols + " ) select " + cols + " from " + st.name +
+		" order by " + quotedOrd + " returning " + quotedList(returning)
 	return st
 }
 
@@ -106,6 +93,7 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 		row[0] = int32(i)
 		return fill(i, row[1:])
 	}
+	var written int64
 	if canCopyWithBegin(t.c) {
 		_, cols, fields, err := describeColumns(ctx, t.c, schema, table, columns)
 		if err != nil {
@@ -116,13 +104,10 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 			t.begin = ""
 		}
 		fields = append([]pgconn.FieldDescription{int4Field}, fields...)
-		written, err := copyStream(ctx, t.c, prep+"; copy "+st.name+" ( "+pgx.Identifier{st.ord}.Sanitize()+", "+cols+" ) from stdin binary", fields, n, numbered)
+		written, err = copyStream(ctx, t.c, prep+"; copy "+st.name+" ( "+pgx.Identifier{st.ord}.Sanitize()+", "+cols+" ) from stdin binary", fields, n, numbered)
 		if err != nil {
 			t.firstFailed()
 			return nil, err
-		}
-		if written != int64(n) {
-			return nil, fmt.Errorf("postgres: COPY into the staging table of %s wrote %d rows of %d", table, written, n)
 		}
 	} else {
 		// no statement descriptions cached (simple protocol): each step
@@ -133,13 +118,13 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 		if _, err := t.c.Exec(ctx, prep); err != nil {
 			return nil, err
 		}
-		written, err := copyFrom(ctx, t.c, "pg_temp", strings.TrimPrefix(st.name, "pg_temp."), append([]string{st.ord}, columns...), n, numbered)
-		if err != nil {
+		var err error
+		if written, err = copyFrom(ctx, t.c, "pg_temp", st.table, append([]string{st.ord}, columns...), n, numbered); err != nil {
 			return nil, err
 		}
-		if written != int64(n) {
-			return nil, fmt.Errorf("postgres: COPY into the staging table of %s wrote %d rows of %d", table, written, n)
-		}
+	}
+	if written != int64(n) {
+		return nil, fmt.Errorf("postgres: COPY into the staging table of %s wrote %d rows of %d", table, written, n)
 	}
 	return t.Query(ctx, st.insert)
 }
