@@ -18,7 +18,9 @@ type Querier interface {
 // schema, "" for the current one) and reports how many it wrote. fill
 // puts row i's values, one per column and bound as statement arguments
 // would be, into row, which is reused for the next row once its values
-// are encoded. It reads nothing back: generated keys and server defaults
+// are encoded. A value may also be a pointer to one of Go's predeclared
+// types or a time.Time, read while its row is encoded: a caller handing
+// over its structs' fields that way puts nothing on the heap per value. It reads nothing back: generated keys and server defaults
 // stay in the database.
 type Copier interface {
 	CopyFrom(ctx context.Context, schema, table string, columns []string, n int, fill func(i int, row []any) error) (int64, error)

@@ -103,6 +103,17 @@ func (f *Field) valueAt(obj unsafe.Pointer) any {
 	return reflect.NewAt(f.Type, unsafe.Add(obj, f.offset)).Elem().Interface()
 }
 
+// copyArgAt is valueAt for a COPY's row: a field of a predeclared type
+// (or time.Time) goes by address, which puts it in an interface without
+// allocating, and the dialect reads the value while it encodes the row
+// (see dialect.Copier). Other fields give valueAt's value.
+func (f *Field) copyArgAt(obj unsafe.Pointer) any {
+	if f.typed.ptr != nil {
+		return f.typed.ptr(unsafe.Add(obj, f.offset))
+	}
+	return f.valueAt(obj)
+}
+
 // Mapper is the mapping of one struct type to one table, computed once by
 // [Register] and cached: field offsets, the schema table, the primary key.
 type Mapper struct {

@@ -414,7 +414,7 @@ func copySQL(m *Mapper, cols []*Field) string {
 func copyRows(ctx context.Context, ex engine.Executor, m *Mapper, cols []*Field, rows []*state) error {
 	n, err := engine.CopyFromFunc(ctx, ex, m.Table.Schema, m.Table.Name, columnNames(cols), len(rows), func(i int, row []any) error {
 		for j, f := range cols {
-			row[j] = f.valueAt(rows[i].ptr)
+			row[j] = f.copyArgAt(rows[i].ptr)
 		}
 		return nil
 	})
@@ -512,7 +512,7 @@ func stagedRows(ctx context.Context, ex engine.Executor, m *Mapper, cols, fetch 
 	ret := returningOf(m, fetch, auto)
 	rs, err := engine.CopyInsertFunc(ctx, ex, m.Table.Schema, m.Table.Name, columnNames(cols), columnNames(ret), len(rows), func(i int, row []any) error {
 		for j, f := range cols {
-			row[j] = f.valueAt(rows[i].ptr)
+			row[j] = f.copyArgAt(rows[i].ptr)
 		}
 		return nil
 	})

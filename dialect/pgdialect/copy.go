@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,7 +45,7 @@ func copyWithBegin(ctx context.Context, c *pgx.Conn, begin, schema, table string
 	if err != nil {
 		return 0, err
 	}
-	return copyStream(ctx, c, begin+"; copy "+id+" ( "+cols+" ) from stdin binary", fields, n, fill)
+	return copyStream(ctx, c, begin+"; copy "+id+" ( "+cols+" ) from stdin binary", fields, false, n, fill)
 }
 
 // describeColumns returns table's quoted name, its columns as a quoted
@@ -78,10 +80,11 @@ func quotedList(names []string) string {
 
 // copyStream runs sql, a simple query ending in a binary COPY FROM STDIN
 // into columns of the given descriptions, and streams n rows filled by
-// fill.
-func copyStream(ctx context.Context, c *pgx.Conn, sql string, fields []pgconn.FieldDescription, n int, fill func(int, []any) error) (int64, error) {
-	r := &copyReader{m: c.TypeMap(), fields: fields, n: n, fill: fill, row: make([]any, len(fields)),
-		buf: []byte(copyBinaryHeader)}
+// fill. numbered: the first column is the row's number (an int4 from 0),
+// written by the stream itself; fill fills the others.
+func copyStream(ctx context.Context, c *pgx.Conn, sql string, fields []pgconn.FieldDescription, numbered bool, n int, fill func(int, []any) error) (int64, error) {
+	r := &copyReader{m: c.TypeMap(), fields: fields, numbered: numbered, n: n, fill: fill,
+		row: make([]any, len(fields)), buf: []byte(copyBinaryHeader)}
 	tag, err := c.PgConn().CopyFrom(ctx, r, sql)
 	return tag.RowsAffected(), err
 }
@@ -89,13 +92,14 @@ func copyStream(ctx context.Context, c *pgx.Conn, sql string, fields []pgconn.Fi
 // copyReader encodes rows into a binary COPY stream as pgconn reads it,
 // a few rows ahead of the reader, ending with the format's trailer.
 type copyReader struct {
-	m      *pgtype.Map
-	fields []pgconn.FieldDescription
-	n, i   int // rows, and the next row to encode (n: the trailer)
-	fill   func(int, []any) error
-	row    []any
-	buf    []byte
-	off    int // bytes of buf already read
+	m        *pgtype.Map
+	fields   []pgconn.FieldDescription
+	numbered bool // the first field is the row number
+	n, i     int  // rows, and the next row to encode (n: the trailer)
+	fill     func(int, []any) error
+	row      []any
+	buf      []byte
+	off      int // bytes of buf already read
 }
 
 func (r *copyReader) Read(p []byte) (int, error) {
@@ -125,21 +129,156 @@ func (r *copyReader) Read(p []byte) (int, error) {
 // encodeRow appends row r.i: its field count, then each value's length
 // and bytes (length -1 for NULL).
 func (r *copyReader) encodeRow() error {
-	clear(r.row)
-	if err := r.fill(r.i, r.row); err != nil {
+	row, fields := r.row, r.fields
+	r.buf = binary.BigEndian.AppendUint16(r.buf, uint16(len(fields)))
+	if r.numbered {
+		r.buf = binary.BigEndian.AppendUint32(r.buf, 4)
+		r.buf = binary.BigEndian.AppendUint32(r.buf, uint32(int32(r.i)))
+		row, fields = row[1:], fields[1:]
+	}
+	clear(row)
+	if err := r.fill(r.i, row); err != nil {
 		return err
 	}
-	vals, err := nativeArgs(r.row)
+	vals, err := nativeArgs(row)
 	if err != nil {
 		return err
 	}
-	r.buf = binary.BigEndian.AppendUint16(r.buf, uint16(len(vals)))
 	for j, v := range vals {
-		if r.buf, err = appendCopyValue(r.m, r.buf, r.fields[j].DataTypeOID, v); err != nil {
-			return fmt.Errorf("column %s: %w", r.fields[j].Name, err)
+		oid := fields[j].DataTypeOID
+		if b, ok := appendBuiltin(r.buf, oid, v); ok {
+			r.buf = b
+			continue
+		}
+		if r.buf, err = appendCopyValue(r.m, r.buf, oid, derefBuiltin(v)); err != nil {
+			return fmt.Errorf("column %s: %w", fields[j].Name, err)
 		}
 	}
 	return nil
+}
+
+// appendBuiltin appends v as a binary COPY field of type oid when v is a
+// string, integer, boolean or float (or a pointer to one, as the ORM
+// hands its objects' fields over without copying them into interfaces)
+// and oid is the built-in type of the same kind: the bytes pgx's codecs
+// write for them, without finding an encode plan for each value. It
+// reports false for anything else, an integer out of the type's range
+// included, which the type map then encodes or refuses.
+func appendBuiltin(buf []byte, oid uint32, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case string:
+		return appendText(buf, oid, x)
+	case *string:
+		return appendText(buf, oid, *x)
+	case int64:
+		return appendInt(buf, oid, x)
+	case *int64:
+		return appendInt(buf, oid, *x)
+	case int32:
+		return appendInt(buf, oid, int64(x))
+	case *int32:
+		return appendInt(buf, oid, int64(*x))
+	case int:
+		return appendInt(buf, oid, int64(x))
+	case *int:
+		return appendInt(buf, oid, int64(*x))
+	case int16:
+		return appendInt(buf, oid, int64(x))
+	case *int16:
+		return appendInt(buf, oid, int64(*x))
+	case bool:
+		return appendBool(buf, oid, x)
+	case *bool:
+		return appendBool(buf, oid, *x)
+	case float64:
+		return appendFloat8(buf, oid, x)
+	case *float64:
+		return appendFloat8(buf, oid, *x)
+	case float32:
+		return appendFloat4(buf, oid, x)
+	case *float32:
+		return appendFloat4(buf, oid, *x)
+	}
+	return buf, false
+}
+
+func appendText(buf []byte, oid uint32, s string) ([]byte, bool) {
+	switch oid {
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID:
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
+		return append(buf, s...), true
+	}
+	return buf, false
+}
+
+func appendInt(buf []byte, oid uint32, n int64) ([]byte, bool) {
+	switch {
+	case oid == pgtype.Int8OID:
+		buf = binary.BigEndian.AppendUint32(buf, 8)
+		return binary.BigEndian.AppendUint64(buf, uint64(n)), true
+	case oid == pgtype.Int4OID && n >= math.MinInt32 && n <= math.MaxInt32:
+		buf = binary.BigEndian.AppendUint32(buf, 4)
+		return binary.BigEndian.AppendUint32(buf, uint32(int32(n))), true
+	case oid == pgtype.Int2OID && n >= math.MinInt16 && n <= math.MaxInt16:
+		buf = binary.BigEndian.AppendUint32(buf, 2)
+		return binary.BigEndian.AppendUint16(buf, uint16(int16(n))), true
+	}
+	return buf, false
+}
+
+func appendBool(buf []byte, oid uint32, b bool) ([]byte, bool) {
+	if oid != pgtype.BoolOID {
+		return buf, false
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	if b {
+		return append(buf, 1), true
+	}
+	return append(buf, 0), true
+}
+
+func appendFloat8(buf []byte, oid uint32, f float64) ([]byte, bool) {
+	if oid != pgtype.Float8OID {
+		return buf, false
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 8)
+	return binary.BigEndian.AppendUint64(buf, math.Float64bits(f)), true
+}
+
+func appendFloat4(buf []byte, oid uint32, f float32) ([]byte, bool) {
+	if oid != pgtype.Float4OID {
+		return buf, false
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 4)
+	return binary.BigEndian.AppendUint32(buf, math.Float32bits(f)), true
+}
+
+// derefBuiltin is the value a pointer of appendBuiltin's types (or a
+// *time.Time) points at, so that any other column type sees the value as it would have been
+// given: a *string for a uuid column is parsed as the string would be.
+// Other values are returned as they are.
+func derefBuiltin(v any) any {
+	switch x := v.(type) {
+	case *string:
+		return *x
+	case *int64:
+		return *x
+	case *int32:
+		return *x
+	case *int:
+		return *x
+	case *int16:
+		return *x
+	case *bool:
+		return *x
+	case *float64:
+		return *x
+	case *float32:
+		return *x
+	case *time.Time:
+		return *x
+	}
+	return v
 }
 
 // appendCopyValue appends v as a binary COPY field of type oid. A string

@@ -3,6 +3,7 @@ package pgdialect_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -227,9 +228,31 @@ func TestTransactionWithBeginSentLateKeepsItsMeaning(t *testing.T) {
 // simple query (as the server's pg_stat_activity shows), encoded by
 // Strata rather than by pgx's CopyFrom: the rows it writes are the same
 // as pgx's, for every type the dialect maps (NULLs, text given for uuid
-// and numeric, an enum, arrays), and a failing COPY (a duplicate key, an
-// unknown column) aborts the transaction.
+// and numeric, an enum, arrays, values given by address, integers of
+// other widths), and a failing COPY (a duplicate key, an unknown column,
+// an integer out of range) aborts the transaction.
 func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
+	ptr := func(v any) any { // v's value, by address
+		switch x := v.(type) {
+		case int64:
+			return &x
+		case int32:
+			return &x
+		case int16:
+			return &x
+		case bool:
+			return &x
+		case string:
+			return &x
+		case float32:
+			return &x
+		case float64:
+			return &x
+		case time.Time:
+			return &x
+		}
+		panic(v)
+	}
 	p, _ := countedPool(t)
 	ctx := testCtx(t)
 	mustExec(t, ctx, p, `CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`)
@@ -247,6 +270,13 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 		{int64(2), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil},
 		{int64(3), int16(0), int32(0), false, "", "", float32(0), 0.0, "0", at, at, at,
 			"00000000-0000-0000-0000-000000000000", `null`, []byte{}, []string{}, []int64{}, "sad"},
+		// fields handed over by address, as the ORM does, some into
+		// columns of another kind (text for numeric, uuid and jsonb)
+		{ptr(int64(4)), ptr(int16(-32768)), ptr(int32(-1 << 31)), ptr(true), ptr("by address"), ptr("v"), ptr(float32(-0.25)),
+			ptr(math.Inf(-1)), ptr("-0.5"), ptr(at), ptr(at), ptr(at), ptr("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12"),
+			ptr(`{"k": "v"}`), []byte("b"), []string{"p"}, []int64{4}, ptr("ok")},
+		// integers of other widths than the column's, within its range
+		{int(5), int64(32767), int64(1<<31 - 1), ptr(false), "", "", float32(3), ptr(5.5), int64(7), nil, nil, nil, nil, nil, nil, nil, nil, nil},
 	}
 	fill := func(i int, row []any) error { copy(row, rows[i]); return nil }
 	if _, err := p.(dialect.Copier).CopyFrom(ctx, "", "via_pgx", names, len(rows), fill); err != nil {
@@ -283,6 +313,7 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 	}{
 		{"duplicate key", []string{"id"}, []any{int64(1)}},
 		{"unknown column", []string{"nope"}, []any{int64(7)}},
+		{"integer out of the column's range", []string{"id", "i4"}, []any{int64(9), ptr(int64(1 << 40))}},
 	} {
 		tx := beginTx(t, ctx, p, dialect.TxOptions{})
 		if _, err := tx.(dialect.Copier).CopyFrom(ctx, "", "via_strata", c.columns, 1, func(_ int, row []any) error { copy(row, c.row); return nil }); err == nil {

@@ -184,6 +184,9 @@ func copyFrom(ctx context.Context, c pgxCopier, schema, table string, columns []
 		if err := fill(i, row); err != nil {
 			return nil, err
 		}
+		for j, v := range row {
+			row[j] = derefBuiltin(v) // a field handed over by address: its value, as pgx would see it bound
+		}
 		return nativeArgs(row)
 	})
 	return c.CopyFrom(ctx, id, columns, src)

@@ -89,10 +89,6 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 	} else {
 		t.staged = append(t.staged, st.name)
 	}
-	numbered := func(i int, row []any) error {
-		row[0] = int32(i)
-		return fill(i, row[1:])
-	}
 	var written int64
 	if canCopyWithBegin(t.c) {
 		_, cols, fields, err := describeColumns(ctx, t.c, schema, table, columns)
@@ -104,7 +100,7 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 			t.begin = ""
 		}
 		fields = append([]pgconn.FieldDescription{int4Field}, fields...)
-		written, err = copyStream(ctx, t.c, prep+"; copy "+st.name+" ( "+pgx.Identifier{st.ord}.Sanitize()+", "+cols+" ) from stdin binary", fields, n, numbered)
+		written, err = copyStream(ctx, t.c, prep+"; copy "+st.name+" ( "+pgx.Identifier{st.ord}.Sanitize()+", "+cols+" ) from stdin binary", fields, true, n, fill)
 		if err != nil {
 			t.firstFailed()
 			return nil, err
@@ -119,6 +115,10 @@ func (t *tx) CopyInsert(ctx context.Context, schema, table string, columns, retu
 			return nil, err
 		}
 		var err error
+		numbered := func(i int, row []any) error {
+			row[0] = int32(i)
+			return fill(i, row[1:])
+		}
 		if written, err = copyFrom(ctx, t.c, "pg_temp", st.table, append([]string{st.ord}, columns...), n, numbered); err != nil {
 			return nil, err
 		}
