@@ -128,3 +128,19 @@ func TestInsertArraysRefusesArrayColumns(t *testing.T) {
 		t.Errorf("got %v, want ErrUnsupported naming the column", err)
 	}
 }
+
+// UpdateArrays refuses array columns for the same reason as InsertArrays,
+// and a statement whose arrays do not match its columns.
+func TestUpdateArraysRefusesArrayColumnsAndMismatchedArrays(t *testing.T) {
+	s := expr.UpdateArrays(expr.T("arrays"), []string{"id"}, []string{"tags"}, nil,
+		[]schema.Type{schema.BigInt(), schema.Array(schema.Text())}, []any{[]int64{1}, [][]string{{"a", "b"}}})
+	_, _, err := expr.Build(dialects[0], s)
+	if !errors.Is(err, sqlerr.ErrUnsupported) || !strings.Contains(err.Error(), "array column tags") {
+		t.Errorf("got %v, want ErrUnsupported naming the column", err)
+	}
+	s = expr.UpdateArrays(expr.T("t"), []string{"id"}, []string{"n"}, []string{"version"},
+		[]schema.Type{schema.BigInt(), schema.Integer(), schema.Integer()}, []any{[]int64{1}, []int32{2}})
+	if _, _, err := expr.Build(dialects[0], s); err == nil || !strings.Contains(err.Error(), "2 arrays for 3 columns") {
+		t.Errorf("got %v, want the count of arrays refused", err)
+	}
+}

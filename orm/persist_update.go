@@ -204,12 +204,19 @@ func updateSteps(d dialect.Dialect, rows []updateRow) []action {
 			continue
 		}
 		width := len(m.PK) + len(g[0].set)
+		cols := append(slices.Clip(m.PK), g[0].set...)
 		if m.Version != nil {
 			width++
+			cols = append(cols, m.Version)
 		}
 		per := min(maxBatchRows, d.MaxParams()/width)
+		arrays := d.Features().Has(dialect.ArrayParams) && arraySafe(cols)
+		if arrays {
+			per = maxArrayRows
+		}
 		for _, chunk := range expr.Chunk(g, per) {
-			out = append(out, &updateRows{cost: cost{n: 1, check: len(chunk) > 1}, rows: chunk, ret: ret, returning: returning})
+			out = append(out, &updateRows{cost: cost{n: 1, check: len(chunk) > 1}, rows: chunk, ret: ret, returning: returning,
+				arrays: arrays && len(chunk) > 1})
 		}
 	}
 	if len(ret) > 0 && !returning {
@@ -325,22 +332,26 @@ func updateOne(ctx context.Context, ex engine.Executor, r updateRow, ret []*Fiel
 	return rs.Close()
 }
 
-// updateMany sends one keyed multi-row UPDATE ([expr.UpdateRows]) for rows
-// writing the same columns. Where the dialect has UPDATE ... RETURNING the
-// keys come back (with server-onupdate values), naming exactly the rows
-// that matched nothing; elsewhere the count of matched rows is checked and
-// a shortfall resolved after the rollback.
 // updateManyStmt builds the keyed multi-row UPDATE of rows writing the
 // same columns; with RETURNING (where the dialect has it) it returns the
 // keys and back's fields.
-func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning bool) (stmt *expr.UpdateRowsStmt, back []*Field) {
+func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning, arrays bool) (stmt expr.Statement, back []*Field) {
 	m := rows[0].st.m
 	set := rows[0].set
 	var match []*Field
 	if m.Version != nil {
 		match = []*Field{m.Version}
 	}
-	stmt = keyedUpdate(m, set, match)
+	if d.Features().Has(dialect.UpdateReturning) {
+		back = slices.Clone(m.PK)
+		if returning {
+			back = append(back, ret...)
+		}
+	}
+	if arrays {
+		return updateArraysStmt(m, rows, set, match, back), back
+	}
+	u := keyedUpdate(m, set, match)
 	for _, r := range rows {
 		vals := make([]any, 0, len(m.PK)+len(set)+len(match))
 		for _, f := range m.PK {
@@ -352,21 +363,57 @@ func updateManyStmt(d dialect.Dialect, rows []updateRow, ret []*Field, returning
 		if m.Version != nil {
 			vals = append(vals, r.old)
 		}
-		stmt.Row(vals...)
+		u.Row(vals...)
 	}
-	if !d.Features().Has(dialect.UpdateReturning) {
-		return stmt, nil
+	if back != nil {
+		u.Returning(columnsOf(tref(m.Table), back)...)
 	}
-	back = slices.Clone(m.PK)
-	if returning {
-		back = append(back, ret...)
-	}
-	return stmt.Returning(columnsOf(tref(m.Table), back)...), back
+	return u, back
 }
 
-func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning bool, u *undo) error {
+// updateArraysStmt is updateManyStmt's UPDATE with each column's values as
+// one array parameter (see [expr.UpdateArrays]): the keys and new values
+// read from the objects, the versions matched from the rows' old ones.
+func updateArraysStmt(m *Mapper, rows []updateRow, set, match []*Field, back []*Field) *expr.UpdateArraysStmt {
+	states := make([]*state, len(rows))
+	for i, r := range rows {
+		states[i] = r.st
+	}
+	var types []schema.Type
+	var arrays []any
+	for _, fs := range [][]*Field{m.PK, set} {
+		for _, f := range fs {
+			types = append(types, f.Column.Type)
+			arrays = append(arrays, columnArray(f, states))
+		}
+	}
+	for _, f := range match {
+		old := reflect.MakeSlice(reflect.SliceOf(f.Type), len(rows), len(rows))
+		for i, r := range rows {
+			if r.old != nil {
+				old.Index(i).Set(reflect.ValueOf(r.old))
+			}
+		}
+		types = append(types, f.Column.Type)
+		arrays = append(arrays, old.Interface())
+	}
+	u := expr.UpdateArrays(tref(m.Table), columnNames(m.PK), columnNames(set), columnNames(match), types, arrays)
+	if back != nil {
+		u.Returning(columnsOf(tref(m.Table), back)...)
+	}
+	return u
+}
+
+// updateMany sends one keyed multi-row UPDATE for rows writing the same
+// columns: from arrays ([expr.UpdateArrays]) where every column can travel
+// as one, else from a VALUES list ([expr.UpdateRows]). Where the dialect
+// has UPDATE ... RETURNING the keys come back (with server-onupdate
+// values), naming exactly the rows that matched nothing; elsewhere the
+// count of matched rows is checked and a shortfall resolved after the
+// rollback.
+func updateMany(ctx context.Context, ex engine.Executor, rows []updateRow, ret []*Field, returning, arrays bool, u *undo) error {
 	m := rows[0].st.m
-	stmt, back := updateManyStmt(ex.Dialect(), rows, ret, returning)
+	stmt, back := updateManyStmt(ex.Dialect(), rows, ret, returning, arrays)
 	if back == nil {
 		res, err := engine.ExecStmt(ctx, ex, stmt)
 		if err != nil {

@@ -189,6 +189,7 @@ type updateRows struct {
 	rows      []updateRow
 	ret       []*Field // server-onupdate columns
 	returning bool     // ret comes back in the UPDATE itself
+	arrays    bool     // one array parameter per column (expr.UpdateArrays)
 }
 
 func (a *updateRows) String() string {
@@ -215,7 +216,7 @@ func (a *updateRows) commands(d dialect.Dialect, _ *undo) ([]command, error) {
 		}
 		return []command{c}, nil
 	}
-	stmt, _ := updateManyStmt(d, a.rows, a.ret, a.returning)
+	stmt, _ := updateManyStmt(d, a.rows, a.ret, a.returning, a.arrays)
 	return buildAll(d, stmt)
 }
 
@@ -223,7 +224,7 @@ func (a *updateRows) run(ctx context.Context, ex engine.Executor, u *undo) error
 	if len(a.rows) == 1 {
 		return updateOne(ctx, ex, a.rows[0], a.ret, a.returning, u)
 	}
-	return updateMany(ctx, ex, a.rows, a.ret, a.returning, u)
+	return updateMany(ctx, ex, a.rows, a.ret, a.returning, a.arrays, u)
 }
 
 // readBack reads columns the database set (server onupdate) into objects.
