@@ -196,7 +196,7 @@ func (d oneToManyDP) deletes(_ context.Context, p *relPlanner, lvl *deleteLevel,
 // database (passive_deletes:all) or gets a NULL key, unless it moved.
 func (d oneToManyDP) orphaned(p *relPlanner, r removal, child *state) error {
 	rel := r.rel
-	if l, ok := p.want[fkSlot{child: r.child, fk: rel.fk[0]}]; ok && l.parent != nil && l.parent != r.owner {
+	if l, ok := p.want.get(fkSlot{child: r.child, fk: rel.fk[0]}); ok && l.parent != nil && l.parent != r.owner {
 		return nil // moved to another parent
 	}
 	if rel.cascade.has(cascadeDeleteOrphan) {

@@ -36,9 +36,7 @@ type relPlanner struct {
 	s       *Session
 	rp      *relPlan
 	u       *undo
-	want    map[fkSlot]link   // the parent each child's foreign key gets
-	wantCap int               // the most entries want has held (its room)
-	order   []fkSlot          // want's keys in the order they were claimed
+	want    linkTable         // the parent each child's foreign key gets, in claim order
 	removed []removal         // targets taken out of a relationship
 	byFK    []fkIndex         // the session's children by foreign-key value, per relationship (few: a slice)
 	refBuf  [2]unsafe.Pointer // targets of a Ref, before and now, without an allocation per object
@@ -94,27 +92,18 @@ func (p *relPlanner) markGone(st *state) {
 // with relationships allocates none in the steady state.
 var plannerPool = sync.Pool{New: func() any { return new(relPlanner) }}
 
-// release clears the planner of everything it refers to and pools it. A
-// want map grown past a very large flush is dropped rather than kept (the
-// pool keeps what it holds until the next garbage collections).
+// release clears the planner of everything it refers to and pools it.
 func (p *relPlanner) release() {
-	want, wantCap := p.want, max(p.wantCap, len(p.want)) // a map never shrinks
-	if len(want) > 1<<16 {
-		want, wantCap = nil, 0
-	} else {
-		clear(want)
-	}
+	p.want.reset()
+	want := p.want
 	clear(p.byFK)
 	clear(p.removed)
-	clear(p.order)
 	clear(p.level.next)
 	for i := range p.level.reads {
 		p.level.reads[i] = levelRead{}
 	}
 	*p = relPlanner{
 		want:    want,
-		wantCap: wantCap,
-		order:   p.order[:0],
 		removed: p.removed[:0],
 		byFK:    p.byFK[:0],
 		level:   deleteLevel{reads: p.level.reads[:0]},
@@ -165,15 +154,9 @@ func (s *Session) prepareRelations(ctx context.Context, u *undo) (*relPlan, erro
 	if err := p.saveUpdate(); err != nil {
 		return nil, err
 	}
-	if n := len(s.order); p.want == nil || n > p.wantCap {
-		// about one entry per new child; changes to persistent objects
-		// add few. A pooled map too small for them is replaced rather
-		// than grown step by step.
-		p.want, p.wantCap = make(map[fkSlot]link, n), n
-	}
-	if n := len(s.order); cap(p.order) < n {
-		p.order = make([]fkSlot, 0, n)
-	}
+	// about one link per new child; changes to persistent objects add
+	// few
+	p.want.reserve(len(s.order))
 	if err := p.claims(); err != nil {
 		return nil, err
 	}
@@ -318,8 +301,8 @@ func (p *relPlanner) claims() error {
 // child whose Ref came in empty stays in its parent's List): the
 // reference follows the membership instead.
 func (p *relPlanner) followMoves() {
-	for _, k := range p.order {
-		w := p.want[k]
+	for i, n := 0, p.want.len(); i < n; i++ { // links claimed here are not visited
+		w := p.want.links[i]
 		c, rel := w.child, w.rel
 		childSide, parentSide := rel, rel.back // the child's Ref, the parent's List or Ref
 		if rel.kind != manyToOne {
@@ -331,7 +314,7 @@ func (p *relPlanner) followMoves() {
 				continue
 			}
 			if op := p.oldParent(c, parentSide); op != nil && p.heldAlong(parentSide, op, c) {
-				p.want[k] = link{child: c, parent: op, rel: parentSide}
+				p.want.links[i] = link{child: c, parent: op, rel: parentSide}
 				p.s.followMove(p.rp, heldLink{link: w, owner: c}, op, p.u)
 			}
 			continue
@@ -378,11 +361,13 @@ func (p *relPlanner) wantParent(child, parent unsafe.Pointer, cst, pst *state, r
 	s := p.s
 	var k fkSlot
 	var prev link
-	var ok bool
+	at := -1
 	if changed {
 		k = fkSlot{child: child, fk: rel.fk[0]}
-		prev, ok = p.want[k]
-		if ok && parent != nil && prev.parent != nil && prev.parent.ptr == parent {
+		if at = p.want.find(k); at >= 0 {
+			prev = p.want.links[at]
+		}
+		if at >= 0 && parent != nil && prev.parent != nil && prev.parent.ptr == parent {
 			// the other side claimed the same link: both are in the session
 			return nil
 		}
@@ -400,20 +385,21 @@ func (p *relPlanner) wantParent(child, parent unsafe.Pointer, cst, pst *state, r
 	if !changed {
 		return nil // unchanged since the last flush: followMoves fixes it if the child moved
 	}
-	if ok {
-		switch {
-		case prev.parent == pst:
-			return nil
-		case prev.parent != nil && pst != nil:
-			return fmt.Errorf("orm: a %s has two parents through %s: %v and %v", rel.child.Type.Name(), rel.fk[0].Column.Name,
-				keyValues(rel.parent, prev.parent.ptr), keyValues(rel.parent, pst.ptr))
-		case pst == nil:
-			return nil // a removal does not undo a parent set elsewhere
-		}
-	} else {
-		p.order = append(p.order, k)
+	l := link{child: cst, parent: pst, rel: rel}
+	if at < 0 {
+		p.want.add(k, l)
+		return nil
 	}
-	p.want[k] = link{child: cst, parent: pst, rel: rel}
+	switch {
+	case prev.parent == pst:
+		return nil
+	case prev.parent != nil && pst != nil:
+		return fmt.Errorf("orm: a %s has two parents through %s: %v and %v", rel.child.Type.Name(), rel.fk[0].Column.Name,
+			keyValues(rel.parent, prev.parent.ptr), keyValues(rel.parent, pst.ptr))
+	case pst == nil:
+		return nil // a removal does not undo a parent set elsewhere
+	}
+	p.want.links[at] = l
 	return nil
 }
 
@@ -450,7 +436,7 @@ func (p *relPlanner) pendingOrphans() error {
 		}
 		orphan := true
 		for _, rel := range st.m.orphanOf {
-			if l, ok := p.want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; (ok && l.parent != nil) || !anyZeroOrNil(rel.fk, st.ptr) {
+			if l, ok := p.want.get(fkSlot{child: st.ptr, fk: rel.fk[0]}); (ok && l.parent != nil) || !anyZeroOrNil(rel.fk, st.ptr) {
 				orphan = false
 				break
 			}
@@ -476,7 +462,7 @@ func (p *relPlanner) pendingOrphans() error {
 			if rel.kind != manyToOne || rel.nullable || rel.postUpdate || !rel.ref[0].Column.AutoIncrement {
 				continue
 			}
-			if l, ok := p.want[fkSlot{child: st.ptr, fk: rel.fk[0]}]; ok && l.parent != nil {
+			if l, ok := p.want.get(fkSlot{child: st.ptr, fk: rel.fk[0]}); ok && l.parent != nil {
 				continue
 			}
 			if anyZeroOrNil(rel.fk, st.ptr) {
@@ -596,7 +582,7 @@ func (p *relPlanner) childrenOf(rel *relation, parent *state) []*state {
 // moved reports whether a child of a deleted parent has been given
 // another parent: neither the delete cascade nor nulling reach it.
 func (p *relPlanner) moved(c *state, rel *relation, parent *state) bool {
-	l, ok := p.want[fkSlot{child: c.ptr, fk: rel.fk[0]}]
+	l, ok := p.want.get(fkSlot{child: c.ptr, fk: rel.fk[0]})
 	return ok && l.parent != nil && l.parent != parent
 }
 
@@ -610,11 +596,7 @@ func (p *relPlanner) nullChild(c *state, rel *relation, parent *state) error {
 		return fmt.Errorf("orm: deleting a %s would set %s of its %s to NULL, but the column is NOT NULL: cascade the delete (cascade:all), delete the children, or move them",
 			rel.parent.Type.Name(), columnList(rel.fk), rel.child.Type.Name())
 	}
-	k := fkSlot{child: c.ptr, fk: rel.fk[0]}
-	if _, ok := p.want[k]; !ok {
-		p.order = append(p.order, k)
-	}
-	p.want[k] = link{child: c, rel: rel}
+	p.want.put(fkSlot{child: c.ptr, fk: rel.fk[0]}, link{child: c, rel: rel})
 	return nil
 }
 
@@ -642,9 +624,8 @@ func (p *relPlanner) clearCycleLinks() {
 // foreignKeys is phase 4.
 func (p *relPlanner) foreignKeys() error {
 	rp := p.rp
-	p.u.grow(len(p.order)) // about one entry per key handed over
-	for i, k := range p.order {
-		l := p.want[k]
+	p.u.grow(p.want.len()) // about one entry per key handed over
+	for i, l := range p.want.links {
 		if l.child.status == Deleted || l.child.gone {
 			continue
 		}
@@ -655,7 +636,7 @@ func (p *relPlanner) foreignKeys() error {
 		if !ok {
 			if rp.deferred == nil {
 				// the children of new parents are usually all of them
-				rp.deferred = make([]link, 0, len(p.order)-i)
+				rp.deferred = make([]link, 0, p.want.len()-i)
 			}
 			rp.deferred = append(rp.deferred, l)
 			if l.child.status == Persistent {
