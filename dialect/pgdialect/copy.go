@@ -158,8 +158,9 @@ func (r *copyReader) encodeRow() error {
 }
 
 // appendBuiltin appends v as a binary COPY field of type oid when v is a
-// string, integer, boolean or float (or a pointer to one, as the ORM
-// hands its objects' fields over without copying them into interfaces)
+// string, integer, boolean or float (or a non-nil pointer to one, as the
+// ORM hands its objects' fields over without copying them into
+// interfaces)
 // and oid is the built-in type of the same kind: the bytes pgx's codecs
 // write for them, without finding an encode plan for each value. It
 // reports false for anything else, an integer out of the type's range
@@ -169,35 +170,51 @@ func appendBuiltin(buf []byte, oid uint32, v any) ([]byte, bool) {
 	case string:
 		return appendText(buf, oid, x)
 	case *string:
-		return appendText(buf, oid, *x)
+		if x != nil {
+			return appendText(buf, oid, *x)
+		}
 	case int64:
 		return appendInt(buf, oid, x)
 	case *int64:
-		return appendInt(buf, oid, *x)
+		if x != nil {
+			return appendInt(buf, oid, *x)
+		}
 	case int32:
 		return appendInt(buf, oid, int64(x))
 	case *int32:
-		return appendInt(buf, oid, int64(*x))
+		if x != nil {
+			return appendInt(buf, oid, int64(*x))
+		}
 	case int:
 		return appendInt(buf, oid, int64(x))
 	case *int:
-		return appendInt(buf, oid, int64(*x))
+		if x != nil {
+			return appendInt(buf, oid, int64(*x))
+		}
 	case int16:
 		return appendInt(buf, oid, int64(x))
 	case *int16:
-		return appendInt(buf, oid, int64(*x))
+		if x != nil {
+			return appendInt(buf, oid, int64(*x))
+		}
 	case bool:
 		return appendBool(buf, oid, x)
 	case *bool:
-		return appendBool(buf, oid, *x)
+		if x != nil {
+			return appendBool(buf, oid, *x)
+		}
 	case float64:
 		return appendFloat8(buf, oid, x)
 	case *float64:
-		return appendFloat8(buf, oid, *x)
+		if x != nil {
+			return appendFloat8(buf, oid, *x)
+		}
 	case float32:
 		return appendFloat4(buf, oid, x)
 	case *float32:
-		return appendFloat4(buf, oid, *x)
+		if x != nil {
+			return appendFloat4(buf, oid, *x)
+		}
 	}
 	return buf, false
 }
@@ -254,29 +271,56 @@ func appendFloat4(buf []byte, oid uint32, f float32) ([]byte, bool) {
 }
 
 // derefBuiltin is the value a pointer of appendBuiltin's types (or a
-// *time.Time) points at, so that any other column type sees the value as it would have been
+// *time.Time) points at (nil, NULL, for a nil pointer), so that any other column type sees the value as it would have been
 // given: a *string for a uuid column is parsed as the string would be.
 // Other values are returned as they are.
 func derefBuiltin(v any) any {
 	switch x := v.(type) {
 	case *string:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *int64:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *int32:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *int:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *int16:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *bool:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *float64:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *float32:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	case *time.Time:
-		return *x
+		if x != nil {
+			return *x
+		}
+		return nil
 	}
 	return v
 }

@@ -228,8 +228,8 @@ func TestTransactionWithBeginSentLateKeepsItsMeaning(t *testing.T) {
 // simple query (as the server's pg_stat_activity shows), encoded by
 // Strata rather than by pgx's CopyFrom: the rows it writes are the same
 // as pgx's, for every type the dialect maps (NULLs, text given for uuid
-// and numeric, an enum, arrays, values given by address, integers of
-// other widths), and a failing COPY (a duplicate key, an unknown column,
+// and numeric, an enum, arrays, values given by address, nil pointers,
+// integers of other widths), and a failing COPY (a duplicate key, an unknown column,
 // an integer out of range) aborts the transaction.
 func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 	ptr := func(v any) any { // v's value, by address
@@ -277,6 +277,9 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 			ptr(`{"k": "v"}`), []byte("b"), []string{"p"}, []int64{4}, ptr("ok")},
 		// integers of other widths than the column's, within its range
 		{int(5), int64(32767), int64(1<<31 - 1), ptr(false), "", "", float32(3), ptr(5.5), int64(7), nil, nil, nil, nil, nil, nil, nil, nil, nil},
+		// nil pointers are NULLs
+		{int64(6), (*int16)(nil), (*int32)(nil), (*bool)(nil), (*string)(nil), (*string)(nil), (*float32)(nil), (*float64)(nil),
+			(*string)(nil), (*time.Time)(nil), (*time.Time)(nil), (*time.Time)(nil), (*string)(nil), (*string)(nil), nil, nil, nil, (*string)(nil)},
 	}
 	fill := func(i int, row []any) error { copy(row, rows[i]); return nil }
 	if _, err := p.(dialect.Copier).CopyFrom(ctx, "", "via_pgx", names, len(rows), fill); err != nil {
@@ -304,6 +307,11 @@ func TestCopyOpeningATransactionWritesWhatPgxWrites(t *testing.T) {
 	queryValue(t, ctx, p, &same, `SELECT (SELECT array_agg(t ORDER BY id)::text FROM via_pgx t) = (SELECT array_agg(t ORDER BY id)::text FROM via_strata t)`)
 	if !same {
 		t.Fatal("the rows COPY wrote with BEGIN differ from pgx's")
+	}
+	var nulls int
+	queryValue(t, ctx, p, &nulls, `SELECT num_nulls(i2, i4, b, s, v, f4, f8, num, d, ts, tz, u, j, by, ss, ii, m) FROM via_strata WHERE id = 6`)
+	if nulls != 17 {
+		t.Fatalf("a row of nil pointers has %d NULLs of 17", nulls)
 	}
 
 	for _, c := range []struct {
