@@ -58,21 +58,32 @@ func (s *InsertArraysStmt) WriteStatement(w *Writer) {
 		}
 		w.Ident(c)
 	}
-	w.Raw(") SELECT * FROM unnest(")
-	for i, a := range s.arrays {
+	w.Raw(") SELECT * FROM ")
+	if !writeUnnest(w, s.cols, s.types, s.arrays, "insert", "a multi-row INSERT") {
+		return
+	}
+	writeReturning(w, dialect.InsertReturning, "INSERT", s.returning)
+}
+
+// writeUnnest writes unnest($1::type[], ...) of one array parameter per
+// column, typed as the column. An array column fails the build (verb, and
+// what to use instead, name it in the error): unnest would flatten a
+// two-dimensional array parameter into one row per element (and ragged
+// rows cannot be one). It reports whether it wrote the call.
+func writeUnnest(w *Writer, cols []string, types []schema.Type, arrays []any, verb, instead string) bool {
+	w.Raw("unnest(")
+	for i, a := range arrays {
 		if i > 0 {
 			w.Raw(", ")
 		}
-		if s.types[i].Kind == schema.KindArray {
-			// unnest would flatten a two-dimensional array parameter into
-			// one row per element (and ragged rows cannot be one).
-			w.Fail(sqlerr.Unsupported(w.d.Name(), "insert array column "+s.cols[i]+" through unnest(array parameters); use a multi-row INSERT"))
-			return
+		if types[i].Kind == schema.KindArray {
+			w.Fail(sqlerr.Unsupported(w.d.Name(), verb+" array column "+cols[i]+" through unnest(array parameters); use "+instead))
+			return false
 		}
-		typ, err := w.d.TypeSQL(s.types[i])
+		typ, err := w.d.TypeSQL(types[i])
 		if err != nil {
 			w.Fail(err)
-			return
+			return false
 		}
 		w.Arg(a)
 		w.Raw("::")
@@ -80,5 +91,5 @@ func (s *InsertArraysStmt) WriteStatement(w *Writer) {
 		w.Raw("[]")
 	}
 	w.Raw(")")
-	writeReturning(w, dialect.InsertReturning, "INSERT", s.returning)
+	return true
 }

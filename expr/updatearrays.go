@@ -66,43 +66,14 @@ func (u *UpdateArraysStmt) WriteStatement(w *Writer) {
 	w.Raw("UPDATE ")
 	u.t.writeFrom(w)
 	w.Raw(" SET ")
-	for i, c := range u.set {
-		if i > 0 {
-			w.Raw(", ")
-		}
-		w.Ident(c)
-		w.Raw(" = ")
-		v.C(names[len(u.key)+i]).WriteSQL(w)
+	writeSetFromValues(w, u.set, names[len(u.key):])
+	w.Raw(" FROM ")
+	if !writeUnnest(w, cols, u.types, u.arrays, "update", "UpdateRows") {
+		return
 	}
-	w.Raw(" FROM unnest(")
-	for i, a := range u.arrays {
-		if i > 0 {
-			w.Raw(", ")
-		}
-		if u.types[i].Kind == schema.KindArray {
-			w.Fail(sqlerr.Unsupported(w.d.Name(), "update array column "+cols[i]+" through unnest(array parameters); use UpdateRows"))
-			return
-		}
-		typ, err := w.d.TypeSQL(u.types[i])
-		if err != nil {
-			w.Fail(err)
-			return
-		}
-		w.Arg(a)
-		w.Raw("::")
-		w.Raw(typ)
-		w.Raw("[]")
-	}
-	w.Raw(") AS ")
-	w.Ident(valuesAlias)
-	w.Raw("(")
-	for i, name := range names {
-		if i > 0 {
-			w.Raw(", ")
-		}
-		w.Ident(name)
-	}
-	w.Raw(") WHERE ")
+	w.Raw(" AS ")
+	writeValuesAlias(w, names)
+	w.Raw(" WHERE ")
 	first := true
 	for i, c := range cols {
 		if i >= len(u.key) && i < len(u.key)+len(u.set) {

@@ -69,6 +69,34 @@ func (u *UpdateRowsStmt) names() []string {
 	return out
 }
 
+// writeValuesAlias writes "strata_v"("k0", ...): the rows' alias and
+// their column names.
+func writeValuesAlias(w *Writer, names []string) {
+	w.Ident(valuesAlias)
+	w.Raw("(")
+	for i, name := range names {
+		if i > 0 {
+			w.Raw(", ")
+		}
+		w.Ident(name)
+	}
+	w.Raw(")")
+}
+
+// writeSetFromValues writes "c" = "strata_v"."s0", ... for the set
+// columns, names being their columns in the rows' alias.
+func writeSetFromValues(w *Writer, set, names []string) {
+	v := T(valuesAlias)
+	for i, c := range set {
+		if i > 0 {
+			w.Raw(", ")
+		}
+		w.Ident(c)
+		w.Raw(" = ")
+		v.C(names[i]).WriteSQL(w)
+	}
+}
+
 func itoa(i int) string {
 	if i < 10 {
 		return string(rune('0' + i))
@@ -112,15 +140,8 @@ func (u *UpdateRowsStmt) WriteStatement(w *Writer) {
 	}
 	if w.d.Features().Has(dialect.UpdateFrom) {
 		w.Raw("WITH ")
-		w.Ident(valuesAlias)
-		w.Raw("(")
-		for i, name := range names {
-			if i > 0 {
-				w.Raw(", ")
-			}
-			w.Ident(name)
-		}
-		w.Raw(") AS (VALUES ")
+		writeValuesAlias(w, names)
+		w.Raw(" AS (VALUES ")
 		cast := w.d.Features().Has(dialect.CastParams)
 		for i, r := range u.rows {
 			if i > 0 {
@@ -151,14 +172,7 @@ func (u *UpdateRowsStmt) WriteStatement(w *Writer) {
 		w.Raw(") UPDATE ")
 		u.t.writeFrom(w)
 		w.Raw(" SET ")
-		for i, c := range u.set {
-			if i > 0 {
-				w.Raw(", ")
-			}
-			w.Ident(c)
-			w.Raw(" = ")
-			v.C(names[len(u.key)+i]).WriteSQL(w)
-		}
+		writeSetFromValues(w, u.set, names[len(u.key):])
 		w.Raw(" FROM ")
 		w.Ident(valuesAlias)
 		w.Raw(" WHERE ")
