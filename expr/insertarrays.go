@@ -52,12 +52,7 @@ func (s *InsertArraysStmt) WriteStatement(w *Writer) {
 	w.Raw("INSERT INTO ")
 	s.t.writeFrom(w)
 	w.Raw(" (")
-	for i, c := range s.cols {
-		if i > 0 {
-			w.Raw(", ")
-		}
-		w.Ident(c)
-	}
+	w.identList(s.cols)
 	w.Raw(") SELECT * FROM ")
 	if !writeUnnest(w, s.cols, s.types, s.arrays, "insert", "a multi-row INSERT") {
 		return

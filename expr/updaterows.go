@@ -74,12 +74,7 @@ func (u *UpdateRowsStmt) names() []string {
 func writeValuesAlias(w *Writer, names []string) {
 	w.Ident(valuesAlias)
 	w.Raw("(")
-	for i, name := range names {
-		if i > 0 {
-			w.Raw(", ")
-		}
-		w.Ident(name)
-	}
+	w.identList(names)
 	w.Raw(")")
 }
 

@@ -97,12 +97,7 @@ func (s *InsertStmt) WriteStatement(w *Writer) {
 	s.t.writeName(w)
 	if len(s.cols) > 0 {
 		w.Raw(" (")
-		for i, c := range s.cols {
-			if i > 0 {
-				w.Raw(", ")
-			}
-			w.Ident(c)
-		}
+		w.identList(s.cols)
 		w.Raw(")")
 	}
 	switch {

@@ -78,6 +78,16 @@ func (w *Writer) String() string { return string(w.buf) }
 // Args returns the bind arguments collected so far.
 func (w *Writer) Args() []any { return w.args }
 
+// identList writes names as quoted identifiers separated by commas.
+func (w *Writer) identList(names []string) {
+	for i, name := range names {
+		if i > 0 {
+			w.Raw(", ")
+		}
+		w.Ident(name)
+	}
+}
+
 func (w *Writer) exprList(list []Expr) {
 	for i, e := range list {
 		if i > 0 {

@@ -271,58 +271,40 @@ func appendFloat4(buf []byte, oid uint32, f float32) ([]byte, bool) {
 }
 
 // derefBuiltin is the value a pointer of appendBuiltin's types (or a
-// *time.Time) points at (nil, NULL, for a nil pointer), so that any other column type sees the value as it would have been
-// given: a *string for a uuid column is parsed as the string would be.
-// Other values are returned as they are.
+// *time.Time) points at (nil, NULL, for a nil pointer), so that any other
+// column type sees the value as it would have been given: a *string for a
+// uuid column is parsed as the string would be. Other values are returned
+// as they are.
 func derefBuiltin(v any) any {
 	switch x := v.(type) {
 	case *string:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *int64:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *int32:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *int:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *int16:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *bool:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *float64:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *float32:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	case *time.Time:
-		if x != nil {
-			return *x
-		}
-		return nil
+		return deref(x)
 	}
 	return v
+}
+
+// deref is *p, or nil (NULL) for a nil pointer.
+func deref[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
 
 // appendCopyValue appends v as a binary COPY field of type oid. A string
